@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, running and testing examd needs.
+# Does nothing when they are all present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libevent-dev libpq-dev libssl-dev libjansson-dev libutf8proc-dev libcmocka-dev
+  postgresql postgresql-client
+  python3 curl openssl ca-certificates util-linux procps
+)
+# Extra tools for the benchmarks: EXAMD_BENCH_DEPS=1
+if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Starts examd locally: installs what is missing, builds, runs a private PostgreSQL cluster
+# under $EXAMD_VAR_DIR, migrates, loads demo users (and banks), starts examd in the background.
+# Idempotent: a second run keeps what runs and restarts whatever has died.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/deploy/lib/pg.sh"
+
+export EXAMD_VAR_DIR=${EXAMD_VAR_DIR:-$root/var}
+export EXAMD_HTTP_HOST=${EXAMD_HTTP_HOST:-127.0.0.1}
+export EXAMD_HTTP_PORT=${EXAMD_HTTP_PORT:-8080}
+export EXAMD_DEMO_DATA=${EXAMD_DEMO_DATA:-1}
+pg_port=${EXAMD_PG_PORT:-55432}
+mkdir -p "$EXAMD_VAR_DIR"
+EXAMD_VAR_DIR=$(cd "$EXAMD_VAR_DIR" && pwd)
+env_file="$EXAMD_VAR_DIR/examd.env"
+
+"$root/deploy/install-deps.sh"
+
+echo "up: building examd" >&2
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXAMD_TESTS=OFF >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target examd >/dev/null
+
+# The database: one password, made on the first run and kept in examd.env.
+if [ -f "$env_file" ] && grep -q '^EXAMD_DB_PASSWORD=' "$env_file"; then
+  db_password=$(sed -n 's/^EXAMD_DB_PASSWORD=//p' "$env_file")
+  pg_port=$(sed -n 's/^EXAMD_PG_PORT=//p' "$env_file")
+else
+  db_password=$(openssl rand -hex 16)
+fi
+data=$(pg_datadir "$EXAMD_VAR_DIR")
+fresh=0
+[ -f "$data/PG_VERSION" ] || fresh=1
+pg_init "$data" scram-sha-256
+pg_start "$data" "$pg_port"
+if [ "$fresh" = 1 ] || ! pg_psql "$data" "$pg_port" -d postgres -Atqc \
+     "SELECT 1 FROM pg_database WHERE datname = 'examd'" 2>/dev/null | grep -q 1; then
+  pg_psql "$data" "$pg_port" -d postgres -q -v ON_ERROR_STOP=1 -v pw="$db_password" <<'SQL' >/dev/null
+SELECT format('CREATE ROLE examd LOGIN PASSWORD %L', :'pw') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'examd') \gexec
+CREATE DATABASE examd OWNER examd;
+SQL
+fi
+export EXAMD_DATABASE_URL="postgresql://examd:${db_password}@127.0.0.1:${pg_port}/examd"
+export EXAMD_URL="http://${EXAMD_HTTP_HOST}:${EXAMD_HTTP_PORT}"
+umask 077
+cat > "$env_file" <<ENV
+EXAMD_DATABASE_URL=$EXAMD_DATABASE_URL
+EXAMD_URL=$EXAMD_URL
+EXAMD_PG_PORT=$pg_port
+EXAMD_DB_PASSWORD=$db_password
+ENV
+umask 022
+
+"$root/build/examd" migrate >>"$EXAMD_VAR_DIR/examd.log" 2>&1 || {
+  echo "up: migration failed; see $EXAMD_VAR_DIR/examd.log" >&2; exit 1; }
+
+demo_logins=""
+if [ "$EXAMD_DEMO_DATA" != 0 ]; then
+  while read -r user role grade dept name; do
+    args=(--username "$user" --role "$role" --name "$name" --department "$dept" --if-missing)
+    [ "$grade" != - ] && args+=(--grade "$grade")
+    echo "examd-demo-2026" | "$root/build/examd" user add "${args[@]}" >/dev/null
+    demo_logins+="  $user / examd-demo-2026 ($role)"$'\n'
+  done <<'USERS'
+admin admin - 信息化部 系统管理员
+hr1 hr - 人力资源部 王人事
+trainer1 trainer - 培训中心 李培训
+emp4 employee 4 政企客户部 张四级
+emp3 employee 3 政企客户部 陈三级
+emp2 employee 2 政企客户部 刘二级
+emp1 employee 1 政企客户部 赵一级
+USERS
+fi
+
+# examd itself: started unless it already answers.
+pid_file="$EXAMD_VAR_DIR/examd.pid"
+if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null \
+   && curl -fsS -o /dev/null "$EXAMD_URL/healthz" 2>/dev/null; then
+  echo "up: examd already running (pid $(cat "$pid_file"))" >&2
+else
+  nohup "$root/build/examd" serve >>"$EXAMD_VAR_DIR/examd.log" 2>&1 &
+  echo $! >"$pid_file"
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$EXAMD_URL/readyz" 2>/dev/null && break
+    if ! kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+      echo "up: examd exited; see $EXAMD_VAR_DIR/examd.log" >&2; tail -n 20 "$EXAMD_VAR_DIR/examd.log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+fi
+curl -fsS -o /dev/null "$EXAMD_URL/readyz" || { echo "up: examd is not ready" >&2; exit 1; }
+
+echo "examd is running at $EXAMD_URL"
+echo "environment: $env_file (EXAMD_DATABASE_URL, EXAMD_URL)"
+if [ -n "$demo_logins" ]; then
+  echo "demo logins:"
+  printf '%s' "$demo_logins"
+fi

@@ -1,0 +1,58 @@
+/* Shared helpers of the API handlers: body parsing, validation replies, audit, SQL-built JSON. */
+#ifndef EXAMD_API_API_H
+#define EXAMD_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "db/pool.h"
+#include "http/request.h"
+#include "http/router.h"
+#include "http/server.h"
+
+#define api_cfg(r) ((r)->worker->server->cfg)
+#define api_db(r) ((r)->worker->db)
+
+/* The routing table (api/routes.c). */
+extern const struct route api_routes[];
+extern const int api_nroutes;
+void api_dispatch(struct req *r);
+void api_worker_start(struct server *s, struct worker *w);
+void api_worker_stop(struct server *s, struct worker *w);
+
+/* Parses r->body as a JSON object; on failure replies 400 bad_json and returns NULL. */
+json_t *api_json_body(struct req *r);
+
+/* Runs a statement whose single row/column is a JSON document and replies with it
+ * (status on success, 404 not_found when no row). Failures reply 503. */
+void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params);
+
+/* Sends a statement; on queue/connection failure replies 503 and returns false. */
+bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
+
+/* Fire-and-forget audit entry (its own statement; failures are logged). */
+void api_audit(struct req *r, const char *actor, const char *action, const char *target, json_t *detail);
+
+/* Handlers (one file per resource). */
+void ops_healthz(struct req *r);
+void ops_readyz(struct req *r);
+void ops_metrics(struct req *r);
+bool static_load(const char *dir) MUST_CHECK;
+void static_serve(struct req *r);
+
+void auth_login(struct req *r);
+void auth_logout(struct req *r);
+void auth_me(struct req *r);
+/* Resolves the bearer token into r->user, then calls next (or replies 401/503). */
+void auth_authenticate(struct req *r, void (*next)(struct req *r));
+
+void users_create(struct req *r);
+void users_list(struct req *r);
+void users_update(struct req *r);
+
+void model_get(struct req *r);
+void model_versions_list(struct req *r);
+void model_version_get(struct req *r);
+
+#endif

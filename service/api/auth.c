@@ -1,0 +1,281 @@
+/* Sessions: login (throttled, scrypt verified off the loop), logout, the caller, and the
+ * bearer-token check that every authenticated route goes through. */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/password.h"
+#include "http/offload.h"
+
+#define LOGIN_WINDOW_SECONDS 900
+#define LOGIN_MAX_USER_FAILURES 10
+#define LOGIN_MAX_ADDRESS_FAILURES 50
+
+/* ------------------------------------------------------------------ authentication */
+
+static const char *const sql_session =
+	"WITH s AS ("
+	"  SELECT u.username, u.name, u.role, u.department, coalesce(examd_grade_at(u.username, now()), 0) AS grade"
+	"  FROM sessions s JOIN users u ON u.username = s.username"
+	"  WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active"
+	"    AND s.last_seen > now() - make_interval(secs => $2::int)"
+	"), touch AS ("
+	"  UPDATE sessions SET last_seen = now()"
+	"  WHERE token_hash = $1 AND last_seen < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM s)"
+	") SELECT username, name, role, department, grade FROM s";
+
+struct auth_state {
+	void (*next)(struct req *r);
+};
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src);
+}
+
+static void on_session(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	void (*next)(struct req *) = (void (*)(struct req *))r->data;
+	r->data = NULL;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1) {
+		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
+		return;
+	}
+	copy_field(r->user.username, sizeof r->user.username, db_result_value(res, 0, 0));
+	copy_field(r->user.name, sizeof r->user.name, db_result_value(res, 0, 1));
+	copy_field(r->user.role, sizeof r->user.role, db_result_value(res, 0, 2));
+	copy_field(r->user.department, sizeof r->user.department, db_result_value(res, 0, 3));
+	r->user.grade = (int)db_result_long(res, 0, 4);
+	r->authed = true;
+	next(r);
+}
+
+void auth_authenticate(struct req *r, void (*next)(struct req *r))
+{
+	const char *h = req_header(r, "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		req_reply_error(r, 401, "unauthenticated", "log in first: an Authorization: Bearer token is required");
+		return;
+	}
+	const char *token = h + 7;
+	while (*token == ' ')
+		token++;
+	size_t len = strlen(token);
+	if (len < 16 || len > 128) {
+		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
+		return;
+	}
+	unsigned char digest[32];
+	util_sha256(token, len, digest);
+	util_hex_encode(digest, sizeof digest, r->token_hash);
+	char idle[16];
+	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
+	const char *params[] = {r->token_hash, idle};
+	r->data = (void *)next;
+	r->data_free = NULL;
+	if (!api_query(r, sql_session, 2, params, on_session))
+		return;
+}
+
+/* ------------------------------------------------------------------ login */
+
+struct login {
+	struct req *r;
+	char *username;
+	char *password;
+	char *stored;
+	bool user_exists;
+	enum password_result verdict;
+};
+
+static void login_free(void *arg)
+{
+	struct login *l = arg;
+	if (!l)
+		return;
+	if (l->password) {
+		OPENSSL_cleanse(l->password, strlen(l->password));
+		free(l->password);
+	}
+	free(l->username);
+	free(l->stored);
+	free(l);
+}
+
+static const char *const sql_login_check =
+	"SELECT (SELECT count(*) FROM login_failures WHERE username = $1"
+	"          AND at > now() - make_interval(secs => $3::int)),"
+	"       (SELECT count(*) FROM login_failures WHERE address = $2"
+	"          AND at > now() - make_interval(secs => $3::int)),"
+	"       (SELECT ceil(extract(epoch FROM min(at) + make_interval(secs => $3::int) - now()))::int"
+	"          FROM (SELECT at FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3::int)"
+	"                ORDER BY at DESC LIMIT $4::int) x),"
+	"       (SELECT ceil(extract(epoch FROM min(at) + make_interval(secs => $3::int) - now()))::int"
+	"          FROM (SELECT at FROM login_failures WHERE address = $2 AND at > now() - make_interval(secs => $3::int)"
+	"                ORDER BY at DESC LIMIT $5::int) x),"
+	"       u.password_hash"
+	"  FROM (SELECT 1) one LEFT JOIN users u ON u.username = $1 AND u.active";
+
+static const char *const sql_login_failed =
+	"WITH f AS (INSERT INTO login_failures (username, address) VALUES ($1, $2))"
+	" INSERT INTO audit_log (actor, action, target, address, detail)"
+	" VALUES ($1, 'login.failed', 'user:' || $1, $2, jsonb_build_object('known_user', $3::boolean))";
+
+static const char *const sql_login_ok =
+	"WITH s AS (INSERT INTO sessions (token_hash, username, expires_at, address)"
+	"           VALUES ($1, $2, now() + make_interval(secs => $3::int), $4) RETURNING expires_at),"
+	" a AS (INSERT INTO audit_log (actor, action, target, address) VALUES ($2, 'login', 'user:' || $2, $4)),"
+	" c AS (DELETE FROM login_failures WHERE username = $2)"
+	" SELECT json_build_object('token', $5::text, 'expires_at', examd_ts(s.expires_at),"
+	"                          'user', examd_user_json($2))::text FROM s";
+
+/* A fixed hash to verify against when the user does not exist, so timing does not tell. */
+static const char *dummy_hash(void)
+{
+	return "$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+}
+
+static void on_login_ok(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void on_login_failed(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	req_reply_error(r, 401, "unauthenticated", "wrong username or password");
+}
+
+static void login_verify_work(void *arg)
+{
+	struct login *l = arg;
+	l->verdict = password_verify(l->password, l->stored ? l->stored : dummy_hash());
+}
+
+static void login_verify_done(void *arg)
+{
+	struct login *l = arg;
+	struct req *r = l->r;
+	if (!l->user_exists || l->verdict != PASSWORD_MATCH) {
+		const char *params[] = {l->username, req_client_address(r), l->user_exists ? "true" : "false"};
+		(void)api_query(r, sql_login_failed, 3, params, on_login_failed);
+		return;
+	}
+	unsigned char raw[32], digest[32];
+	char token[48], hash[65], ttl[16];
+	if (!util_random_bytes(raw, sizeof raw)) {
+		req_reply_error(r, 503, "unavailable", "no randomness available");
+		return;
+	}
+	util_base64url_encode(raw, sizeof raw, token);
+	util_sha256(token, strlen(token), digest);
+	util_hex_encode(digest, sizeof digest, hash);
+	snprintf(ttl, sizeof ttl, "%d", api_cfg(r)->session_ttl_seconds);
+	const char *params[] = {hash, l->username, ttl, req_client_address(r), token};
+	(void)api_query(r, sql_login_ok, 5, params, on_login_ok);
+	OPENSSL_cleanse(token, sizeof token);
+}
+
+static void on_login_check(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct login *l = r->data;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	long user_failures = db_result_long(res, 0, 0);
+	long addr_failures = db_result_long(res, 0, 1);
+	if (user_failures >= LOGIN_MAX_USER_FAILURES || addr_failures >= LOGIN_MAX_ADDRESS_FAILURES) {
+		long wait = user_failures >= LOGIN_MAX_USER_FAILURES ? db_result_long(res, 0, 2) : 0;
+		if (addr_failures >= LOGIN_MAX_ADDRESS_FAILURES && db_result_long(res, 0, 3) > wait)
+			wait = db_result_long(res, 0, 3);
+		if (wait < 1)
+			wait = 1;
+		char retry[24];
+		snprintf(retry, sizeof retry, "%ld", wait);
+		req_add_header(r, "Retry-After", retry);
+		req_reply_error(r, 429, "rate_limited", "too many failed logins; try again in %ld seconds", wait);
+		return;
+	}
+	l->user_exists = !db_result_isnull(res, 0, 4);
+	l->stored = l->user_exists ? strdup(db_result_value(res, 0, 4)) : NULL;
+	if (!offload_submit(r->worker->server->offload, r->worker->base, login_verify_work, login_verify_done, l))
+		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+}
+
+void auth_login(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	const char *username = json_string_value(json_object_get(body, "username"));
+	const char *password = json_string_value(json_object_get(body, "password"));
+	if (!username || !password || !*username || strlen(username) > 64 || strlen(password) > PASSWORD_MAX_LEN) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field", "username and password must be non-empty strings");
+		return;
+	}
+	struct login *l = calloc(1, sizeof *l);
+	if (!l) {
+		json_decref(body);
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	l->r = r;
+	l->username = strdup(username);
+	l->password = strdup(password);
+	json_decref(body);
+	OPENSSL_cleanse(r->body, r->body_len); /* the password is not kept in the body copy */
+	r->data = l;
+	r->data_free = login_free;
+	char window[16], umax[16], amax[16];
+	snprintf(window, sizeof window, "%d", LOGIN_WINDOW_SECONDS);
+	snprintf(umax, sizeof umax, "%d", LOGIN_MAX_USER_FAILURES);
+	snprintf(amax, sizeof amax, "%d", LOGIN_MAX_ADDRESS_FAILURES);
+	const char *params[] = {l->username, req_client_address(r), window, umax, amax};
+	(void)api_query(r, sql_login_check, 5, params, on_login_check);
+}
+
+/* ------------------------------------------------------------------ logout, me */
+
+static void on_logout(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	req_reply_empty(r, 204);
+}
+
+void auth_logout(struct req *r)
+{
+	const char *params[] = {r->token_hash, r->user.username, req_client_address(r)};
+	(void)api_query(r,
+			"WITH d AS (DELETE FROM sessions WHERE token_hash = $1)"
+			" INSERT INTO audit_log (actor, action, target, address) VALUES ($2, 'logout', 'user:' || $2, $3)",
+			3, params, on_logout);
+}
+
+void auth_me(struct req *r)
+{
+	const char *params[] = {r->user.username};
+	api_query_json(r, 200, "SELECT examd_user_json($1)::text", 1, params);
+}

@@ -1,0 +1,74 @@
+/* The competency model: the version in force, and every version, as stored. */
+#include <stdlib.h>
+
+#include "api/api.h"
+
+/* $1: a version number, or NULL for the version in force now. */
+static const char *const sql_model =
+	"WITH v AS (SELECT version, effective_from, note, created_by, created_at FROM model_versions"
+	"           WHERE version = coalesce($1::int, examd_model_version_at(now())))"
+	" SELECT json_build_object("
+	"  'version', v.version, 'effective_from', examd_ts(v.effective_from), 'note', v.note,"
+	"  'created_by', v.created_by, 'created_at', examd_ts(v.created_at),"
+	"  'categories', (SELECT json_agg(json_build_object('code', code, 'name_zh', name_zh, 'name_en', name_en)"
+	"                 ORDER BY position) FROM model_categories),"
+	"  'levels', (SELECT json_agg(json_build_object('code', code, 'rank', rank, 'name_zh', name_zh,"
+	"             'name_en', name_en, 'definition_zh', definition_zh) ORDER BY rank) FROM model_levels),"
+	"  'grades', (SELECT json_agg(json_build_object('grade', grade, 'name_zh', name_zh, 'name_en', name_en)"
+	"             ORDER BY grade DESC) FROM model_grades),"
+	"  'rating_scale', (SELECT json_agg(json_build_object('score', score, 'name_zh', name_zh, 'name_en', name_en)"
+	"                   ORDER BY score) FROM model_rating_scale),"
+	"  'relations', (SELECT json_agg(json_build_object('code', code, 'name_zh', name_zh) ORDER BY position)"
+	"                FROM model_relations),"
+	"  'items', (SELECT json_agg(json_build_object('code', i.code, 'category', i.category,"
+	"              'assessment', i.assessment, 'name_zh', i.name_zh, 'name_en', i.name_en,"
+	"              'definition_zh', i.definition_zh, 'definition_en', i.definition_en,"
+	"              'subtopics', coalesce((SELECT json_agg(json_build_object('code', s.code, 'name_zh', s.name_zh,"
+	"                             'name_en', s.name_en) ORDER BY s.position)"
+	"                           FROM model_subtopics s WHERE s.item = i.code), '[]'),"
+	"              'levels', i.levels) ORDER BY i.position) FROM model_items i),"
+	"  'required_levels', (SELECT json_agg(json_build_object('grade', r.grade, 'item', r.item, 'level', r.level)"
+	"                      ORDER BY r.grade DESC, i.position)"
+	"                      FROM model_required_levels r JOIN model_items i ON i.code = r.item"
+	"                      WHERE r.version = v.version),"
+	"  'subtopic_weights', (SELECT json_agg(json_build_object('item', item, 'level', level, 'weights', weights)"
+	"                       ORDER BY ipos, lrank) FROM ("
+	"                         SELECT w.item, w.level, i.position AS ipos, l.rank AS lrank,"
+	"                                json_object_agg(w.subtopic, w.weight ORDER BY s.position) AS weights"
+	"                         FROM model_subtopic_weights w JOIN model_items i ON i.code = w.item"
+	"                         JOIN model_levels l ON l.code = w.level"
+	"                         JOIN model_subtopics s ON s.item = w.item AND s.code = w.subtopic"
+	"                         WHERE w.version = v.version GROUP BY w.item, w.level, i.position, l.rank) x),"
+	"  'exam_bands', (SELECT json_agg(json_build_object('score', score, 'min', min) ORDER BY score DESC)"
+	"                 FROM model_exam_bands WHERE version = v.version),"
+	"  'rater_weights', (SELECT json_object_agg(w.relation, w.weight ORDER BY m.position)"
+	"                    FROM model_rater_weights w JOIN model_relations m ON m.code = w.relation"
+	"                    WHERE w.version = v.version)"
+	" )::text FROM v";
+
+void model_get(struct req *r)
+{
+	const char *params[] = {NULL};
+	api_query_json(r, 200, sql_model, 1, params);
+}
+
+void model_version_get(struct req *r)
+{
+	long n;
+	if (!util_parse_long(r->params[0], 1, 1000000000, &n)) {
+		req_reply_error(r, 404, "not_found", "no such model version");
+		return;
+	}
+	const char *params[] = {r->params[0]};
+	api_query_json(r, 200, sql_model, 1, params);
+}
+
+void model_versions_list(struct req *r)
+{
+	api_query_json(r, 200,
+		       "SELECT json_build_object('current', examd_model_version_at(now()), 'versions',"
+		       "  coalesce(json_agg(json_build_object('version', version, 'effective_from', examd_ts(effective_from),"
+		       "    'note', note, 'created_by', created_by, 'created_at', examd_ts(created_at)) ORDER BY version), '[]'))::text"
+		       " FROM model_versions",
+		       0, NULL);
+}

@@ -1,0 +1,149 @@
+/* Operations endpoints: liveness, readiness (the database answers) and Prometheus metrics. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdlib.h>
+
+#include "api/api.h"
+#include "http/metrics.h"
+#include "core/log.h"
+#include "http/offload.h"
+
+void ops_healthz(struct req *r)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	req_reply_json_text(r, 200, ok, sizeof ok - 1);
+}
+
+static void on_ready(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_error(r, 503, "unavailable", "the database does not answer");
+		return;
+	}
+	static const char ok[] = "{\"status\":\"ready\"}";
+	req_reply_json_text(r, 200, ok, sizeof ok - 1);
+}
+
+void ops_readyz(struct req *r)
+{
+	if (!db_query(api_db(r), "SELECT 1", 0, NULL, on_ready, r))
+		req_reply_error(r, 503, "unavailable", "the database does not answer");
+}
+
+static void render_pool(struct evbuffer *out, struct server *s)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} m[] = {
+		{"examd_db_pool_connections", "gauge", "Database connections configured, per worker."},
+		{"examd_db_pool_connected", "gauge", "Database connections up, per worker."},
+		{"examd_db_pool_busy", "gauge", "Database connections running a statement, per worker."},
+		{"examd_db_pool_queued", "gauge", "Statements waiting for a connection, per worker."},
+		{"examd_db_queries_total", "counter", "Statements sent, per worker."},
+		{"examd_db_failures_total", "counter", "Statements that failed, per worker."},
+		{"examd_db_connects_total", "counter", "Connection attempts, per worker."},
+	};
+	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
+		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
+		for (int i = 0; i < s->nworkers; i++) {
+			struct db_pool_stats st;
+			db_pool_get_stats(s->workers[i].db, &st);
+			unsigned long long v = k == 0 ? (unsigned long long)st.size
+					       : k == 1 ? (unsigned long long)st.connected
+					       : k == 2 ? (unsigned long long)st.busy
+					       : k == 3 ? (unsigned long long)st.queued
+					       : k == 4 ? st.queries
+					       : k == 5 ? st.failures
+							: st.reconnects;
+			evbuffer_add_printf(out, "%s{worker=\"%d\"} %llu\n", m[k].name, i, v);
+		}
+	}
+	evbuffer_add_printf(out, "# HELP examd_offload_pending Password hashing jobs waiting or running.\n"
+				 "# TYPE examd_offload_pending gauge\nexamd_offload_pending %ld\n",
+			    offload_pending(s->offload));
+}
+
+static void metrics_send(struct req *r, long open_attempts)
+{
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	metrics_render(out, api_routes, api_nroutes);
+	render_pool(out, r->worker->server);
+	if (open_attempts >= 0)
+		evbuffer_add_printf(out, "# HELP examd_open_attempts Exam attempts currently open.\n"
+					 "# TYPE examd_open_attempts gauge\nexamd_open_attempts %ld\n",
+				    open_attempts);
+	size_t len = evbuffer_get_length(out);
+	char *text = malloc(len + 1);
+	if (text) {
+		evbuffer_copyout(out, text, len);
+		req_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	} else {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+	}
+	free(text);
+	evbuffer_free(out);
+}
+
+static void on_open_attempts(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	metrics_send(r, db_result_status(res) == DB_OK && db_result_rows(res) == 1 ? db_result_long(res, 0, 0) : -1);
+}
+
+void ops_metrics(struct req *r)
+{
+	/* The gauge of open attempts needs the database; the rest is rendered without it. */
+	if (!db_query(api_db(r), "SELECT count(*) FROM attempts WHERE status = 'open'", 0, NULL, on_open_attempts, r))
+		metrics_send(r, -1);
+}
+
+/* Housekeeping on worker 0: expired sessions and old login failures are deleted every minute. */
+struct housekeeping {
+	struct event *timer;
+	struct worker *w;
+};
+
+static void on_housekeeping_done(const struct db_result *res, void *arg)
+{
+	if (db_result_status(res) == DB_ERROR)
+		log_warning("housekeeping failed: %s", db_result_message(res));
+}
+
+static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct housekeeping *h = arg;
+	if (!db_query(h->w->db,
+		      "WITH s AS (DELETE FROM sessions WHERE expires_at < now() OR last_seen < now() - interval '1 day')"
+		      " DELETE FROM login_failures WHERE at < now() - interval '1 day'",
+		      0, NULL, on_housekeeping_done, NULL))
+		log_debug("housekeeping skipped: database unavailable");
+}
+
+void api_worker_start(struct server *s, struct worker *w)
+{
+	if (w->index != 0)
+		return;
+	struct housekeeping *h = calloc(1, sizeof *h);
+	if (!h)
+		return;
+	h->w = w;
+	h->timer = event_new(w->base, -1, EV_PERSIST, on_housekeeping, h);
+	struct timeval tv = {60, 0};
+	event_add(h->timer, &tv);
+	w->app = h;
+}
+
+void api_worker_stop(struct server *s, struct worker *w)
+{
+	struct housekeeping *h = w->app;
+	if (!h)
+		return;
+	event_free(h->timer);
+	free(h);
+	w->app = NULL;
+}

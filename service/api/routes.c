@@ -1,0 +1,164 @@
+/* The routing table (route -> roles, body kind, handler) and the dispatch order of checks:
+ * route (404/405), authentication (401), role (403), body size (413), then the handler. */
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+
+#define HR_ADMIN (ROLE_HR | ROLE_ADMIN)
+
+const struct route api_routes[] = {
+	{"GET", "/healthz", ops_healthz, 0, BODY_NONE, false},
+	{"GET", "/readyz", ops_readyz, 0, BODY_NONE, true},
+	{"GET", "/metrics", ops_metrics, 0, BODY_NONE, false},
+	{"POST", "/api/v1/login", auth_login, 0, BODY_JSON, true},
+	{"POST", "/api/v1/logout", auth_logout, ROLE_ANY, BODY_NONE, true},
+	{"GET", "/api/v1/me", auth_me, ROLE_ANY, BODY_NONE, true},
+	{"POST", "/api/v1/users", users_create, HR_ADMIN, BODY_JSON, true},
+	{"GET", "/api/v1/users", users_list, HR_ADMIN, BODY_NONE, true},
+	{"PATCH", "/api/v1/users/{username}", users_update, HR_ADMIN, BODY_JSON, true},
+	{"GET", "/api/v1/model", model_get, ROLE_ANY, BODY_NONE, true},
+	{"GET", "/api/v1/model/versions", model_versions_list, ROLE_ANY, BODY_NONE, true},
+	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, true},
+};
+const int api_nroutes = sizeof api_routes / sizeof api_routes[0];
+
+static void run_handler(struct req *r)
+{
+	const struct route *rt = r->route;
+	if (rt->roles && !(rt->roles & (unsigned)role_bit(r->user.role))) {
+		req_reply_error(r, 403, "forbidden", "your role may not do this");
+		return;
+	}
+	if (rt->body != BODY_NONE) {
+		const struct config *cfg = api_cfg(r);
+		size_t limit = (size_t)(rt->body == BODY_BANK ? cfg->max_bank_body : cfg->max_json_body);
+		if (!req_read_body(r, limit)) {
+			req_reply_error(r, 413, "too_large", "the request body is larger than %zu bytes", limit);
+			return;
+		}
+	}
+	rt->handler(r);
+}
+
+static bool is_api_path(const char *path)
+{
+	return !strncmp(path, "/api/", 5) || !strcmp(path, "/api") || !strcmp(path, "/healthz") ||
+	       !strcmp(path, "/readyz") || !strcmp(path, "/metrics");
+}
+
+void api_dispatch(struct req *r)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	size_t len = 0;
+	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &len) : NULL;
+	if (!r->path || strlen(r->path) != len || !len) {
+		req_reply_error(r, 400, "bad_request", "the request path is malformed");
+		return;
+	}
+	const char *qs = evhttp_uri_get_query(uri);
+	if (qs) {
+		r->query = calloc(1, sizeof *r->query);
+		if (!r->query || evhttp_parse_query_str(qs, r->query) != 0) {
+			req_reply_error(r, 400, "bad_request", "the query string is malformed");
+			return;
+		}
+	}
+	if (!is_api_path(r->path)) {
+		static_serve(r);
+		return;
+	}
+	int index;
+	switch (router_match(api_routes, api_nroutes, req_method_name(r), r->path, r, &index)) {
+	case ROUTER_NOT_FOUND:
+		req_reply_error(r, 404, "not_found", "no such resource");
+		return;
+	case ROUTER_BAD_METHOD:
+		req_reply_error(r, 405, "method_not_allowed", "%s is not allowed here", req_method_name(r));
+		return;
+	case ROUTER_FOUND:
+		break;
+	}
+	r->route = &api_routes[index];
+	r->route_index = index;
+	if (r->route->roles)
+		auth_authenticate(r, run_handler);
+	else
+		run_handler(r);
+}
+
+json_t *api_json_body(struct req *r)
+{
+	json_error_t err;
+	json_t *body = r->body ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err) : NULL;
+	if (!body) {
+		req_reply_error(r, 400, "bad_json", "the body is not valid JSON%s%s", r->body ? ": " : "",
+				r->body ? err.text : "");
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		req_reply_error(r, 400, "bad_json", "the body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb)
+{
+	if (db_query(api_db(r), sql, n, params, cb, r))
+		return true;
+	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
+	return false;
+}
+
+struct json_query {
+	struct req *r;
+	int status;
+};
+
+static void on_json_query(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	int status = (int)(intptr_t)r->data;
+	r->data = NULL;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) == 0 || db_result_isnull(res, 0, 0)) {
+		req_reply_error(r, 404, "not_found", "no such resource");
+		return;
+	}
+	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params)
+{
+	r->data = (void *)(intptr_t)status;
+	r->data_free = NULL;
+	if (!api_query(r, sql, n, params, on_json_query))
+		return;
+}
+
+static void on_audit(const struct db_result *res, void *arg)
+{
+	if (db_result_status(res) != DB_OK)
+		log_error("audit entry not written: %s", db_result_message(res));
+}
+
+void api_audit(struct req *r, const char *actor, const char *action, const char *target, json_t *detail)
+{
+	char *text = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
+	json_decref(detail);
+	const char *params[] = {actor, action, target, req_client_address(r), text ? text : "{}"};
+	if (!db_query(api_db(r),
+		      "INSERT INTO audit_log (actor, action, target, address, detail) VALUES ($1, $2, $3, $4, $5::jsonb)", 5,
+		      params, on_audit, NULL))
+		log_error("audit entry not written: database unavailable (%s %s)", action, target ? target : "");
+	free(text);
+}

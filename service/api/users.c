@@ -1,0 +1,402 @@
+/* Users: HR manages employees, admin manages everyone. Passwords are hashed off the loop;
+ * grade changes are kept with their time; password changes and deactivation end sessions. */
+#include <openssl/crypto.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/password.h"
+#include "http/offload.h"
+
+struct user_edit {
+	char *username;
+	char *name;
+	char *role;
+	char *department;
+	int grade; /* 0 = unchanged / none */
+	int active; /* -1 unchanged */
+	char *password;
+	char hash[PASSWORD_HASH_MAX];
+	bool hashed;
+	json_t *changes; /* for the audit log: field names and values, never the password */
+};
+
+static void user_edit_free(void *arg)
+{
+	struct user_edit *e = arg;
+	if (!e)
+		return;
+	if (e->password) {
+		OPENSSL_cleanse(e->password, strlen(e->password));
+		free(e->password);
+	}
+	OPENSSL_cleanse(e->hash, sizeof e->hash);
+	free(e->username);
+	free(e->name);
+	free(e->role);
+	free(e->department);
+	json_decref(e->changes);
+	free(e);
+}
+
+static bool valid_username(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (i > 0 && (c == '_' || c == '.' || c == '@' || c == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool valid_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+/* Reads "grade": a whole number 1..4. */
+static bool parse_grade(json_t *v, int *out)
+{
+	if (!json_is_integer(v))
+		return false;
+	json_int_t g = json_integer_value(v);
+	if (g < 1 || g > 4)
+		return false;
+	*out = (int)g;
+	return true;
+}
+
+/* Runs on an offload thread: scrypt never runs on a loop thread. */
+static void hash_run(void *arg)
+{
+	struct req *r = arg;
+	struct user_edit *e = r->data;
+	e->hashed = password_hash(e->password, api_cfg(r)->scrypt_log2n, e->hash, sizeof e->hash);
+}
+
+/* ------------------------------------------------------------------ create */
+
+static const char *const sql_user_create =
+	"WITH u AS (INSERT INTO users (username, name, role, department, password_hash)"
+	"           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING username, created_at),"
+	" g AS (INSERT INTO user_grades (username, grade, recorded_by)"
+	"       SELECT username, $6::int, $7 FROM u WHERE $6::int IS NOT NULL),"
+	" a AS (INSERT INTO audit_log (actor, action, target, address, detail)"
+	"       SELECT $7, 'user.create', 'user:' || username, $8,"
+	"              jsonb_build_object('role', $3::text, 'grade', $6::int, 'department', $4::text) FROM u)"
+	" SELECT json_build_object('username', username, 'name', $2::text, 'role', $3::text, 'grade', $6::int,"
+	"                          'department', $4::text, 'active', true, 'created_at', examd_ts(created_at))::text"
+	" FROM u";
+
+static void on_user_created(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1) {
+		req_reply_error(r, 409, "conflict", "a user with this username already exists");
+		return;
+	}
+	req_reply_json_text(r, 201, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void create_hashed(void *arg)
+{
+	struct req *r = arg;
+	struct user_edit *e = r->data;
+	if (!e->hashed) {
+		req_reply_error(r, 503, "unavailable", "password hashing failed");
+		return;
+	}
+	char grade[8] = "";
+	if (e->grade)
+		snprintf(grade, sizeof grade, "%d", e->grade);
+	const char *params[] = {e->username,         e->name, e->role, e->department, e->hash, e->grade ? grade : NULL,
+				r->user.username, req_client_address(r)};
+	(void)api_query(r, sql_user_create, 8, params, on_user_created);
+}
+
+static const char *const create_fields[] = {"username", "name", "role", "grade", "department", "password", NULL};
+
+static bool only_known_fields(struct req *r, json_t *body, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach(body, key, v) {
+		bool found = false;
+		for (int i = 0; known[i]; i++)
+			if (!strcmp(known[i], key))
+				found = true;
+		if (!found) {
+			req_reply_error(r, 400, "invalid_field", "unknown field \"%s\"", key);
+			return false;
+		}
+	}
+	return true;
+}
+
+void users_create(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	struct user_edit *e = calloc(1, sizeof *e);
+	r->data = e;
+	r->data_free = user_edit_free;
+	if (!e) {
+		json_decref(body);
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	const char *role = json_string_value(json_object_get(body, "role"));
+	/* 403 comes before the body's own errors: HR may create employees only. */
+	if (role && strcmp(r->user.role, "admin") != 0 && strcmp(role, "employee") != 0) {
+		json_decref(body);
+		req_reply_error(r, 403, "forbidden", "HR may create employees only");
+		return;
+	}
+	if (!only_known_fields(r, body, create_fields)) {
+		json_decref(body);
+		return;
+	}
+	const char *username = json_string_value(json_object_get(body, "username"));
+	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *department = json_string_value(json_object_get(body, "department"));
+	const char *password = json_string_value(json_object_get(body, "password"));
+	json_t *grade = json_object_get(body, "grade");
+	json_t *dept = json_object_get(body, "department");
+	const char *problem = NULL, *field = NULL;
+	if (!username || !valid_username(username))
+		field = "username", problem = "must be 1-64 letters, digits or _.@- starting with a letter or digit";
+	else if (!name || !*name || !valid_text(name, 200))
+		field = "name", problem = "must be a non-empty string of at most 200 bytes";
+	else if (!role || !role_bit(role))
+		field = "role", problem = "must be employee, trainer, hr or admin";
+	else if (dept && !json_is_null(dept) && (!department || !valid_text(department, 200)))
+		field = "department", problem = "must be a string of at most 200 bytes";
+	else if (!password)
+		field = "password", problem = "is required";
+	else if (!strcmp(role, "employee") && !parse_grade(grade, &e->grade))
+		field = "grade", problem = "is required for employees: a number from 1 to 4";
+	else if (strcmp(role, "employee") != 0 && grade && !json_is_null(grade) && !parse_grade(grade, &e->grade))
+		field = "grade", problem = "must be a number from 1 to 4";
+	if (field) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field", "%s %s", field, problem);
+		return;
+	}
+	const char *weak = password_policy_error(password);
+	if (weak) {
+		json_decref(body);
+		req_reply_error(r, 422, "validation_failed", "%s", weak);
+		return;
+	}
+	e->username = strdup(username);
+	e->name = strdup(name);
+	e->role = strdup(role);
+	e->department = strdup(department ? department : "");
+	e->password = strdup(password);
+	json_decref(body);
+	OPENSSL_cleanse(r->body, r->body_len);
+	if (!offload_submit(r->worker->server->offload, r->worker->base, hash_run, create_hashed, r))
+		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+}
+
+/* ------------------------------------------------------------------ list */
+
+void users_list(struct req *r)
+{
+	const char *role = req_query(r, "role");
+	const char *department = req_query(r, "department");
+	const char *grade = req_query(r, "grade");
+	long g;
+	if (role && *role && !role_bit(role)) {
+		req_reply_error(r, 400, "invalid_field", "role must be employee, trainer, hr or admin");
+		return;
+	}
+	if (grade && *grade && !util_parse_long(grade, 1, 4, &g)) {
+		req_reply_error(r, 400, "invalid_field", "grade must be a number from 1 to 4");
+		return;
+	}
+	const char *params[] = {role && *role ? role : NULL, department, grade && *grade ? grade : NULL};
+	api_query_json(r, 200,
+		       "SELECT json_build_object('users', coalesce(json_agg(examd_user_json(u.username)"
+		       "                                  ORDER BY u.department, u.username), '[]'))::text"
+		       " FROM users u"
+		       " WHERE ($1::text IS NULL OR u.role = $1) AND ($2::text IS NULL OR u.department = $2)"
+		       "   AND ($3::int IS NULL OR examd_grade_at(u.username, now()) = $3::int)",
+		       3, params);
+}
+
+/* ------------------------------------------------------------------ update */
+
+static const char *const sql_user_update =
+	"WITH u AS (UPDATE users SET name = coalesce($2, name), department = coalesce($3, department),"
+	"             active = coalesce($4::boolean, active), password_hash = coalesce($5, password_hash),"
+	"             password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,"
+	"             updated_at = now()"
+	"           WHERE username = $1 RETURNING username, name, role, department, active, created_at),"
+	" g AS (INSERT INTO user_grades (username, grade, recorded_by)"
+	"       SELECT username, $6::int, $7 FROM u"
+	"       WHERE $6::int IS NOT NULL AND $6::int IS DISTINCT FROM examd_grade_at($1, now())),"
+	" s AS (DELETE FROM sessions WHERE username = $1 AND ($5::text IS NOT NULL OR $4::boolean = false)"
+	"       AND EXISTS (SELECT 1 FROM u)),"
+	" a AS (INSERT INTO audit_log (actor, action, target, address, detail)"
+	"       SELECT $7, 'user.update', 'user:' || $1, $8, $9::jsonb FROM u)"
+	" SELECT json_build_object('username', username, 'name', name, 'role', role,"
+	"                          'grade', coalesce($6::int, examd_grade_at($1, now())), 'department', department,"
+	"                          'active', active, 'created_at', examd_ts(created_at))::text FROM u";
+
+static void on_user_updated(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1) {
+		req_reply_error(r, 404, "not_found", "no such user");
+		return;
+	}
+	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void update_apply(void *arg)
+{
+	struct req *r = arg;
+	struct user_edit *e = r->data;
+	if (e->password && !e->hashed) {
+		req_reply_error(r, 503, "unavailable", "password hashing failed");
+		return;
+	}
+	char grade[8];
+	snprintf(grade, sizeof grade, "%d", e->grade);
+	char *changes = json_dumps(e->changes, JSON_COMPACT);
+	const char *params[] = {e->username,
+				e->name,
+				e->department,
+				e->active < 0 ? NULL : (e->active ? "true" : "false"),
+				e->password ? e->hash : NULL,
+				e->grade ? grade : NULL,
+				r->user.username,
+				req_client_address(r),
+				changes ? changes : "{}"};
+	(void)api_query(r, sql_user_update, 9, params, on_user_updated);
+	free(changes);
+}
+
+static const char *const update_fields[] = {"name", "grade", "department", "active", "password", NULL};
+
+static void on_update_target(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct user_edit *e = r->data;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1) {
+		req_reply_error(r, 404, "not_found", "no such user");
+		return;
+	}
+	const char *target_role = db_result_value(res, 0, 0);
+	if (strcmp(r->user.role, "admin") != 0 && strcmp(target_role, "employee") != 0) {
+		req_reply_error(r, 403, "forbidden", "HR may edit employees only");
+		return;
+	}
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	if (!only_known_fields(r, body, update_fields)) {
+		json_decref(body);
+		return;
+	}
+	e->changes = json_object();
+	e->active = -1;
+	json_t *v;
+	const char *problem = NULL;
+	if ((v = json_object_get(body, "name"))) {
+		if (!json_is_string(v) || !*json_string_value(v) || !valid_text(json_string_value(v), 200))
+			problem = "name must be a non-empty string of at most 200 bytes";
+		else
+			e->name = strdup(json_string_value(v));
+	}
+	if (!problem && (v = json_object_get(body, "department"))) {
+		if (!json_is_string(v) || !valid_text(json_string_value(v), 200))
+			problem = "department must be a string of at most 200 bytes";
+		else
+			e->department = strdup(json_string_value(v));
+	}
+	if (!problem && (v = json_object_get(body, "active"))) {
+		if (!json_is_boolean(v))
+			problem = "active must be true or false";
+		else
+			e->active = json_is_true(v);
+	}
+	if (!problem && (v = json_object_get(body, "grade"))) {
+		if (!parse_grade(v, &e->grade))
+			problem = "grade must be a number from 1 to 4";
+		else if (strcmp(target_role, "employee") != 0)
+			problem = "only employees have a grade";
+	}
+	if (!problem && (v = json_object_get(body, "password"))) {
+		if (!json_is_string(v))
+			problem = "password must be a string";
+		else
+			e->password = strdup(json_string_value(v));
+	}
+	if (problem) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field", "%s", problem);
+		return;
+	}
+	const char *key;
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "password") != 0)
+			json_object_set(e->changes, key, v);
+	}
+	if (e->password)
+		json_object_set_new(e->changes, "password_changed", json_true());
+	json_decref(body);
+	OPENSSL_cleanse(r->body, r->body_len);
+	if (e->password) {
+		const char *weak = password_policy_error(e->password);
+		if (weak) {
+			req_reply_error(r, 422, "validation_failed", "%s", weak);
+			return;
+		}
+		if (!offload_submit(r->worker->server->offload, r->worker->base, hash_run, update_apply, r))
+			req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		return;
+	}
+	update_apply(r);
+}
+
+void users_update(struct req *r)
+{
+	struct user_edit *e = calloc(1, sizeof *e);
+	r->data = e;
+	r->data_free = user_edit_free;
+	if (!e) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	e->username = strdup(r->params[0]);
+	const char *params[] = {e->username};
+	(void)api_query(r, "SELECT role FROM users WHERE username = $1", 1, params, on_update_target);
+}

@@ -1,0 +1,54 @@
+/* Structured logging: one JSON object per line on stderr, whole lines only. */
+#include "core/log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+static enum log_level min_level = LOG_INFO;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *const level_names[] = {"debug", "info", "warning", "error"};
+
+void log_set_level(enum log_level level) { min_level = level; }
+enum log_level log_get_level(void) { return min_level; }
+
+void log_json(enum log_level level, json_t *obj)
+{
+	if (!obj)
+		return;
+	if (level < min_level) {
+		json_decref(obj);
+		return;
+	}
+	char ts[40];
+	util_format_time_us(util_now_us(), ts, sizeof ts);
+	json_t *line = json_pack("{s:s,s:s}", "ts", ts, "level", level_names[level]);
+	json_object_update(line, obj);
+	json_decref(obj);
+	char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	json_decref(line);
+	if (!text)
+		return;
+	pthread_mutex_lock(&log_lock);
+	fputs(text, stderr);
+	fputc('\n', stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+	free(text);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level < min_level)
+		return;
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	log_json(level, json_pack("{s:s}", "msg", buf));
+}

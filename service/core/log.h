@@ -1,0 +1,20 @@
+/* Structured logging: one JSON object per line on stderr. */
+#ifndef EXAMD_CORE_LOG_H
+#define EXAMD_CORE_LOG_H
+
+#include <jansson.h>
+
+enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARNING, LOG_ERROR };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* Emits obj with "ts" and "level" added; steals the reference to obj. */
+void log_json(enum log_level level, json_t *obj);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+#endif

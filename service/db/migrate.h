@@ -1,0 +1,15 @@
+/* Schema migrations and the model's version-1 seed. Synchronous libpq: for the CLI and
+ * start-up only, never on an event-loop thread. */
+#ifndef EXAMD_DB_MIGRATE_H
+#define EXAMD_DB_MIGRATE_H
+
+#include <stdbool.h>
+
+#include "core/util.h"
+
+/* Applies pending migrations/NNNN_*.sql in order (each in its own transaction, recorded in
+ * schema_migrations) under an advisory lock, then seeds model version 1 if absent.
+ * Safe to run concurrently from several processes. */
+bool migrate_run(const char *conninfo, const char *dir) MUST_CHECK;
+
+#endif

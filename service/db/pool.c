@@ -1,0 +1,485 @@
+/* A per-worker pool of non-blocking libpq connections driven by the worker's event loop.
+ * Every libpq call here is non-blocking: connections start with PQconnectStartParams and
+ * advance with PQconnectPoll; statements go out with PQsendQueryParams and PQflush. */
+#include "db/pool.h"
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "core/log.h"
+
+#define BACKOFF_MIN_MS 50
+#define BACKOFF_MAX_MS 1000
+#define CONNECT_TIMEOUT_MS 5000
+
+struct db_result {
+	enum db_status status;
+	PGresult *pg;
+	const char *message;
+};
+
+struct query {
+	TAILQ_ENTRY(query) link;
+	db_callback cb;
+	void *arg;
+	int nparams;
+	char *sql;
+	char **params;
+};
+TAILQ_HEAD(query_list, query);
+
+enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
+
+struct conn {
+	struct db_pool *pool;
+	int index;
+	enum conn_state state;
+	PGconn *pg;
+	int fd;
+	short armed; /* events the socket event waits for */
+	struct event *sock_ev;
+	struct event *backoff;       /* waits before reconnecting */
+	struct event *connect_timer; /* bounds a connection attempt */
+	int backoff_ms;
+	struct query *current;
+	PGresult *result; /* the result to deliver (the first error, else the last one) */
+};
+
+struct db_pool {
+	struct event_base *base;
+	char *conninfo;
+	int size;
+	long queue_max;
+	struct conn *conns;
+	struct query_list queue;
+	_Atomic long queued;
+	_Atomic int connected;
+	_Atomic int busy;
+	_Atomic uint64_t queries, failures, reconnects;
+	bool closing;
+};
+
+static void conn_start(struct conn *c);
+static void conn_dispatch(struct db_pool *pool);
+static void conn_on_socket(evutil_socket_t fd, short what, void *arg);
+
+static void conn_set_state(struct conn *c, enum conn_state state)
+{
+	struct db_pool *pool = c->pool;
+	bool was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
+	bool is_up = state == CONN_IDLE || state == CONN_BUSY;
+	if (was_up && !is_up)
+		atomic_fetch_sub(&pool->connected, 1);
+	if (!was_up && is_up)
+		atomic_fetch_add(&pool->connected, 1);
+	if (c->state == CONN_BUSY && state != CONN_BUSY)
+		atomic_fetch_sub(&pool->busy, 1);
+	if (c->state != CONN_BUSY && state == CONN_BUSY)
+		atomic_fetch_add(&pool->busy, 1);
+	c->state = state;
+}
+
+/* Waits on the connection's (possibly new) socket for the given events. */
+static void conn_arm(struct conn *c, short what)
+{
+	int fd = PQsocket(c->pg);
+	if (c->sock_ev && c->fd == fd && c->armed == what)
+		return;
+	if (c->sock_ev) {
+		event_free(c->sock_ev);
+		c->sock_ev = NULL;
+	}
+	c->fd = fd;
+	c->armed = what;
+	if (fd < 0)
+		return;
+	c->sock_ev = event_new(c->pool->base, fd, what | EV_PERSIST, conn_on_socket, c);
+	event_add(c->sock_ev, NULL);
+}
+
+static void query_free(struct query *q)
+{
+	if (!q)
+		return;
+	for (int i = 0; i < q->nparams; i++)
+		free(q->params[i]);
+	free(q->params);
+	free(q->sql);
+	free(q);
+}
+
+static void query_finish(struct query *q, enum db_status status, PGresult *pg, const char *message)
+{
+	struct db_result res = {.status = status, .pg = pg, .message = message ? message : ""};
+	q->cb(&res, q->arg);
+	query_free(q);
+}
+
+static void fail_queue(struct db_pool *pool, const char *why)
+{
+	struct query *q;
+	while ((q = TAILQ_FIRST(&pool->queue)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		atomic_fetch_sub(&pool->queued, 1);
+		atomic_fetch_add(&pool->failures, 1);
+		query_finish(q, DB_UNAVAILABLE, NULL, why);
+	}
+}
+
+static void on_backoff(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	conn_start(c);
+}
+
+/* Drops the connection, fails its statement and schedules a reconnect. */
+static void conn_lost(struct conn *c, const char *why)
+{
+	struct db_pool *pool = c->pool;
+	bool was_up = c->state == CONN_IDLE || c->state == CONN_BUSY;
+	if (c->sock_ev) {
+		event_free(c->sock_ev); /* event_del before PQfinish */
+		c->sock_ev = NULL;
+	}
+	evtimer_del(c->connect_timer);
+	if (c->pg) {
+		if (was_up)
+			log_warning("database connection %d lost: %s", c->index, why);
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	if (c->result) {
+		PQclear(c->result);
+		c->result = NULL;
+	}
+	conn_set_state(c, CONN_DOWN);
+	struct query *q = c->current;
+	c->current = NULL;
+	if (q) {
+		atomic_fetch_add(&pool->failures, 1);
+		query_finish(q, DB_UNAVAILABLE, NULL, why);
+	}
+	if (atomic_load(&pool->connected) == 0)
+		fail_queue(pool, "database unavailable");
+	if (pool->closing)
+		return;
+	struct timeval tv = {c->backoff_ms / 1000, (c->backoff_ms % 1000) * 1000};
+	c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
+	evtimer_add(c->backoff, &tv);
+}
+
+static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	conn_lost(arg, "connect timeout");
+}
+
+static void conn_poll_connect(struct conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		conn_arm(c, EV_READ);
+		return;
+	case PGRES_POLLING_WRITING:
+		conn_arm(c, EV_WRITE);
+		return;
+	case PGRES_POLLING_OK:
+		evtimer_del(c->connect_timer);
+		if (PQsetnonblocking(c->pg, 1) != 0) {
+			conn_lost(c, "cannot set non-blocking mode");
+			return;
+		}
+		if (c->backoff_ms > BACKOFF_MIN_MS)
+			log_info("database connection %d established", c->index);
+		c->backoff_ms = BACKOFF_MIN_MS;
+		conn_set_state(c, CONN_IDLE);
+		conn_arm(c, EV_READ); /* notice a server that goes away while idle */
+		conn_dispatch(c->pool);
+		return;
+	default: {
+		char why[256];
+		snprintf(why, sizeof why, "%s", PQerrorMessage(c->pg));
+		why[strcspn(why, "\n")] = '\0';
+		conn_lost(c, why);
+		return;
+	}
+	}
+}
+
+static void notice_sink(void *arg, const char *message)
+{
+	log_debug("database notice: %s", message);
+}
+
+static void conn_start(struct conn *c)
+{
+	struct db_pool *pool = c->pool;
+	const char *keys[] = {"fallback_application_name", "dbname", NULL};
+	const char *vals[] = {"examd", pool->conninfo, NULL};
+	atomic_fetch_add(&pool->reconnects, 1);
+	c->pg = PQconnectStartParams(keys, vals, 1);
+	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_lost(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, notice_sink, NULL);
+	conn_set_state(c, CONN_CONNECTING);
+	c->fd = -1;
+	struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
+	evtimer_add(c->connect_timer, &tv);
+	conn_arm(c, EV_WRITE);
+}
+
+static void conn_deliver(struct conn *c)
+{
+	struct query *q = c->current;
+	PGresult *pg = c->result;
+	c->current = NULL;
+	c->result = NULL;
+	conn_set_state(c, CONN_IDLE);
+	conn_arm(c, EV_READ);
+	enum db_status status = DB_OK;
+	const char *message = "";
+	ExecStatusType st = pg ? PQresultStatus(pg) : PGRES_FATAL_ERROR;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		const char *state = pg ? PQresultErrorField(pg, PG_DIAG_SQLSTATE) : NULL;
+		message = pg ? PQresultErrorMessage(pg) : "no result";
+		/* Class 08 (connection), 57 (operator intervention: shutdown, timeouts) and
+		 * 53 (insufficient resources) are outages, not the statement's fault. */
+		if (!state || !strncmp(state, "08", 2) || !strncmp(state, "57", 2) || !strncmp(state, "53", 2))
+			status = DB_UNAVAILABLE;
+		else
+			status = DB_ERROR;
+		atomic_fetch_add(&c->pool->failures, 1);
+	}
+	query_finish(q, status, pg, message);
+	if (pg)
+		PQclear(pg);
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		conn_lost(c, "connection closed");
+	else
+		conn_dispatch(c->pool);
+}
+
+static void conn_flush(struct conn *c)
+{
+	int r = PQflush(c->pg);
+	if (r < 0)
+		conn_lost(c, PQerrorMessage(c->pg));
+	else
+		conn_arm(c, r == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+static void conn_on_socket(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->state == CONN_CONNECTING) {
+		conn_poll_connect(c);
+		return;
+	}
+	if (c->state == CONN_IDLE) {
+		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD)
+			conn_lost(c, "server closed the connection");
+		return;
+	}
+	if (c->state != CONN_BUSY)
+		return;
+	if (what & EV_WRITE) {
+		conn_flush(c);
+		if (c->state != CONN_BUSY)
+			return;
+	}
+	if (!(what & EV_READ))
+		return;
+	if (!PQconsumeInput(c->pg)) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->armed & EV_WRITE) {
+		conn_flush(c);
+		if (c->state != CONN_BUSY)
+			return;
+	}
+	while (!PQisBusy(c->pg)) {
+		PGresult *r = PQgetResult(c->pg);
+		if (!r) {
+			conn_deliver(c);
+			return;
+		}
+		bool keep_old = c->result && PQresultStatus(c->result) == PGRES_FATAL_ERROR;
+		if (keep_old) {
+			PQclear(r);
+		} else {
+			if (c->result)
+				PQclear(c->result);
+			c->result = r;
+		}
+	}
+}
+
+static void conn_send(struct conn *c, struct query *q)
+{
+	c->current = q;
+	conn_set_state(c, CONN_BUSY);
+	atomic_fetch_add(&c->pool->queries, 1);
+	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0)) {
+		conn_lost(c, PQerrorMessage(c->pg));
+		return;
+	}
+	conn_flush(c);
+}
+
+static void conn_dispatch(struct db_pool *pool)
+{
+	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
+		struct conn *c = &pool->conns[i];
+		if (c->state != CONN_IDLE)
+			continue;
+		struct query *q = TAILQ_FIRST(&pool->queue);
+		TAILQ_REMOVE(&pool->queue, q, link);
+		atomic_fetch_sub(&pool->queued, 1);
+		conn_send(c, q);
+	}
+}
+
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max)
+{
+	struct db_pool *pool = calloc(1, sizeof *pool);
+	if (!pool)
+		return NULL;
+	pool->base = base;
+	pool->conninfo = strdup(conninfo);
+	pool->size = size;
+	pool->queue_max = queue_max;
+	pool->conns = calloc((size_t)size, sizeof *pool->conns);
+	TAILQ_INIT(&pool->queue);
+	if (!pool->conninfo || !pool->conns) {
+		free(pool->conninfo);
+		free(pool->conns);
+		free(pool);
+		return NULL;
+	}
+	for (int i = 0; i < size; i++) {
+		struct conn *c = &pool->conns[i];
+		c->pool = pool;
+		c->index = i;
+		c->fd = -1;
+		c->backoff_ms = BACKOFF_MIN_MS;
+		c->backoff = evtimer_new(base, on_backoff, c);
+		c->connect_timer = evtimer_new(base, on_connect_timeout, c);
+	}
+	for (int i = 0; i < size; i++)
+		conn_start(&pool->conns[i]);
+	return pool;
+}
+
+void db_pool_free(struct db_pool *pool)
+{
+	if (!pool)
+		return;
+	pool->closing = true;
+	for (int i = 0; i < pool->size; i++) {
+		struct conn *c = &pool->conns[i];
+		conn_lost(c, "shutting down");
+		event_free(c->backoff);
+		event_free(c->connect_timer);
+	}
+	fail_queue(pool, "shutting down");
+	free(pool->conns);
+	free(pool->conninfo);
+	free(pool);
+}
+
+bool db_pool_connected(const struct db_pool *pool)
+{
+	return atomic_load(&((struct db_pool *)pool)->connected) > 0;
+}
+
+void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
+{
+	struct db_pool *p = (struct db_pool *)pool;
+	out->size = p->size;
+	out->connected = atomic_load(&p->connected);
+	out->busy = atomic_load(&p->busy);
+	out->queued = atomic_load(&p->queued);
+	out->queries = atomic_load(&p->queries);
+	out->failures = atomic_load(&p->failures);
+	out->reconnects = atomic_load(&p->reconnects);
+}
+
+bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
+	      void *arg)
+{
+	if (pool->closing || atomic_load(&pool->connected) == 0 || atomic_load(&pool->queued) >= pool->queue_max)
+		return false;
+	struct query *q = calloc(1, sizeof *q);
+	if (!q)
+		return false;
+	q->cb = cb;
+	q->arg = arg;
+	q->nparams = nparams;
+	q->sql = strdup(sql);
+	q->params = nparams ? calloc((size_t)nparams, sizeof *q->params) : NULL;
+	bool ok = q->sql && (nparams == 0 || q->params);
+	for (int i = 0; ok && i < nparams; i++)
+		if (params[i] && !(q->params[i] = strdup(params[i])))
+			ok = false;
+	if (!ok) {
+		query_free(q);
+		return false;
+	}
+	TAILQ_INSERT_TAIL(&pool->queue, q, link);
+	atomic_fetch_add(&pool->queued, 1);
+	conn_dispatch(pool);
+	return true;
+}
+
+enum db_status db_result_status(const struct db_result *res) { return res->status; }
+
+const char *db_result_sqlstate(const struct db_result *res)
+{
+	const char *s = res->pg ? PQresultErrorField(res->pg, PG_DIAG_SQLSTATE) : NULL;
+	return s ? s : "";
+}
+
+const char *db_result_message(const struct db_result *res)
+{
+	if (res->pg) {
+		const char *m = PQresultErrorField(res->pg, PG_DIAG_MESSAGE_PRIMARY);
+		if (m)
+			return m;
+	}
+	return res->message;
+}
+
+int db_result_rows(const struct db_result *res) { return res->pg ? PQntuples(res->pg) : 0; }
+int db_result_cols(const struct db_result *res) { return res->pg ? PQnfields(res->pg) : 0; }
+
+bool db_result_isnull(const struct db_result *res, int row, int col)
+{
+	if (!res->pg || row >= PQntuples(res->pg) || col >= PQnfields(res->pg))
+		return true;
+	return PQgetisnull(res->pg, row, col);
+}
+
+const char *db_result_value(const struct db_result *res, int row, int col)
+{
+	if (db_result_isnull(res, row, col))
+		return "";
+	return PQgetvalue(res->pg, row, col);
+}
+
+int db_result_length(const struct db_result *res, int row, int col)
+{
+	if (db_result_isnull(res, row, col))
+		return 0;
+	return PQgetlength(res->pg, row, col);
+}
+
+long db_result_long(const struct db_result *res, int row, int col)
+{
+	return strtol(db_result_value(res, row, col), NULL, 10);
+}

@@ -1,0 +1,192 @@
+/* One HTTP request in flight: its context, and the only ways to answer it (exactly once).
+ * Every reply goes through req_reply, which adds the common headers, writes the access
+ * log line, counts metrics and frees the context. */
+#include "http/request.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "db/pool.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+
+struct req *req_new(struct evhttp_request *ev, struct worker *w)
+{
+	struct req *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->ev = ev;
+	r->worker = w;
+	r->route_index = -1;
+	r->start_us = util_monotonic_us();
+	worker_request_started(w);
+	return r;
+}
+
+static void req_free(struct req *r)
+{
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	if (r->query) {
+		evhttp_clear_headers(r->query);
+		free(r->query);
+	}
+	if (r->data_free)
+		r->data_free(r->data);
+	free(r->path);
+	free(r->body);
+	worker_request_finished(r->worker);
+	free(r);
+}
+
+const char *req_method_name(const struct req *r)
+{
+	switch (evhttp_request_get_command(r->ev)) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "UNKNOWN";
+}
+
+const char *req_header(const struct req *r, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+}
+
+const char *req_query(const struct req *r, const char *name)
+{
+	return r->query ? evhttp_find_header(r->query, name) : NULL;
+}
+
+const char *req_client_address(const struct req *r)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
+	const char *addr = NULL;
+	uint16_t port;
+	if (conn)
+		evhttp_connection_get_peer(conn, (char **)&addr, &port);
+	return addr ? addr : "";
+}
+
+bool req_read_body(struct req *r, size_t limit)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	size_t len = evbuffer_get_length(in);
+	if (len > limit)
+		return false;
+	free(r->body);
+	r->body = malloc(len + 1);
+	if (!r->body)
+		return false;
+	evbuffer_copyout(in, r->body, len);
+	r->body[len] = '\0';
+	r->body_len = len;
+	return true;
+}
+
+void req_add_header(struct req *r, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+}
+
+static void access_log(struct req *r, int status, size_t len, int64_t micros)
+{
+	if (log_get_level() > LOG_INFO)
+		return;
+	const char *uri = evhttp_request_get_uri(r->ev);
+	char path[512];
+	/* Log the path without the query string: it may carry search terms, never secrets,
+	 * but the path is what the metrics and operators need. */
+	snprintf(path, sizeof path, "%s", uri ? uri : "");
+	path[strcspn(path, "?")] = '\0';
+	json_t *line = json_pack("{s:s,s:s,s:s,s:i,s:I,s:f,s:s}", "msg", "request", "method", req_method_name(r), "path",
+				 path, "status", status, "bytes", (json_int_t)len, "ms", (double)micros / 1000.0,
+				 "remote", req_client_address(r));
+	if (line && r->authed)
+		json_object_set_new(line, "user", json_string(r->user.username));
+	log_json(LOG_INFO, line);
+}
+
+void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+	if (content_type)
+		evhttp_add_header(h, "Content-Type", content_type);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	if (!evhttp_find_header(h, "Cache-Control"))
+		evhttp_add_header(h, "Cache-Control", "no-store");
+	if (!evhttp_find_header(h, "Content-Security-Policy"))
+		evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+	if (r->worker->server->ssl_ctx)
+		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
+	struct evbuffer *buf = evbuffer_new();
+	if (buf && body && len && evhttp_request_get_command(r->ev) != EVHTTP_REQ_HEAD)
+		evbuffer_add(buf, body, len);
+	int64_t micros = util_monotonic_us() - r->start_us;
+	access_log(r, status, len, micros);
+	metrics_observe(r->route_index, status, micros);
+	evhttp_send_reply(r->ev, status, NULL, buf);
+	if (buf)
+		evbuffer_free(buf);
+	req_free(r);
+}
+
+void req_reply_json_text(struct req *r, int status, const char *json, size_t len)
+{
+	req_reply(r, status, "application/json; charset=utf-8", json, len);
+}
+
+void req_reply_json(struct req *r, int status, json_t *body)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(body);
+	if (!text) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	req_reply_json_text(r, status, text, strlen(text));
+	free(text);
+}
+
+void req_reply_empty(struct req *r, int status)
+{
+	req_reply(r, status, NULL, NULL, 0);
+}
+
+void req_reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	if (status == 503 || status == 429) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+		if (!evhttp_find_header(h, "Retry-After"))
+			evhttp_add_header(h, "Retry-After", status == 503 ? "2" : "60");
+	}
+	req_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+void req_reply_db_failure(struct req *r, const struct db_result *res)
+{
+	if (db_result_status(res) == DB_ERROR)
+		log_error("database error on %s %s: %s (%s)", req_method_name(r), r->route ? r->route->pattern : "",
+			  db_result_message(res), db_result_sqlstate(res));
+	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
+}

@@ -1,0 +1,37 @@
+/* Method + pattern routing with {param} segments. */
+#ifndef EXAMD_HTTP_ROUTER_H
+#define EXAMD_HTTP_ROUTER_H
+
+#include <stdbool.h>
+
+#include "http/request.h"
+
+enum role_bits {
+	ROLE_EMPLOYEE = 1,
+	ROLE_TRAINER = 2,
+	ROLE_HR = 4,
+	ROLE_ADMIN = 8,
+	ROLE_ANY = 15,
+};
+
+enum body_kind { BODY_NONE, BODY_JSON, BODY_BANK };
+
+typedef void (*route_handler)(struct req *r);
+
+struct route {
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/api/v1/users/{username}" */
+	route_handler handler;
+	unsigned roles;      /* 0 = no authentication */
+	enum body_kind body;
+	bool needs_db;
+};
+
+enum router_match { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+
+/* Finds the route for method+path; fills r->params (decoded segments, owned by r). */
+enum router_match router_match(const struct route *routes, int n, const char *method, const char *path,
+			       struct req *r, int *index);
+int role_bit(const char *role);
+
+#endif

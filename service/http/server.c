@@ -1,0 +1,227 @@
+/* The HTTP server: one event base + evhttp per worker thread, all on one SO_REUSEPORT port.
+ * Shutdown drains: listeners close, in-flight requests finish (bounded), then pools close. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/log.h"
+#include "db/pool.h"
+#include "http/request.h"
+
+#define DRAIN_SECONDS 10
+/* evhttp's own hard cap; routes apply their own, smaller limits with the JSON envelope. */
+#define HARD_BODY_LIMIT_FACTOR 2
+
+void worker_request_started(struct worker *w) { w->inflight++; }
+void worker_request_finished(struct worker *w) { w->inflight--; }
+
+static void on_request(struct evhttp_request *ev, void *arg)
+{
+	struct worker *w = arg;
+	struct req *r = req_new(ev, w);
+	if (!r) {
+		evhttp_send_error(ev, 503, "out of memory");
+		return;
+	}
+	w->server->dispatch(r);
+}
+
+static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
+{
+	struct worker *w = arg;
+	SSL *ssl = SSL_new(w->server->ssl_ctx);
+	if (!ssl)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static bool worker_listen(struct worker *w, int port)
+{
+	const struct config *cfg = w->server->cfg;
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t sslen;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, cfg->http_host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		sslen = sizeof *in4;
+	} else if (inet_pton(AF_INET6, cfg->http_host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		sslen = sizeof *in6;
+	} else {
+		log_error("EXAMD_HTTP_HOST must be a numeric IPv4 or IPv6 address, got \"%s\"", cfg->http_host);
+		return false;
+	}
+	w->listener = evconnlistener_new_bind(w->base, NULL, NULL,
+					      LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
+						      LEV_OPT_CLOSE_ON_EXEC,
+					      1024, (struct sockaddr *)&ss, (int)sslen);
+	if (!w->listener) {
+		log_error("cannot listen on %s:%d: %s", cfg->http_host, port,
+			  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return false;
+	}
+	if (!evhttp_bind_listener(w->http, w->listener)) {
+		log_error("cannot attach the HTTP server to its listener");
+		return false;
+	}
+	return true;
+}
+
+static int listener_port(struct evconnlistener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static bool worker_init(struct worker *w, int port)
+{
+	const struct config *cfg = w->server->cfg;
+	w->base = event_base_new();
+	w->http = w->base ? evhttp_new(w->base) : NULL;
+	if (!w->http)
+		return false;
+	evhttp_set_gencb(w->http, on_request, w);
+	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	long max_body = cfg->max_bank_body > cfg->max_json_body ? cfg->max_bank_body : cfg->max_json_body;
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body * HARD_BODY_LIMIT_FACTOR);
+	evhttp_set_max_headers_size(w->http, 64 * 1024);
+	evhttp_set_timeout(w->http, cfg->request_timeout);
+	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
+	if (w->server->ssl_ctx)
+		evhttp_set_bevcb(w->http, tls_bevcb, w);
+	if (!worker_listen(w, port))
+		return false;
+	w->db = db_pool_new(w->base, cfg->database_url, cfg->db_pool_size, cfg->db_queue_max);
+	return w->db != NULL;
+}
+
+static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->inflight > 0 && util_monotonic_us() < w->drain_deadline_us)
+		return;
+	if (w->inflight > 0)
+		log_warning("worker %d stopping with %d requests unfinished", w->index, w->inflight);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void on_drain_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	if (w->draining)
+		return;
+	w->draining = true;
+	if (w->listener)
+		evconnlistener_disable(w->listener);
+	if (w->server->worker_stop)
+		w->server->worker_stop(w->server, w);
+	w->drain_deadline_us = util_monotonic_us() + DRAIN_SECONDS * 1000000LL;
+	w->drain_timer = event_new(w->base, -1, EV_PERSIST, on_drain_tick, w);
+	struct timeval tv = {0, 20000};
+	event_add(w->drain_timer, &tv);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (w->server->worker_start)
+		w->server->worker_start(w->server, w);
+	event_base_dispatch(w->base);
+	/* evhttp_free closes client connections; pending requests were answered or are abandoned. */
+	if (w->drain_timer)
+		event_free(w->drain_timer);
+	evhttp_free(w->http);
+	w->http = NULL;
+	db_pool_free(w->db);
+	w->db = NULL;
+	return NULL;
+}
+
+static bool tls_setup(struct server *s)
+{
+	const struct config *cfg = s->cfg;
+	if (!cfg->tls_cert[0] && !cfg->tls_key[0])
+		return true;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx)
+		return false;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		log_error("cannot load the TLS certificate \"%s\" and key \"%s\"", cfg->tls_cert, cfg->tls_key);
+		SSL_CTX_free(ctx);
+		return false;
+	}
+	s->ssl_ctx = ctx;
+	return true;
+}
+
+bool server_start(struct server *s)
+{
+	if (!tls_setup(s))
+		return false;
+	s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);
+	if (!s->workers)
+		return false;
+	int port = s->cfg->http_port;
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		w->index = i;
+		w->server = s;
+		if (!worker_init(w, port))
+			return false;
+		if (i == 0) {
+			port = listener_port(w->listener);
+			s->port = port;
+		}
+	}
+	for (int i = 0; i < s->nworkers; i++)
+		if (pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]) != 0) {
+			log_error("cannot start worker thread %d", i);
+			return false;
+		}
+	log_json(LOG_INFO, json_pack("{s:s,s:s,s:i,s:i,s:b}", "msg", "listening", "host", s->cfg->http_host, "port",
+				     port, "workers", s->nworkers, "tls", s->ssl_ctx != NULL));
+	return true;
+}
+
+void server_stop(struct server *s)
+{
+	struct timeval now = {0, 0};
+	for (int i = 0; i < s->nworkers; i++)
+		event_base_once(s->workers[i].base, -1, EV_TIMEOUT, on_drain_start, &s->workers[i], &now);
+	for (int i = 0; i < s->nworkers; i++) {
+		pthread_join(s->workers[i].thread, NULL);
+		/* evhttp_free already closed the listener it was bound to. */
+		event_base_free(s->workers[i].base);
+	}
+	free(s->workers);
+	s->workers = NULL;
+	if (s->ssl_ctx)
+		SSL_CTX_free(s->ssl_ctx);
+	s->ssl_ctx = NULL;
+}
