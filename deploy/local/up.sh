@@ -18,7 +18,7 @@ env_file="$EXAMD_VAR_DIR/examd.env"
 "$root/deploy/install-deps.sh"
 
 echo "up: building examd" >&2
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXAMD_TESTS=OFF >/dev/null
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build" -j"$(nproc)" --target examd >/dev/null
 
 # The database: one password, made on the first run and kept in examd.env.

@@ -165,7 +165,7 @@ void users_create(struct req *r)
 	}
 	const char *role = json_string_value(json_object_get(body, "role"));
 	/* 403 comes before the body's own errors: HR may create employees only. */
-	if (role && strcmp(r->user.role, "admin") != 0 && strcmp(role, "employee") != 0) {
+	if (role && role_bit(role) && strcmp(r->user.role, "admin") != 0 && strcmp(role, "employee") != 0) {
 		json_decref(body);
 		req_reply_error(r, 403, "forbidden", "HR may create employees only");
 		return;

@@ -58,6 +58,7 @@ struct db_pool {
 	struct query_list queue;
 	_Atomic long queued;
 	_Atomic int connected;
+	_Atomic int connecting;
 	_Atomic int busy;
 	_Atomic uint64_t queries, failures, reconnects;
 	bool closing;
@@ -76,6 +77,10 @@ static void conn_set_state(struct conn *c, enum conn_state state)
 		atomic_fetch_sub(&pool->connected, 1);
 	if (!was_up && is_up)
 		atomic_fetch_add(&pool->connected, 1);
+	if (c->state == CONN_CONNECTING && state != CONN_CONNECTING)
+		atomic_fetch_sub(&pool->connecting, 1);
+	if (c->state != CONN_CONNECTING && state == CONN_CONNECTING)
+		atomic_fetch_add(&pool->connecting, 1);
 	if (c->state == CONN_BUSY && state != CONN_BUSY)
 		atomic_fetch_sub(&pool->busy, 1);
 	if (c->state != CONN_BUSY && state == CONN_BUSY)
@@ -163,7 +168,8 @@ static void conn_lost(struct conn *c, const char *why)
 		atomic_fetch_add(&pool->failures, 1);
 		query_finish(q, DB_UNAVAILABLE, NULL, why);
 	}
-	if (atomic_load(&pool->connected) == 0)
+	/* Queued statements wait for a connection that is being made, not for a back-off. */
+	if (atomic_load(&pool->connected) == 0 && atomic_load(&pool->connecting) == 0)
 		fail_queue(pool, "database unavailable");
 	if (pool->closing)
 		return;
@@ -413,7 +419,9 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
 	      void *arg)
 {
-	if (pool->closing || atomic_load(&pool->connected) == 0 || atomic_load(&pool->queued) >= pool->queue_max)
+	if (pool->closing || atomic_load(&pool->queued) >= pool->queue_max)
+		return false;
+	if (atomic_load(&pool->connected) == 0 && atomic_load(&pool->connecting) == 0)
 		return false;
 	struct query *q = calloc(1, sizeof *q);
 	if (!q)

@@ -42,7 +42,6 @@ static void req_free(struct req *r)
 		r->data_free(r->data);
 	free(r->path);
 	free(r->body);
-	worker_request_finished(r->worker);
 	free(r);
 }
 
@@ -121,6 +120,11 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	log_json(LOG_INFO, line);
 }
 
+static void on_reply_written(struct evhttp_request *ev, void *arg)
+{
+	worker_request_finished(arg);
+}
+
 void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -140,6 +144,9 @@ void req_reply(struct req *r, int status, const char *content_type, const void *
 	int64_t micros = util_monotonic_us() - r->start_us;
 	access_log(r, status, len, micros);
 	metrics_observe(r->route_index, status, micros);
+	/* The request counts as in flight until its reply is written, so that a draining
+	 * worker does not close a connection with an unsent reply. */
+	evhttp_request_set_on_complete_cb(r->ev, on_reply_written, r->worker);
 	evhttp_send_reply(r->ev, status, NULL, buf);
 	if (buf)
 		evbuffer_free(buf);

@@ -1,0 +1,98 @@
+"""Database outages, restarts and shutdown: 503 while the database is away, recovery by itself,
+sessions that survive restarts, and in-flight requests finished on SIGTERM."""
+import concurrent.futures
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import PASSWORD, Examd, PrivateCluster, psql
+
+
+def wait_for(predicate, timeout, interval=0.1):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+class DatabaseOutageTest(unittest.TestCase):
+    def setUp(self):
+        self.cluster = PrivateCluster().init().start()
+        psql("CREATE DATABASE examd", self.cluster.url())
+        self.app = Examd(database="examd", env={"EXAMD_DATABASE_URL": self.cluster.url("examd")})
+        self.app.url = self.cluster.url("examd")
+        self.app.start()
+        self.app.add_user("emp", "employee", grade=3)
+
+    def tearDown(self):
+        rc = self.app.stop()
+        self.cluster.remove()
+        self.assertEqual(rc, 0, self.app.logtext()[-3000:])
+
+    def test_stop_and_start_postgresql(self):
+        token = self.app.login("emp")
+        self.assertEqual(self.app.get("/readyz").status, 200)
+        self.cluster.stop()
+        # Requests that need the database get 503 with Retry-After; nothing crashes.
+        for _ in range(3):
+            for path in ["/api/v1/me", "/readyz"]:
+                r = self.app.get(path, token=token)
+                self.assertEqual(r.status, 503, (path, r))
+                self.assertEqual(r.json["error"]["code"], "unavailable")
+                self.assertTrue(r.header("Retry-After"))
+            r = self.app.post("/api/v1/login", {"username": "emp", "password": PASSWORD})
+            self.assertEqual(r.status, 503, r)
+            self.assertEqual(self.app.get("/healthz").status, 200)
+            time.sleep(0.3)
+        self.assertIsNone(self.app.proc.poll(), "examd must keep running")
+        self.cluster.start()
+        t0 = time.time()
+        self.assertTrue(wait_for(lambda: self.app.get("/readyz").status == 200, 10), "examd did not recover")
+        recovered = time.time() - t0
+        self.assertLess(recovered, 5.0)
+        # Sessions live in the database: the token still works.
+        self.assertTrue(wait_for(lambda: self.app.get("/api/v1/me", token=token).status == 200, 5))
+
+    def test_connections_killed_by_the_server(self):
+        token = self.app.login("emp")
+        psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+             "WHERE datname = 'examd' AND pid <> pg_backend_pid()", self.cluster.url())
+        self.assertTrue(wait_for(lambda: self.app.get("/api/v1/me", token=token).status == 200, 5))
+        statuses = {self.app.get("/api/v1/me", token=token).status for _ in range(20)}
+        self.assertEqual(statuses, {200})
+
+
+class RestartTest(unittest.TestCase):
+    def test_sessions_survive_restart_and_sigterm_finishes_in_flight_requests(self):
+        app = Examd().start()
+        try:
+            app.add_user("emp", "employee", grade=4)
+            token = app.login("emp")
+            self.assertEqual(app.stop(), 0)
+            app.start()
+            self.assertEqual(app.get("/api/v1/me", token=token).status, 200)
+            # A request waiting on a lock is finished, not dropped, when SIGTERM arrives.
+            locker = subprocess.Popen(["psql", app.url, "-c",
+                                       "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_for(lambda: psql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                  "WHERE c.relname = 'users' AND l.granted AND l.mode = 'AccessExclusiveLock'",
+                                  app.url) == "1", 10, 0.05)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+                pending = [pool.submit(app.get, "/api/v1/me", token) for _ in range(4)]
+                time.sleep(0.5)
+                app.proc.send_signal(signal.SIGTERM)
+                results = [f.result(timeout=30) for f in pending]
+            locker.wait(30)
+            self.assertEqual([r.status for r in results], [200] * 4)
+            self.assertEqual(app.stop(), 0)
+            self.assertIn('"msg":"stopped"', app.logtext())
+        finally:
+            app.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds examd twice (plain, and with
+# AddressSanitizer + UBSan), starts a throwaway PostgreSQL, and runs every test with ctest:
+# cmocka unit tests and integration tests that drive the real examd over HTTP.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/deploy/lib/pg.sh"
+cd "$root"
+
+"$root/deploy/install-deps.sh"
+jobs=$(nproc)
+
+echo "== build (RelWithDebInfo)"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEXAMD_TESTS=ON >/dev/null
+cmake --build "$root/build" -j"$jobs" >/dev/null
+echo "== build (AddressSanitizer + UBSan)"
+cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DEXAMD_SANITIZE=ON -DEXAMD_TESTS=ON >/dev/null
+cmake --build "$root/build-asan" -j"$jobs" >/dev/null
+
+echo "== throwaway PostgreSQL"
+tmp=$(mktemp -d /tmp/examd-test.XXXXXX)
+chmod 755 "$tmp"
+port=$(pg_free_port)
+cleanup() {
+  pg_stop "$tmp/pg" || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+pg_init "$tmp/pg" trust
+EXAMD_PG_FSYNC=off pg_start "$tmp/pg" "$port"
+export EXAMD_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
+export EXAMD_TEST_TMP="$tmp"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+status=0
+echo "== tests: sanitized build"
+(cd "$root/build-asan" && ctest --output-on-failure --timeout 600 -j"$jobs") || status=1
+echo "== tests: release build"
+(cd "$root/build" && ctest --output-on-failure --timeout 600 -j"$jobs") || status=1
+exit $status
