@@ -31,9 +31,6 @@ void api_query_json(struct req *r, int status, const char *sql, int n, const cha
 /* Sends a statement; on queue/connection failure replies 503 and returns false. */
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
 
-/* Fire-and-forget audit entry (its own statement; failures are logged). */
-void api_audit(struct req *r, const char *actor, const char *action, const char *target, json_t *detail);
-
 /* Handlers (one file per resource). */
 void ops_healthz(struct req *r);
 void ops_readyz(struct req *r);

@@ -144,21 +144,3 @@ void api_query_json(struct req *r, int status, const char *sql, int n, const cha
 	if (!api_query(r, sql, n, params, on_json_query))
 		return;
 }
-
-static void on_audit(const struct db_result *res, void *arg)
-{
-	if (db_result_status(res) != DB_OK)
-		log_error("audit entry not written: %s", db_result_message(res));
-}
-
-void api_audit(struct req *r, const char *actor, const char *action, const char *target, json_t *detail)
-{
-	char *text = json_dumps(detail ? detail : json_object(), JSON_COMPACT);
-	json_decref(detail);
-	const char *params[] = {actor, action, target, req_client_address(r), text ? text : "{}"};
-	if (!db_query(api_db(r),
-		      "INSERT INTO audit_log (actor, action, target, address, detail) VALUES ($1, $2, $3, $4, $5::jsonb)", 5,
-		      params, on_audit, NULL))
-		log_error("audit entry not written: database unavailable (%s %s)", action, target ? target : "");
-	free(text);
-}
