@@ -68,6 +68,15 @@ static bool set_key(struct config *cfg, const struct key *k, const char *value, 
 	return true;
 }
 
+/* 0 workers means one per core, whether it came from the environment or a flag. */
+static void resolve_workers(struct config *cfg)
+{
+	if (cfg->workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cfg->workers = n > 0 ? (int)n : 1;
+	}
+}
+
 bool config_load_env(struct config *cfg, char *err, size_t errlen)
 {
 	memset(cfg, 0, sizeof *cfg);
@@ -78,10 +87,7 @@ bool config_load_env(struct config *cfg, char *err, size_t errlen)
 		if (v && *v && !set_key(cfg, &keys[i], v, err, errlen))
 			return false;
 	}
-	if (cfg->workers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->workers = n > 0 ? (int)n : 1;
-	}
+	resolve_workers(cfg);
 	return true;
 }
 
@@ -112,6 +118,7 @@ bool config_apply_flags(struct config *cfg, int argc, char **argv, int start, ch
 		if (!set_key(cfg, k, value, err, errlen))
 			return false;
 	}
+	resolve_workers(cfg);
 	return true;
 }
 

@@ -117,7 +117,8 @@ bool util_ct_equal(const void *a, const void *b, size_t n)
 
 bool util_parse_long(const char *s, long min, long max, long *out)
 {
-	if (!s || !*s)
+	/* strtol would skip leading white space; a number here is digits with an optional '-'. */
+	if (!s || !(*s == '-' ? s[1] >= '0' && s[1] <= '9' : *s >= '0' && *s <= '9'))
 		return false;
 	char *end;
 	errno = 0;
