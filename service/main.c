@@ -1,7 +1,6 @@
 /* examd: argv, configuration, start-up order, signals. */
 #include <event2/event.h>
 #include <event2/thread.h>
-#include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,9 +10,9 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "cli.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/password.h"
 #include "db/migrate.h"
 #include "http/offload.h"
 #include "http/server.h"
@@ -24,6 +23,8 @@ static void usage(FILE *out)
 		     "       examd migrate [options]\n"
 		     "       examd user add --username U --role R [--name N] [--grade G] [--department D] [--if-missing]\n"
 		     "                      (the password is read from the first line of standard input)\n"
+		     "       examd bank import FILE [--dry-run]   (a CSV or JSON question bank, SPEC section 5)\n"
+		     "       examd blueprint put FILE             (JSON: {\"blueprints\": [{\"item\", \"level\", ...}]})\n"
 		     "       examd help\n\n"
 		     "options (each also read from its environment variable):\n");
 	config_print_help(out);
@@ -41,7 +42,7 @@ static bool apply_log_level(const struct config *cfg)
 	return false;
 }
 
-static bool load_config(struct config *cfg, int argc, char **argv, int start)
+bool load_config(struct config *cfg, int argc, char **argv, int start)
 {
 	char err[512];
 	if (!config_load_env(cfg, err, sizeof err) || !config_apply_flags(cfg, argc, argv, start, err, sizeof err)) {
@@ -126,104 +127,6 @@ static int cmd_migrate(int argc, char **argv)
 	return ok ? 0 : 1;
 }
 
-/* `examd user add`: its own flags first, the rest are configuration flags. */
-static int cmd_user_add(int argc, char **argv)
-{
-	const char *username = NULL, *role = NULL, *name = NULL, *grade = NULL, *department = "";
-	bool if_missing = false;
-	int rest = argc;
-	char **rest_argv = calloc((size_t)argc + 1, sizeof *rest_argv);
-	int nrest = 0;
-	for (int i = 3; i < argc; i++) {
-		const char **slot = !strcmp(argv[i], "--username")     ? &username
-				    : !strcmp(argv[i], "--role")       ? &role
-				    : !strcmp(argv[i], "--name")       ? &name
-				    : !strcmp(argv[i], "--grade")      ? &grade
-				    : !strcmp(argv[i], "--department") ? &department
-								       : NULL;
-		if (slot && i + 1 < argc) {
-			*slot = argv[++i];
-		} else if (!strcmp(argv[i], "--if-missing")) {
-			if_missing = true;
-		} else {
-			rest_argv[nrest++] = argv[i];
-		}
-	}
-	(void)rest;
-	struct config cfg;
-	bool ok = load_config(&cfg, nrest, rest_argv, 0);
-	free(rest_argv);
-	if (!ok)
-		return 2;
-	long g = 0;
-	if (!username || !role) {
-		fprintf(stderr, "examd user add: --username and --role are required\n");
-		return 2;
-	}
-	if (strcmp(role, "employee") && strcmp(role, "trainer") && strcmp(role, "hr") && strcmp(role, "admin")) {
-		fprintf(stderr, "examd user add: --role must be employee, trainer, hr or admin\n");
-		return 2;
-	}
-	if ((grade && !util_parse_long(grade, 1, 4, &g)) || (!strcmp(role, "employee") && !grade)) {
-		fprintf(stderr, "examd user add: employees need --grade 1..4\n");
-		return 2;
-	}
-	char password[PASSWORD_MAX_LEN + 2];
-	if (!fgets(password, sizeof password, stdin)) {
-		fprintf(stderr, "examd user add: no password on standard input\n");
-		return 2;
-	}
-	password[strcspn(password, "\r\n")] = '\0';
-	const char *weak = password_policy_error(password);
-	if (weak) {
-		fprintf(stderr, "examd user add: %s\n", weak);
-		return 2;
-	}
-	char hash[PASSWORD_HASH_MAX];
-	if (!password_hash(password, cfg.scrypt_log2n, hash, sizeof hash)) {
-		fprintf(stderr, "examd user add: password hashing failed\n");
-		return 1;
-	}
-	OPENSSL_cleanse(password, sizeof password);
-	const char *keys[] = {"fallback_application_name", "dbname", NULL};
-	const char *vals[] = {"examd-cli", cfg.database_url, NULL};
-	PGconn *db = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(db) != CONNECTION_OK) {
-		fprintf(stderr, "examd user add: cannot connect: %s", PQerrorMessage(db));
-		PQfinish(db);
-		return 1;
-	}
-	const char *params[] = {username, name ? name : username, role, department, hash, grade};
-	PGresult *res = PQexecParams(
-		db,
-		"WITH u AS (INSERT INTO users (username, name, role, department, password_hash)"
-		"           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING username),"
-		" g AS (INSERT INTO user_grades (username, grade, recorded_by) SELECT username, $6::int, 'examd-cli'"
-		"       FROM u WHERE $6::int IS NOT NULL),"
-		" a AS (INSERT INTO audit_log (actor, action, target, detail) SELECT 'examd-cli', 'user.create',"
-		"       'user:' || username, jsonb_build_object('role', $3::text, 'grade', $6::int) FROM u)"
-		" SELECT count(*) FROM u",
-		6, NULL, params, NULL, NULL, 0);
-	int rc = 0;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "examd user add: %s", PQerrorMessage(db));
-		rc = 1;
-	} else if (strcmp(PQgetvalue(res, 0, 0), "1") != 0) {
-		if (if_missing) {
-			printf("user %s already exists\n", username);
-		} else {
-			fprintf(stderr, "examd user add: user %s already exists\n", username);
-			rc = 1;
-		}
-	} else {
-		printf("user %s added (%s)\n", username, role);
-	}
-	PQclear(res);
-	PQfinish(db);
-	config_free(&cfg);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -235,7 +138,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "migrate"))
 		return cmd_migrate(argc, argv);
 	if (!strcmp(argv[1], "user") && argc > 2 && !strcmp(argv[2], "add"))
-		return cmd_user_add(argc, argv);
+		return cli_user_add(argc, argv);
+	if (!strcmp(argv[1], "bank") && argc > 2 && !strcmp(argv[2], "import"))
+		return cli_bank_import(argc, argv);
+	if (!strcmp(argv[1], "blueprint") && argc > 2 && !strcmp(argv[2], "put"))
+		return cli_blueprint_put(argc, argv);
 	fprintf(stderr, "examd: unknown command \"%s\"\n\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -70,6 +70,18 @@ emp3 employee 3 政企客户部 陈三级
 emp2 employee 2 政企客户部 刘二级
 emp1 employee 1 政企客户部 赵一级
 USERS
+  # The banks and blueprints of question-banks/ are loaded once, into an empty question table,
+  # so that a later up.sh never undoes what trainers changed since.
+  if [ "$(psql "$EXAMD_DATABASE_URL" -Atqc 'SELECT count(*) FROM questions')" = 0 ]; then
+    for f in "$root"/question-banks/*.csv; do
+      "$root/build/examd" bank import "$f" >>"$EXAMD_VAR_DIR/examd.log" 2>&1 || {
+        echo "up: importing $f failed; see $EXAMD_VAR_DIR/examd.log" >&2; exit 1; }
+    done
+    "$root/build/examd" blueprint put "$root/question-banks/blueprints.json" >>"$EXAMD_VAR_DIR/examd.log" 2>&1 || {
+      echo "up: loading the blueprints failed; see $EXAMD_VAR_DIR/examd.log" >&2; exit 1; }
+    echo "up: loaded $(psql "$EXAMD_DATABASE_URL" -Atqc 'SELECT count(*) FROM questions') questions and" \
+      "$(psql "$EXAMD_DATABASE_URL" -Atqc 'SELECT count(*) FROM blueprints') blueprints" >&2
+  fi
 fi
 
 # examd itself: started unless it already answers.

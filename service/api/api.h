@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "db/pool.h"
+#include "domain/bank.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -47,6 +48,18 @@ void auth_authenticate(struct req *r, void (*next)(struct req *r));
 void users_create(struct req *r);
 void users_list(struct req *r);
 void users_update(struct req *r);
+
+void banks_import(struct req *r);
+void questions_list(struct req *r);
+void questions_retire(struct req *r);
+void blueprints_put(struct req *r);
+void blueprints_get(struct req *r);
+void blueprints_list(struct req *r);
+struct bank;
+/* The validated questions of a bank as the JSON parameter of examd_bank_import (malloc'd). */
+char *banks_questions_param(const struct bank *b);
+/* The 422 report of a rejected bank file. */
+json_t *banks_rejection_report(const struct bank *b, bool dry_run);
 
 void model_get(struct req *r);
 void model_versions_list(struct req *r);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 
 #define HR_ADMIN (ROLE_HR | ROLE_ADMIN)
+#define TRAINER_ADMIN (ROLE_TRAINER | ROLE_ADMIN)
 
 const struct route api_routes[] = {
 	{"GET", "/healthz", ops_healthz, 0, BODY_NONE, false},
@@ -20,6 +21,12 @@ const struct route api_routes[] = {
 	{"POST", "/api/v1/users", users_create, HR_ADMIN, BODY_JSON, true},
 	{"GET", "/api/v1/users", users_list, HR_ADMIN, BODY_NONE, true},
 	{"PATCH", "/api/v1/users/{username}", users_update, HR_ADMIN, BODY_JSON, true},
+	{"POST", "/api/v1/banks", banks_import, TRAINER_ADMIN, BODY_BANK, true},
+	{"GET", "/api/v1/questions", questions_list, TRAINER_ADMIN, BODY_NONE, true},
+	{"DELETE", "/api/v1/questions/{id}", questions_retire, TRAINER_ADMIN, BODY_NONE, true},
+	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, true},
+	{"GET", "/api/v1/blueprints/{item}/{level}", blueprints_get, TRAINER_ADMIN, BODY_NONE, true},
+	{"PUT", "/api/v1/blueprints/{item}/{level}", blueprints_put, TRAINER_ADMIN, BODY_JSON, true},
 	{"GET", "/api/v1/model", model_get, ROLE_ANY, BODY_NONE, true},
 	{"GET", "/api/v1/model/versions", model_versions_list, ROLE_ANY, BODY_NONE, true},
 	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, true},

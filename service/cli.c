@@ -1,0 +1,277 @@
+/* Command-line tools: user add, bank import, blueprint put. They talk to the database
+ * synchronously (they are not servers) through the same SQL functions as the API. */
+#include "cli.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "core/password.h"
+#include "db/sync.h"
+#include "domain/bank.h"
+#include "domain/blueprint.h"
+#include "domain/catalog.h"
+
+#define CLI_MAX_FILE (64L * 1024 * 1024)
+
+/* Splits argv[3..] into the command's own options (name -> value or flag) and the rest,
+ * which are configuration flags. */
+struct cli_opt {
+	const char *name;
+	bool takes_value;
+	const char *value;
+	bool seen;
+};
+
+static bool parse_opts(int argc, char **argv, struct cli_opt *opts, size_t nopts, const char **positional,
+		       struct config *cfg)
+{
+	char **rest = calloc((size_t)argc + 1, sizeof *rest);
+	int nrest = 0;
+	if (!rest)
+		return false;
+	for (int i = 3; i < argc; i++) {
+		struct cli_opt *o = NULL;
+		for (size_t k = 0; k < nopts; k++)
+			if (!strcmp(argv[i], opts[k].name))
+				o = &opts[k];
+		if (o && o->takes_value && i + 1 < argc) {
+			o->value = argv[++i];
+			o->seen = true;
+		} else if (o && !o->takes_value) {
+			o->seen = true;
+		} else if (positional && !*positional && argv[i][0] != '-') {
+			*positional = argv[i];
+		} else {
+			rest[nrest++] = argv[i];
+			if (i + 1 < argc && strchr(argv[i], '=') == NULL && argv[i + 1][0] != '-')
+				rest[nrest++] = argv[++i];
+		}
+	}
+	bool ok = load_config(cfg, nrest, rest, 0);
+	free(rest);
+	return ok;
+}
+
+static char *read_whole_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long n = ftell(f);
+		if (n >= 0 && n <= CLI_MAX_FILE && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+			if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+				free(buf);
+				buf = NULL;
+			} else {
+				buf[n] = '\0';
+				*len = (size_t)n;
+			}
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+int cli_user_add(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{.name = "--username", .takes_value = true}, {.name = "--role", .takes_value = true},       {.name = "--name", .takes_value = true},
+				 {.name = "--grade", .takes_value = true},    {.name = "--department", .takes_value = true}, {.name = "--if-missing", .takes_value = false}};
+	struct config cfg;
+	if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0], NULL, &cfg))
+		return 2;
+	const char *username = opts[0].value, *role = opts[1].value, *name = opts[2].value, *grade = opts[3].value;
+	const char *department = opts[4].value ? opts[4].value : "";
+	long g = 0;
+	if (!username || !role) {
+		fprintf(stderr, "examd user add: --username and --role are required\n");
+		return 2;
+	}
+	if (strcmp(role, "employee") && strcmp(role, "trainer") && strcmp(role, "hr") && strcmp(role, "admin")) {
+		fprintf(stderr, "examd user add: --role must be employee, trainer, hr or admin\n");
+		return 2;
+	}
+	if ((grade && !util_parse_long(grade, 1, 4, &g)) || (!strcmp(role, "employee") && !grade)) {
+		fprintf(stderr, "examd user add: employees need --grade 1..4\n");
+		return 2;
+	}
+	char password[PASSWORD_MAX_LEN + 2];
+	if (!fgets(password, sizeof password, stdin)) {
+		fprintf(stderr, "examd user add: no password on standard input\n");
+		return 2;
+	}
+	password[strcspn(password, "\r\n")] = '\0';
+	const char *weak = password_policy_error(password);
+	if (weak) {
+		fprintf(stderr, "examd user add: %s\n", weak);
+		return 2;
+	}
+	char hash[PASSWORD_HASH_MAX];
+	bool hashed = password_hash(password, cfg.scrypt_log2n, hash, sizeof hash);
+	OPENSSL_cleanse(password, sizeof password);
+	if (!hashed) {
+		fprintf(stderr, "examd user add: password hashing failed\n");
+		return 1;
+	}
+	const char *params[] = {username, name ? name : username, role, department, hash, grade};
+	char *count = NULL, err[512];
+	bool ok = db_sync_value(
+		cfg.database_url,
+		"WITH u AS (INSERT INTO users (username, name, role, department, password_hash)"
+		"           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (username) DO NOTHING RETURNING username),"
+		" g AS (INSERT INTO user_grades (username, grade, recorded_by) SELECT username, $6::int, 'examd-cli'"
+		"       FROM u WHERE $6::int IS NOT NULL),"
+		" a AS (INSERT INTO audit_log (actor, action, target, detail) SELECT 'examd-cli', 'user.create',"
+		"       'user:' || username, jsonb_build_object('role', $3::text, 'grade', $6::int) FROM u)"
+		" SELECT count(*) FROM u",
+		6, params, &count, err, sizeof err);
+	OPENSSL_cleanse(hash, sizeof hash);
+	int rc = 0;
+	if (!ok) {
+		fprintf(stderr, "examd user add: %s", err);
+		rc = 1;
+	} else if (!count || strcmp(count, "1") != 0) {
+		if (opts[5].seen) {
+			printf("user %s already exists\n", username);
+		} else {
+			fprintf(stderr, "examd user add: user %s already exists\n", username);
+			rc = 1;
+		}
+	} else {
+		printf("user %s added (%s)\n", username, role);
+	}
+	free(count);
+	config_free(&cfg);
+	return rc;
+}
+
+int cli_bank_import(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{.name = "--dry-run", .takes_value = false}};
+	const char *path = NULL;
+	struct config cfg;
+	if (!parse_opts(argc, argv, opts, 1, &path, &cfg))
+		return 2;
+	if (!path) {
+		fprintf(stderr, "examd bank import: name the bank file (CSV or JSON)\n");
+		return 2;
+	}
+	size_t len = 0;
+	char *buf = read_whole_file(path, &len);
+	if (!buf) {
+		fprintf(stderr, "examd bank import: cannot read %s (at most 64 MiB)\n", path);
+		return 1;
+	}
+	bool dry_run = opts[0].seen;
+	struct bank bank;
+	enum bank_status st = ends_with(path, ".json") ? bank_parse_json(catalog_default(), buf, len, &bank)
+						       : bank_parse_csv(catalog_default(), buf, len, &bank);
+	free(buf);
+	int rc = 0;
+	if (st == BANK_INVALID) {
+		json_t *report = banks_rejection_report(&bank, dry_run);
+		char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", text ? text : "");
+		free(text);
+		json_decref(report);
+		rc = 1;
+	} else if (st != BANK_OK) {
+		fprintf(stderr, "examd bank import: out of memory\n");
+		rc = 1;
+	} else {
+		char *param = banks_questions_param(&bank), *report = NULL, err[512];
+		char source[4200];
+		snprintf(source, sizeof source, "file:%s", path);
+		const char *params[] = {param, dry_run ? "true" : "false", "examd-cli", "", source};
+		if (!param || !db_sync_value(cfg.database_url,
+					     "SELECT examd_bank_import($1::jsonb, $2::boolean, $3, $4, $5)::text", 5, params,
+					     &report, err, sizeof err)) {
+			fprintf(stderr, "examd bank import: %s\n", param ? err : "out of memory");
+			rc = 1;
+		} else {
+			printf("%s\n", report ? report : "");
+		}
+		free(report);
+		free(param);
+	}
+	bank_free(&bank);
+	config_free(&cfg);
+	return rc;
+}
+
+int cli_blueprint_put(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct config cfg;
+	if (!parse_opts(argc, argv, NULL, 0, &path, &cfg))
+		return 2;
+	json_error_t jerr;
+	json_t *doc = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	json_t *list = json_object_get(doc, "blueprints");
+	if (!json_is_array(list)) {
+		fprintf(stderr, "examd blueprint put: %s must be JSON {\"blueprints\": [...]}%s%s\n", path ? path : "FILE",
+			doc ? "" : ": ", doc ? "" : (path ? jerr.text : "no file named"));
+		json_decref(doc);
+		config_free(&cfg);
+		return 2;
+	}
+	const struct catalog *cat = catalog_default();
+	int rc = 0;
+	size_t i;
+	json_t *entry;
+	json_array_foreach(list, i, entry) {
+		const struct catalog_item *item = catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
+		const struct catalog_level *level =
+			catalog_level_find(cat, json_string_value(json_object_get(entry, "level")));
+		struct blueprint bp;
+		char msg[256];
+		if (!item || item->assessment != CATALOG_ASSESS_EXAM || !level) {
+			fprintf(stderr, "examd blueprint put: blueprints[%zu]: unknown exam item or level\n", i);
+			rc = 1;
+			continue;
+		}
+		if (blueprint_parse(cat, item, level, entry, &bp, msg, sizeof msg) != BLUEPRINT_OK) {
+			fprintf(stderr, "examd blueprint put: %s/%s: %s\n", item->code, level->code, msg);
+			rc = 1;
+			continue;
+		}
+		char tl[16], ma[16], err[512], *out = NULL;
+		snprintf(tl, sizeof tl, "%d", bp.time_limit_seconds);
+		snprintf(ma, sizeof ma, "%d", bp.max_attempts);
+		json_t *draws = blueprint_draws_json(&bp);
+		char *draws_text = json_dumps(draws, JSON_COMPACT);
+		json_decref(draws);
+		const char *params[] = {item->code, level->code, tl, ma, bp.grading, draws_text, "examd-cli", ""};
+		if (!db_sync_value(cfg.database_url,
+				   "SELECT examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8)::text", 8,
+				   params, &out, err, sizeof err)) {
+			fprintf(stderr, "examd blueprint put: %s/%s: %s\n", item->code, level->code, err);
+			rc = 1;
+		} else if (out && strstr(out, "\"shortages\"")) {
+			fprintf(stderr, "examd blueprint put: %s/%s: pool too small: %s\n", item->code, level->code, out);
+			rc = 1;
+		} else {
+			int questions = 0;
+			for (size_t k = 0; k < bp.ndraws; k++)
+				questions += bp.draws[k].count;
+			printf("blueprint %s/%s: %d questions in %d s, %d attempts, %s\n", item->code, level->code,
+			       questions, bp.time_limit_seconds, bp.max_attempts, bp.grading);
+		}
+		free(out);
+		free(draws_text);
+	}
+	json_decref(doc);
+	config_free(&cfg);
+	return rc;
+}

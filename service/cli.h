@@ -1,0 +1,16 @@
+/* Command-line tools of examd besides serve and migrate. */
+#ifndef EXAMD_CLI_H
+#define EXAMD_CLI_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+
+/* In main.c: environment + flags from argv[start..], with the usual checks. */
+bool load_config(struct config *cfg, int argc, char **argv, int start);
+
+int cli_user_add(int argc, char **argv);
+int cli_bank_import(int argc, char **argv);
+int cli_blueprint_put(int argc, char **argv);
+
+#endif
