@@ -61,6 +61,15 @@ char *banks_questions_param(const struct bank *b);
 /* The 422 report of a rejected bank file. */
 json_t *banks_rejection_report(const struct bank *b, bool dry_run);
 
+void exams_list(struct req *r);
+void attempts_start(struct req *r);
+void attempts_get(struct req *r);
+void attempts_save_answer(struct req *r);
+void attempts_submit(struct req *r);
+/* The auto-submitter of a worker (api/attempts.c). */
+void *autosubmit_start(struct worker *w);
+void autosubmit_stop(void *handle);
+
 void model_get(struct req *r);
 void model_versions_list(struct req *r);
 void model_version_get(struct req *r);

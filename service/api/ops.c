@@ -102,9 +102,11 @@ void ops_metrics(struct req *r)
 		metrics_send(r, -1);
 }
 
-/* Housekeeping on worker 0: expired sessions and old login failures are deleted every minute. */
-struct housekeeping {
-	struct event *timer;
+/* Background work on worker 0 of every process: housekeeping every minute (expired sessions,
+ * old login failures) and the exam auto-submitter every second. */
+struct background {
+	struct event *housekeeping;
+	void *autosubmit;
 	struct worker *w;
 };
 
@@ -116,8 +118,8 @@ static void on_housekeeping_done(const struct db_result *res, void *arg)
 
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
-	struct housekeeping *h = arg;
-	if (!db_query(h->w->db,
+	struct background *b = arg;
+	if (!db_query(b->w->db,
 		      "WITH s AS (DELETE FROM sessions WHERE expires_at < now() OR last_seen < now() - interval '1 day')"
 		      " DELETE FROM login_failures WHERE at < now() - interval '1 day'",
 		      0, NULL, on_housekeeping_done, NULL))
@@ -128,22 +130,24 @@ void api_worker_start(struct server *s, struct worker *w)
 {
 	if (w->index != 0)
 		return;
-	struct housekeeping *h = calloc(1, sizeof *h);
-	if (!h)
+	struct background *b = calloc(1, sizeof *b);
+	if (!b)
 		return;
-	h->w = w;
-	h->timer = event_new(w->base, -1, EV_PERSIST, on_housekeeping, h);
+	b->w = w;
+	b->housekeeping = event_new(w->base, -1, EV_PERSIST, on_housekeeping, b);
 	struct timeval tv = {60, 0};
-	event_add(h->timer, &tv);
-	w->app = h;
+	event_add(b->housekeeping, &tv);
+	b->autosubmit = autosubmit_start(w);
+	w->app = b;
 }
 
 void api_worker_stop(struct server *s, struct worker *w)
 {
-	struct housekeeping *h = w->app;
-	if (!h)
+	struct background *b = w->app;
+	if (!b)
 		return;
-	event_free(h->timer);
-	free(h);
+	event_free(b->housekeeping);
+	autosubmit_stop(b->autosubmit);
+	free(b);
 	w->app = NULL;
 }

@@ -1,0 +1,490 @@
+/* Timed exams (SPEC §4.4): the exam list, starting (or resuming) an attempt, saving answers
+ * (committed before the 200), submitting, and the auto-submitter that closes attempts past
+ * deadline + grace. Scoring is the exact pure scorer (domain/attempt.c); closing is decided by
+ * examd_attempt_close so that an attempt closes exactly once, whichever process gets there. */
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "domain/attempt.h"
+
+#define CLOSE_MAX_TRIES 5
+#define AUTO_SUBMIT_BATCH "100"
+
+static void grace_text(const struct config *cfg, char buf[16])
+{
+	snprintf(buf, 16, "%d", cfg->grace_seconds);
+}
+
+/* ------------------------------------------------------------------ closing */
+
+struct closer;
+typedef void (*closer_done)(struct closer *c, bool ok);
+
+/* Scores and closes one attempt: read the scoring input, score, close; again if an answer
+ * arrived in between (the close refuses a stale answers_version). */
+struct closer {
+	struct db_pool *db;
+	const struct config *cfg;
+	char id[24];
+	char status[16]; /* submitted | auto_submitted */
+	char actor[72];
+	int tries;
+	closer_done done;
+	void *arg;
+	char version[24];
+};
+
+static void closer_read(struct closer *c);
+
+static void on_closed(const struct db_result *res, void *arg)
+{
+	struct closer *c = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		log_warning("closing attempt %s failed: %s", c->id, db_result_message(res));
+		c->done(c, false);
+		return;
+	}
+	if (!strcmp(db_result_value(res, 0, 0), "changed") && ++c->tries < CLOSE_MAX_TRIES) {
+		closer_read(c);
+		return;
+	}
+	c->done(c, strcmp(db_result_value(res, 0, 0), "changed") != 0);
+}
+
+static void on_scoring_input(const struct db_result *res, void *arg)
+{
+	struct closer *c = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
+		c->done(c, false);
+		return;
+	}
+	json_error_t jerr;
+	json_t *input = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	const char *status = json_string_value(json_object_get(input, "status"));
+	if (!input || !status || strcmp(status, "open") != 0) {
+		json_decref(input);
+		c->done(c, input != NULL); /* already closed: nothing to do */
+		return;
+	}
+	snprintf(c->version, sizeof c->version, "%lld",
+		 (long long)json_integer_value(json_object_get(input, "answers_version")));
+	json_t *result = NULL;
+	char err[256];
+	enum score_status st = attempt_score_json(input, &result, err, sizeof err);
+	json_decref(input);
+	if (st != SCORE_OK) {
+		log_error("attempt %s cannot be scored: %s", c->id, err);
+		c->done(c, false);
+		return;
+	}
+	char *text = json_dumps(result, JSON_COMPACT);
+	json_decref(result);
+	char grace[16];
+	grace_text(c->cfg, grace);
+	const char *params[] = {c->id, c->version, c->status, grace, text, c->actor};
+	bool queued = db_query(c->db, "SELECT examd_attempt_close($1::bigint, $2::bigint, $3, $4::int, $5::jsonb, $6)", 6,
+			       params, on_closed, c);
+	free(text);
+	if (!queued)
+		c->done(c, false);
+}
+
+static void closer_read(struct closer *c)
+{
+	const char *params[] = {c->id};
+	if (!db_query(c->db, "SELECT examd_attempt_scoring_input($1::bigint)::text", 1, params, on_scoring_input, c))
+		c->done(c, false);
+}
+
+static struct closer *closer_new(struct db_pool *db, const struct config *cfg, const char *id, const char *status,
+				 const char *actor, closer_done done, void *arg)
+{
+	struct closer *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->db = db;
+	c->cfg = cfg;
+	snprintf(c->id, sizeof c->id, "%s", id);
+	snprintf(c->status, sizeof c->status, "%s", status);
+	snprintf(c->actor, sizeof c->actor, "%s", actor);
+	c->done = done;
+	c->arg = arg;
+	return c;
+}
+
+/* ------------------------------------------------------------------ the attempt document */
+
+static void on_attempt_json(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	int status = r->data ? (int)(intptr_t)r->data : 200;
+	r->data = NULL;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
+		req_reply_error(r, 404, "not_found", "no such attempt");
+		return;
+	}
+	/* Employees see their own attempts only; HR and admin see all (SPEC §1). */
+	if (!strcmp(r->user.role, "employee") && strcmp(db_result_value(res, 0, 1), r->user.username) != 0) {
+		req_reply_error(r, 404, "not_found", "no such attempt");
+		return;
+	}
+	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void reply_attempt(struct req *r, const char *id, int status)
+{
+	char grace[16];
+	grace_text(api_cfg(r), grace);
+	const char *params[] = {id, grace};
+	r->data = (void *)(intptr_t)status;
+	r->data_free = NULL;
+	api_query(r, "SELECT examd_attempt_json($1::bigint, $2::int)::text, (SELECT username FROM attempts WHERE id = $1::bigint)",
+		  2, params, on_attempt_json);
+}
+
+static bool attempt_id_param(struct req *r, int index)
+{
+	long v;
+	if (util_parse_long(r->params[index], 1, 9000000000000000000L, &v))
+		return true;
+	req_reply_error(r, 404, "not_found", "no such attempt");
+	return false;
+}
+
+void attempts_get(struct req *r)
+{
+	if (!attempt_id_param(r, 0))
+		return;
+	reply_attempt(r, r->params[0], 200);
+}
+
+/* ------------------------------------------------------------------ exams */
+
+void exams_list(struct req *r)
+{
+	const char *params[] = {r->user.username};
+	api_query_json(r, 200, "SELECT examd_exams_for($1)::text", 1, params);
+}
+
+/* ------------------------------------------------------------------ start */
+
+struct start_state {
+	char item[64];
+	bool retried;
+};
+
+static void start_run(struct req *r);
+
+static void on_expired_closed(struct closer *c, bool ok)
+{
+	struct req *r = c->arg;
+	free(c);
+	if (!ok) {
+		req_reply_error(r, 503, "unavailable", "the previous attempt could not be closed; try again shortly");
+		return;
+	}
+	start_run(r);
+}
+
+static void on_started(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct start_state *s = r->data;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	json_error_t jerr;
+	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	const char *error = json_string_value(json_object_get(out, "error"));
+	json_t *expired = json_object_get(out, "expired");
+	json_t *id = json_object_get(out, "attempt_id");
+	if (error) {
+		bool exhausted = !strcmp(error, "attempts_exhausted");
+		req_reply_error(r, exhausted ? 409 : 422, error, "%s",
+				json_string_value(json_object_get(out, "message")) ?: error);
+	} else if (expired && !s->retried) {
+		/* An open attempt past its time that the auto-submitter has not reached yet. */
+		char eid[24];
+		snprintf(eid, sizeof eid, "%lld", (long long)json_integer_value(expired));
+		s->retried = true;
+		struct closer *c = closer_new(api_db(r), api_cfg(r), eid, "auto_submitted", "examd", on_expired_closed, r);
+		if (!c)
+			req_reply_error(r, 503, "unavailable", "out of memory");
+		else
+			closer_read(c);
+	} else if (json_is_integer(id)) {
+		char aid[24];
+		snprintf(aid, sizeof aid, "%lld", (long long)json_integer_value(id));
+		free(r->data);
+		r->data = NULL;
+		reply_attempt(r, aid, json_is_true(json_object_get(out, "created")) ? 201 : 200);
+	} else {
+		req_reply_error(r, 503, "unavailable", "the attempt could not be started; try again shortly");
+	}
+	json_decref(out);
+}
+
+static void start_run(struct req *r)
+{
+	struct start_state *s = r->data;
+	char grace[16];
+	grace_text(api_cfg(r), grace);
+	const char *params[] = {r->user.username, s->item, grace};
+	api_query(r, "SELECT examd_attempt_start($1, $2, $3::int)::text", 3, params, on_started);
+}
+
+void attempts_start(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	const char *item = json_string_value(json_object_get(body, "item"));
+	const struct catalog_item *it = item ? catalog_item_find(catalog_default(), item) : NULL;
+	if (!it || it->assessment != CATALOG_ASSESS_EXAM || json_object_size(body) != 1) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field",
+				"the body must be {\"item\": one of general_knowledge, professional_knowledge, "
+				"job_knowledge, job_skills}");
+		return;
+	}
+	json_decref(body);
+	struct start_state *s = calloc(1, sizeof *s);
+	if (!s) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	snprintf(s->item, sizeof s->item, "%s", it->code);
+	r->data = s;
+	r->data_free = free;
+	start_run(r);
+}
+
+/* ------------------------------------------------------------------ answers */
+
+struct save_state {
+	bool bad_json;
+};
+
+static void on_saved(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct save_state *s = r->data;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	json_error_t jerr;
+	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	const char *error = json_string_value(json_object_get(out, "error"));
+	const char *message = json_string_value(json_object_get(out, "message"));
+	if (!out) {
+		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
+	} else if (!error) {
+		req_reply_json(r, 200, json_incref(out));
+	} else if (!strcmp(error, "not_found")) {
+		req_reply_error(r, 404, "not_found", "%s", message ?: "not found");
+	} else if (!strcmp(error, "attempt_closed")) {
+		req_reply_error(r, 409, "attempt_closed", "%s", message ?: "the attempt is closed");
+	} else {
+		req_reply_error(r, 400, s->bad_json ? "bad_json" : "invalid_field", "%s", message ?: "invalid answer");
+	}
+	json_decref(out);
+}
+
+void attempts_save_answer(struct req *r)
+{
+	long qid;
+	if (!attempt_id_param(r, 0))
+		return;
+	if (!util_parse_long(r->params[1], 1, 9000000000000000000L, &qid)) {
+		req_reply_error(r, 404, "not_found", "this question is not part of the attempt");
+		return;
+	}
+	struct save_state *s = calloc(1, sizeof *s);
+	if (!s) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	r->data = s;
+	r->data_free = free;
+	/* The body is checked after the attempt (404) and its state (409), in SQL: a malformed
+	 * body travels as NULL and is reported last. */
+	json_error_t jerr;
+	json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
+	json_t *answer = json_object_get(body, "answer");
+	json_t *seq = json_object_get(body, "seq");
+	const char *key;
+	json_t *v;
+	bool ok = json_is_object(body) && answer && !json_is_null(answer) &&
+		  (!seq || json_is_null(seq) || (json_is_integer(seq) && json_integer_value(seq) >= 0));
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "answer") != 0 && strcmp(key, "seq") != 0)
+			ok = false;
+	}
+	s->bad_json = body == NULL;
+	char *answer_text = ok ? json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char seqbuf[24], grace[16];
+	if (ok && seq && json_is_integer(seq))
+		snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)json_integer_value(seq));
+	grace_text(api_cfg(r), grace);
+	const char *params[] = {r->params[0], r->params[1], r->user.username, answer_text,
+				ok && seq && json_is_integer(seq) ? seqbuf : NULL, grace};
+	json_decref(body);
+	api_query(r, "SELECT examd_answer_save($1::bigint, $2::bigint, $3, $4::jsonb, $5::bigint, $6::int)::text", 6,
+		  params, on_saved);
+	free(answer_text);
+}
+
+/* ------------------------------------------------------------------ submit */
+
+static void on_submit_closed(struct closer *c, bool ok)
+{
+	struct req *r = c->arg;
+	char id[24];
+	snprintf(id, sizeof id, "%s", c->id);
+	free(c);
+	if (!ok) {
+		req_reply_error(r, 503, "unavailable", "the attempt could not be submitted; try again shortly");
+		return;
+	}
+	reply_attempt(r, id, 200);
+}
+
+static void on_submit_owner(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1) {
+		req_reply_error(r, 404, "not_found", "no such attempt");
+		return;
+	}
+	/* Submitting a closed attempt again changes nothing and answers with its result. */
+	struct closer *c = closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username,
+				      on_submit_closed, r);
+	if (!c) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	closer_read(c);
+}
+
+void attempts_submit(struct req *r)
+{
+	if (!attempt_id_param(r, 0))
+		return;
+	const char *params[] = {r->params[0], r->user.username};
+	api_query(r, "SELECT status FROM attempts WHERE id = $1::bigint AND username = $2", 2, params, on_submit_owner);
+}
+
+/* ------------------------------------------------------------------ the auto-submitter */
+
+/* On worker 0 of every process: once a second, close open attempts past deadline + grace,
+ * one after another. With several processes they may pick the same attempt; the close itself
+ * decides, so each attempt is closed exactly once. */
+struct autosubmit {
+	struct worker *w;
+	struct event *timer;
+	bool running;
+	char **ids;
+	int n, next;
+	bool stopping;
+};
+
+static void autosubmit_next(struct autosubmit *a);
+
+static void autosubmit_finish(struct autosubmit *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->ids[i]);
+	free(a->ids);
+	a->ids = NULL;
+	a->n = a->next = 0;
+	a->running = false;
+	if (a->stopping) {
+		event_free(a->timer);
+		free(a);
+	}
+}
+
+static void on_auto_closed(struct closer *c, bool ok)
+{
+	struct autosubmit *a = c->arg;
+	if (ok)
+		log_json(LOG_INFO, json_pack("{s:s,s:s}", "msg", "attempt auto-submitted or already closed", "attempt", c->id));
+	free(c);
+	autosubmit_next(a);
+}
+
+static void autosubmit_next(struct autosubmit *a)
+{
+	if (a->next >= a->n || a->stopping) {
+		autosubmit_finish(a);
+		return;
+	}
+	struct closer *c = closer_new(a->w->db, a->w->server->cfg, a->ids[a->next++], "auto_submitted", "examd",
+				      on_auto_closed, a);
+	if (!c) {
+		autosubmit_finish(a);
+		return;
+	}
+	closer_read(c);
+}
+
+static void on_due(const struct db_result *res, void *arg)
+{
+	struct autosubmit *a = arg;
+	int n = db_result_status(res) == DB_OK ? db_result_rows(res) : 0;
+	a->ids = n ? calloc((size_t)n, sizeof *a->ids) : NULL;
+	for (int i = 0; a->ids && i < n; i++)
+		a->ids[a->n++] = strdup(db_result_value(res, i, 0));
+	autosubmit_next(a);
+}
+
+static void on_autosubmit_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct autosubmit *a = arg;
+	if (a->running)
+		return;
+	char grace[16];
+	grace_text(a->w->server->cfg, grace);
+	const char *params[] = {grace, AUTO_SUBMIT_BATCH};
+	a->running = true;
+	if (!db_query(a->w->db, "SELECT examd_attempts_due($1::int, $2::int)", 2, params, on_due, a))
+		a->running = false;
+}
+
+void *autosubmit_start(struct worker *w)
+{
+	struct autosubmit *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->w = w;
+	a->timer = event_new(w->base, -1, EV_PERSIST, on_autosubmit_tick, a);
+	struct timeval tv = {1, 0};
+	event_add(a->timer, &tv);
+	return a;
+}
+
+void autosubmit_stop(void *handle)
+{
+	struct autosubmit *a = handle;
+	if (!a)
+		return;
+	event_del(a->timer);
+	a->stopping = true;
+	if (!a->running) {
+		event_free(a->timer);
+		free(a);
+	}
+}

@@ -1,0 +1,24 @@
+/* Scores an attempt described as JSON (the snapshot with keys, the saved answers, the weights
+ * and bands of its model version) with the exact scorer, and describes the result as JSON. */
+#ifndef EXAMD_DOMAIN_ATTEMPT_H
+#define EXAMD_DOMAIN_ATTEMPT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "domain/score.h"
+
+#define ATTEMPT_MAX_QUESTIONS 2000
+
+/* input: {"questions": [{"id", "subtopic", "type", "points": "1.00", "key", "answer"}],
+ *         "weights": {"<subtopic>": "30"}, "bands": [{"score": 6, "min": "91"}]}
+ * key/answer: single "B", multiple ["A","C"], truefalse true, fill ["5G", ...] / "text"; answer null
+ * when unanswered. On SCORE_OK, *out is
+ *   {"standard_score": "85.00", "rounded": 85, "band": 5, "band_name_zh": "达标", "equal_weights": false,
+ *    "subtopic_scores": [{"subtopic", "questions", "earned": "3.00", "possible": "4.00",
+ *                         "score": "75.00", "weight": "30"}],
+ *    "question_scores": {"<id>": "1.00"}}
+ * with decimals as strings, exact. Otherwise err says why. */
+enum score_status attempt_score_json(json_t *input, json_t **out, char *err, size_t errlen);
+
+#endif
