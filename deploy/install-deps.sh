@@ -8,6 +8,7 @@ packages=(
   libevent-dev libpq-dev libssl-dev libjansson-dev libutf8proc-dev libcmocka-dev
   postgresql postgresql-client
   python3 curl openssl ca-certificates util-linux procps
+  clang libclang-rt-dev
 )
 # Extra tools for the benchmarks: EXAMD_BENCH_DEPS=1
 if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk); fi

@@ -148,10 +148,11 @@ static enum csv_status append(struct csv_reader *r, size_t start, const unsigned
 
 static enum csv_status finish_field(struct csv_reader *r, size_t start)
 {
-	if (!utf8_valid((const unsigned char *)r->data + start, r->data_len - start))
-		return CSV_ERR_INVALID_UTF8;
+	/* Reserve first: an empty first field has no buffer yet, and NULL + 0 is undefined. */
 	if (!reserve(r, r->data_len + 1))
 		return CSV_ERR_NOMEM;
+	if (!utf8_valid((const unsigned char *)r->data + start, r->data_len - start))
+		return CSV_ERR_INVALID_UTF8;
 	r->data[r->data_len++] = '\0';
 	if (r->nfields == r->fields_cap) {
 		size_t cap = r->fields_cap ? r->fields_cap * 2 : 16;

@@ -57,6 +57,14 @@ static void test_simple(void **state)
 	expect("", "", 0);
 }
 
+/* Found by the fuzzer: an empty quoted first field used to do arithmetic on a NULL buffer. */
+static void test_empty_quoted_first_field(void **state)
+{
+	(void)state;
+	expect("\"\"", "\n", 1);
+	expect("\"\",x\n", "|x\n", 1);
+}
+
 static void test_quoting(void **state)
 {
 	(void)state;
@@ -272,6 +280,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simple),
 		cmocka_unit_test(test_quoting),
+		cmocka_unit_test(test_empty_quoted_first_field),
 		cmocka_unit_test(test_bom_and_line_ends),
 		cmocka_unit_test(test_record_and_line_numbers),
 		cmocka_unit_test(test_malformed),
