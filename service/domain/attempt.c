@@ -70,9 +70,11 @@ static bool parse_question(json_t *o, struct score_question *q, const char **acc
 	case SCORE_Q_FILL: {
 		size_t i;
 		json_t *e;
-		ok = json_is_array(key) && json_array_size(key) > 0;
+		/* The table of accepted answers is shared by all questions: check the room first. */
+		ok = json_is_array(key) && json_array_size(key) > 0 &&
+		     *naccepted + json_array_size(key) <= ATTEMPT_MAX_ACCEPTED;
 		json_array_foreach(key, i, e) {
-			if (!json_is_string(e) || *naccepted >= ATTEMPT_MAX_QUESTIONS * 4) {
+			if (!ok || !json_is_string(e)) {
 				ok = false;
 				break;
 			}
@@ -116,7 +118,7 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 	}
 	size_t nq = json_array_size(questions), nw = json_object_size(weights), nb = json_array_size(bands);
 	struct score_question *qs = calloc(nq ? nq : 1, sizeof *qs);
-	const char **accepted = calloc(ATTEMPT_MAX_QUESTIONS * 4, sizeof *accepted);
+	const char **accepted = calloc(ATTEMPT_MAX_ACCEPTED, sizeof *accepted);
 	struct score_weight *ws = calloc(nw ? nw : 1, sizeof *ws);
 	struct score_band bs[16];
 	struct score_result *res = calloc(1, sizeof *res);
@@ -152,7 +154,8 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 			goto done;
 		}
 	}
-	st = score_attempt(qs, nq, ws, nw, bs, nb, res);
+	/* No weights at all for the item and level: equal weights (SPEC §3.1's default). */
+	st = score_attempt(qs, nq, nw ? ws : NULL, nw, bs, nb, res);
 	if (st != SCORE_OK) {
 		snprintf(err, errlen, "scoring failed: %s", score_status_str(st));
 		goto done;

@@ -9,6 +9,7 @@
 #include "domain/score.h"
 
 #define ATTEMPT_MAX_QUESTIONS 2000
+#define ATTEMPT_MAX_ACCEPTED (ATTEMPT_MAX_QUESTIONS * 4) /* accepted fill answers over all questions */
 
 /* input: {"questions": [{"id", "subtopic", "type", "points": "1.00", "key", "answer"}],
  *         "weights": {"<subtopic>": "30"}, "bands": [{"score": 6, "min": "91"}]}

@@ -68,8 +68,12 @@ enum blueprint_status blueprint_parse(const struct catalog *cat, const struct ca
 	}
 	/* "item" and "level" may repeat the path, but not contradict it. */
 	json_t *bi = json_object_get(body, "item"), *bl = json_object_get(body, "level");
-	if ((bi && (!json_is_string(bi) || catalog_item_find(cat, json_string_value(bi)) != item)) ||
-	    (bl && (!json_is_string(bl) || catalog_level_find(cat, json_string_value(bl)) != level))) {
+	if ((bi && !json_is_string(bi)) || (bl && !json_is_string(bl))) {
+		snprintf(msg, msglen, "item and level must be text");
+		return BLUEPRINT_BAD_FIELD;
+	}
+	if ((bi && catalog_item_find(cat, json_string_value(bi)) != item) ||
+	    (bl && catalog_level_find(cat, json_string_value(bl)) != level)) {
 		snprintf(msg, msglen, "item and level in the body must match the path");
 		return BLUEPRINT_INVALID;
 	}
