@@ -9,6 +9,7 @@ packages=(
   postgresql postgresql-client
   python3 curl openssl ca-certificates util-linux procps
   clang libclang-rt-dev
+  chromium fonts-noto-cjk
 )
 # Extra tools for the benchmarks: EXAMD_BENCH_DEPS=1
 if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk); fi
@@ -19,6 +20,9 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm drive the browser tests; any packaging of them will do.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -70,6 +70,13 @@ void attempts_submit(struct req *r);
 void *autosubmit_start(struct worker *w);
 void autosubmit_stop(void *handle);
 
+void profiles_get(struct req *r);
+void profiles_svg(struct req *r);
+void profiles_list(struct req *r);
+void profiles_gaps(struct req *r);
+void ratings_import(struct req *r);
+void model_versions_create(struct req *r);
+
 void model_get(struct req *r);
 void model_versions_list(struct req *r);
 void model_version_get(struct req *r);

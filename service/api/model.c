@@ -1,5 +1,8 @@
 /* The competency model: the version in force, and every version, as stored. */
 #include <stdlib.h>
+#include <string.h>
+
+#include "domain/modelver.h"
 
 #include "api/api.h"
 
@@ -71,4 +74,62 @@ void model_versions_list(struct req *r)
 		       "    'note', note, 'created_by', created_by, 'created_at', examd_ts(created_at)) ORDER BY version), '[]'))::text"
 		       " FROM model_versions",
 		       0, NULL);
+}
+
+static void on_version_full(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	req_reply_json_text(r, 201, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void on_version_created(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) == DB_ERROR && !strncmp(db_result_sqlstate(res), "22", 2)) {
+		req_reply_error(r, 400, "invalid_field", "effective_from must be an RFC 3339 time");
+		return;
+	}
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	json_error_t jerr;
+	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	json_t *version = json_object_get(out, "version");
+	if (!json_is_integer(version)) {
+		const char *message = json_string_value(json_object_get(out, "message"));
+		req_reply_error(r, 422, "validation_failed", "%s", message ? message : "the version was refused");
+		json_decref(out);
+		return;
+	}
+	char n[24];
+	snprintf(n, sizeof n, "%lld", (long long)json_integer_value(version));
+	json_decref(out);
+	const char *params[] = {n};
+	api_query(r, sql_model, 1, params, on_version_full);
+}
+
+void model_versions_create(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	json_t *overrides = NULL;
+	char msg[256];
+	enum modelver_status st = modelver_parse(catalog_default(), body, &overrides, msg, sizeof msg);
+	json_decref(body);
+	if (st != MODELVER_OK) {
+		req_reply_error(r, st == MODELVER_BAD_FIELD ? 400 : 422,
+				st == MODELVER_BAD_FIELD ? "invalid_field" : "validation_failed", "%s", msg);
+		return;
+	}
+	char *text = json_dumps(overrides, JSON_COMPACT);
+	json_decref(overrides);
+	const char *params[] = {text, r->user.username, req_client_address(r)};
+	api_query(r, "SELECT examd_model_version_create($1::jsonb, $2, $3)::text", 3, params, on_version_created);
+	free(text);
 }

@@ -1,0 +1,439 @@
+/* Combined competency profiles (SPEC §3.2-§3.4, §4.5): one employee's profile and radar chart,
+ * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the evidence
+ * set-wise (examd_profile_data); the arithmetic is the pure profile code. */
+#include <ctype.h>
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "domain/profile.h"
+#include "domain/radar.h"
+
+#define NITEMS 18
+
+/* Columns of examd_profile_data as selected below. */
+enum { C_USERNAME, C_PERIOD, C_ITEM, C_LEVEL, C_ASSESSMENT, C_SCORE, C_BAND, C_WSUM, C_WTOT, C_SSUM, C_N, C_EVIDENCE };
+
+/* Loose shape check of `at` before PostgreSQL parses it: digits, a date, and time-ish characters. */
+static bool at_param_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 10 || n > 40 || !isdigit((unsigned char)s[0]) || s[4] != '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789-:.TZ+ tz", s[i]))
+			return false;
+	return true;
+}
+
+static bool period_param_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+/* Reads ?at= and ?period=; replies 400 and returns false when malformed. */
+static bool profile_params(struct req *r, const char **at, const char **period)
+{
+	*at = req_query(r, "at");
+	*period = req_query(r, "period");
+	if (*at && !**at)
+		*at = NULL;
+	if (*period && !**period)
+		*period = NULL;
+	if (*at && !at_param_ok(*at)) {
+		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time, e.g. 2026-06-30T00:00:00Z");
+		return false;
+	}
+	if (*period && !period_param_ok(*period)) {
+		req_reply_error(r, 400, "invalid_field", "period must be a label of 1-32 characters, e.g. 2026H2");
+		return false;
+	}
+	return true;
+}
+
+static bool is_bad_time(const struct db_result *res)
+{
+	return db_result_status(res) == DB_ERROR && !strncmp(db_result_sqlstate(res), "22", 2);
+}
+
+/* The value of one profile row. */
+static struct profile_value row_value(const struct db_result *res, int row, bool *ok)
+{
+	struct profile_value v = {false, 0};
+	*ok = true;
+	if (!strcmp(db_result_value(res, row, C_ASSESSMENT), "exam")) {
+		if (!db_result_isnull(res, row, C_BAND))
+			v = profile_exam_value((int)db_result_long(res, row, C_BAND));
+		return v;
+	}
+	if (db_result_isnull(res, row, C_N))
+		return v;
+	*ok = profile_behaviour_value(db_result_value(res, row, C_WSUM), db_result_value(res, row, C_WTOT),
+				      db_result_long(res, row, C_SSUM), (int)db_result_long(res, row, C_N), &v);
+	return v;
+}
+
+/* ------------------------------------------------------------------ one employee */
+
+static const char *const sql_profile =
+	"WITH t AS (SELECT coalesce($2::timestamptz, now()) AS at)"
+	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
+	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, examd_grade_at(u.username, t.at),"
+	"        examd_model_version_at(t.at), examd_ts(t.at)"
+	" FROM users u CROSS JOIN t"
+	" CROSS JOIN LATERAL examd_profile_data(ARRAY[u.username], t.at, $3, true) d"
+	" WHERE u.username = $1 AND u.role = 'employee'";
+
+enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT };
+
+/* Builds the profile document from the 18 rows of one employee; NULL when they are malformed. */
+static json_t *profile_document(const struct db_result *res, struct profile_value values[NITEMS])
+{
+	const struct catalog *cat = catalog_default();
+	if (db_result_rows(res) != NITEMS)
+		return NULL;
+	json_t *items = json_array();
+	for (int i = 0; i < NITEMS; i++) {
+		const struct catalog_item *it = catalog_item_find(cat, db_result_value(res, i, C_ITEM));
+		bool ok;
+		values[i] = row_value(res, i, &ok);
+		if (!it || !ok || it->position != (size_t)i) {
+			json_decref(items);
+			return NULL;
+		}
+		enum profile_status st = profile_status_of(values[i]);
+		json_error_t jerr;
+		json_t *evidence = db_result_isnull(res, i, C_EVIDENCE) ? json_array()
+									  : json_loads(db_result_value(res, i, C_EVIDENCE), 0, &jerr);
+		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:s,s:s,s:o}", "item", it->code, "name_zh",
+				      it->name_zh, "category", it->category->code, "source",
+				      it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", "required_level",
+				      db_result_isnull(res, i, C_LEVEL) ? json_null()
+									: json_string(db_result_value(res, i, C_LEVEL)),
+				      "standard", 5, "actual", profile_value_json(values[i]), "gap",
+				      profile_gap_json(values[i]), "status", profile_status_name(st), "evidence_kind",
+				      it->assessment == CATALOG_ASSESS_EXAM ? "attempts" : "ratings", "evidence",
+				      evidence ? evidence : json_array());
+		if (it->assessment == CATALOG_ASSESS_EXAM && !db_result_isnull(res, i, C_SCORE))
+			json_object_set_new(o, "exam_score", json_real(atof(db_result_value(res, i, C_SCORE))));
+		json_array_append_new(items, o);
+	}
+	const char *period = db_result_value(res, 0, C_PERIOD);
+	return json_pack("{s:{s:s,s:s,s:s,s:o},s:s,s:I,s:o,s:o,s:o}", "employee", "username",
+			 db_result_value(res, 0, C_USERNAME), "name", db_result_value(res, 0, C_NAME), "department",
+			 db_result_value(res, 0, C_DEPARTMENT), "grade",
+			 db_result_isnull(res, 0, C_GRADE) ? json_null() : json_integer(db_result_long(res, 0, C_GRADE)),
+			 "at", db_result_value(res, 0, C_AT), "model_version", (json_int_t)db_result_long(res, 0, C_VERSION),
+			 "period", db_result_isnull(res, 0, C_PERIOD) ? json_null() : json_string(period), "items", items,
+			 "summary", profile_summary_json(cat, values, NITEMS));
+}
+
+static void on_profile(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	bool svg = r->data != NULL;
+	r->data = NULL;
+	if (is_bad_time(res)) {
+		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time");
+		return;
+	}
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) == 0) {
+		req_reply_error(r, 404, "not_found", "no such employee");
+		return;
+	}
+	struct profile_value values[NITEMS];
+	json_t *doc = profile_document(res, values);
+	if (!doc) {
+		log_error("profile of %s: unexpected rows from the database", r->params[0]);
+		req_reply_error(r, 503, "unavailable", "the profile could not be computed");
+		return;
+	}
+	if (!svg) {
+		req_reply_json(r, 200, doc);
+		return;
+	}
+	const struct catalog *cat = catalog_default();
+	struct radar_axis axes[NITEMS];
+	for (int i = 0; i < NITEMS; i++)
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, values[i].has, values[i].tenths};
+	char title[512], gradebuf[40] = "", periodbuf[72] = "";
+	json_t *emp = json_object_get(doc, "employee");
+	json_t *grade = json_object_get(emp, "grade");
+	json_t *period = json_object_get(doc, "period");
+	if (json_is_integer(grade))
+		snprintf(gradebuf, sizeof gradebuf, " · 客户经理%lld级", (long long)json_integer_value(grade));
+	if (json_is_string(period))
+		snprintf(periodbuf, sizeof periodbuf, " · %s", json_string_value(period));
+	snprintf(title, sizeof title, "%s（%s）能力素质画像%s%s", json_string_value(json_object_get(emp, "name")),
+		 json_string_value(json_object_get(emp, "username")), gradebuf, periodbuf);
+	json_decref(doc);
+	char *text = radar_svg(axes, NITEMS, title, 600);
+	if (!text) {
+		req_reply_error(r, 503, "unavailable", "the chart could not be drawn");
+		return;
+	}
+	req_add_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
+	req_reply(r, 200, "image/svg+xml; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+static void profile_start(struct req *r, bool svg)
+{
+	const char *target = r->params[0];
+	/* An employee reads only their own profile; trainers none (route roles). */
+	if (!strcmp(r->user.role, "employee") && strcmp(target, r->user.username) != 0) {
+		req_reply_error(r, 403, "forbidden", "you may read your own profile only");
+		return;
+	}
+	const char *at, *period;
+	if (!profile_params(r, &at, &period))
+		return;
+	r->data = svg ? (void *)1 : NULL;
+	r->data_free = NULL;
+	const char *params[] = {target, at, period};
+	api_query(r, sql_profile, 3, params, on_profile);
+}
+
+void profiles_get(struct req *r) { profile_start(r, false); }
+void profiles_svg(struct req *r) { profile_start(r, true); }
+
+/* ------------------------------------------------------------------ the HR listing and gaps */
+
+static const char *const sql_listing =
+	"WITH t AS (SELECT coalesce($4::timestamptz, now()) AS at),"
+	" e AS (SELECT u.username FROM users u, t WHERE u.role = 'employee' AND u.active"
+	"       AND ($1::text IS NULL OR u.department = $1)"
+	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int))"
+	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
+	"        d.wtot::text, d.ssum, d.n, NULL, u.name, u.department, examd_grade_at(u.username, t.at),"
+	"        examd_model_version_at(t.at), examd_ts(t.at)"
+	" FROM t CROSS JOIN LATERAL examd_profile_data(ARRAY(SELECT username FROM e), t.at, $3, false) d"
+	" JOIN users u ON u.username = d.username"
+	" ORDER BY u.department, d.username, (SELECT position FROM model_items WHERE code = d.item)";
+
+enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS };
+
+struct listing {
+	enum listing_kind kind;
+	const char *item; /* gaps: only this item */
+	long limit;
+};
+
+/* Excel treats a cell starting with = + - @ as a formula: such text is prefixed with '. */
+static void csv_cell(struct evbuffer *out, const char *s)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@\t", s[0]));
+	if (!quote) {
+		evbuffer_add(out, s, strlen(s));
+		return;
+	}
+	evbuffer_add(out, "\"", 1);
+	if (s[0] && strchr("=+-@\t", s[0]))
+		evbuffer_add(out, "'", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			evbuffer_add(out, "\"", 1);
+		evbuffer_add(out, p, 1);
+	}
+	evbuffer_add(out, "\"", 1);
+}
+
+static void csv_value(struct evbuffer *out, struct profile_value v)
+{
+	if (!v.has)
+		return;
+	if (v.tenths % 10 == 0)
+		evbuffer_add_printf(out, "%d", v.tenths / 10);
+	else
+		evbuffer_add_printf(out, "%d.%d", v.tenths / 10, v.tenths % 10);
+}
+
+static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out)
+{
+	size_t len = evbuffer_get_length(out);
+	const char *data = (const char *)evbuffer_pullup(out, -1);
+	req_reply(r, 200, type, data ? data : "", data ? len : 0);
+	evbuffer_free(out);
+}
+
+static void on_listing(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct listing *l = r->data;
+	if (is_bad_time(res)) {
+		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time");
+		return;
+	}
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	const struct catalog *cat = catalog_default();
+	int rows = db_result_rows(res);
+	if (rows % NITEMS != 0) {
+		req_reply_error(r, 503, "unavailable", "the listing could not be computed");
+		return;
+	}
+	struct evbuffer *csv = NULL;
+	json_t *list = json_array(), *doc = NULL;
+	if (l->kind == LIST_CSV) {
+		csv = evbuffer_new();
+		evbuffer_add(csv, "\xEF\xBB\xBF", 3);
+		evbuffer_add_printf(csv, "username,name,department,grade,period");
+		for (int i = 0; i < NITEMS; i++)
+			evbuffer_add_printf(csv, ",%s", catalog_item_at(cat, (size_t)i)->code);
+		evbuffer_add_printf(csv, ",below,meets,exceeds,missing\r\n");
+	}
+	for (int base = 0; base < rows; base += NITEMS) {
+		struct profile_value values[NITEMS];
+		int counts[4] = {0, 0, 0, 0};
+		bool ok = true;
+		for (int i = 0; i < NITEMS && ok; i++) {
+			values[i] = row_value(res, base + i, &ok);
+			counts[profile_status_of(values[i])]++;
+		}
+		if (!ok)
+			continue;
+		const char *username = db_result_value(res, base, C_USERNAME);
+		const char *name = db_result_value(res, base, C_NAME);
+		const char *dept = db_result_value(res, base, C_DEPARTMENT);
+		const char *grade = db_result_value(res, base, C_GRADE);
+		const char *period = db_result_value(res, base, C_PERIOD);
+		if (l->kind == LIST_CSV) {
+			csv_cell(csv, username);
+			evbuffer_add(csv, ",", 1);
+			csv_cell(csv, name);
+			evbuffer_add(csv, ",", 1);
+			csv_cell(csv, dept);
+			evbuffer_add_printf(csv, ",%s,", grade);
+			csv_cell(csv, period);
+			for (int i = 0; i < NITEMS; i++) {
+				evbuffer_add(csv, ",", 1);
+				csv_value(csv, values[i]);
+			}
+			evbuffer_add_printf(csv, ",%d,%d,%d,%d\r\n", counts[0], counts[1], counts[2], counts[3]);
+		} else if (l->kind == LIST_JSON) {
+			json_t *actual = json_object();
+			for (int i = 0; i < NITEMS; i++)
+				json_object_set_new(actual, catalog_item_at(cat, (size_t)i)->code, profile_value_json(values[i]));
+			json_array_append_new(
+				list, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i}}", "username", username, "name",
+						name, "department", dept, "grade",
+						*grade ? json_integer(atoi(grade)) : json_null(), "period",
+						*period ? json_string(period) : json_null(), "actual", actual, "summary",
+						"below", counts[0], "meets", counts[1], "exceeds", counts[2], "missing",
+						counts[3]));
+		} else {
+			for (int i = 0; i < NITEMS; i++) {
+				const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
+				if (profile_status_of(values[i]) != PROFILE_BELOW || (l->item && strcmp(l->item, it->code)))
+					continue;
+				json_array_append_new(
+					list, json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:i}", "username", username,
+							"name", name, "department", dept, "grade",
+							*grade ? json_integer(atoi(grade)) : json_null(), "period",
+							*period ? json_string(period) : json_null(), "item", it->code,
+							"name_zh", it->name_zh, "source",
+							it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", "actual",
+							profile_value_json(values[i]), "gap", profile_gap_json(values[i]),
+							"gap_tenths", values[i].tenths - PROFILE_STANDARD_TENTHS));
+			}
+		}
+	}
+	if (l->kind == LIST_CSV) {
+		json_decref(list);
+		req_add_header(r, "Content-Disposition", "attachment; filename=\"profiles.csv\"");
+		reply_evbuffer(r, "text/csv; charset=utf-8", csv);
+		return;
+	}
+	if (l->kind == LIST_GAPS) {
+		/* Worst first: the largest gap below the standard, then by name. */
+		size_t n = json_array_size(list);
+		json_t **sorted = calloc(n ? n : 1, sizeof *sorted);
+		for (size_t i = 0; sorted && i < n; i++)
+			sorted[i] = json_array_get(list, i);
+		for (size_t i = 1; sorted && i < n; i++)
+			for (size_t j = i; j > 0; j--) {
+				json_int_t a = json_integer_value(json_object_get(sorted[j - 1], "gap_tenths"));
+				json_int_t b = json_integer_value(json_object_get(sorted[j], "gap_tenths"));
+				if (a <= b)
+					break;
+				json_t *tmp = sorted[j - 1];
+				sorted[j - 1] = sorted[j];
+				sorted[j] = tmp;
+			}
+		json_t *out = json_array();
+		for (size_t i = 0; sorted && i < n && (long)i < l->limit; i++) {
+			json_object_del(sorted[i], "gap_tenths");
+			json_array_append(out, sorted[i]);
+		}
+		free(sorted);
+		json_decref(list);
+		list = out;
+	}
+	doc = json_pack("{s:s,s:I,s:o,s:o}", "at", rows ? db_result_value(res, 0, C_AT) : "", "model_version",
+			(json_int_t)(rows ? db_result_long(res, 0, C_VERSION) : 0), l->kind == LIST_GAPS ? "gaps" : "employees",
+			list, "items", json_array());
+	json_t *codes = json_object_get(doc, "items");
+	for (int i = 0; i < NITEMS; i++)
+		json_array_append_new(codes, json_string(catalog_item_at(cat, (size_t)i)->code));
+	req_reply_json(r, 200, doc);
+}
+
+static void listing_start(struct req *r, enum listing_kind kind)
+{
+	const char *department = req_query(r, "department"), *grade = req_query(r, "grade");
+	const char *format = req_query(r, "format"), *item = req_query(r, "item"), *limit = req_query(r, "limit");
+	const char *at, *period;
+	long g, lim = 1000;
+	if (!profile_params(r, &at, &period))
+		return;
+	if (grade && *grade && !util_parse_long(grade, 1, 4, &g)) {
+		req_reply_error(r, 400, "invalid_field", "grade must be a number from 1 to 4");
+		return;
+	}
+	if (kind == LIST_JSON && format && *format && strcmp(format, "json") != 0) {
+		if (strcmp(format, "csv") != 0) {
+			req_reply_error(r, 400, "invalid_field", "format must be json or csv");
+			return;
+		}
+		kind = LIST_CSV;
+	}
+	const struct catalog_item *it = item && *item ? catalog_item_find(catalog_default(), item) : NULL;
+	if (item && *item && !it) {
+		req_reply_error(r, 400, "invalid_field", "item must be an item code of the model");
+		return;
+	}
+	if (limit && *limit && !util_parse_long(limit, 1, 100000, &lim)) {
+		req_reply_error(r, 400, "invalid_field", "limit must be a number from 1 to 100000");
+		return;
+	}
+	struct listing *l = calloc(1, sizeof *l);
+	if (!l) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	l->kind = kind;
+	l->item = it ? it->code : NULL;
+	l->limit = lim;
+	r->data = l;
+	r->data_free = free;
+	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL, period,
+				at};
+	api_query(r, sql_listing, 4, params, on_listing);
+}
+
+void profiles_list(struct req *r) { listing_start(r, LIST_JSON); }
+void profiles_gaps(struct req *r) { listing_start(r, LIST_GAPS); }

@@ -1,0 +1,104 @@
+/* Behaviour ratings import (SPEC §4.5): JSON or CSV, parsed off the loop, all or nothing. The
+ * records table behaviour_ratings (§6) is also written directly by other systems. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "domain/ratings.h"
+#include "http/offload.h"
+
+struct ratings_job {
+	bool csv;
+	enum ratings_status status;
+	struct rating_batch batch;
+	char *param;
+};
+
+static void ratings_job_free(void *arg)
+{
+	struct ratings_job *j = arg;
+	if (!j)
+		return;
+	ratings_free(&j->batch);
+	free(j->param);
+	free(j);
+}
+
+static json_t *rejection(size_t rejected, json_t *errors)
+{
+	char message[160];
+	snprintf(message, sizeof message, "%zu rows rejected; nothing was imported", rejected ? rejected : 1);
+	return json_pack("{s:{s:s,s:s},s:i,s:I,s:o}", "error", "code", "validation_failed", "message", message, "created",
+			 0, "rejected", (json_int_t)(rejected ? rejected : 1), "errors", errors);
+}
+
+/* Runs on an offload thread. */
+static void ratings_parse(void *arg)
+{
+	struct req *r = arg;
+	struct ratings_job *j = r->data;
+	const struct catalog *cat = catalog_default();
+	j->status = j->csv ? ratings_parse_csv(cat, r->body, r->body_len, &j->batch)
+			   : ratings_parse_json(cat, r->body, r->body_len, &j->batch);
+	if (j->status == RATINGS_OK) {
+		json_t *rows = ratings_rows_json(&j->batch, r->user.username);
+		j->param = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
+		json_decref(rows);
+	}
+}
+
+static void on_ratings_imported(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	json_error_t jerr;
+	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	json_t *errors = json_object_get(out, "errors");
+	if (errors) {
+		req_reply_json(r, 422, rejection(json_array_size(errors), json_incref(errors)));
+	} else {
+		json_object_set_new(out, "rejected", json_integer(0));
+		json_object_set_new(out, "errors", json_array());
+		req_reply_json(r, 201, json_incref(out));
+	}
+	json_decref(out);
+}
+
+static void ratings_parsed(void *arg)
+{
+	struct req *r = arg;
+	struct ratings_job *j = r->data;
+	if (j->status == RATINGS_NOMEM || (j->status == RATINGS_OK && !j->param)) {
+		req_reply_error(r, 503, "unavailable", "out of memory while reading the ratings");
+		return;
+	}
+	if (j->status == RATINGS_INVALID) {
+		req_reply_json(r, 422, rejection(j->batch.rows_rejected, ratings_errors_json(&j->batch)));
+		return;
+	}
+	const char *params[] = {j->param, r->user.username, req_client_address(r)};
+	api_query(r, "SELECT examd_ratings_import($1::jsonb, $2, $3)::text", 3, params, on_ratings_imported);
+}
+
+void ratings_import(struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type");
+	bool csv = ct && !strncasecmp(ct, "text/csv", 8);
+	if (!csv && !(ct && !strncasecmp(ct, "application/json", 16))) {
+		req_reply_error(r, 400, "invalid_field", "Content-Type must be text/csv or application/json");
+		return;
+	}
+	struct ratings_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	j->csv = csv;
+	r->data = j;
+	r->data_free = ratings_job_free;
+	if (!offload_submit(r->worker->server->offload, r->worker->base, ratings_parse, ratings_parsed, r))
+		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+}
