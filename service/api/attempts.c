@@ -323,7 +323,7 @@ void attempts_save_answer(struct req *r)
 	json_t *seq = json_object_get(body, "seq");
 	const char *key;
 	json_t *v;
-	bool ok = json_is_object(body) && answer && !json_is_null(answer) &&
+	bool ok = json_is_object(body) && answer &&
 		  (!seq || json_is_null(seq) || (json_is_integer(seq) && json_integer_value(seq) >= 0));
 	json_object_foreach(body, key, v) {
 		if (strcmp(key, "answer") != 0 && strcmp(key, "seq") != 0)

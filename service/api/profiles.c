@@ -268,6 +268,20 @@ static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out
 	evbuffer_free(out);
 }
 
+struct gap_entry {
+	json_int_t gap_tenths;
+	size_t order;
+	json_t *row;
+};
+
+static int gap_cmp(const void *a, const void *b)
+{
+	const struct gap_entry *x = a, *y = b;
+	if (x->gap_tenths != y->gap_tenths)
+		return x->gap_tenths < y->gap_tenths ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 static void on_listing(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
@@ -359,25 +373,19 @@ static void on_listing(const struct db_result *res, void *arg)
 		return;
 	}
 	if (l->kind == LIST_GAPS) {
-		/* Worst first: the largest gap below the standard, then by name. */
+		/* Worst first: the largest gap below the standard; ties keep the listing's order. */
 		size_t n = json_array_size(list);
-		json_t **sorted = calloc(n ? n : 1, sizeof *sorted);
-		for (size_t i = 0; sorted && i < n; i++)
-			sorted[i] = json_array_get(list, i);
-		for (size_t i = 1; sorted && i < n; i++)
-			for (size_t j = i; j > 0; j--) {
-				json_int_t a = json_integer_value(json_object_get(sorted[j - 1], "gap_tenths"));
-				json_int_t b = json_integer_value(json_object_get(sorted[j], "gap_tenths"));
-				if (a <= b)
-					break;
-				json_t *tmp = sorted[j - 1];
-				sorted[j - 1] = sorted[j];
-				sorted[j] = tmp;
-			}
+		struct gap_entry *sorted = calloc(n ? n : 1, sizeof *sorted);
 		json_t *out = json_array();
+		for (size_t i = 0; sorted && i < n; i++) {
+			json_t *g = json_array_get(list, i);
+			sorted[i] = (struct gap_entry){json_integer_value(json_object_get(g, "gap_tenths")), i, g};
+		}
+		if (sorted)
+			qsort(sorted, n, sizeof *sorted, gap_cmp);
 		for (size_t i = 0; sorted && i < n && (long)i < l->limit; i++) {
-			json_object_del(sorted[i], "gap_tenths");
-			json_array_append(out, sorted[i]);
+			json_object_del(sorted[i].row, "gap_tenths");
+			json_array_append(out, sorted[i].row);
 		}
 		free(sorted);
 		json_decref(list);

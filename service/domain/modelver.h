@@ -40,7 +40,8 @@ enum modelver_status {
  * subtopic of the item in model order; rater_weights in relation order
  * (self, supervisor, peer, subordinate, customer, hr). The two arrays are
  * always present (possibly empty). JSON null counts as absent; an empty
- * override ([] or {}) changes nothing. Weights are trimmed decimals with at
+ * required_levels, subtopic_weights or rater_weights changes nothing (an
+ * empty exam_bands is refused: it must list six). Weights are trimmed decimals with at
  * most 6 decimals ("0.1", "30"), band minimums whole numbers.
  * Otherwise *out is NULL and msg names the offending field's path
  * (e.g. "subtopic_weights[1].weights.marketing"). */

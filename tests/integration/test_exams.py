@@ -198,6 +198,11 @@ class ScoringTest(ExamdTestCase):
                              {"answer": "5G", "seq": -1}, token=token)
         self.assertError(r, 400, "invalid_field")
         self.assertError(answer(self.app, token, aid, 999999, "x"), 404, "not_found")
+        # An answer can be cleared with null; its seq still orders later saves.
+        self.assertEqual(answer(self.app, token, aid, q["fill"]["id"], "5G", seq=1).status, 200)
+        self.assertEqual(answer(self.app, token, aid, q["fill"]["id"], None, seq=2).json["seq"], 2)
+        self.assertIsNone(self.app.get("/api/v1/attempts/%d" % aid, token=token).json["answers"][str(q["fill"]["id"])])
+        self.assertTrue(answer(self.app, token, aid, q["fill"]["id"], "5G", seq=1).json["stale"])
         # Another employee cannot see or touch the attempt; HR can read it; trainers cannot.
         self.assertError(self.app.get("/api/v1/attempts/%d" % aid, token=other), 404, "not_found")
         self.assertError(answer(self.app, other, aid, q["fill"]["id"], "5G"), 404, "not_found")

@@ -1,0 +1,79 @@
+// 题库管理: upload a bank file (CSV or JSON), always as a dry run first; the row/column error
+// report is shown as a table; the real import is offered once the dry run is clean.
+import {h, field, table, replace} from '../dom.js';
+import {api, errorText} from '../api.js';
+
+const COLUMN_ZH = {item: '知识项', subtopic: '知识点', level: '级别', type: '题型', stem: '题干', answer: '答案',
+  points: '分值', explanation: '解析', external_id: '编号', options: '选项'};
+
+function columnLabel(c) {
+  if (c === null || c === undefined || c === '') return '—';
+  const zh = COLUMN_ZH[c] || (/^[a-h]$/.test(c) ? `选项 ${c.toUpperCase()}` : null);
+  return zh ? `${c}（${zh}）` : String(c);
+}
+
+export function reportView(rep, dryRun) {
+  const errors = rep.errors || [];
+  const ok = !errors.length && !(rep.rejected > 0);
+  const facts = h('dl', {class: 'facts facts-row'},
+    h('dt', null, '新增'), h('dd', {id: 'rep-created'}, String(rep.created ?? 0)),
+    h('dt', null, '更新'), h('dd', null, String(rep.updated ?? 0)),
+    h('dt', null, '未变'), h('dd', null, String(rep.unchanged ?? 0)),
+    h('dt', null, '拒绝'), h('dd', null, String(rep.rejected ?? 0)));
+  const title = ok ? (dryRun ? '试运行通过：可以导入' : '导入成功') : (dryRun ? '试运行发现错误：未导入任何题目' : '导入失败：未导入任何题目');
+  return h('section', {class: ['panel', 'report', ok ? 'report-ok' : 'report-bad'], 'aria-live': 'polite', id: 'bank-report'},
+    h('h2', null, title), facts,
+    errors.length ? table(['行', '列', '错误说明'], errors.map((e) => h('tr', null,
+      h('td', {class: 'num err-row'}, e.row === null || e.row === undefined ? '—' : String(e.row)),
+      h('td', {class: 'err-col'}, columnLabel(e.column)),
+      h('td', null, e.message || ''))), {caption: '错误明细', class: 'error-table', scrollable: true}) : null,
+    errors.length ? h('p', {class: 'hint'}, '行号为数据行序号（不含表头；JSON 为数组下标加 1）。修正文件后请重新试运行。') : null);
+}
+
+export async function render(main, ctx) {
+  const file = h('input', {type: 'file', accept: '.csv,.json,text/csv,application/json', id: 'bank-file'});
+  const dryBtn = h('button', {type: 'submit', class: 'btn btn-primary', id: 'dry-run'}, '试运行（不导入）');
+  const importBtn = h('button', {type: 'button', class: 'btn', id: 'do-import', disabled: true}, '正式导入');
+  const out = h('div', {id: 'bank-result'});
+  let checkedFile = null;
+
+  const form = h('form', {class: 'panel upload-form'},
+    field('题库文件（CSV 或 JSON，UTF-8）', file, '列：item/知识项、subtopic/知识点、level/级别、type/题型、stem/题干、a…h、answer/答案、points/分值、explanation/解析、external_id/编号').wrap,
+    h('div', {class: 'actions'}, dryBtn, importBtn),
+    h('p', {class: 'hint'}, '全部或不导入：只要有一行被拒绝，整个文件都不会导入。同一编号且内容相同的题目计为“未变”。'));
+
+  async function upload(dryRun) {
+    const f = file.files && file.files[0];
+    if (!f) {
+      replace(out, h('p', {class: 'form-error', role: 'alert'}, '请先选择题库文件。'));
+      file.focus();
+      return;
+    }
+    const type = /\.json$/i.test(f.name) || f.type === 'application/json' ? 'application/json' : 'text/csv';
+    dryBtn.disabled = true;
+    importBtn.disabled = true;
+    replace(out, h('p', {class: 'loading'}, dryRun ? '正在试运行…' : '正在导入…'));
+    try {
+      const rep = await api('POST', `/banks?dry_run=${dryRun ? 'true' : 'false'}`, {body: f, type, timeout: 120000});
+      replace(out, reportView(rep, dryRun));
+      checkedFile = dryRun ? f : null;
+      importBtn.disabled = !dryRun;
+      if (!dryRun) file.value = '';
+    } catch (e) {
+      if (e.body && Array.isArray(e.body.errors)) replace(out, reportView(e.body, dryRun));
+      else replace(out, h('p', {class: 'form-error', role: 'alert'}, '上传失败：' + errorText(e)));
+      checkedFile = null;
+    } finally {
+      dryBtn.disabled = false;
+    }
+  }
+
+  form.addEventListener('submit', (e) => { e.preventDefault(); upload(true); });
+  importBtn.addEventListener('click', () => { if (checkedFile && file.files[0] === checkedFile) upload(false); });
+  file.addEventListener('change', () => { importBtn.disabled = true; checkedFile = null; replace(out); });
+
+  main.append(h('div', {class: 'page-head'}, h('h1', null, '题库管理'),
+    h('p', {class: 'muted'}, '上传题库文件：先试运行检查，再正式导入。'),
+    h('p', null, h('a', {href: '#/trainer/questions'}, '浏览与停用试题'), ' · ', h('a', {href: '#/trainer/blueprints'}, '编辑试卷蓝图'))),
+  form, out);
+}

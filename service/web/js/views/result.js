@@ -1,0 +1,94 @@
+// 考试成绩: the standard score, the band with its Chinese name, subtopic scores and the review.
+import {h, fmtNum, fmtTime, table} from '../dom.js';
+import {get} from '../api.js';
+import {itemName, levelName, subtopicName, TYPE_NAMES} from '../model.js';
+import {bandTag} from './exams.js';
+
+const STATUS = {submitted: '已交卷', auto_submitted: '超时自动交卷', open: '作答中'};
+
+function answerText(q, a) {
+  if (a === undefined || a === null || a === '' || (Array.isArray(a) && !a.length)) return '未作答';
+  if (q.type === 'truefalse') return a === true || a === 'true' ? '正确' : '错误';
+  if (q.type === 'fill') return Array.isArray(a) ? a.join(' 或 ') : String(a);
+  const ids = Array.isArray(a) ? a : [a];
+  return ids.map((x) => {
+    const o = (q.options || []).find((o) => o.id === x);
+    return o ? `${x}. ${o.text}` : String(x);
+  }).join('；');
+}
+
+export async function render(main, ctx) {
+  const id = ctx.params.id;
+  const doc = await get(`/attempts/${id}`);
+  if (doc.status === 'open' && ctx.user.role === 'employee') {
+    ctx.navigate(`#/exam/${id}`);
+    return;
+  }
+  try { localStorage.removeItem('examd.attempt.' + id); } catch { /* ignore */ }
+  const r = doc.result;
+  const q = ctx.query;
+  const timedOut = doc.status === 'auto_submitted' || q.get('timeout') ||
+    (r && r.submitted_at && Date.parse(r.submitted_at) >= Date.parse(doc.deadline));
+  const back = ctx.user.role === 'employee'
+    ? h('a', {href: '#/exams', class: 'btn'}, '返回我的考试')
+    : h('a', {href: doc.username ? `#/hr/employee/${encodeURIComponent(doc.username)}` : '#/hr/employees', class: 'btn'}, '返回能力画像');
+
+  main.appendChild(h('div', {class: 'page-head'},
+    h('h1', null, `考试成绩 · ${itemName(doc.item)}`),
+    h('p', {class: 'muted'}, `${levelName(doc.level)} · 第 ${id} 号答卷` + (doc.username && ctx.user.role !== 'employee' ? ` · ${doc.username}` : ''))));
+
+  if (timedOut) main.appendChild(h('p', {class: 'notice', role: 'status', id: 'timeout-notice'}, '考试时间已到，试卷已自动提交。'));
+  else if (q.get('closed')) main.appendChild(h('p', {class: 'notice', role: 'status'}, '本次考试已结束，试卷已提交。'));
+  else if (q.get('submitted')) main.appendChild(h('p', {class: 'notice notice-ok', role: 'status'}, '交卷成功。'));
+
+  if (!r) {
+    main.appendChild(h('p', {class: 'panel'}, '成绩尚未生成。'), back);
+    return;
+  }
+  main.appendChild(h('section', {class: 'score-panel panel', 'aria-label': '总成绩'},
+    h('div', {class: 'score-main'},
+      h('span', {class: 'score-label'}, '标准分'),
+      h('span', {class: 'score-value', id: 'standard-score'}, fmtNum(r.standard_score))),
+    h('div', {class: 'score-main'},
+      h('span', {class: 'score-label'}, '等级'),
+      h('span', {class: 'score-band', id: 'band'}, bandTag(r.band, r.band_name_zh))),
+    h('dl', {class: 'facts'},
+      h('dt', null, '状态'), h('dd', null, STATUS[r.status] || r.status),
+      h('dt', null, '交卷时间'), h('dd', null, fmtTime(r.submitted_at)),
+      h('dt', null, '模型版本'), h('dd', null, r.model_version != null ? `第 ${r.model_version} 版` : '—'),
+      h('dt', null, '是否计入'), h('dd', null, r.counted === false ? '否' : '是'))));
+
+  const subs = r.subtopic_scores || [];
+  main.appendChild(h('section', {class: 'panel'},
+    h('h2', null, '知识点得分'),
+    table(['知识点', ['得分 / 满分', 'num'], ['得分率', 'num'], ['权重', 'num'], ''], subs.map((s) => {
+      const pct = Math.max(0, Math.min(100, Number(s.score) || 0));
+      const bar = h('span', {class: 'bar'}, h('span', {class: 'bar-fill'}));
+      bar.firstChild.style.width = pct + '%';
+      return h('tr', null,
+        h('th', {scope: 'row'}, subtopicName(doc.item, s.subtopic)),
+        h('td', {class: 'num'}, `${fmtNum(s.earned, 2, true)} / ${fmtNum(s.possible, 2, true)}`),
+        h('td', {class: 'num'}, fmtNum(s.score)),
+        h('td', {class: 'num'}, fmtNum(s.weight, 4, true)),
+        h('td', {class: 'bar-cell', 'aria-hidden': 'true'}, bar));
+    }), {caption: '知识点得分'})));
+
+  const qs = doc.questions || [];
+  if (qs.length && qs.some((x) => 'key' in x)) {
+    const list = h('ol', {class: 'review-list'});
+    qs.forEach((x) => {
+      const mine = (doc.answers || {})[String(x.id)];
+      list.appendChild(h('li', {class: ['review', x.correct ? 'is-correct' : 'is-wrong']},
+        h('p', {class: 'q-meta'}, h('span', {class: 'tag'}, TYPE_NAMES[x.type] || x.type),
+          h('span', {class: ['mark', x.correct ? 'mark-ok' : 'mark-bad']}, x.correct ? '✓ 正确' : '✗ 错误'),
+          h('span', {class: 'muted'}, `得分 ${fmtNum(x.earned, 2, true)} / ${fmtNum(x.points, 2, true)}`)),
+        h('p', {class: 'review-stem'}, x.stem),
+        h('dl', {class: 'facts facts-inline'},
+          h('dt', null, '我的答案'), h('dd', null, answerText(x, mine)),
+          h('dt', null, '正确答案'), h('dd', null, answerText(x, x.key)),
+          x.explanation ? [h('dt', null, '解析'), h('dd', null, x.explanation)] : null)));
+    });
+    main.appendChild(h('section', {class: 'panel'}, h('details', null, h('summary', null, `答题回顾（${qs.length} 题）`), list)));
+  }
+  main.appendChild(h('p', {class: 'actions'}, back));
+}
