@@ -84,10 +84,11 @@ static struct profile_value row_value(const struct db_result *res, int row, bool
 /* ------------------------------------------------------------------ one employee */
 
 static const char *const sql_profile =
-	"WITH t AS (SELECT coalesce($2::timestamptz, now()) AS at)"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
+	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x)"
 	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
-	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, examd_grade_at(u.username, t.at),"
-	"        examd_model_version_at(t.at), examd_ts(t.at)"
+	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, d.grade,"
+	"        t.version, t.at_text"
 	" FROM users u CROSS JOIN t"
 	" CROSS JOIN LATERAL examd_profile_data(ARRAY[u.username], t.at, $3, true) d"
 	" WHERE u.username = $1 AND u.role = 'employee'";
@@ -212,16 +213,17 @@ void profiles_svg(struct req *r) { profile_start(r, true); }
 /* ------------------------------------------------------------------ the HR listing and gaps */
 
 static const char *const sql_listing =
-	"WITH t AS (SELECT coalesce($4::timestamptz, now()) AS at),"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
+	"                        FROM (SELECT coalesce($4::timestamptz, now()) AS at) x),"
 	" e AS (SELECT u.username FROM users u, t WHERE u.role = 'employee' AND u.active"
 	"       AND ($1::text IS NULL OR u.department = $1)"
 	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int))"
 	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
-	"        d.wtot::text, d.ssum, d.n, NULL, u.name, u.department, examd_grade_at(u.username, t.at),"
-	"        examd_model_version_at(t.at), examd_ts(t.at)"
+	"        d.wtot::text, d.ssum, d.n, NULL, u.name, u.department, d.grade,"
+	"        t.version, t.at_text"
 	" FROM t CROSS JOIN LATERAL examd_profile_data(ARRAY(SELECT username FROM e), t.at, $3, false) d"
 	" JOIN users u ON u.username = d.username"
-	" ORDER BY u.department, d.username, (SELECT position FROM model_items WHERE code = d.item)";
+	" ORDER BY u.department, d.username, d.position";
 
 enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS };
 
