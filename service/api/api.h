@@ -36,6 +36,7 @@ bool api_query(struct req *r, const char *sql, int n, const char *const *params,
 void ops_healthz(struct req *r);
 void ops_readyz(struct req *r);
 void ops_metrics(struct req *r);
+void ops_audit(struct req *r);
 bool static_load(const char *dir) MUST_CHECK;
 void static_serve(struct req *r);
 

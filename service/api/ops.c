@@ -2,6 +2,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "http/metrics.h"
@@ -150,4 +151,33 @@ void api_worker_stop(struct server *s, struct worker *w)
 	autosubmit_stop(b->autosubmit);
 	free(b);
 	w->app = NULL;
+}
+
+/* The audit log for admins: GET /api/v1/audit?since=&actor=&action=&limit=, newest first.
+ * action matches exactly or as a prefix ("attempt" matches attempt.start, attempt.submitted...). */
+void ops_audit(struct req *r)
+{
+	const char *since = req_query(r, "since"), *actor = req_query(r, "actor"), *action = req_query(r, "action");
+	const char *limit = req_query(r, "limit");
+	long n = 200;
+	if (limit && *limit && !util_parse_long(limit, 1, 5000, &n)) {
+		req_reply_error(r, 400, "invalid_field", "limit must be a number from 1 to 5000");
+		return;
+	}
+	if (since && *since && (strlen(since) > 40 || strspn(since, "0123456789-:.TZ+ tz") != strlen(since))) {
+		req_reply_error(r, 400, "invalid_field", "since must be an RFC 3339 time");
+		return;
+	}
+	char nbuf[16];
+	snprintf(nbuf, sizeof nbuf, "%ld", n);
+	const char *params[] = {since && *since ? since : NULL, actor && *actor ? actor : NULL,
+				action && *action ? action : NULL, nbuf};
+	api_query_json(r, 200,
+		       "SELECT json_build_object('entries', coalesce(json_agg(json_build_object('id', id, 'at', examd_ts(at),"
+		       "  'actor', actor, 'action', action, 'target', target, 'address', address, 'detail', detail)"
+		       "  ORDER BY id DESC), '[]'))::text"
+		       " FROM (SELECT * FROM audit_log WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz)"
+		       "   AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')"
+		       "   ORDER BY id DESC LIMIT $4::int) a",
+		       4, params);
 }

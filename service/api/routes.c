@@ -38,6 +38,7 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, true},
 	{"POST", "/api/v1/behaviour-ratings", ratings_import, HR_ADMIN, BODY_BANK, true},
 	{"POST", "/api/v1/model/versions", model_versions_create, HR_ADMIN, BODY_JSON, true},
+	{"GET", "/api/v1/audit", ops_audit, ROLE_ADMIN, BODY_NONE, true},
 	{"GET", "/api/v1/model", model_get, ROLE_ANY, BODY_NONE, true},
 	{"GET", "/api/v1/model/versions", model_versions_list, ROLE_ANY, BODY_NONE, true},
 	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, true},
