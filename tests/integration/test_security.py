@@ -148,6 +148,24 @@ class HostileInputTest(ExamdTestCase):
         self.assertError(self.app.get("/api/v1/me", token=token), 401)
 
 
+class SlowClientTest(ExamdTestCase):
+    env = {"EXAMD_REQUEST_TIMEOUT": "2"}
+
+    def test_slow_clients_are_timed_out(self):
+        import time
+        s = socket.create_connection(("127.0.0.1", self.app.port), timeout=10)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes its headers
+        t0 = time.time()
+        try:
+            data = s.recv(4096)
+        except ConnectionResetError:
+            data = b""
+        s.close()
+        self.assertLess(time.time() - t0, 8)
+        self.assertFalse(data.startswith(b"HTTP/1.1 200"))
+        self.assertEqual(self.app.get("/healthz").status, 200)
+
+
 class AuditTest(ExamdTestCase):
     def test_audit_log_for_admin_without_secrets(self):
         self.app.post("/api/v1/login", {"username": "emp3", "password": "wrong-password"})
