@@ -10,9 +10,10 @@ packages=(
   python3 curl openssl ca-certificates util-linux procps
   clang libclang-rt-dev
   chromium fonts-noto-cjk
+  nginx-light pgbouncer
 )
 # Extra tools for the benchmarks: EXAMD_BENCH_DEPS=1
-if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk); fi
+if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk postgresql-contrib linux-perf valgrind); fi
 
 missing=()
 for p in "${packages[@]}"; do

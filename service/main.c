@@ -73,15 +73,20 @@ static int cmd_serve(int argc, char **argv)
 	if (!load_config(&cfg, argc, argv, 2))
 		return 2;
 	raise_nofile();
+	if (cfg.log_file[0] && !log_reopen(cfg.log_file)) {
+		fprintf(stderr, "examd: cannot open the log file %s\n", cfg.log_file);
+		return 1;
+	}
 	if (evthread_use_pthreads() != 0) {
 		log_error("libevent has no thread support");
 		return 1;
 	}
 	/* Migrations run before any loop exists; wait a little for a database that is starting. */
-	bool migrated = false;
-	for (int i = 0; i < 30 && !(migrated = migrate_run(cfg.database_url, cfg.migrations_dir)); i++)
+	enum migrate_result migrated = MIGRATE_UNREACHABLE;
+	for (int i = 0; i < 30 && (migrated = migrate_run(cfg.database_url, cfg.migrations_dir)) == MIGRATE_UNREACHABLE;
+	     i++)
 		sleep(1);
-	if (!migrated) {
+	if (migrated != MIGRATE_OK) {
 		log_error("the database could not be migrated; giving up");
 		return 1;
 	}
@@ -92,6 +97,7 @@ static int cmd_serve(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread; main waits for them */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -108,7 +114,12 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	int sig = 0;
-	sigwait(&sigs, &sig);
+	/* SIGHUP reopens the log file (after rotation); SIGINT and SIGTERM stop. */
+	while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+		if (cfg.log_file[0] && !log_reopen(cfg.log_file))
+			log_error("cannot reopen the log file %s", cfg.log_file);
+		log_info("SIGHUP: log file reopened");
+	}
 	log_json(LOG_INFO, json_pack("{s:s,s:i}", "msg", "stopping", "signal", sig));
 	server_stop(&s);
 	offload_free(s.offload);
@@ -122,9 +133,9 @@ static int cmd_migrate(int argc, char **argv)
 	struct config cfg;
 	if (!load_config(&cfg, argc, argv, 2))
 		return 2;
-	bool ok = migrate_run(cfg.database_url, cfg.migrations_dir);
+	enum migrate_result ok = migrate_run(cfg.database_url, cfg.migrations_dir);
 	config_free(&cfg);
-	return ok ? 0 : 1;
+	return ok == MIGRATE_OK ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -48,6 +48,7 @@ static const struct key keys[] = {
 	{"EXAMD_TLS_CERT", "tls-cert", KEY_STRING, OFF(tls_cert), "", 0, 0, "PEM certificate (enables HTTPS)"},
 	{"EXAMD_TLS_KEY", "tls-key", KEY_STRING, OFF(tls_key), "", 0, 0, "PEM private key"},
 	{"EXAMD_LOG_LEVEL", "log-level", KEY_STRING, OFF(log_level), "info", 0, 0, "debug, info, warning or error"},
+	{"EXAMD_LOG_FILE", "log-file", KEY_STRING, OFF(log_file), "", 0, 0, "append logs to this file (reopened on SIGHUP)"},
 };
 
 static bool set_key(struct config *cfg, const struct key *k, const char *value, char *err, size_t errlen)

@@ -28,6 +28,7 @@ struct config {
 	char *tls_cert;
 	char *tls_key;
 	char *log_level;
+	char *log_file; /* empty: stderr */
 };
 
 /* Fills cfg with defaults, then the environment. false + message on a bad value. */

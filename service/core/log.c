@@ -16,6 +16,14 @@ static const char *const level_names[] = {"debug", "info", "warning", "error"};
 void log_set_level(enum log_level level) { min_level = level; }
 enum log_level log_get_level(void) { return min_level; }
 
+bool log_reopen(const char *path)
+{
+	pthread_mutex_lock(&log_lock);
+	bool ok = freopen(path, "a", stderr) != NULL;
+	pthread_mutex_unlock(&log_lock);
+	return ok;
+}
+
 void log_json(enum log_level level, json_t *obj)
 {
 	if (!obj)

@@ -3,10 +3,13 @@
 #define EXAMD_CORE_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARNING, LOG_ERROR };
 
 void log_set_level(enum log_level level);
+/* Points stderr at path (appending), e.g. again after log rotation. false when it cannot. */
+bool log_reopen(const char *path);
 enum log_level log_get_level(void);
 /* Emits obj with "ts" and "level" added; steals the reference to obj. */
 void log_json(enum log_level level, json_t *obj);

@@ -88,6 +88,28 @@ static bool apply_one(PGconn *db, const char *dir, const char *name)
 	return ok;
 }
 
+/* A database migrated by a newer examd has versions this one does not know: refuse to run
+ * against it rather than misread a schema we do not understand. */
+static bool schema_not_newer(PGconn *db, char **names, size_t n)
+{
+	PGresult *r = PQexec(db, "SELECT version FROM schema_migrations ORDER BY version");
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	for (int i = 0; ok && i < PQntuples(r); i++) {
+		const char *v = PQgetvalue(r, i, 0);
+		bool known = false;
+		for (size_t k = 0; k < n && !known; k++)
+			known = strcmp(names[k], v) == 0;
+		if (!known) {
+			log_error("the database has migration %s, which this examd does not know: it was migrated by a newer "
+				  "examd; run that version (or restore a matching backup)",
+				  v);
+			ok = false;
+		}
+	}
+	PQclear(r);
+	return ok;
+}
+
 /* Version 1 of the model, straight from the embedded model data ($1). */
 static const char *const seed_statements[] = {
 	"INSERT INTO model_categories (code, position, name_zh, name_en, description_zh, description_en) "
@@ -165,7 +187,7 @@ static bool seed_model(PGconn *db)
 	return ok;
 }
 
-bool migrate_run(const char *conninfo, const char *dir)
+enum migrate_result migrate_run(const char *conninfo, const char *dir)
 {
 	const char *keys[] = {"fallback_application_name", "dbname", NULL};
 	const char *vals[] = {"examd-migrate", conninfo, NULL};
@@ -173,7 +195,7 @@ bool migrate_run(const char *conninfo, const char *dir)
 	if (PQstatus(db) != CONNECTION_OK) {
 		log_error("cannot connect to the database: %s", PQerrorMessage(db));
 		PQfinish(db);
-		return false;
+		return MIGRATE_UNREACHABLE;
 	}
 	PQclear(PQexec(db, "SET client_min_messages = warning"));
 	const char *lock[] = {MIGRATE_LOCK_KEY};
@@ -205,6 +227,7 @@ bool migrate_run(const char *conninfo, const char *dir)
 	if (d)
 		closedir(d);
 	qsort(names, n, sizeof *names, cmp_names);
+	ok = ok && schema_not_newer(db, names, n);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = apply_one(db, dir, names[i]);
 	for (size_t i = 0; i < n; i++)
@@ -212,6 +235,7 @@ bool migrate_run(const char *conninfo, const char *dir)
 	free(names);
 	ok = ok && seed_model(db);
 	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock, NULL, NULL, 0));
+	bool lost = PQstatus(db) != CONNECTION_OK;
 	PQfinish(db);
-	return ok;
+	return ok ? MIGRATE_OK : lost ? MIGRATE_UNREACHABLE : MIGRATE_FAILED;
 }

@@ -10,6 +10,11 @@
 /* Applies pending migrations/NNNN_*.sql in order (each in its own transaction, recorded in
  * schema_migrations) under an advisory lock, then seeds model version 1 if absent.
  * Safe to run concurrently from several processes. */
-bool migrate_run(const char *conninfo, const char *dir) MUST_CHECK;
+enum migrate_result {
+	MIGRATE_OK,
+	MIGRATE_UNREACHABLE, /* the database did not answer: worth retrying */
+	MIGRATE_FAILED,      /* a migration failed or the schema is newer than this examd */
+};
+enum migrate_result migrate_run(const char *conninfo, const char *dir) MUST_CHECK;
 
 #endif

@@ -110,7 +110,7 @@ class Examd:
         self._reader.start()
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if listening.is_set() or (self.env.get("EXAMD_LOG_LEVEL") in ("warning", "error") and self._answers()):
+            if listening.is_set() or self._answers():
                 break
             if self.proc.poll() is not None:
                 self._reader.join(2)

@@ -94,5 +94,35 @@ class RestartTest(unittest.TestCase):
             app.stop()
 
 
+class OperationsTest(unittest.TestCase):
+    def test_refuses_a_schema_newer_than_it_knows(self):
+        app = Examd().start()
+        app.stop()
+        app.sql("INSERT INTO schema_migrations (version) VALUES ('9999_from_the_future.sql')")
+        p = subprocess.run([__import__("harness").BIN, "serve"], env=app.env, capture_output=True, text=True,
+                           timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("9999_from_the_future.sql", p.stderr)
+        self.assertEqual(app.cli("migrate").returncode, 1)
+
+    def test_sighup_reopens_the_log_file(self):
+        import os
+        import tempfile
+        log = os.path.join(tempfile.mkdtemp(), "examd.log")
+        app = Examd(env={"EXAMD_LOG_FILE": log}).start()
+        try:
+            app.get("/healthz")
+            os.rename(log, log + ".1")  # what logrotate does
+            app.proc.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_for(lambda: os.path.exists(log), 5))
+            app.get("/readyz")
+            self.assertTrue(wait_for(lambda: "/readyz" in open(log).read(), 5))
+            with open(log + ".1") as f:
+                self.assertIn('"msg":"listening"', f.read())
+            self.assertIsNone(app.proc.poll())
+        finally:
+            self.assertEqual(app.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
