@@ -43,6 +43,8 @@ void static_serve(struct req *r);
 void auth_login(struct req *r);
 void auth_logout(struct req *r);
 void auth_me(struct req *r);
+/* Hashes the bearer token into r->token_hash; replies 401 and returns false when there is none. */
+bool auth_token_hash(struct req *r);
 /* Resolves the bearer token into r->user, then calls next (or replies 401/503). */
 void auth_authenticate(struct req *r, void (*next)(struct req *r));
 

@@ -285,8 +285,18 @@ static void on_saved(const struct db_result *res, void *arg)
 	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
 	const char *error = json_string_value(json_object_get(out, "error"));
 	const char *message = json_string_value(json_object_get(out, "message"));
+	const char *username = json_string_value(json_object_get(out, "username"));
+	if (username) {
+		snprintf(r->user.username, sizeof r->user.username, "%s", username);
+		r->authed = true;
+		json_object_del(out, "username");
+	}
 	if (!out) {
 		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
+	} else if (error && !strcmp(error, "unauthenticated")) {
+		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
+	} else if (error && !strcmp(error, "forbidden")) {
+		req_reply_error(r, 403, "forbidden", "your role may not do this");
 	} else if (!error) {
 		req_reply_json(r, 200, json_incref(out));
 	} else if (!strcmp(error, "not_found")) {
@@ -335,11 +345,16 @@ void attempts_save_answer(struct req *r)
 	if (ok && seq && json_is_integer(seq))
 		snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)json_integer_value(seq));
 	grace_text(api_cfg(r), grace);
-	const char *params[] = {r->params[0], r->params[1], r->user.username, answer_text,
+	char idle[16];
+	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
+	/* One round trip: the session check and the save are one statement. */
+	const char *params[] = {r->token_hash, idle, r->params[0], r->params[1], answer_text,
 				ok && seq && json_is_integer(seq) ? seqbuf : NULL, grace};
 	json_decref(body);
-	api_query(r, "SELECT examd_answer_save($1::bigint, $2::bigint, $3, $4::jsonb, $5::bigint, $6::int)::text", 6,
-		  params, on_saved);
+	api_query(r,
+		  "SELECT examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint,"
+		  " $7::int)::text",
+		  7, params, on_saved);
 	free(answer_text);
 }
 

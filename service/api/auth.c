@@ -57,12 +57,12 @@ static void on_session(const struct db_result *res, void *arg)
 	next(r);
 }
 
-void auth_authenticate(struct req *r, void (*next)(struct req *r))
+bool auth_token_hash(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
 		req_reply_error(r, 401, "unauthenticated", "log in first: an Authorization: Bearer token is required");
-		return;
+		return false;
 	}
 	const char *token = h + 7;
 	while (*token == ' ')
@@ -70,18 +70,24 @@ void auth_authenticate(struct req *r, void (*next)(struct req *r))
 	size_t len = strlen(token);
 	if (len < 16 || len > 128) {
 		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
-		return;
+		return false;
 	}
 	unsigned char digest[32];
 	util_sha256(token, len, digest);
 	util_hex_encode(digest, sizeof digest, r->token_hash);
+	return true;
+}
+
+void auth_authenticate(struct req *r, void (*next)(struct req *r))
+{
+	if (!auth_token_hash(r))
+		return;
 	char idle[16];
 	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
 	const char *params[] = {r->token_hash, idle};
 	r->data = (void *)next;
 	r->data_free = NULL;
-	if (!api_query(r, sql_session, 2, params, on_session))
-		return;
+	api_query(r, sql_session, 2, params, on_session);
 }
 
 /* ------------------------------------------------------------------ login */

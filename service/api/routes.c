@@ -12,43 +12,44 @@
 #define TRAINER_ADMIN (ROLE_TRAINER | ROLE_ADMIN)
 
 const struct route api_routes[] = {
-	{"GET", "/healthz", ops_healthz, 0, BODY_NONE, false},
-	{"GET", "/readyz", ops_readyz, 0, BODY_NONE, true},
-	{"GET", "/metrics", ops_metrics, 0, BODY_NONE, false},
-	{"POST", "/api/v1/login", auth_login, 0, BODY_JSON, true},
-	{"POST", "/api/v1/logout", auth_logout, ROLE_ANY, BODY_NONE, true},
-	{"GET", "/api/v1/me", auth_me, ROLE_ANY, BODY_NONE, true},
-	{"POST", "/api/v1/users", users_create, HR_ADMIN, BODY_JSON, true},
-	{"GET", "/api/v1/users", users_list, HR_ADMIN, BODY_NONE, true},
-	{"PATCH", "/api/v1/users/{username}", users_update, HR_ADMIN, BODY_JSON, true},
-	{"POST", "/api/v1/banks", banks_import, TRAINER_ADMIN, BODY_BANK, true},
-	{"GET", "/api/v1/questions", questions_list, TRAINER_ADMIN, BODY_NONE, true},
-	{"DELETE", "/api/v1/questions/{id}", questions_retire, TRAINER_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/blueprints/{item}/{level}", blueprints_get, TRAINER_ADMIN, BODY_NONE, true},
-	{"PUT", "/api/v1/blueprints/{item}/{level}", blueprints_put, TRAINER_ADMIN, BODY_JSON, true},
-	{"GET", "/api/v1/exams", exams_list, ROLE_EMPLOYEE, BODY_NONE, true},
-	{"POST", "/api/v1/attempts", attempts_start, ROLE_EMPLOYEE, BODY_JSON, true},
-	{"GET", "/api/v1/attempts/{id}", attempts_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true},
-	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON, true},
-	{"POST", "/api/v1/attempts/{id}/submit", attempts_submit, ROLE_EMPLOYEE, BODY_NONE, true},
-	{"GET", "/api/v1/employees/{username}/profile", profiles_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/employees/{username}/profile.svg", profiles_svg, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, true},
-	{"POST", "/api/v1/behaviour-ratings", ratings_import, HR_ADMIN, BODY_BANK, true},
-	{"POST", "/api/v1/model/versions", model_versions_create, HR_ADMIN, BODY_JSON, true},
-	{"GET", "/api/v1/audit", ops_audit, ROLE_ADMIN, BODY_NONE, true},
-	{"GET", "/api/v1/model", model_get, ROLE_ANY, BODY_NONE, true},
-	{"GET", "/api/v1/model/versions", model_versions_list, ROLE_ANY, BODY_NONE, true},
-	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, true},
+	{"GET", "/healthz", ops_healthz, 0, BODY_NONE, false, false},
+	{"GET", "/readyz", ops_readyz, 0, BODY_NONE, true, false},
+	{"GET", "/metrics", ops_metrics, 0, BODY_NONE, false, false},
+	{"POST", "/api/v1/login", auth_login, 0, BODY_JSON, true, false},
+	{"POST", "/api/v1/logout", auth_logout, ROLE_ANY, BODY_NONE, true, false},
+	{"GET", "/api/v1/me", auth_me, ROLE_ANY, BODY_NONE, true, false},
+	{"POST", "/api/v1/users", users_create, HR_ADMIN, BODY_JSON, true, false},
+	{"GET", "/api/v1/users", users_list, HR_ADMIN, BODY_NONE, true, false},
+	{"PATCH", "/api/v1/users/{username}", users_update, HR_ADMIN, BODY_JSON, true, false},
+	{"POST", "/api/v1/banks", banks_import, TRAINER_ADMIN, BODY_BANK, true, false},
+	{"GET", "/api/v1/questions", questions_list, TRAINER_ADMIN, BODY_NONE, true, false},
+	{"DELETE", "/api/v1/questions/{id}", questions_retire, TRAINER_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/blueprints/{item}/{level}", blueprints_get, TRAINER_ADMIN, BODY_NONE, true, false},
+	{"PUT", "/api/v1/blueprints/{item}/{level}", blueprints_put, TRAINER_ADMIN, BODY_JSON, true, false},
+	{"GET", "/api/v1/exams", exams_list, ROLE_EMPLOYEE, BODY_NONE, true, false},
+	{"POST", "/api/v1/attempts", attempts_start, ROLE_EMPLOYEE, BODY_JSON, true, false},
+	{"GET", "/api/v1/attempts/{id}", attempts_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true, false},
+	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON, true,
+	 true},
+	{"POST", "/api/v1/attempts/{id}/submit", attempts_submit, ROLE_EMPLOYEE, BODY_NONE, true, false},
+	{"GET", "/api/v1/employees/{username}/profile", profiles_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/employees/{username}/profile.svg", profiles_svg, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, true, false},
+	{"POST", "/api/v1/behaviour-ratings", ratings_import, HR_ADMIN, BODY_BANK, true, false},
+	{"POST", "/api/v1/model/versions", model_versions_create, HR_ADMIN, BODY_JSON, true, false},
+	{"GET", "/api/v1/audit", ops_audit, ROLE_ADMIN, BODY_NONE, true, false},
+	{"GET", "/api/v1/model", model_get, ROLE_ANY, BODY_NONE, true, false},
+	{"GET", "/api/v1/model/versions", model_versions_list, ROLE_ANY, BODY_NONE, true, false},
+	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, true, false},
 };
 const int api_nroutes = sizeof api_routes / sizeof api_routes[0];
 
 static void run_handler(struct req *r)
 {
 	const struct route *rt = r->route;
-	if (rt->roles && !(rt->roles & (unsigned)role_bit(r->user.role))) {
+	if (rt->roles && !rt->self_auth && !(rt->roles & (unsigned)role_bit(r->user.role))) {
 		req_reply_error(r, 403, "forbidden", "your role may not do this");
 		return;
 	}
@@ -104,10 +105,14 @@ void api_dispatch(struct req *r)
 	}
 	r->route = &api_routes[index];
 	r->route_index = index;
-	if (r->route->roles)
+	if (r->route->self_auth) {
+		if (auth_token_hash(r))
+			run_handler(r);
+	} else if (r->route->roles) {
 		auth_authenticate(r, run_handler);
-	else
+	} else {
 		run_handler(r);
+	}
 }
 
 json_t *api_json_body(struct req *r)

@@ -25,6 +25,7 @@ struct route {
 	unsigned roles;      /* 0 = no authentication */
 	enum body_kind body;
 	bool needs_db;
+	bool self_auth; /* the handler authenticates in its own statement (one round trip) */
 };
 
 enum router_match { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
