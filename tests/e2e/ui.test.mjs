@@ -352,22 +352,6 @@ test('time out: when the time runs out the page shows that the exam was submitte
   assert.ok(Object.keys(doc.answers).length >= 1, 'the saved answer counted');
 });
 
-// SPEC §4.5-shaped documents, used only while the server does not have the profile routes yet.
-function mockProfile(model, username) {
-  const items = model.items.map((it, i) => {
-    const exam = it.assessment === 'exam';
-    const actual = i % 7 === 3 ? null : exam ? [3, 5, 6, 2][i % 4] : [4.5, 5, 3.2, 6, 2, 5.5][i % 6];
-    return {item: it.code, category: it.category, required_level: 'intermediate', standard: 5, actual,
-      gap: actual === null ? null : Math.round((actual - 5) * 10) / 10,
-      status: actual === null ? 'missing' : actual < 5 ? 'below' : actual === 5 ? 'meets' : 'exceeds',
-      source: exam ? 'exam' : 'behaviour',
-      evidence: actual === null ? [] : exam ? [{attempt_id: 1, standard_score: 85.5, band: actual}]
-        : [{rater: 'hr1', relation: 'supervisor', score: actual, rated_at: '2026-11-01T02:00:00Z'}]};
-  });
-  return {employee: {username, name: '陈三级', grade: 3, department: '政企一部'}, model_version: 1, period: '2026H2', items,
-    summary: {below: 7, meets: 3, exceeds: 4, missing: 4}};
-}
-const MOCK_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100"><circle cx="50" cy="50" r="40" fill="none" stroke="red"/></svg>';
 
 test('hr: search, a profile with the radar chart and 18 items, the heat map and CSV, the model preview', async () => {
   await uiLogout(page);
@@ -375,18 +359,8 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   await page.getByRole('heading', {name: '员工查询'}).waitFor();
   const tok = await token(page);
   const model = (await apiCall('GET', '/model', tok)).json;
-  const mocked = (await apiCall('GET', `/employees/${EMPLOYEE}/profile`, tok)).status === 404;
-  if (mocked) {
-    console.log('# note: the profile routes are not on this server yet; profile pages are checked with SPEC-shaped mocks');
-    await context.route('**/api/v1/employees/*/profile.svg*', (r) => r.fulfill({contentType: 'image/svg+xml', body: MOCK_SVG}));
-    await context.route(/\/api\/v1\/employees\/[^/]+\/profile(\?.*)?$/, (r) => r.fulfill({contentType: 'application/json',
-      body: JSON.stringify(mockProfile(model, EMPLOYEE))}));
-    await context.route(/\/api\/v1\/profiles\?/, (r) => (r.request().url().includes('format=csv')
-      ? r.fulfill({contentType: 'text/csv; charset=utf-8', body: '\ufeffusername,name\n' + EMPLOYEE + ',x\n'})
-      : r.fulfill({contentType: 'application/json', body: JSON.stringify({profiles: [{username: EMPLOYEE, name: '陈三级',
-        department: '政企一部', grade: 3, period: '2026H2',
-        actual: Object.fromEntries(model.items.map((it, i) => [it.code, i % 5 ? 4 : null])), below: 14, meets: 0, exceeds: 0, missing: 4}]})})));
-  }
+  // The real profile routes: no mocks.
+  assert.equal((await apiCall('GET', `/employees/${EMPLOYEE}/profile`, tok)).status, 200);
   // User text is never rendered as HTML.
   const evil = '<img src=x onerror="window.__xss=1">恶意';
   const created = await apiCall('POST', '/users', tok, {username: 'e2e_xss', name: evil, role: 'employee', grade: 4,
@@ -418,7 +392,6 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   const csv = fs.readFileSync(await dl.path());
   assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the CSV keeps its BOM');
   assert.match(csv.toString('utf-8'), /username/);
-  if (mocked) await context.unrouteAll({behavior: 'ignoreErrors'});
 
   await page.getByRole('link', {name: '模型版本'}).click();
   await page.getByText(/变更预览（0 项）/).waitFor();
