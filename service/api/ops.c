@@ -60,6 +60,10 @@ static void render_pool(struct evbuffer *out, struct server *s)
 			evbuffer_add_printf(out, "%s{worker=\"%d\"} %llu\n", m[k].name, i, v);
 		}
 	}
+	evbuffer_add_printf(out, "# HELP examd_http_connections Client connections that have sent a request, per worker.\n"
+				 "# TYPE examd_http_connections gauge\n");
+	for (int i = 0; i < s->nworkers; i++)
+		evbuffer_add_printf(out, "examd_http_connections{worker=\"%d\"} %zu\n", i, s->workers[i].conns_live);
 	evbuffer_add_printf(out, "# HELP examd_offload_pending Password hashing jobs waiting or running.\n"
 				 "# TYPE examd_offload_pending gauge\nexamd_offload_pending %ld\n",
 			    offload_pending(s->offload));

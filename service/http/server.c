@@ -3,10 +3,12 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -25,9 +27,108 @@
 void worker_request_started(struct worker *w) { w->inflight++; }
 void worker_request_finished(struct worker *w) { w->inflight--; }
 
+/* ---- the connection cap: a set of the connections this worker serves ---- */
+
+#define CONN_TOMBSTONE ((void *)1)
+
+static size_t conn_slot(void *conn, size_t cap)
+{
+	return (size_t)(((uintptr_t)conn >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
+}
+
+static bool conn_set_has(struct worker *w, void *conn)
+{
+	for (size_t i = conn_slot(conn, w->conns_cap), n = 0; w->conns_cap && n < w->conns_cap;
+	     i = (i + 1) & (w->conns_cap - 1), n++) {
+		if (!w->conns[i])
+			return false;
+		if (w->conns[i] == conn)
+			return true;
+	}
+	return false;
+}
+
+static bool conn_set_grow(struct worker *w)
+{
+	size_t cap = w->conns_cap ? w->conns_cap * 2 : 1024;
+	void **old = w->conns, **fresh = calloc(cap, sizeof *fresh);
+	size_t oldcap = w->conns_cap;
+	if (!fresh)
+		return false;
+	w->conns = fresh;
+	w->conns_cap = cap;
+	w->conns_used = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i] && old[i] != CONN_TOMBSTONE) {
+			size_t j = conn_slot(old[i], cap);
+			while (fresh[j])
+				j = (j + 1) & (cap - 1);
+			fresh[j] = old[i];
+			w->conns_used++;
+		}
+	free(old);
+	return true;
+}
+
+static bool conn_set_add(struct worker *w, void *conn)
+{
+	if ((w->conns_used + 1) * 2 > w->conns_cap && !conn_set_grow(w))
+		return false;
+	size_t i = conn_slot(conn, w->conns_cap);
+	while (w->conns[i] && w->conns[i] != CONN_TOMBSTONE)
+		i = (i + 1) & (w->conns_cap - 1);
+	if (!w->conns[i])
+		w->conns_used++;
+	w->conns[i] = conn;
+	w->conns_live++;
+	return true;
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	struct worker *w = arg;
+	for (size_t i = conn_slot(conn, w->conns_cap), n = 0; w->conns_cap && n < w->conns_cap;
+	     i = (i + 1) & (w->conns_cap - 1), n++) {
+		if (!w->conns[i])
+			return;
+		if (w->conns[i] == conn) {
+			w->conns[i] = CONN_TOMBSTONE;
+			w->conns_live--;
+			return;
+		}
+	}
+}
+
+/* A new connection past the cap is refused clearly (503, Retry-After, Connection: close)
+ * instead of exhausting file descriptors and memory. */
+static bool conn_admit(struct worker *w, struct evhttp_request *ev)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+	if (!conn || conn_set_has(w, conn))
+		return true;
+	if ((long)w->conns_live >= (long)w->server->cfg->max_connections || !conn_set_add(w, conn))
+		return false;
+	evhttp_connection_set_closecb(conn, on_conn_close, w);
+	return true;
+}
+
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
+	if (!conn_admit(w, ev)) {
+		static const char body[] = "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections; try again shortly\"}}";
+		struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+		evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+		evhttp_add_header(h, "Retry-After", "5");
+		evhttp_add_header(h, "Connection", "close");
+		struct evbuffer *buf = evbuffer_new();
+		if (buf)
+			evbuffer_add(buf, body, sizeof body - 1);
+		evhttp_send_reply(ev, 503, "Service Unavailable", buf);
+		if (buf)
+			evbuffer_free(buf);
+		return;
+	}
 	struct req *r = req_new(ev, w);
 	if (!r) {
 		evhttp_send_error(ev, 503, "out of memory");
@@ -153,6 +254,8 @@ static void *worker_main(void *arg)
 		event_free(w->drain_timer);
 	evhttp_free(w->http);
 	w->http = NULL;
+	free(w->conns);
+	w->conns = NULL;
 	db_pool_free(w->db);
 	w->db = NULL;
 	return NULL;

@@ -35,6 +35,9 @@ struct worker {
 	int64_t drain_deadline_us;
 	struct event *drain_timer;
 	void *app; /* per-worker state of the application (timers etc.) */
+	/* Connections that have sent a request, to cap them (a pointer set, open addressing). */
+	void **conns;
+	size_t conns_cap, conns_used, conns_live;
 };
 
 struct server {

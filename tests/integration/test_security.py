@@ -166,6 +166,44 @@ class SlowClientTest(ExamdTestCase):
         self.assertEqual(self.app.get("/healthz").status, 200)
 
 
+class ConnectionCapTest(ExamdTestCase):
+    env = {"EXAMD_MAX_CONNECTIONS": "16"}
+    workers = 1
+
+    def connections(self):
+        text = self.app.get("/metrics").body.decode()
+        return int(re.search(r'examd_http_connections\{worker="0"\} (\d+)', text).group(1))
+
+    def test_connections_past_the_cap_are_refused_clearly_and_counted_back(self):
+        held = []
+        for _ in range(15):
+            c = http.client.HTTPConnection("127.0.0.1", self.app.port, timeout=10)
+            c.request("GET", "/healthz")
+            self.assertEqual(c.getresponse().read(), b'{"status":"ok"}')
+            held.append(c)
+        extra = http.client.HTTPConnection("127.0.0.1", self.app.port, timeout=10)
+        extra.request("GET", "/healthz")
+        self.assertEqual(extra.getresponse().status, 200)  # the 16th
+        again = http.client.HTTPConnection("127.0.0.1", self.app.port, timeout=10)
+        again.request("GET", "/healthz")
+        r = again.getresponse()
+        self.assertEqual((r.status, r.getheader("Retry-After")), (503, "5"))
+        self.assertEqual(json.loads(r.read())["error"]["code"], "unavailable")
+        for c in held + [extra, again]:
+            c.close()
+        # Closed connections are counted back, whichever way they end.
+        for i in range(300):
+            s = socket.create_connection(("127.0.0.1", self.app.port), timeout=5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + (b"Connection: close\r\n" if i % 2 else b"") + b"\r\n")
+            s.recv(1000)
+            s.close()
+        import time
+        deadline = time.time() + 5
+        while time.time() < deadline and self.connections() > 1:
+            time.sleep(0.1)
+        self.assertLessEqual(self.connections(), 1)  # only the /metrics connection itself
+
+
 class AuditTest(ExamdTestCase):
     def test_audit_log_for_admin_without_secrets(self):
         self.app.post("/api/v1/login", {"username": "emp3", "password": "wrong-password"})
