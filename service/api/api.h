@@ -29,6 +29,11 @@ json_t *api_json_body(struct req *r);
  * (status on success, 404 not_found when no row). Failures reply 503. */
 void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params);
 
+/* Replies with the statement's single JSON value (status), or missing_status + code + message
+ * when there is no row; database failures reply 503. */
+void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
+		     const char *missing_code, const char *missing_message);
+
 /* Sends a statement; on queue/connection failure replies 503 and returns false. */
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
 

@@ -140,25 +140,26 @@ bool api_query(struct req *r, const char *sql, int n, const char *const *params,
 	return false;
 }
 
-struct json_query {
-	struct req *r;
-	int status;
-};
+void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
+		     const char *missing_code, const char *missing_message)
+{
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) == 0 || db_result_isnull(res, 0, 0)) {
+		req_reply_error(r, missing_status, missing_code, "%s", missing_message);
+		return;
+	}
+	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
 
 static void on_json_query(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	int status = (int)(intptr_t)r->data;
 	r->data = NULL;
-	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
-		return;
-	}
-	if (db_result_rows(res) == 0 || db_result_isnull(res, 0, 0)) {
-		req_reply_error(r, 404, "not_found", "no such resource");
-		return;
-	}
-	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	api_reply_value(r, res, status, 404, "not_found", "no such resource");
 }
 
 void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params)

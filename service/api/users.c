@@ -103,16 +103,8 @@ static const char *const sql_user_create =
 
 static void on_user_created(const struct db_result *res, void *arg)
 {
-	struct req *r = arg;
-	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
-		return;
-	}
-	if (db_result_rows(res) != 1) {
-		req_reply_error(r, 409, "conflict", "a user with this username already exists");
-		return;
-	}
-	req_reply_json_text(r, 201, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	/* No row: ON CONFLICT DO NOTHING met an existing username. */
+	api_reply_value(arg, res, 201, 409, "conflict", "a user with this username already exists");
 }
 
 static void create_hashed(void *arg)
@@ -264,16 +256,7 @@ static const char *const sql_user_update =
 
 static void on_user_updated(const struct db_result *res, void *arg)
 {
-	struct req *r = arg;
-	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
-		return;
-	}
-	if (db_result_rows(res) != 1) {
-		req_reply_error(r, 404, "not_found", "no such user");
-		return;
-	}
-	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	api_reply_value(arg, res, 200, 404, "not_found", "no such user");
 }
 
 static void update_apply(void *arg)
