@@ -195,5 +195,9 @@ void req_reply_db_failure(struct req *r, const struct db_result *res)
 	if (db_result_status(res) == DB_ERROR)
 		log_error("database error on %s %s: %s (%s)", req_method_name(r), r->route ? r->route->pattern : "",
 			  db_result_message(res), db_result_sqlstate(res));
+	else if (*db_result_sqlstate(res))
+		/* The server said why (disk full, statement timeout, shutting down): operators need it. */
+		log_warning("database unavailable on %s %s: %s (%s)", req_method_name(r),
+			    r->route ? r->route->pattern : "", db_result_message(res), db_result_sqlstate(res));
 	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
 }
