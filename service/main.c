@@ -82,8 +82,9 @@ static int cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	/* Migrations run before any loop exists; wait a little for a database that is starting. */
-	enum migrate_result migrated = MIGRATE_UNREACHABLE;
-	for (int i = 0; i < 30 && (migrated = migrate_run(cfg.database_url, cfg.migrations_dir)) == MIGRATE_UNREACHABLE;
+	enum migrate_result migrated = cfg.migrate_on_start ? MIGRATE_UNREACHABLE : MIGRATE_OK;
+	for (int i = 0; i < 30 && migrated == MIGRATE_UNREACHABLE &&
+			(migrated = migrate_run(cfg.database_url, cfg.migrations_dir)) == MIGRATE_UNREACHABLE;
 	     i++)
 		sleep(1);
 	if (migrated != MIGRATE_OK) {

@@ -48,6 +48,8 @@ static const struct key keys[] = {
 	{"EXAMD_TLS_CERT", "tls-cert", KEY_STRING, OFF(tls_cert), "", 0, 0, "PEM certificate (enables HTTPS)"},
 	{"EXAMD_TLS_KEY", "tls-key", KEY_STRING, OFF(tls_key), "", 0, 0, "PEM private key"},
 	{"EXAMD_LOG_LEVEL", "log-level", KEY_STRING, OFF(log_level), "info", 0, 0, "debug, info, warning or error"},
+	{"EXAMD_TRUSTED_PROXIES", "trusted-proxies", KEY_STRING, OFF(trusted_proxies), "", 0, 0, "proxy addresses whose X-Forwarded-For names the client (e.g. 127.0.0.1)"},
+	{"EXAMD_MIGRATE_ON_START", "migrate-on-start", KEY_INT, OFF(migrate_on_start), "1", 0, 1, "1: serve migrates first; 0: run examd migrate yourself"},
 	{"EXAMD_LOG_FILE", "log-file", KEY_STRING, OFF(log_file), "", 0, 0, "append logs to this file (reopened on SIGHUP)"},
 };
 

@@ -29,6 +29,8 @@ struct config {
 	char *tls_key;
 	char *log_level;
 	char *log_file; /* empty: stderr */
+	char *trusted_proxies; /* comma-separated peer addresses whose X-Forwarded-For is believed */
+	int migrate_on_start;
 };
 
 /* Fills cfg with defaults, then the environment. false + message on a bad value. */

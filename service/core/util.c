@@ -128,3 +128,49 @@ bool util_parse_long(const char *s, long min, long max, long *out)
 	*out = v;
 	return true;
 }
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 when it is invalid or cut short. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	size_t n;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		n = 3;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+	if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+	    (s[0] == 0xF4 && s[1] > 0x8F))
+		return 0;
+	return n;
+}
+
+void util_utf8_clip(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_seq(p);
+		if (n) {
+			p += n;
+			continue;
+		}
+		/* A lead byte whose continuation bytes run into the end: the cut of a bounded print. */
+		size_t rest = strlen((char *)p);
+		size_t need = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+		bool cut = *p >= 0xC2 && *p <= 0xF4 && rest < need;
+		for (size_t i = 1; cut && i < rest; i++)
+			cut = (p[i] & 0xC0) == 0x80;
+		if (cut) {
+			*p = '\0';
+			return;
+		}
+		*p++ = '?';
+	}
+}

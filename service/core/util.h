@@ -26,6 +26,10 @@ void util_sha256(const void *data, size_t n, unsigned char out[32]);
 /* Constant-time comparison. */
 bool util_ct_equal(const void *a, const void *b, size_t n);
 
+/* Makes s valid UTF-8 in place: a multi-byte character cut off at the end (by a bounded
+ * snprintf) is dropped and any other invalid byte becomes '?'. */
+void util_utf8_clip(char *s);
+
 /* Parses a decimal integer in [min,max]; false on anything else. */
 bool util_parse_long(const char *s, long min, long max, long *out) MUST_CHECK;
 

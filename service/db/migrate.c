@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -199,7 +200,22 @@ enum migrate_result migrate_run(const char *conninfo, const char *dir)
 	}
 	PQclear(PQexec(db, "SET client_min_messages = warning"));
 	const char *lock[] = {MIGRATE_LOCK_KEY};
-	bool ok = exec_ok(db, "SELECT pg_advisory_lock($1::bigint)", 1, lock, "taking the migration lock");
+	/* Wait for another examd's migration, saying so rather than hanging silently. */
+	bool ok = false, told = false;
+	for (;;) {
+		PGresult *r = PQexecParams(db, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, lock, NULL, NULL, 0);
+		bool answered = PQresultStatus(r) == PGRES_TUPLES_OK;
+		ok = answered && !strcmp(PQgetvalue(r, 0, 0), "t");
+		PQclear(r);
+		if (ok || !answered)
+			break;
+		if (!told)
+			log_info("waiting for another examd to finish migrating the database");
+		told = true;
+		usleep(200 * 1000);
+	}
+	if (!ok)
+		log_error("taking the migration lock failed: %s", PQerrorMessage(db));
 	ok = ok && exec_ok(db,
 			   "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			   " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",

@@ -1,6 +1,8 @@
 /* Exam blueprints: validation of a blueprint body (SPEC §4.3) against the model's codes. */
 #include "domain/blueprint.h"
 
+#include "core/util.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -42,9 +44,9 @@ static bool int_field(json_t *body, const char *name, int def, bool required, in
 	return true;
 }
 
-enum blueprint_status blueprint_parse(const struct catalog *cat, const struct catalog_item *item,
-				      const struct catalog_level *level, json_t *body, struct blueprint *out,
-				      char *msg, size_t msglen)
+static enum blueprint_status parse(const struct catalog *cat, const struct catalog_item *item,
+				   const struct catalog_level *level, json_t *body, struct blueprint *out, char *msg,
+				   size_t msglen)
 {
 	static const char *const fields[] = {"time_limit_seconds", "max_attempts", "grading", "draws", "item", "level"};
 	enum blueprint_status st = BLUEPRINT_OK;
@@ -150,6 +152,17 @@ enum blueprint_status blueprint_parse(const struct catalog *cat, const struct ca
 		out->ndraws = i + 1;
 	}
 	return BLUEPRINT_OK;
+}
+
+enum blueprint_status blueprint_parse(const struct catalog *cat, const struct catalog_item *item,
+				      const struct catalog_level *level, json_t *body, struct blueprint *out,
+				      char *msg, size_t msglen)
+{
+	if (msglen)
+		msg[0] = '\0';
+	enum blueprint_status st = parse(cat, item, level, body, out, msg, msglen);
+	util_utf8_clip(msg); /* a quoted client key may have been cut mid-character */
+	return st;
 }
 
 json_t *blueprint_draws_json(const struct blueprint *bp)

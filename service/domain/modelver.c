@@ -2,6 +2,8 @@
  * §4.2). Numbers leave as exact decimal strings so no double reaches the database. */
 #include "domain/modelver.h"
 
+#include "core/util.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -502,7 +504,7 @@ static json_t *optional(json_t *body, const char *name)
 	return json_is_null(v) ? NULL : v;
 }
 
-enum modelver_status modelver_parse(const struct catalog *cat, json_t *body, json_t **out, char *msg, size_t msglen)
+static enum modelver_status parse(const struct catalog *cat, json_t *body, json_t **out, char *msg, size_t msglen)
 {
 	static const char *const fields[] = {"effective_from", "note",	      "required_levels",
 					     "subtopic_weights", "exam_bands", "rater_weights"};
@@ -580,5 +582,14 @@ fail:
 	json_decref(weights);
 	json_decref(bands);
 	json_decref(raters);
+	return st;
+}
+
+enum modelver_status modelver_parse(const struct catalog *cat, json_t *body, json_t **out, char *msg, size_t msglen)
+{
+	if (msglen)
+		msg[0] = '\0';
+	enum modelver_status st = parse(cat, body, out, msg, msglen);
+	util_utf8_clip(msg); /* a quoted client key may have been cut mid-character */
 	return st;
 }

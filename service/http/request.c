@@ -71,14 +71,48 @@ const char *req_query(const struct req *r, const char *name)
 	return r->query ? evhttp_find_header(r->query, name) : NULL;
 }
 
-const char *req_client_address(const struct req *r)
+/* Whether addr is one of the comma-separated addresses in list. */
+static bool address_listed(const char *list, const char *addr)
 {
+	size_t n = strlen(addr);
+	for (const char *p = list; n && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len && *p == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && !strncmp(p, addr, n))
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+const char *req_client_address(struct req *r)
+{
+	if (r->client[0])
+		return r->client;
 	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-	const char *addr = NULL;
+	char *peer = NULL;
 	uint16_t port;
 	if (conn)
-		evhttp_connection_get_peer(conn, (char **)&addr, &port);
-	return addr ? addr : "";
+		evhttp_connection_get_peer(conn, &peer, &port);
+	snprintf(r->client, sizeof r->client, "%s", peer ? peer : "");
+	const char *xff = req_header(r, "X-Forwarded-For");
+	if (xff && peer && address_listed(r->worker->server->cfg->trusted_proxies, peer)) {
+		/* The proxy appends the address it saw: the last entry is the one to believe. */
+		const char *last = strrchr(xff, ',');
+		last = last ? last + 1 : xff;
+		while (*last == ' ')
+			last++;
+		size_t len = strcspn(last, " ");
+		if (len > 0 && len < sizeof r->client && strspn(last, "0123456789abcdefABCDEF.:") >= len)
+			snprintf(r->client, sizeof r->client, "%.*s", (int)len, last);
+	}
+	return r->client;
 }
 
 bool req_read_body(struct req *r, size_t limit)
@@ -182,6 +216,7 @@ void req_reply_error(struct req *r, int status, const char *code, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
+	util_utf8_clip(message);
 	if (status == 503 || status == 429) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 		if (!evhttp_find_header(h, "Retry-After"))

@@ -35,6 +35,7 @@ struct req {
 	bool authed;
 	struct req_user user;
 	char token_hash[65]; /* hex SHA-256 of the bearer token */
+	char client[64];     /* the resolved client address, filled on first use */
 	int64_t start_us;
 	char *body; /* NUL-terminated copy of the body, or NULL */
 	size_t body_len;
@@ -47,7 +48,8 @@ struct req *req_new(struct evhttp_request *ev, struct worker *w);
 const char *req_method_name(const struct req *r);
 const char *req_header(const struct req *r, const char *name);
 const char *req_query(const struct req *r, const char *name); /* NULL when absent */
-const char *req_client_address(const struct req *r);
+/* The client's address: the peer's, or behind a trusted proxy the last X-Forwarded-For entry. */
+const char *req_client_address(struct req *r);
 /* Copies the body (NUL-terminated); false when it exceeds limit. */
 bool req_read_body(struct req *r, size_t limit);
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds tests/fuzz/fuzz_bank.c with libFuzzer + ASan/LSan/UBSan straight from
-# the domain sources and fuzzes the bank parsers for SECONDS (default 30).
+# Builds the libFuzzer targets in tests/fuzz/ with ASan/LSan/UBSan straight from
+# the sources and runs each for half of SECONDS (default 30; at least 1s each):
+#   fuzz_bank     the bank parsers (domain/bank.c, csv.c)          seeds: corpus/
+#   fuzz_request  request decoding: URI, route match, body parsers  seeds: corpus-request/
 # Usage: tests/fuzz/run.sh [SECONDS]    build folder: $EXAMD_FUZZ_BUILD (default <repo>/build-fuzz)
-# Exit status: 0 clean run, libFuzzer's non-zero status on a crash/leak/timeout, 1 on setup errors.
+# Prints one summary line per target. Exit status: 0 when both ran clean, else
+# the first failing target's libFuzzer status (crash, leak, timeout), 1 on setup errors.
 set -euo pipefail
 
 seconds="${1:-30}"
@@ -23,8 +26,8 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	exit 1
 fi
 if ! command -v pkg-config >/dev/null 2>&1 ||
-	! deps="$(pkg-config --cflags --libs jansson libutf8proc openssl 2>/dev/null)"; then
-	echo "fuzz: pkg-config cannot find jansson, libutf8proc and openssl (install their -dev packages)" >&2
+	! deps="$(pkg-config --cflags --libs jansson libutf8proc openssl libevent 2>/dev/null)"; then
+	echo "fuzz: pkg-config cannot find jansson, libutf8proc, openssl and libevent (install their -dev packages)" >&2
 	exit 1
 fi
 
@@ -57,39 +60,65 @@ else
 	} >"$model_c"
 fi
 
-bin="$build/fuzz_bank"
-# shellcheck disable=SC2086 # deps is a list of flags
-"$cc" -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-I"$repo/service" \
-	"$here/fuzz_bank.c" \
-	"$repo/service/domain/csv.c" "$repo/service/domain/catalog.c" "$repo/service/domain/bank.c" \
-	"$model_c" \
-	$deps -lpthread -o "$bin"
+# fuzz_request.c carries its own copy of the route list of service/api/routes.c.
+route_pairs() { sed -nE 's/^[[:space:]]*\{"([A-Z]+)", "(\/[^"]*)".*/\1 \2/p' "$1"; }
+if ! route_diff="$(diff <(route_pairs "$repo/service/api/routes.c") <(route_pairs "$here/fuzz_request.c"))"; then
+	echo "fuzz: warning: the route list in tests/fuzz/fuzz_request.c differs from service/api/routes.c:" >&2
+	printf '%s\n' "$route_diff" | sed 's/^/  /' >&2
+fi
 
-# A scratch corpus: libFuzzer adds to it, the seeds in the repo stay as they are.
-corpus="$build/corpus"
-artifacts="$build/artifacts"
-mkdir -p "$corpus" "$artifacts"
-cp -f "$here"/corpus/* "$corpus"/
-log="$build/fuzz.log"
+dom="$repo/service/domain"
+cflags=(-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -fsanitize=fuzzer,address,undefined
+	-fno-sanitize-recover=all -I"$repo/service")
+
+build_target() { # NAME SOURCES...
+	local name="$1"
+	shift
+	# shellcheck disable=SC2086 # deps is a list of flags
+	"$cc" "${cflags[@]}" "$here/$name.c" "$@" "$model_c" $deps -lm -lpthread -o "$build/$name"
+}
+build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank.c"
+build_target fuzz_request "$dom/catalog.c" "$dom/csv.c" "$dom/blueprint.c" "$dom/modelver.c" \
+	"$dom/ratings.c" "$dom/attempt.c" "$dom/score.c" "$dom/decimal.c" "$dom/textnorm.c" \
+	"$repo/service/http/router.c" "$repo/service/core/util.c"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
 
-echo "fuzz: running $bin for ${seconds}s (log: $log)"
-rc=0
-"$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1 || rc=$?
+# Runs NAME on a scratch copy of SEEDS for SECS (libFuzzer adds to the copy,
+# the seeds in the repo stay as they are); prints the summary line last.
+run_target() { # NAME SEEDS SECS [extra libFuzzer flags...]
+	local name="$1" seeds="$2" secs="$3"
+	shift 3
+	local corpus="$build/corpus-${name#fuzz_}" artifacts="$build/artifacts-${name#fuzz_}"
+	local log="$build/$name.log" rc=0 execs corpus_n
+	mkdir -p "$corpus" "$artifacts"
+	cp -f "$seeds"/* "$corpus"/
+	echo "fuzz: running $name for ${secs}s (log: $log)"
+	"$build/$name" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$artifacts/" "$@" "$corpus" >"$log" 2>&1 || rc=$?
+	execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
+	corpus_n="$(find "$corpus" -maxdepth 1 -type f | wc -l)"
+	if [ "$rc" -ne 0 ]; then
+		echo "fuzz: $name FAILED (exit $rc) — last lines of $log:" >&2
+		tail -n 60 "$log" >&2
+		echo "fuzz: reproducers in $artifacts/:" >&2
+		ls -1 "$artifacts" >&2 || true
+		echo "$name: FAILED exit=$rc executions=${execs:-?} corpus=$corpus_n seconds=$secs"
+		return "$rc"
+	fi
+	echo "$name: OK executions=${execs:-?} corpus=$corpus_n seconds=$secs"
+}
 
-execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
-corpus_n="$(find "$corpus" -maxdepth 1 -type f | wc -l)"
-if [ "$rc" -ne 0 ]; then
-	echo "fuzz: FAILED (exit $rc) — last lines of $log:" >&2
-	tail -n 60 "$log" >&2
-	echo "fuzz: reproducers in $artifacts/:" >&2
-	ls -1 "$artifacts" >&2 || true
-	echo "fuzz_bank: FAILED exit=$rc executions=${execs:-?} corpus=$corpus_n seconds=$seconds"
-	exit "$rc"
-fi
-echo "fuzz_bank: OK executions=${execs:-?} corpus=$corpus_n seconds=$seconds"
+# Half each, so the whole run stays SECONDS (1s becomes 1s each: 0 would mean forever).
+first=$((seconds / 2))
+[ "$first" -ge 1 ] || first=1
+second=$((seconds - first))
+[ "$second" -ge 1 ] || second=1
+
+status=0
+run_target fuzz_bank "$here/corpus" "$first" || status=$?
+rc=0
+run_target fuzz_request "$here/corpus-request" "$second" -dict="$here/request.dict" || rc=$?
+[ "$status" -ne 0 ] || status=$rc
+exit "$status"

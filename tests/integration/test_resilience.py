@@ -105,6 +105,27 @@ class OperationsTest(unittest.TestCase):
         self.assertIn("9999_from_the_future.sql", p.stderr)
         self.assertEqual(app.cli("migrate").returncode, 1)
 
+    def test_trusted_proxy_forwarded_address(self):
+        trusting = Examd(env={"EXAMD_TRUSTED_PROXIES": "10.255.255.254, 127.0.0.1"}).start()
+        plain = Examd(database=trusting.database).start()
+        try:
+            for app in (trusting, plain):
+                app.request("POST", "/api/v1/login", body={"username": "nobody", "password": "wrong-password"},
+                            headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+            self.assertEqual(trusting.sql("SELECT string_agg(address, ',' ORDER BY id) FROM login_failures"),
+                             "203.0.113.7,127.0.0.1")
+        finally:
+            plain.stop()
+            trusting.stop()
+
+    def test_serve_without_migrating(self):
+        app = Examd(env={"EXAMD_MIGRATE_ON_START": "0"}).start()
+        try:
+            self.assertEqual(app.get("/healthz").status, 200)
+            self.assertEqual(app.sql("SELECT to_regclass('schema_migrations') IS NULL"), "t")
+        finally:
+            app.stop()
+
     def test_sighup_reopens_the_log_file(self):
         import os
         import tempfile

@@ -291,9 +291,31 @@ static void test_random_bytes(void **state)
 	assert_memory_not_equal(b, zero, sizeof b);
 }
 
+static void test_utf8_clip(void **state)
+{
+	(void)state;
+	char a[] = "ok \xe5\xbc\xa0\xe5\xbc"; /* 张 then a cut 张 */
+	util_utf8_clip(a);
+	assert_string_equal(a, "ok \xe5\xbc\xa0");
+	char b[] = "x\xffy\xc0\xafz"; /* invalid bytes and an overlong form */
+	util_utf8_clip(b);
+	assert_string_equal(b, "x?y??z");
+	char c[] = "\xf0\x9f\x98\x80 emoji stays";
+	util_utf8_clip(c);
+	assert_string_equal(c, "\xf0\x9f\x98\x80 emoji stays");
+	char d[] = "\xed\xa0\x80"; /* a UTF-16 surrogate is not UTF-8 */
+	util_utf8_clip(d);
+	assert_int_equal(strlen(d), 3);
+	assert_int_equal(d[0], '?');
+	char e[] = "";
+	util_utf8_clip(e);
+	assert_string_equal(e, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_clip),
 		cmocka_unit_test(test_base64url_rfc4648_vectors),
 		cmocka_unit_test(test_base64url_url_alphabet),
 		cmocka_unit_test(test_base64url_round_trip),
