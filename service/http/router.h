@@ -24,7 +24,6 @@ struct route {
 	route_handler handler;
 	unsigned roles;      /* 0 = no authentication */
 	enum body_kind body;
-	bool needs_db;
 	bool self_auth; /* the handler authenticates in its own statement (one round trip) */
 };
 
