@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/util.h"
@@ -47,6 +48,34 @@ void log_json(enum log_level level, json_t *obj)
 	fflush(stderr);
 	pthread_mutex_unlock(&log_lock);
 	free(text);
+}
+
+void log_line(const char *line, size_t len)
+{
+	pthread_mutex_lock(&log_lock);
+	fwrite(line, 1, len, stderr);
+	fputc('\n', stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
+}
+
+size_t log_escape(char *buf, size_t len, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (const unsigned char *p = (const unsigned char *)s; *p && len + 7 < cap; p++) {
+		unsigned char c = *p;
+		if (c == '"' || c == '\\') {
+			buf[len++] = '\\';
+			buf[len++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			len += (size_t)snprintf(buf + len, cap - len, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+		} else {
+			buf[len++] = (char)c;
+		}
+	}
+	buf[len] = '\0';
+	util_utf8_clip(buf); /* a cut inside a character, or invalid bytes from a client */
+	return strlen(buf);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

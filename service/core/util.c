@@ -2,6 +2,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -104,10 +105,20 @@ bool util_random_bytes(unsigned char *buf, size_t n)
 	return RAND_bytes(buf, (int)n) == 1;
 }
 
+/* OpenSSL 3 looks the algorithm up on every EVP_Digest with EVP_sha256(); fetch it once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void util_sha256(const void *data, size_t n, unsigned char out[32])
 {
 	unsigned int len = 32;
-	EVP_Digest(data, n, out, &len, EVP_sha256(), NULL);
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_Digest(data, n, out, &len, sha256_md ? sha256_md : EVP_sha256(), NULL);
 }
 
 bool util_ct_equal(const void *a, const void *b, size_t n)
