@@ -34,7 +34,7 @@ static const struct key keys[] = {
 	{"EXAMD_WORKERS", "workers", KEY_INT, OFF(workers), "0", 0, 256, "event-loop threads (0 = cores)"},
 	{"EXAMD_DB_POOL_SIZE", "db-pool-size", KEY_INT, OFF(db_pool_size), "4", 1, 256, "database connections per worker"},
 	{"EXAMD_DB_QUEUE_MAX", "db-queue-max", KEY_INT, OFF(db_queue_max), "20000", 1, 10000000, "queued queries per worker before 503"},
-	{"EXAMD_HASH_THREADS", "hash-threads", KEY_INT, OFF(hash_threads), "2", 1, 64, "password hashing threads"},
+	{"EXAMD_HASH_THREADS", "hash-threads", KEY_INT, OFF(hash_threads), "0", 0, 64, "password hashing threads (0 = cores - 1, at least 1)"},
 	{"EXAMD_SCRYPT_LOG2N", "scrypt-log2n", KEY_INT, OFF(scrypt_log2n), "15", 10, 20, "scrypt cost 2^N for new password hashes"},
 	{"EXAMD_GRACE_SECONDS", "grace-seconds", KEY_INT, OFF(grace_seconds), "10", 0, 3600, "grace after an exam deadline"},
 	{"EXAMD_SESSION_IDLE_SECONDS", "session-idle-seconds", KEY_INT, OFF(session_idle_seconds), "7200", 60, 31536000, "session idle expiry"},
@@ -74,10 +74,12 @@ static bool set_key(struct config *cfg, const struct key *k, const char *value, 
 /* 0 workers means one per core, whether it came from the environment or a flag. */
 static void resolve_workers(struct config *cfg)
 {
-	if (cfg->workers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg->workers == 0)
 		cfg->workers = n > 0 ? (int)n : 1;
-	}
+	/* Hashing leaves a core to the loops and the database. */
+	if (cfg->hash_threads == 0)
+		cfg->hash_threads = n > 2 ? (int)n - 1 : 1;
 }
 
 bool config_load_env(struct config *cfg, char *err, size_t errlen)

@@ -62,7 +62,9 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.database_url, "");
 	assert_int_equal(cfg.db_pool_size, 4);
 	assert_int_equal(cfg.db_queue_max, 20000);
-	assert_int_equal(cfg.hash_threads, 2);
+	/* Hash threads default to cores - 1, at least 1. */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	assert_int_equal(cfg.hash_threads, cores > 2 ? cores - 1 : 1);
 	assert_int_equal(cfg.scrypt_log2n, 15);
 	assert_int_equal(cfg.session_idle_seconds, 7200);
 	assert_int_equal(cfg.session_ttl_seconds, 43200);
