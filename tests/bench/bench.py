@@ -797,7 +797,8 @@ def main():
     ap.add_argument("--connect-rate", type=float, default=2000, help="new held connections per second")
     ap.add_argument("--login-users", type=int, default=200)
     ap.add_argument("--login-connections", type=int, default=16)
-    ap.add_argument("--hash-threads", type=int, default=2, help="EXAMD_HASH_THREADS for the login storm")
+    ap.add_argument("--hash-threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+                    help="EXAMD_HASH_THREADS for the login storm (default: examd's own, cores - 1)")
     ap.add_argument("--hr-employees", type=int, default=2000)
     ap.add_argument("--hr-runs", type=int, default=3)
     ap.add_argument("--log-level", default="info", help="examd's EXAMD_LOG_LEVEL (production default: info)")
