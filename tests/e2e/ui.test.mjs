@@ -100,6 +100,8 @@ const currentQid = (p) => p.locator('article.question:not([hidden])').getAttribu
 // Answers the visible question: the first option (two for multiple choice), or a fill text.
 async function answerVisible(p, text = 'SUMIF') {
   const card = p.locator('article.question:not([hidden])');
+  // Wait for the question to be drawn before looking at its kind (fill or options).
+  await card.locator('input.fill-input, label.option').first().waitFor();
   const fill = card.locator('input.fill-input');
   if (await fill.count()) {
     await fill.fill(text);
@@ -159,6 +161,7 @@ test('the page is served with the CSP and Tab reaches the login button', async (
   await page.getByLabel('密码').fill('wrong-password');
   await page.keyboard.press('Enter');
   await page.getByText('用户名或密码错误').waitFor();
+  await shot(page, 'login.png');
 });
 
 let attemptId;
@@ -173,6 +176,7 @@ test('employee: exam list, start, answer (已保存), reload restores, offline q
   const card = page.locator('li.exam-card', {has: page.getByRole('button', {name: '开始考试'})}).first();
   examItem = await card.getAttribute('data-item');
   await card.getByText('剩余次数').waitFor();
+  await shot(page, 'exams.png');
   await card.getByRole('button', {name: '开始考试'}).click();
   await page.getByRole('dialog').getByRole('button', {name: '确定开始'}).click();
   await page.waitForURL(/#\/exam\/\d+/);
@@ -302,6 +306,7 @@ test('trainer: a dry run of a bank with one bad row shows the error table with i
   await page.getByRole('button', {name: /试运行/}).click();
   const report = page.locator('#bank-report');
   await report.getByText('试运行发现错误').waitFor();
+  await shot(page, 'trainer-bank-errors.png');
   const rows = report.locator('table tbody tr');
   assert.equal(await rows.count(), 1);
   assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '2');
@@ -321,6 +326,7 @@ test('trainer: a dry run of a bank with one bad row shows the error table with i
   await page.getByText(/共 \d+ 题/).waitFor();
   await page.getByRole('link', {name: '试卷蓝图'}).click();
   await page.locator('.draws-table tbody tr').first().waitFor();
+  await shot(page, 'trainer-blueprints.png');
   await page.waitForFunction(() => [...document.querySelectorAll('.draws-table .avail')].every((x) => /^\d+$/.test(x.textContent)));
   await assertLabelled(page, 'the blueprint page');
 });
@@ -383,10 +389,12 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   });
   await page.getByRole('columnheader', {name: '要求等级'}).waitFor();
   await page.getByRole('columnheader', {name: '差距'}).waitFor();
+  await shot(page, 'hr-profile.png');
 
   await page.getByRole('link', {name: '部门能力画像'}).click();
   await page.locator('table.heatmap tbody tr').first().waitFor();
   assert.equal(await page.locator('table.heatmap tbody tr').first().locator('td.heat').count(), 18);
+  await shot(page, 'hr-heatmap.png');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', {name: '下载 CSV'}).click()]);
   assert.match(dl.suggestedFilename(), /\.csv$/);
   const csv = fs.readFileSync(await dl.path());
@@ -398,6 +406,7 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   await page.getByLabel('客户经理3级 · 主动营销能力 的要求等级').selectOption('senior');
   await page.getByText(/变更预览（1 项）/).waitFor();
   await page.getByText(/主动营销能力：中级 → 高级/).waitFor();
+  await shot(page, 'hr-model-version.png');
   await assertLabelled(page, 'the model page');
   await page.getByRole('link', {name: '行为评价'}).click();
   await page.getByRole('heading', {name: '录入一条评价'}).waitFor();
