@@ -34,7 +34,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_strin
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
-echo "== fuzzing the bank parsers (${EXAMD_FUZZ_SECONDS:-30} s)"
+echo "== fuzzing the bank parsers and request decoding (${EXAMD_FUZZ_SECONDS:-30} s)"
 bash "$root/tests/fuzz/run.sh" "${EXAMD_FUZZ_SECONDS:-30}" || status=1
 echo "== tests: sanitized build"
 (cd "$root/build-asan" && ctest --output-on-failure --timeout 600 -j"$jobs") || status=1
