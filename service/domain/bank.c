@@ -200,35 +200,12 @@ static void add_error(struct ctx *x, size_t row, const char *column, const char 
 static void add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...)
 {
 	struct bank *b = x->b;
-	b->error_total++;
-	if (b->error_count >= BANK_MAX_ERRORS)
-		return;
-	if (b->error_count == b->error_cap) {
-		size_t cap = b->error_cap ? b->error_cap * 2 : 16;
-		if (cap > BANK_MAX_ERRORS)
-			cap = BANK_MAX_ERRORS;
-		struct bank_error *e = realloc(b->errors, cap * sizeof *e);
-		if (!e) {
-			x->nomem = true;
-			return;
-		}
-		b->errors = e;
-		b->error_cap = cap;
-	}
-	char *msg = NULL;
+	struct row_error_list l = {&b->errors, &b->error_count, &b->error_cap, &b->error_total, BANK_MAX_ERRORS};
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	char *col = strdup(column ? column : "");
-	if (rc < 0 || !col) {
-		if (rc >= 0)
-			free(msg);
-		free(col);
+	if (!row_errors_addv(&l, row, column, fmt, ap))
 		x->nomem = true;
-		return;
-	}
-	b->errors[b->error_count++] = (struct bank_error){.row = row, .column = col, .message = msg};
+	va_end(ap);
 }
 
 static void question_free(struct bank_question *q)
@@ -267,11 +244,7 @@ void bank_free(struct bank *b)
 	for (size_t i = 0; i < b->question_count; i++)
 		question_free(&b->questions[i]);
 	free(b->questions);
-	for (size_t i = 0; i < b->error_count; i++) {
-		free(b->errors[i].column);
-		free(b->errors[i].message);
-	}
-	free(b->errors);
+	row_errors_free(b->errors, b->error_count);
 	memset(b, 0, sizeof *b);
 }
 
@@ -1263,15 +1236,5 @@ bool bank_question_content_hash(const struct bank_question *q, char out[BANK_HAS
 
 json_t *bank_errors_to_json(const struct bank *b)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; a && b && i < b->error_count; i++) {
-		const struct bank_error *e = &b->errors[i];
-		json_t *o = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)e->row, "column",
-				      e->column, "message", e->message);
-		if (!o || json_array_append_new(a, o) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	return b ? row_errors_json(b->errors, b->error_count) : json_array();
 }

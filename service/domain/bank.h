@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "domain/catalog.h"
+#include "domain/rowerr.h"
 
 #define BANK_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -38,16 +39,10 @@ struct bank_question {
 	char *external_id;    /* NULL when absent or empty */
 };
 
-struct bank_error {
-	size_t row;     /* 0 = the file or its header */
-	char *column;   /* spec column name ("answer", "c", "options"), "" if none */
-	char *message;  /* English */
-};
-
 struct bank {
 	struct bank_question *questions;
 	size_t question_count;
-	struct bank_error *errors; /* at most BANK_MAX_ERRORS kept */
+	struct row_error *errors; /* at most BANK_MAX_ERRORS kept */
 	size_t error_count;
 	size_t error_total;   /* all errors found, kept or not */
 	size_t rows_rejected; /* data rows with at least one error */

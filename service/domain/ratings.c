@@ -222,36 +222,12 @@ static void add_error(struct ctx *x, size_t row, const char *column, const char 
 static void add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...)
 {
 	struct rating_batch *b = x->b;
-	b->error_total++;
-	if (b->error_count >= RATINGS_MAX_ERRORS)
-		return;
-	if (b->error_count == b->error_cap) {
-		size_t cap = b->error_cap ? b->error_cap * 2 : 16;
-		if (cap > RATINGS_MAX_ERRORS)
-			cap = RATINGS_MAX_ERRORS;
-		struct ratings_error *e = realloc(b->errors, cap * sizeof *e);
-		if (!e) {
-			x->nomem = true;
-			return;
-		}
-		b->errors = e;
-		b->error_cap = cap;
-	}
-	char *msg = NULL;
+	struct row_error_list l = {&b->errors, &b->error_count, &b->error_cap, &b->error_total, RATINGS_MAX_ERRORS};
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	char *col = strdup(column ? column : "");
-	if (rc < 0 || !col) {
-		if (rc >= 0)
-			free(msg);
-		free(col);
+	if (!row_errors_addv(&l, row, column, fmt, ap))
 		x->nomem = true;
-		return;
-	}
-	b->errors[b->error_count++] =
-		(struct ratings_error){.row = row, .column = col, .message = msg};
+	va_end(ap);
 }
 
 static void row_free(struct rating_row *r)
@@ -287,11 +263,7 @@ void ratings_free(struct rating_batch *b)
 	for (size_t i = 0; i < b->count; i++)
 		row_free(&b->rows[i]);
 	free(b->rows);
-	for (size_t i = 0; i < b->error_count; i++) {
-		free(b->errors[i].column);
-		free(b->errors[i].message);
-	}
-	free(b->errors);
+	row_errors_free(b->errors, b->error_count);
 	memset(b, 0, sizeof *b);
 }
 
@@ -790,15 +762,5 @@ json_t *ratings_rows_json(const struct rating_batch *b, const char *default_rate
 
 json_t *ratings_errors_json(const struct rating_batch *b)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; a && b && i < b->error_count; i++) {
-		const struct ratings_error *e = &b->errors[i];
-		json_t *o = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)e->row, "column",
-				      e->column, "message", e->message);
-		if (!o || json_array_append_new(a, o) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	return b ? row_errors_json(b->errors, b->error_count) : json_array();
 }

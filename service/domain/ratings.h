@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "domain/catalog.h"
+#include "domain/rowerr.h"
 
 #define RATINGS_MUST_CHECK __attribute__((warn_unused_result))
 
@@ -33,16 +34,10 @@ struct rating_row {
 	char *rater;                             /* NULL = the caller; <= 200 bytes */
 };
 
-struct ratings_error {
-	size_t row;    /* 0 = the file, its header or its top level */
-	char *column;  /* spec column name ("score"), an unknown key as given, or "" */
-	char *message; /* English */
-};
-
 struct rating_batch {
 	struct rating_row *rows;
 	size_t count;
-	struct ratings_error *errors; /* at most RATINGS_MAX_ERRORS kept */
+	struct row_error *errors; /* at most RATINGS_MAX_ERRORS kept */
 	size_t error_count;
 	size_t error_total;   /* all errors found, kept or not */
 	size_t rows_seen;     /* data rows read (blank CSV rows skipped) */

@@ -43,7 +43,7 @@ static void dump_errors(const struct bank *b)
 static void expect_error(const struct bank *b, size_t row, const char *column, const char *want)
 {
 	for (size_t i = 0; i < b->error_count; i++) {
-		const struct bank_error *e = &b->errors[i];
+		const struct row_error *e = &b->errors[i];
 		if (e->row == row && strcmp(e->column, column) == 0 && strstr(e->message, want))
 			return;
 	}

@@ -44,7 +44,7 @@ static void expect_error(const struct rating_batch *b, size_t row, const char *c
 			 const char *want)
 {
 	for (size_t i = 0; i < b->error_count; i++) {
-		const struct ratings_error *e = &b->errors[i];
+		const struct row_error *e = &b->errors[i];
 		if (e->row == row && strcmp(e->column, column) == 0 && strstr(e->message, want))
 			return;
 	}

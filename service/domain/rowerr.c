@@ -1,0 +1,58 @@
+/* The row/column error list of an import (banks, ratings). */
+#include "domain/rowerr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool row_errors_addv(const struct row_error_list *l, size_t row, const char *column, const char *fmt, va_list ap)
+{
+	(*l->total)++;
+	if (*l->count >= l->max)
+		return true;
+	if (*l->count == *l->cap) {
+		size_t cap = *l->cap ? *l->cap * 2 : 16;
+		if (cap > l->max)
+			cap = l->max;
+		struct row_error *e = realloc(*l->items, cap * sizeof *e);
+		if (!e)
+			return false;
+		*l->items = e;
+		*l->cap = cap;
+	}
+	char *msg = NULL;
+	int rc = vasprintf(&msg, fmt, ap);
+	char *col = strdup(column ? column : "");
+	if (rc < 0 || !col) {
+		if (rc >= 0)
+			free(msg);
+		free(col);
+		return false;
+	}
+	(*l->items)[(*l->count)++] = (struct row_error){.row = row, .column = col, .message = msg};
+	return true;
+}
+
+void row_errors_free(struct row_error *items, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		free(items[i].column);
+		free(items[i].message);
+	}
+	free(items);
+}
+
+json_t *row_errors_json(const struct row_error *items, size_t count)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < count; i++) {
+		const struct row_error *e = &items[i];
+		json_t *o = json_pack("{s:I, s:s, s:s}", "row", (json_int_t)e->row, "column", e->column, "message",
+				      e->message);
+		if (!o || json_array_append_new(a, o) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
