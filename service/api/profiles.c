@@ -221,7 +221,7 @@ static const char *const sql_listing =
 	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
 	"        d.wtot::text, d.ssum, d.n, NULL, u.name, u.department, d.grade,"
 	"        t.version, t.at_text"
-	" FROM t CROSS JOIN LATERAL examd_profile_data(ARRAY(SELECT username FROM e), t.at, $3, false) d"
+	" FROM t CROSS JOIN LATERAL examd_profile_listing(ARRAY(SELECT username FROM e), t.at, $3) d"
 	" JOIN users u ON u.username = d.username"
 	" ORDER BY u.department, d.username, d.position";
 

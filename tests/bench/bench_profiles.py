@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from harness import Examd  # noqa: E402
+from harness import Examd, db_url, psql  # noqa: E402
 
 BEHAVIOUR = ["achievement_orientation", "resilience", "oral_communication_listening", "written_communication",
              "interpersonal_skills", "execution", "emotional_control", "coordination", "information_gathering",
@@ -71,11 +71,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--employees", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--database", help="reuse this database (filled on first use) instead of a fresh one")
     args = ap.parse_args()
-    app = Examd(env={"EXAMD_LOG_LEVEL": "warning"}).start()
+    if args.database:
+        psql("SELECT 1", db_url("postgres"))
+        if not psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % args.database, db_url("postgres")):
+            psql("CREATE DATABASE %s" % args.database, db_url("postgres"))
+    app = Examd(database=args.database, env={"EXAMD_LOG_LEVEL": "warning"}).start()
     try:
-        app.add_user("hr", "hr")
-        seconds = fill(app, args.employees)
+        seconds = 0.0
+        if not app.sql("SELECT 1 FROM users WHERE username = 'hr'"):
+            app.add_user("hr", "hr")
+            seconds = fill(app, args.employees)
         ratings = app.sql("SELECT count(*) FROM behaviour_ratings")
         attempts = app.sql("SELECT count(*) FROM attempts")
         print("data: %d employees, %s ratings, %s attempts (filled in %.1f s)" %
