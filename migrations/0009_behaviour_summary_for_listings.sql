@@ -262,18 +262,22 @@ emp AS MATERIALIZED (
     FROM users u JOIN sel ON sel.username = u.username
     LEFT JOIN gh ON gh.username = u.username AND $2 >= gh.from_t AND $2 < gh.until_t
 ),
-req AS MATERIALIZED (
+req AS (
     SELECT e.username, e.grade, e.period, i.code AS item, i.assessment, i.position, r.level
     FROM emp e CROSS JOIN model_items i
     LEFT JOIN model_required_levels r ON r.version = (SELECT version FROM v) AND r.grade = e.grade AND r.item = i.code
 ),
+rl AS MATERIALIZED (
+    SELECT r.grade, r.item, r.level, coalesce(b.grading, 'highest') AS grading
+    FROM model_required_levels r
+    LEFT JOIN blueprints b ON b.item = r.item AND b.level = r.level
+    WHERE r.version = (SELECT version FROM v)
+),
 closed AS (
-    SELECT a.id, a.username, a.item, a.started_at, a.standard_score, a.band, coalesce(b.grading, 'highest') AS grading
-    FROM req q
-    JOIN attempts a ON a.username = q.username AND a.item = q.item AND a.level = q.level
-         AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= $2
-    LEFT JOIN blueprints b ON b.item = q.item AND b.level = q.level
-    WHERE q.assessment = 'exam'
+    SELECT a.id, a.username, a.item, a.started_at, a.standard_score, a.band, rl.grading
+    FROM emp e
+    JOIN attempts a ON a.username = e.username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= $2
+    JOIN rl ON rl.grade = e.grade AND rl.item = a.item AND rl.level = a.level
 ),
 picked AS (
     SELECT DISTINCT ON (c.username, c.item) c.username, c.item, c.standard_score AS score, c.band
@@ -312,11 +316,10 @@ beh AS (
              + w.subordinate * s.n_subordinate + w.customer * s.n_customer + w.hr * s.n_hr AS wtot,
            (s.s_self + s.s_supervisor + s.s_peer + s.s_subordinate + s.s_customer + s.s_hr)::bigint AS ssum,
            s.n_self + s.n_supervisor + s.n_peer + s.n_subordinate + s.n_customer + s.n_hr AS n
-    FROM req q
-    JOIN behaviour_summary s ON s.employee = q.username AND s.period = q.period AND s.item = q.item
-                            AND s.eff_level = q.level
+    FROM emp e
+    JOIN behaviour_summary s ON s.employee = e.username AND s.period = e.period
+    JOIN rl ON rl.grade = e.grade AND rl.item = s.item AND rl.level = s.eff_level
     CROSS JOIN w
-    WHERE q.assessment = 'behaviour'
 )
 SELECT q.username, q.grade, q.period, q.item, q.position, q.level, q.assessment, x.score, x.band, b.wsum, b.wtot,
        b.ssum, b.n
