@@ -24,7 +24,7 @@ struct closer;
 typedef void (*closer_done)(struct closer *c, bool ok);
 
 /* Scores and closes one attempt: read the scoring input, score, close; again if an answer
- * arrived in between (the close refuses a stale answers_version). */
+ * arrived in between (the close refuses a stale digest of the answers, migration 0010). */
 struct closer {
 	struct db_pool *db;
 	const struct config *cfg;

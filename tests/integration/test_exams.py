@@ -221,6 +221,48 @@ class ScoringTest(ExamdTestCase):
                                        token=self.app.login("w6")), 422, "exam_unavailable")
         self.assertEqual(self.app.get("/api/v1/exams", token=self.app.login("w6")).json["exams"], [])
 
+    def test_a_save_in_flight_and_a_close_are_ordered(self):
+        """Saves and closes of one attempt are ordered by the attempt's advisory lock (migration 0010): a close
+        waits for a save in flight and then sees its answer ('changed': examd scores again); a save arriving
+        while a close is in flight waits for it and is then refused. Driven at the SQL level with a
+        transaction held open, so the interleaving is certain."""
+        import hashlib
+        import subprocess
+        self.app.add_user("w8", "employee", grade=3)
+        token = self.app.login("w8")
+        doc = self.start(token, "job_skills")
+        aid, qid = doc["attempt_id"], next(q["id"] for q in doc["questions"] if q["type"] == "fill")
+        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        save = ("SELECT examd_answer_save_session('%s', 7200, %d, %d, '\"5G\"'::jsonb, NULL, 10)::text"
+                % (token_hash, aid, qid))
+        digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
+        result = '{"standard_score": "50.00", "band": 2, "subtopic_scores": [], "question_scores": []}'
+        close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
+        # 1. A save holds its transaction open for 1.5 s; the close started meanwhile waits, then sees the answer.
+        holder = subprocess.Popen(["psql", self.app.url, "-Atq", "-c",
+                                   "BEGIN; %s; SELECT pg_sleep(1.5); COMMIT;" % save],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        t0 = time.time()
+        self.assertEqual(self.app.sql(close), "changed")
+        self.assertGreater(time.time() - t0, 0.7)
+        out, _ = holder.communicate(10)
+        self.assertIn('"seq": 0', out)
+        self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "open")
+        # 2. A close holds its transaction open; the save started meanwhile waits, then finds the attempt closed.
+        digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
+        close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
+        holder = subprocess.Popen(["psql", self.app.url, "-Atq", "-c",
+                                   "BEGIN; %s; SELECT pg_sleep(1.5); COMMIT;" % close],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        t0 = time.time()
+        self.assertIn("attempt_closed", self.app.sql(save))
+        self.assertGreater(time.time() - t0, 0.7)
+        out, _ = holder.communicate(10)
+        self.assertIn("closed", out)
+        self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "submitted")
+
     def test_auto_submit_with_nobody_connected(self):
         self.app.add_user("w7", "employee", grade=3)
         token = self.app.login("w7")
