@@ -44,6 +44,8 @@ static void render_pool(struct evbuffer *out, struct server *s)
 		{"examd_db_queries_total", "counter", "Statements sent, per worker."},
 		{"examd_db_failures_total", "counter", "Statements that failed, per worker."},
 		{"examd_db_connects_total", "counter", "Connection attempts, per worker."},
+		{"examd_db_prepared_total", "counter", "Statements executed by name (prepared on the connection), per worker."},
+		{"examd_db_prepare_resets_total", "counter", "Times a connection forgot its prepared statements, per worker."},
 	};
 	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
@@ -56,7 +58,9 @@ static void render_pool(struct evbuffer *out, struct server *s)
 					       : k == 3 ? (unsigned long long)st.queued
 					       : k == 4 ? st.queries
 					       : k == 5 ? st.failures
-							: st.reconnects;
+					       : k == 6 ? st.reconnects
+					       : k == 7 ? st.prepared
+							: st.prepare_resets;
 			evbuffer_add_printf(out, "%s{worker=\"%d\"} %llu\n", m[k].name, i, v);
 		}
 	}

@@ -1,4 +1,6 @@
-/* Structured logging: one JSON object per line on stderr, whole lines only. */
+/* Structured logging: one JSON object per line on stderr, whole lines only. Access log lines
+ * (log_line) are buffered for at most LOG_BUFFER_US and written in one write(2); every other line
+ * is written at once, after the buffered ones, so the order is kept. */
 #include "core/log.h"
 
 #include <pthread.h>
@@ -14,12 +16,36 @@ static enum log_level min_level = LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"debug", "info", "warning", "error"};
 
+#define LOG_BUFFER_US 100000
+static char access_buf[64 * 1024];
+static size_t access_len;
+static int64_t access_flushed_us;
+
+/* Writes the buffered access lines; the caller holds log_lock. */
+static void flush_locked(void)
+{
+	if (access_len) {
+		fwrite(access_buf, 1, access_len, stderr);
+		fflush(stderr);
+		access_len = 0;
+	}
+	access_flushed_us = util_monotonic_us();
+}
+
+void log_flush(void)
+{
+	pthread_mutex_lock(&log_lock);
+	flush_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
 void log_set_level(enum log_level level) { min_level = level; }
 enum log_level log_get_level(void) { return min_level; }
 
 bool log_reopen(const char *path)
 {
 	pthread_mutex_lock(&log_lock);
+	flush_locked();
 	bool ok = freopen(path, "a", stderr) != NULL;
 	pthread_mutex_unlock(&log_lock);
 	return ok;
@@ -43,6 +69,7 @@ void log_json(enum log_level level, json_t *obj)
 	if (!text)
 		return;
 	pthread_mutex_lock(&log_lock);
+	flush_locked();
 	fputs(text, stderr);
 	fputc('\n', stderr);
 	fflush(stderr);
@@ -53,9 +80,19 @@ void log_json(enum log_level level, json_t *obj)
 void log_line(const char *line, size_t len)
 {
 	pthread_mutex_lock(&log_lock);
-	fwrite(line, 1, len, stderr);
-	fputc('\n', stderr);
-	fflush(stderr);
+	if (access_len + len + 1 > sizeof access_buf)
+		flush_locked();
+	if (len + 1 > sizeof access_buf) {
+		fwrite(line, 1, len, stderr);
+		fputc('\n', stderr);
+		fflush(stderr);
+	} else {
+		memcpy(access_buf + access_len, line, len);
+		access_len += len;
+		access_buf[access_len++] = '\n';
+		if (util_monotonic_us() - access_flushed_us >= LOG_BUFFER_US)
+			flush_locked();
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 

@@ -13,8 +13,11 @@ bool log_reopen(const char *path);
 enum log_level log_get_level(void);
 /* Emits obj with "ts" and "level" added; steals the reference to obj. */
 void log_json(enum log_level level, json_t *obj);
-/* Writes one pre-formatted JSON object line (without the trailing newline) as is. */
+/* Writes one pre-formatted JSON object line (without the trailing newline) as is: an access log
+ * line, buffered up to 100 ms (the workers' timers call log_flush; so does any other log line). */
 void log_line(const char *line, size_t len);
+/* Writes the buffered access log lines now. */
+void log_flush(void);
 /* Appends s to buf as the inside of a JSON string (escaped, UTF-8 kept); returns the new length,
  * never more than cap - 1 (the text is cut at a character boundary when it does not fit). */
 size_t log_escape(char *buf, size_t len, size_t cap, const char *s);

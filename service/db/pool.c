@@ -1,6 +1,7 @@
 /* A per-worker pool of non-blocking libpq connections driven by the worker's event loop.
  * Every libpq call here is non-blocking: connections start with PQconnectStartParams and
- * advance with PQconnectPoll; statements go out with PQsendQueryParams and PQflush. */
+ * advance with PQconnectPoll; statements go out with PQsendQueryParams (or, once prepared on
+ * the connection, PQsendQueryPrepared) and PQflush. */
 #include "db/pool.h"
 
 #include <event2/event.h>
@@ -9,12 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 #define CONNECT_TIMEOUT_MS 5000
+/* Statements prepared per connection, and invalidations after which a connection stops preparing
+ * (a pooler in transaction mode that moves it between server connections). */
+#define PREP_MAX 64
+#define PREP_MAX_RESETS 3
 
 struct db_result {
 	enum db_status status;
@@ -29,6 +35,8 @@ struct query {
 	int nparams;
 	char *sql;
 	char **params;
+	bool prepared; /* sent by name */
+	bool retried;  /* sent again unprepared after the name failed */
 };
 TAILQ_HEAD(query_list, query);
 
@@ -47,6 +55,16 @@ struct conn {
 	int backoff_ms;
 	struct query *current;
 	PGresult *result; /* the result to deliver (the first error, else the last one) */
+	/* Prepared statements: names examd_<pid>_<uid>_<gen>_<index>, unique per process and
+	 * connection so that no two client connections ever mean different SQL by one name. */
+	unsigned uid, gen;
+	int nprep, preparing; /* preparing: index + 1 of the statement being prepared, else 0 */
+	int resets;
+	struct {
+		uint64_t hash;
+		char *sql;
+	} preps[PREP_MAX];
+	uint64_t preparing_hash;
 };
 
 struct db_pool {
@@ -61,8 +79,43 @@ struct db_pool {
 	_Atomic int connecting;
 	_Atomic int busy;
 	_Atomic uint64_t queries, failures, reconnects;
+	_Atomic uint64_t prepared, prepare_resets;
 	bool closing;
+	bool prepare;
 };
+
+static _Atomic unsigned next_conn_uid;
+
+static uint64_t sql_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void prep_name(const struct conn *c, int index, char *out, size_t len)
+{
+	snprintf(out, len, "examd_%d_%u_%u_%d", (int)getpid(), c->uid, c->gen, index);
+}
+
+static int prep_find(const struct conn *c, const char *sql, uint64_t hash)
+{
+	for (int i = 0; i < c->nprep; i++)
+		if (c->preps[i].hash == hash && !strcmp(c->preps[i].sql, sql))
+			return i;
+	return -1;
+}
+
+/* Forgets the connection's statements (new names from now on; a new server connection has none). */
+static void prep_forget(struct conn *c)
+{
+	for (int i = 0; i < c->nprep; i++)
+		free(c->preps[i].sql);
+	c->nprep = 0;
+	c->preparing = 0;
+	c->gen++;
+}
 
 static void conn_start(struct conn *c);
 static void conn_dispatch(struct db_pool *pool);
@@ -161,6 +214,7 @@ static void conn_lost(struct conn *c, const char *why)
 		PQclear(c->result);
 		c->result = NULL;
 	}
+	prep_forget(c);
 	conn_set_state(c, CONN_DOWN);
 	struct query *q = c->current;
 	c->current = NULL;
@@ -239,8 +293,12 @@ static void conn_start(struct conn *c)
 	conn_arm(c, EV_WRITE);
 }
 
+static bool conn_prepared_step(struct conn *c);
+
 static void conn_deliver(struct conn *c)
 {
+	if ((c->preparing || c->current->prepared) && PQstatus(c->pg) != CONNECTION_BAD && conn_prepared_step(c))
+		return;
 	struct query *q = c->current;
 	PGresult *pg = c->result;
 	c->current = NULL;
@@ -331,11 +389,91 @@ static void conn_send(struct conn *c, struct query *q)
 	c->current = q;
 	conn_set_state(c, CONN_BUSY);
 	atomic_fetch_add(&c->pool->queries, 1);
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->params, NULL, NULL, 0)) {
+	const char *const *params = (const char *const *)q->params;
+	char name[64];
+	int ok;
+	q->prepared = false;
+	if (c->pool->prepare && c->resets < PREP_MAX_RESETS && !q->retried && strlen(q->sql) <= DB_PREPARE_MAX_SQL) {
+		uint64_t hash = sql_hash(q->sql);
+		int index = prep_find(c, q->sql, hash);
+		if (index >= 0) {
+			prep_name(c, index, name, sizeof name);
+			q->prepared = true;
+			atomic_fetch_add(&c->pool->prepared, 1);
+			ok = PQsendQueryPrepared(c->pg, name, q->nparams, params, NULL, NULL, 0);
+		} else if (c->nprep < PREP_MAX) {
+			/* Prepared first; conn_prepared_step then executes it by name. */
+			prep_name(c, c->nprep, name, sizeof name);
+			c->preparing = c->nprep + 1;
+			c->preparing_hash = hash;
+			ok = PQsendPrepare(c->pg, name, q->sql, q->nparams, NULL);
+		} else {
+			ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, params, NULL, NULL, 0);
+		}
+	} else {
+		ok = PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, params, NULL, NULL, 0);
+	}
+	if (!ok) {
 		conn_lost(c, PQerrorMessage(c->pg));
 		return;
 	}
 	conn_flush(c);
+}
+
+/* Called when a prepare or a prepared execution has completed. Returns true when the statement
+ * went out again (executed by name after its prepare, or retried unprepared), false when
+ * conn_deliver should deliver the result as it is. */
+static bool conn_prepared_step(struct conn *c)
+{
+	struct query *q = c->current;
+	PGresult *pg = c->result;
+	const char *state = pg ? PQresultErrorField(pg, PG_DIAG_SQLSTATE) : NULL;
+	if (c->preparing) {
+		int index = c->preparing - 1;
+		c->preparing = 0;
+		if (pg && PQresultStatus(pg) == PGRES_COMMAND_OK && (c->preps[index].sql = strdup(q->sql)) != NULL) {
+			c->preps[index].hash = c->preparing_hash;
+			c->nprep = index + 1;
+			PQclear(pg);
+			c->result = NULL;
+			char name[64];
+			prep_name(c, index, name, sizeof name);
+			q->prepared = true;
+			atomic_fetch_add(&c->pool->prepared, 1);
+			if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->params, NULL, NULL, 0))
+				conn_lost(c, PQerrorMessage(c->pg));
+			else
+				conn_flush(c);
+			return true;
+		}
+		if (!state || !strncmp(state, "08", 2))
+			return false; /* the connection is going: deliver as it is */
+		/* The name is taken (42P05: a pooler's server connection) or the statement is wrong:
+		 * run it unprepared, which reports a wrong statement's own error. */
+		if (!strcmp(state, "42P05")) {
+			c->resets++;
+			atomic_fetch_add(&c->pool->prepare_resets, 1);
+			prep_forget(c);
+		}
+	} else if (q->prepared && state && (!strcmp(state, "26000") || !strcmp(state, "0A000"))) {
+		/* An unknown name (a pooler moved us) or a plan made stale by a schema change. */
+		c->resets++;
+		atomic_fetch_add(&c->pool->prepare_resets, 1);
+		prep_forget(c);
+		if (c->resets == PREP_MAX_RESETS)
+			log_warning("database connection %d: prepared statements keep disappearing (a pooler in "
+				    "transaction mode?); it stops preparing; see EXAMD_DB_PREPARE",
+				    c->index);
+	} else {
+		return false;
+	}
+	if (pg)
+		PQclear(pg);
+	c->result = NULL;
+	q->retried = true;
+	atomic_fetch_sub(&c->pool->queries, 1);
+	conn_send(c, q);
+	return true;
 }
 
 static void conn_dispatch(struct db_pool *pool)
@@ -351,7 +489,7 @@ static void conn_dispatch(struct db_pool *pool)
 	}
 }
 
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max)
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max, bool prepare)
 {
 	struct db_pool *pool = calloc(1, sizeof *pool);
 	if (!pool)
@@ -360,6 +498,7 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	pool->conninfo = strdup(conninfo);
 	pool->size = size;
 	pool->queue_max = queue_max;
+	pool->prepare = prepare;
 	pool->conns = calloc((size_t)size, sizeof *pool->conns);
 	TAILQ_INIT(&pool->queue);
 	if (!pool->conninfo || !pool->conns) {
@@ -374,6 +513,7 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 		c->index = i;
 		c->fd = -1;
 		c->backoff_ms = BACKOFF_MIN_MS;
+		c->uid = atomic_fetch_add(&next_conn_uid, 1);
 		c->backoff = evtimer_new(base, on_backoff, c);
 		c->connect_timer = evtimer_new(base, on_connect_timeout, c);
 	}
@@ -414,6 +554,8 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
 	out->queries = atomic_load(&p->queries);
 	out->failures = atomic_load(&p->failures);
 	out->reconnects = atomic_load(&p->reconnects);
+	out->prepared = atomic_load(&p->prepared);
+	out->prepare_resets = atomic_load(&p->prepare_resets);
 }
 
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,

@@ -23,9 +23,16 @@ struct db_pool_stats {
 	int size, connected, busy;
 	long queued;
 	uint64_t queries, failures, reconnects;
+	uint64_t prepared, prepare_resets; /* executions by name; statements forgotten */
 };
 
-struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max);
+/* prepare: statements of at most DB_PREPARE_MAX_SQL bytes are prepared once per connection (on
+ * first use) and then executed by name; longer, analytic ones are planned per call with their
+ * actual parameters. A prepared execution that fails because the statement is unknown to the
+ * server (a pooler that switched server connections) or its cached plan went stale (a migration)
+ * is retried once unprepared, and the connection forgets its statements. */
+#define DB_PREPARE_MAX_SQL 600
+struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max, bool prepare);
 /* Fails every queued and in-flight query with DB_UNAVAILABLE and closes the connections. */
 void db_pool_free(struct db_pool *pool);
 bool db_pool_connected(const struct db_pool *pool);

@@ -65,6 +65,41 @@ class DatabaseOutageTest(unittest.TestCase):
         self.assertEqual(statuses, {200})
 
 
+def metric_sum(app, name):
+    return sum(float(line.split()[-1]) for line in app.get("/metrics").body.decode().splitlines()
+               if line.startswith(name + "{"))
+
+
+class PreparedStatementsTest(unittest.TestCase):
+    """Short statements are prepared once per connection and then executed by name
+    (EXAMD_DB_PREPARE=1, the default); EXAMD_DB_PREPARE=0 never prepares. A connection that loses
+    them (here: the server ends every session) prepares again on its new connection."""
+
+    def test_prepared_by_default_and_not_when_disabled(self):
+        on = Examd(workers=1, env={"EXAMD_DB_POOL_SIZE": "2"}).start()
+        off = Examd(database=on.database, workers=1,
+                    env={"EXAMD_DB_POOL_SIZE": "2", "EXAMD_DB_PREPARE": "0"}).start()
+        try:
+            on.add_user("emp", "employee", grade=4)
+            for app in (on, off):
+                token = app.login("emp")
+                self.assertEqual({app.get("/api/v1/me", token=token).status for _ in range(30)}, {200})
+            # At most one prepare per statement and connection: nearly all 30 ran by name.
+            self.assertGreaterEqual(metric_sum(on, "examd_db_prepared_total"), 25)
+            self.assertEqual(metric_sum(off, "examd_db_prepared_total"), 0)
+            # New server sessions have no statements: examd's reconnected pool prepares again.
+            token = on.login("emp")
+            before = metric_sum(on, "examd_db_prepared_total")
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 "WHERE datname = '%s' AND pid <> pg_backend_pid()" % on.database)
+            self.assertTrue(wait_for(lambda: on.get("/api/v1/me", token=token).status == 200, 5))
+            self.assertEqual({on.get("/api/v1/me", token=token).status for _ in range(20)}, {200})
+            self.assertGreaterEqual(metric_sum(on, "examd_db_prepared_total") - before, 15)
+        finally:
+            off.stop()
+            on.stop()
+
+
 class RestartTest(unittest.TestCase):
     def test_sessions_survive_restart_and_sigterm_finishes_in_flight_requests(self):
         app = Examd().start()

@@ -324,6 +324,12 @@ class PgBouncerTransactionPoolingTest(ScaleOutBase):
         for t in threads:
             t.join(30)
         self.assertEqual(results, [200] * 40)
+        # Statements prepared on one server connection are unknown on the next one: examd ran them
+        # again unprepared (examd_db_prepare_resets_total) and no request failed.
+        metrics = app.get("/metrics").body.decode()
+        resets = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                     if line.startswith("examd_db_prepare_resets_total{"))
+        self.assertGreater(resets, 0)
         r = app.get("/api/v1/attempts/%s" % attempt, token=token)
         self.assertEqual(r.json["answers"], {str(qs[0]): True, str(qs[1]): False}, r.json["answers"])
         r = app.post("/api/v1/attempts/%s/submit" % attempt, token=token)
