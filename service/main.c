@@ -101,6 +101,11 @@ static int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* inherited by every thread; main waits for them */
 	signal(SIGPIPE, SIG_IGN);
+	if (!log_start_writer()) {
+		log_error("cannot start the log writer thread");
+		return 1;
+	}
+	atexit(log_stop_writer); /* every return from here on writes what is buffered */
 
 	struct server s = {
 		.cfg = &cfg,

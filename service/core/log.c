@@ -1,6 +1,11 @@
-/* Structured logging: one JSON object per line on stderr, whole lines only. Access log lines
- * (log_line) are buffered for at most LOG_BUFFER_US and written in one write(2); every other line
- * is written at once, after the buffered ones, so the order is kept. */
+/* Structured logging: one JSON object per line on stderr, whole lines only.
+ *
+ * In `examd serve` a writer thread (log_start_writer) does all the writing: the event loops only
+ * append lines to a buffer, so a slow or stalled log disk never blocks a request. The writer
+ * wakes every LOG_WRITE_US, or at once for any line other than an access-log line, and writes
+ * what has gathered with one write(2). If the disk stalls and LOG_BUFFER_MAX bytes pile up,
+ * further access-log lines are dropped (and counted in a warning line once writing resumes);
+ * other lines are always kept. Before the writer starts (and in the CLI) lines are written at once. */
 #include "core/log.h"
 
 #include <pthread.h>
@@ -8,46 +13,177 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/util.h"
 
+#define LOG_WRITE_US 100000
+#define LOG_BUFFER_MAX (8u << 20)
+
 static enum log_level min_level = LOG_INFO;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *const level_names[] = {"debug", "info", "warning", "error"};
 
-#define LOG_BUFFER_US 100000
-static char access_buf[64 * 1024];
-static size_t access_len;
-static int64_t access_flushed_us;
+/* log_lock guards the buffer and the writer's state; io_lock guards stderr itself. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t log_wake = PTHREAD_COND_INITIALIZER;
+static char *log_buf;
+static size_t buf_len, buf_cap;
+static unsigned long dropped;
+static bool writer_running, writer_stop, urgent;
+static pthread_t writer;
 
-/* Writes the buffered access lines; the caller holds log_lock. */
-static void flush_locked(void)
+void log_set_level(enum log_level level) { min_level = level; }
+enum log_level log_get_level(void) { return min_level; }
+
+static void write_out(const char *data, size_t len)
 {
-	if (access_len) {
-		fwrite(access_buf, 1, access_len, stderr);
-		fflush(stderr);
-		access_len = 0;
+	pthread_mutex_lock(&io_lock);
+	fwrite(data, 1, len, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&io_lock);
+}
+
+/* Appends one line (adding the newline); the caller holds log_lock. false: no room. */
+static bool append_locked(const char *line, size_t len, bool keep)
+{
+	if (buf_len + len + 1 > buf_cap) {
+		size_t want = buf_cap ? buf_cap : 64 * 1024;
+		while (want < buf_len + len + 1)
+			want *= 2;
+		if (want > LOG_BUFFER_MAX && !keep)
+			return false;
+		char *grown = realloc(log_buf, want);
+		if (!grown)
+			return false;
+		log_buf = grown;
+		buf_cap = want;
 	}
-	access_flushed_us = util_monotonic_us();
+	memcpy(log_buf + buf_len, line, len);
+	buf_len += len;
+	log_buf[buf_len++] = '\n';
+	return true;
+}
+
+/* Writes whatever the buffer holds now; the caller holds log_lock (released while writing). */
+static void drain_locked(void)
+{
+	while (buf_len || dropped) {
+		char *out = log_buf;
+		size_t len = buf_len;
+		unsigned long lost = dropped;
+		log_buf = NULL;
+		buf_len = buf_cap = 0;
+		dropped = 0;
+		pthread_mutex_unlock(&log_lock);
+		if (len)
+			write_out(out, len);
+		free(out);
+		if (lost) {
+			char line[160], ts[40];
+			util_format_time_us(util_now_us(), ts, sizeof ts);
+			int n = snprintf(line, sizeof line,
+					 "{\"ts\":\"%s\",\"level\":\"warning\",\"msg\":\"access log lines dropped: the log "
+					 "could not be written fast enough\",\"count\":%lu}\n",
+					 ts, lost);
+			write_out(line, (size_t)n);
+		}
+		pthread_mutex_lock(&log_lock);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&log_lock);
+	while (!writer_stop) {
+		if (!urgent) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += LOG_WRITE_US * 1000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&log_wake, &log_lock, &until);
+		}
+		urgent = false;
+		drain_locked();
+	}
+	drain_locked();
+	pthread_mutex_unlock(&log_lock);
+	return NULL;
+}
+
+bool log_start_writer(void)
+{
+	pthread_mutex_lock(&log_lock);
+	bool ok = writer_running || pthread_create(&writer, NULL, writer_main, NULL) == 0;
+	if (ok)
+		writer_running = true;
+	pthread_mutex_unlock(&log_lock);
+	return ok;
+}
+
+void log_stop_writer(void)
+{
+	pthread_mutex_lock(&log_lock);
+	bool running = writer_running;
+	writer_stop = true;
+	pthread_cond_signal(&log_wake);
+	pthread_mutex_unlock(&log_lock);
+	if (running)
+		pthread_join(writer, NULL);
+	pthread_mutex_lock(&log_lock);
+	writer_running = false;
+	writer_stop = false;
+	drain_locked();
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* One finished line: to the writer when it runs (waking it unless access says it can wait),
+ * else straight out after anything buffered. */
+static void emit(const char *line, size_t len, bool access)
+{
+	pthread_mutex_lock(&log_lock);
+	if (writer_running) {
+		if (!append_locked(line, len, !access))
+			dropped++;
+		if (!access || buf_len > 256 * 1024) {
+			urgent = true;
+			pthread_cond_signal(&log_wake);
+		}
+		pthread_mutex_unlock(&log_lock);
+		return;
+	}
+	drain_locked();
+	pthread_mutex_unlock(&log_lock);
+	pthread_mutex_lock(&io_lock);
+	fwrite(line, 1, len, stderr);
+	fputc('\n', stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&io_lock);
 }
 
 void log_flush(void)
 {
 	pthread_mutex_lock(&log_lock);
-	flush_locked();
+	if (writer_running) {
+		urgent = true;
+		pthread_cond_signal(&log_wake);
+	} else {
+		drain_locked();
+	}
 	pthread_mutex_unlock(&log_lock);
 }
 
-void log_set_level(enum log_level level) { min_level = level; }
-enum log_level log_get_level(void) { return min_level; }
-
 bool log_reopen(const char *path)
 {
-	pthread_mutex_lock(&log_lock);
-	flush_locked();
+	pthread_mutex_lock(&io_lock);
+	fflush(stderr);
 	bool ok = freopen(path, "a", stderr) != NULL;
-	pthread_mutex_unlock(&log_lock);
+	pthread_mutex_unlock(&io_lock);
 	return ok;
 }
 
@@ -68,33 +204,11 @@ void log_json(enum log_level level, json_t *obj)
 	json_decref(line);
 	if (!text)
 		return;
-	pthread_mutex_lock(&log_lock);
-	flush_locked();
-	fputs(text, stderr);
-	fputc('\n', stderr);
-	fflush(stderr);
-	pthread_mutex_unlock(&log_lock);
+	emit(text, strlen(text), false);
 	free(text);
 }
 
-void log_line(const char *line, size_t len)
-{
-	pthread_mutex_lock(&log_lock);
-	if (access_len + len + 1 > sizeof access_buf)
-		flush_locked();
-	if (len + 1 > sizeof access_buf) {
-		fwrite(line, 1, len, stderr);
-		fputc('\n', stderr);
-		fflush(stderr);
-	} else {
-		memcpy(access_buf + access_len, line, len);
-		access_len += len;
-		access_buf[access_len++] = '\n';
-		if (util_monotonic_us() - access_flushed_us >= LOG_BUFFER_US)
-			flush_locked();
-	}
-	pthread_mutex_unlock(&log_lock);
-}
+void log_line(const char *line, size_t len) { emit(line, len, true); }
 
 size_t log_escape(char *buf, size_t len, size_t cap, const char *s)
 {

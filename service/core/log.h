@@ -13,10 +13,14 @@ bool log_reopen(const char *path);
 enum log_level log_get_level(void);
 /* Emits obj with "ts" and "level" added; steals the reference to obj. */
 void log_json(enum log_level level, json_t *obj);
-/* Writes one pre-formatted JSON object line (without the trailing newline) as is: an access log
- * line, buffered up to 100 ms (the workers' timers call log_flush; so does any other log line). */
+/* Writes one pre-formatted access-log line (a JSON object without the trailing newline) as is;
+ * with the writer thread running it reaches the log within 100 ms. */
 void log_line(const char *line, size_t len);
-/* Writes the buffered access log lines now. */
+/* Starts the writer thread: from then on no log call does I/O on the caller's thread. */
+bool log_start_writer(void);
+/* Writes everything still buffered and stops the writer (the calls write directly again). */
+void log_stop_writer(void);
+/* Asks for the buffered lines to be written now (at once when no writer runs). */
 void log_flush(void);
 /* Appends s to buf as the inside of a JSON string (escaped, UTF-8 kept); returns the new length,
  * never more than cap - 1 (the text is cut at a character boundary when it does not fit). */

@@ -243,22 +243,12 @@ static void on_drain_start(evutil_socket_t fd, short what, void *arg)
 	event_add(w->drain_timer, &tv);
 }
 
-static void on_log_flush(evutil_socket_t fd, short what, void *arg) { log_flush(); }
-
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	if (w->server->worker_start)
 		w->server->worker_start(w->server, w);
-	/* Buffered access log lines reach the log within 100 ms. */
-	struct event *log_timer = event_new(w->base, -1, EV_PERSIST, on_log_flush, NULL);
-	struct timeval tick = {0, 100000};
-	if (log_timer)
-		event_add(log_timer, &tick);
 	event_base_dispatch(w->base);
-	if (log_timer)
-		event_free(log_timer);
-	log_flush();
 	/* evhttp_free closes client connections; pending requests were answered or are abandoned. */
 	if (w->drain_timer)
 		event_free(w->drain_timer);
