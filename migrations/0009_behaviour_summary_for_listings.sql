@@ -167,22 +167,20 @@ CREATE TRIGGER behaviour_ratings_truncated AFTER TRUNCATE ON behaviour_ratings
 -- against (also before the first recorded grade, when the first one applies).
 CREATE FUNCTION examd_behaviour_grades_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    who text[];
     e text[]; p text[]; i text[];
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        SELECT array_agg(l.employee), array_agg(l.period), array_agg(l.item) INTO e, p, i
-        FROM (SELECT DISTINCT employee, period, item FROM behaviour_latest
-              WHERE rated_level IS NULL AND employee IN (SELECT username FROM old_rows)) l;
-    ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(l.employee), array_agg(l.period), array_agg(l.item) INTO e, p, i
-        FROM (SELECT DISTINCT employee, period, item FROM behaviour_latest
-              WHERE rated_level IS NULL AND employee IN (SELECT username FROM new_rows)) l;
+    -- The transition tables this statement has (INSERT: new rows, DELETE: old, UPDATE: both).
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(username) INTO who FROM new_rows;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(username) INTO who FROM old_rows;
     ELSE
-        SELECT array_agg(l.employee), array_agg(l.period), array_agg(l.item) INTO e, p, i
-        FROM (SELECT DISTINCT employee, period, item FROM behaviour_latest
-              WHERE rated_level IS NULL AND employee IN (SELECT username FROM old_rows
-                                                         UNION SELECT username FROM new_rows)) l;
+        SELECT array_agg(username) INTO who FROM (SELECT username FROM old_rows UNION SELECT username FROM new_rows) u;
     END IF;
+    SELECT array_agg(l.employee), array_agg(l.period), array_agg(l.item) INTO e, p, i
+    FROM (SELECT DISTINCT employee, period, item FROM behaviour_latest
+          WHERE rated_level IS NULL AND employee = ANY (who)) l;
     PERFORM examd_behaviour_refresh(e, p, i);
     RETURN NULL;
 END $$;

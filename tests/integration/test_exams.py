@@ -238,29 +238,31 @@ class ScoringTest(ExamdTestCase):
         digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
         result = '{"standard_score": "50.00", "band": 2, "subtopic_scores": [], "question_scores": []}'
         close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
-        # 1. A save holds its transaction open for 1.5 s; the close started meanwhile waits, then sees the answer.
-        holder = subprocess.Popen(["psql", self.app.url, "-Atq", "-c",
-                                   "BEGIN; %s; SELECT pg_sleep(1.5); COMMIT;" % save],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
-        t0 = time.time()
-        self.assertEqual(self.app.sql(close), "changed")
-        self.assertGreater(time.time() - t0, 0.7)
-        out, _ = holder.communicate(10)
-        self.assertIn('"seq": 0', out)
+        def while_held(held, other):
+            """Runs held in a transaction kept open for 1.5 s, and meanwhile other; returns other's
+            output, how long it waited, and held's output."""
+            holder = subprocess.Popen(["psql", self.app.url, "-Atq", "-c",
+                                       "BEGIN; %s; SELECT pg_sleep(1.5); COMMIT;" % held],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(0.5)
+            t0 = time.time()
+            out = self.app.sql(other)
+            waited = time.time() - t0
+            return out, waited, holder.communicate(10)[0]
+
+        # 1. A save holds its transaction open; the close started meanwhile waits, then sees the answer.
+        out, waited, held = while_held(save, close)
+        self.assertEqual(out, "changed")
+        self.assertGreater(waited, 0.7)
+        self.assertIn('"seq": 0', held)
         self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "open")
         # 2. A close holds its transaction open; the save started meanwhile waits, then finds the attempt closed.
         digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
         close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
-        holder = subprocess.Popen(["psql", self.app.url, "-Atq", "-c",
-                                   "BEGIN; %s; SELECT pg_sleep(1.5); COMMIT;" % close],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
-        t0 = time.time()
-        self.assertIn("attempt_closed", self.app.sql(save))
-        self.assertGreater(time.time() - t0, 0.7)
-        out, _ = holder.communicate(10)
-        self.assertIn("closed", out)
+        out, waited, held = while_held(close, save)
+        self.assertIn("attempt_closed", out)
+        self.assertGreater(waited, 0.7)
+        self.assertIn("closed", held)
         self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "submitted")
 
     def test_auto_submit_with_nobody_connected(self):
