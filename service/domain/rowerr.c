@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
+
 bool row_errors_addv(const struct row_error_list *l, size_t row, const char *column, const char *fmt, va_list ap)
 {
 	(*l->total)++;
@@ -29,6 +31,10 @@ bool row_errors_addv(const struct row_error_list *l, size_t row, const char *col
 		free(col);
 		return false;
 	}
+	/* Messages quote the input, and a parser's message may cut a character in two: the list
+	 * goes back to the client as JSON, which must be valid UTF-8. */
+	util_utf8_clip(msg);
+	util_utf8_clip(col);
 	(*l->items)[(*l->count)++] = (struct row_error){.row = row, .column = col, .message = msg};
 	return true;
 }

@@ -730,6 +730,26 @@ static void json_row_cap(void **state)
 	free(text);
 }
 
+/* Found by fuzz_request: a bad escape before a Chinese character made the JSON parser's message
+ * quote half a character, and the error list could not be turned into JSON. */
+static void json_error_message_stays_valid_utf8(void **state)
+{
+	(void)state;
+	const char *text = "{\"ratings\": [{\"employee\": \"alice\", \"item\": \"execution\", \"score\": \"ok\"}, "
+			   "{\"\xe5\x91\x98\xe5\xb7\xa5\": \"carol.w\", \"\xe8\x83\xbd\xe5\x8a\x9b\xe9\xa1\xb9\": "
+			   "\"\xe6\x89\xa7\xe8\xa1\x8c\xe8\x83\xbd\\\xe5\x8a\x9b\", \"score\": 6}]}";
+	struct rating_batch b;
+	assert_int_equal(ratings_parse_json(cat(), text, strlen(text), &b), RATINGS_INVALID);
+	json_t *j = ratings_errors_json(&b);
+	assert_non_null(j);
+	assert_int_equal(json_array_size(j), b.error_count);
+	char *dumped = json_dumps(j, JSON_COMPACT);
+	assert_non_null(dumped);
+	free(dumped);
+	json_decref(j);
+	ratings_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,6 +779,7 @@ int main(void)
 		cmocka_unit_test(json_row_numbers_and_shapes),
 		cmocka_unit_test(json_top_level),
 		cmocka_unit_test(json_row_cap),
+		cmocka_unit_test(json_error_message_stays_valid_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
