@@ -260,16 +260,17 @@ emp AS MATERIALIZED (
     FROM users u JOIN sel ON sel.username = u.username
     LEFT JOIN gh ON gh.username = u.username AND $2 >= gh.from_t AND $2 < gh.until_t
 ),
-req AS (
-    SELECT e.username, e.grade, e.period, i.code AS item, i.assessment, i.position, r.level
-    FROM emp e CROSS JOIN model_items i
-    LEFT JOIN model_required_levels r ON r.version = (SELECT version FROM v) AND r.grade = e.grade AND r.item = i.code
-),
+-- The levels required in the version in force, with the exam grading at each.
 rl AS MATERIALIZED (
     SELECT r.grade, r.item, r.level, coalesce(b.grading, 'highest') AS grading
     FROM model_required_levels r
     LEFT JOIN blueprints b ON b.item = r.item AND b.level = r.level
     WHERE r.version = (SELECT version FROM v)
+),
+req AS (
+    SELECT e.username, e.grade, e.period, i.code AS item, i.assessment, i.position, rl.level
+    FROM emp e CROSS JOIN model_items i
+    LEFT JOIN rl ON rl.grade = e.grade AND rl.item = i.code
 ),
 closed AS (
     SELECT a.id, a.username, a.item, a.started_at, a.standard_score, a.band, rl.grading

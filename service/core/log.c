@@ -166,18 +166,6 @@ static void emit(const char *line, size_t len, bool access)
 	pthread_mutex_unlock(&io_lock);
 }
 
-void log_flush(void)
-{
-	pthread_mutex_lock(&log_lock);
-	if (writer_running) {
-		urgent = true;
-		pthread_cond_signal(&log_wake);
-	} else {
-		drain_locked();
-	}
-	pthread_mutex_unlock(&log_lock);
-}
-
 bool log_reopen(const char *path)
 {
 	pthread_mutex_lock(&io_lock);

@@ -20,8 +20,6 @@ void log_line(const char *line, size_t len);
 bool log_start_writer(void);
 /* Writes everything still buffered and stops the writer (the calls write directly again). */
 void log_stop_writer(void);
-/* Asks for the buffered lines to be written now (at once when no writer runs). */
-void log_flush(void);
 /* Appends s to buf as the inside of a JSON string (escaped, UTF-8 kept); returns the new length,
  * never more than cap - 1 (the text is cut at a character boundary when it does not fit). */
 size_t log_escape(char *buf, size_t len, size_t cap, const char *s);
