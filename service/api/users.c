@@ -41,21 +41,6 @@ static void user_edit_free(void *arg)
 	free(e);
 }
 
-static bool valid_username(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 64)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  (i > 0 && (c == '_' || c == '.' || c == '@' || c == '-'));
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 static bool valid_text(const char *s, size_t max)
 {
 	size_t n = strlen(s);
@@ -173,7 +158,7 @@ void users_create(struct req *r)
 	json_t *grade = json_object_get(body, "grade");
 	json_t *dept = json_object_get(body, "department");
 	const char *problem = NULL, *field = NULL;
-	if (!username || !valid_username(username))
+	if (!username || !util_username_valid(username))
 		field = "username", problem = "must be 1-64 letters, digits or _.@- starting with a letter or digit";
 	else if (!name || !*name || !valid_text(name, 200))
 		field = "name", problem = "must be a non-empty string of at most 200 bytes";

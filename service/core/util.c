@@ -185,3 +185,18 @@ void util_utf8_clip(char *s)
 		*p++ = '?';
 	}
 }
+
+bool util_username_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > UTIL_USERNAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (i > 0 && (c == '_' || c == '.' || c == '@' || c == '-'));
+		if (!ok)
+			return false;
+	}
+	return true;
+}

@@ -29,6 +29,10 @@ bool util_ct_equal(const void *a, const void *b, size_t n);
 /* Makes s valid UTF-8 in place: a multi-byte character cut off at the end (by a bounded
  * snprintf) is dropped and any other invalid byte becomes '?'. */
 void util_utf8_clip(char *s);
+/* The users.username rule (also the table's CHECK): 1-64 of [A-Za-z0-9_.@-], starting with a
+ * letter or digit. */
+#define UTIL_USERNAME_MAX 64
+bool util_username_valid(const char *s);
 
 /* Parses a decimal integer in [min,max]; false on anything else. */
 bool util_parse_long(const char *s, long min, long max, long *out) MUST_CHECK;

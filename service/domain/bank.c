@@ -58,15 +58,10 @@ static const struct {
 
 static int field_find(const char *name, size_t len)
 {
-	for (int f = 0; f < F_COUNT; f++) {
-		if (strlen(fields[f].name) == len && strncasecmp(fields[f].name, name, len) == 0)
+	for (int f = 0; f < F_COUNT; f++)
+		if (import_name_is(fields[f].name, name, len, true) || import_name_is(fields[f].zh, name, len, false) ||
+		    import_name_is(fields[f].zh2, name, len, false))
 			return f;
-		if (strlen(fields[f].zh) == len && memcmp(fields[f].zh, name, len) == 0)
-			return f;
-		if (fields[f].zh2 && strlen(fields[f].zh2) == len &&
-		    memcmp(fields[f].zh2, name, len) == 0)
-			return f;
-	}
 	return -1;
 }
 
@@ -75,35 +70,6 @@ static bool is_option(int f)
 	return f >= F_A && f <= F_H;
 }
 
-/* Trimmed copy; NULL when empty after trimming (out-of-memory sets *nomem). */
-static char *dup_trim(const char *s, bool *nomem)
-{
-	if (!s)
-		return NULL;
-	size_t n;
-	const char *t = catalog_trim(s, strlen(s), &n);
-	if (n == 0)
-		return NULL;
-	char *d = strndup(t, n);
-	if (!d)
-		*nomem = true;
-	return d;
-}
-
-/* A value for quoting in a message: at most ~60 bytes, cut at a UTF-8
- * character boundary. */
-static const char *clip(const char *s, char buf[72])
-{
-	size_t n = strlen(s);
-	if (n <= 60)
-		return s;
-	size_t cut = 60;
-	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-		cut--;
-	memcpy(buf, s, cut);
-	memcpy(buf + cut, "...", 4);
-	return buf;
-}
 
 /* ---- string set (duplicate detection) ---- */
 
@@ -224,14 +190,8 @@ static void question_free(struct bank_question *q)
 static bool push_question(struct ctx *x, struct bank_question *q)
 {
 	struct bank *b = x->b;
-	if (b->question_count == b->question_cap) {
-		size_t cap = b->question_cap ? b->question_cap * 2 : 64;
-		struct bank_question *n = realloc(b->questions, cap * sizeof *n);
-		if (!n)
-			return false;
-		b->questions = n;
-		b->question_cap = cap;
-	}
+	if (!import_grow((void **)&b->questions, &b->question_cap, b->question_count, sizeof *b->questions))
+		return false;
 	b->questions[b->question_count++] = *q;
 	memset(q, 0, sizeof *q);
 	return true;
@@ -375,11 +335,11 @@ static bool parse_letters(struct ctx *x, size_t row, const char *s, unsigned *ma
 			if (single)
 				add_error(x, row, "answer",
 					  "single answer must be one option letter A..H, got '%s'",
-					  clip(s, vb));
+					  import_clip(s, vb));
 			else
 				add_error(x, row, "answer",
 					  "multiple answer must be option letters like ACD or A,C,D, got '%s'",
-					  clip(s, vb));
+					  import_clip(s, vb));
 			return false;
 		}
 		unsigned bit = 1u << (c - 'A');
@@ -393,12 +353,12 @@ static bool parse_letters(struct ctx *x, size_t row, const char *s, unsigned *ma
 	}
 	if (single && count != 1) {
 		add_error(x, row, "answer", "single answer must be exactly one letter, got '%s'",
-			  clip(s, vb));
+			  import_clip(s, vb));
 		return false;
 	}
 	if (!single && count < 2) {
 		add_error(x, row, "answer",
-			  "multiple answer needs at least 2 distinct letters, got '%s'", clip(s, vb));
+			  "multiple answer needs at least 2 distinct letters, got '%s'", import_clip(s, vb));
 		return false;
 	}
 	*mask = m;
@@ -487,7 +447,7 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 				if (c < 'A' || c >= 'A' + BANK_MAX_OPTIONS) {
 					add_error(x, row, "answer",
 						  "multiple answer list must hold single letters A..H, got '%s'",
-						  clip(in->alist[i], vb));
+						  import_clip(in->alist[i], vb));
 					return;
 				}
 				if (mask & (1u << (c - 'A'))) {
@@ -518,7 +478,7 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 		if (in->akind != AIN_TEXT || !parse_truefalse(text, &q->answer_bool))
 			add_error(x, row, "answer",
 				  "truefalse answer must be true, false, T, F, 对 or 错, got '%s'",
-				  in->akind == AIN_TEXT ? clip(text, vb) : "a list");
+				  in->akind == AIN_TEXT ? import_clip(text, vb) : "a list");
 		return;
 	case CATALOG_QTYPE_FILL:
 		if (in->akind == AIN_BOOL) {
@@ -576,7 +536,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	memcpy(bad, in->bad, sizeof bad);
 
 	for (int f = 0; f < F_COUNT; f++) {
-		t[f] = dup_trim(in->f[f], &x->nomem);
+		t[f] = import_dup_trim(in->f[f], &x->nomem);
 		size_t max = f == F_EXTERNAL_ID ? BANK_MAX_EXTERNAL_ID : BANK_MAX_TEXT;
 		if (t[f] && strlen(t[f]) > max) {
 			add_error(x, row, col_name(f), "%s is too long (at most %zu bytes)", col_name(f),
@@ -592,7 +552,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 			add_error(x, row, "item", "item is required");
 		} else if (!(item = catalog_item_find(cat, t[F_ITEM]))) {
 			add_error(x, row, "item", "unknown item '%s' (use an item code or its Chinese name)",
-				  clip(t[F_ITEM], vb));
+				  import_clip(t[F_ITEM], vb));
 		} else if (item->assessment != CATALOG_ASSESS_EXAM) {
 			add_error(x, row, "item",
 				  "item %s (%s) is rated by behaviour, not by exam; questions are only for exam items",
@@ -610,10 +570,10 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 			if (!any) {
 				if (item)
 					add_error(x, row, "subtopic", "unknown subtopic '%s' for item %s",
-						  clip(t[F_SUBTOPIC], vb), item->code);
+						  import_clip(t[F_SUBTOPIC], vb), item->code);
 				else
 					add_error(x, row, "subtopic", "unknown subtopic '%s'",
-						  clip(t[F_SUBTOPIC], vb));
+						  import_clip(t[F_SUBTOPIC], vb));
 			} else if (item && any->item != item) {
 				add_error(x, row, "subtopic",
 					  "subtopic %s belongs to item %s, not to item %s", any->code,
@@ -631,7 +591,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		else if (!(q.level = catalog_level_find(cat, t[F_LEVEL])))
 			add_error(x, row, "level",
 				  "unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
-				  clip(t[F_LEVEL], vb));
+				  import_clip(t[F_LEVEL], vb));
 	}
 
 	/* type */
@@ -642,7 +602,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		else if (!(type_ok = catalog_qtype_find(t[F_TYPE], &q.type)))
 			add_error(x, row, "type",
 				  "unknown type '%s' (use single, multiple, truefalse, fill or 单选, 多选, 判断, 填空)",
-				  clip(t[F_TYPE], vb));
+				  import_clip(t[F_TYPE], vb));
 	}
 
 	/* stem */
@@ -654,7 +614,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	bool options_bad = in->bad_options;
 	if (in->json) {
 		for (size_t i = 0; i < in->nopts; i++) {
-			opt[i] = dup_trim(in->opts[i], &x->nomem);
+			opt[i] = import_dup_trim(in->opts[i], &x->nomem);
 			if (!opt[i]) {
 				add_error(x, row, "options", "option %zu (%c) is empty", i + 1,
 					  (int)('A' + i));
@@ -730,7 +690,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	if (!bad[F_POINTS] && t[F_POINTS]) {
 		const char *why;
 		if (!bank_parse_points(t[F_POINTS], &q.points_centi, &why))
-			add_error(x, row, "points", "%s, got '%s'", why, clip(t[F_POINTS], vb));
+			add_error(x, row, "points", "%s, got '%s'", why, import_clip(t[F_POINTS], vb));
 	}
 
 	/* duplicates within the file */
@@ -741,7 +701,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 			x->nomem = true;
 		else if (prev)
 			add_error(x, row, "external_id", "external_id '%s' is already used by row %zu",
-				  clip(t[F_EXTERNAL_ID], vb), prev);
+				  import_clip(t[F_EXTERNAL_ID], vb), prev);
 	}
 	if (q.subtopic && q.level && t[F_STEM] && !bad[F_STEM]) {
 		char *key = NULL;
@@ -753,7 +713,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		else if (prev)
 			add_error(x, row, "stem",
 				  "duplicate question: row %zu has the same item, subtopic, level and stem '%s'",
-				  prev, clip(t[F_STEM], vb2));
+				  prev, import_clip(t[F_STEM], vb2));
 	}
 
 	if (x->b->error_total == errors_before && !x->nomem) {
@@ -841,7 +801,7 @@ enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf, size
 			goto done;
 		}
 		if (f < 0) {
-			add_error(&x, 0, shown, "unknown column '%s'", clip(shown, vb));
+			add_error(&x, 0, shown, "unknown column '%s'", import_clip(shown, vb));
 			colmap[i] = COL_UNKNOWN; /* reported once, its cells ignored */
 		} else if (seen[f] >= 0) {
 			add_error(&x, 0, fields[f].name, "column %s appears more than once (columns %d and %zu)",
@@ -980,12 +940,12 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 			continue;
 		int f = field_find(key, strlen(key));
 		if (f < 0) {
-			add_error(x, row, key, "unknown field '%s'", clip(key, vb));
+			add_error(x, row, key, "unknown field '%s'", import_clip(key, vb));
 			continue;
 		}
 		if (is_option(f)) {
 			add_error(x, row, key, "use the options array instead of field '%s'",
-				  clip(key, vb));
+				  import_clip(key, vb));
 			in.bad_options = true;
 			continue;
 		}

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "domain/csv.h"
 
@@ -52,51 +51,15 @@ static const struct {
 
 /* ---- small helpers ---- */
 
-static bool name_is(const char *want, const char *name, size_t len, bool fold)
-{
-	if (!want || strlen(want) != len)
-		return false;
-	return fold ? strncasecmp(want, name, len) == 0 : memcmp(want, name, len) == 0;
-}
-
 static int field_find(const char *name, size_t len)
 {
 	for (int f = 0; f < F_COUNT; f++)
-		if (name_is(fields[f].name, name, len, true) || name_is(fields[f].zh, name, len, false) ||
-		    name_is(fields[f].zh2, name, len, false))
+		if (import_name_is(fields[f].name, name, len, true) || import_name_is(fields[f].zh, name, len, false) ||
+		    import_name_is(fields[f].zh2, name, len, false))
 			return f;
 	return -1;
 }
 
-/* Trimmed copy; NULL when empty after trimming (out-of-memory sets *nomem). */
-static char *dup_trim(const char *s, bool *nomem)
-{
-	if (!s)
-		return NULL;
-	size_t n;
-	const char *t = catalog_trim(s, strlen(s), &n);
-	if (n == 0)
-		return NULL;
-	char *d = strndup(t, n);
-	if (!d)
-		*nomem = true;
-	return d;
-}
-
-/* A value for quoting in a message: at most ~60 bytes, cut at a UTF-8
- * character boundary. */
-static const char *clip(const char *s, char buf[72])
-{
-	size_t n = strlen(s);
-	if (n <= 60)
-		return s;
-	size_t cut = 60;
-	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-		cut--;
-	memcpy(buf, s, cut);
-	memcpy(buf + cut, "...", 4);
-	return buf;
-}
 
 /* C0 controls, DEL and C1 controls (U+0080..U+009F); tab and line breaks
  * too unless allow_breaks. Input is valid UTF-8 (reader and jansson check). */
@@ -113,22 +76,6 @@ static bool has_control(const char *s, bool allow_breaks)
 	return false;
 }
 
-/* The users.username rule: 1-64 of [A-Za-z0-9_.@-], starting alphanumeric. */
-static bool valid_username(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > RATINGS_MAX_EMPLOYEE)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  (i > 0 && (c == '_' || c == '.' || c == '@' || c == '-'));
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
 const char *ratings_relation_find(const char *s)
 {
 	if (!s)
@@ -136,7 +83,7 @@ const char *ratings_relation_find(const char *s)
 	size_t n;
 	const char *t = catalog_trim(s, strlen(s), &n);
 	for (size_t i = 0; i < sizeof relations / sizeof *relations; i++)
-		if (name_is(relations[i].code, t, n, true) || name_is(relations[i].zh, t, n, false))
+		if (import_name_is(relations[i].code, t, n, true) || import_name_is(relations[i].zh, t, n, false))
 			return relations[i].code;
 	return NULL;
 }
@@ -243,14 +190,8 @@ static void row_free(struct rating_row *r)
 static bool push_row(struct ctx *x, struct rating_row *r)
 {
 	struct rating_batch *b = x->b;
-	if (b->count == b->row_cap) {
-		size_t cap = b->row_cap ? b->row_cap * 2 : 64;
-		struct rating_row *n = realloc(b->rows, cap * sizeof *n);
-		if (!n)
-			return false;
-		b->rows = n;
-		b->row_cap = cap;
-	}
+	if (!import_grow((void **)&b->rows, &b->row_cap, b->count, sizeof *b->rows))
+		return false;
 	b->rows[b->count++] = *r;
 	memset(r, 0, sizeof *r);
 	return true;
@@ -320,14 +261,14 @@ static void validate_score(struct ctx *x, const struct row_in *in, const char *t
 	for (const char *p = text; *p; p++) {
 		if (*p < '0' || *p > '9') {
 			add_error(x, row, "score", "score must be a whole number from 0 to 6, got '%s'",
-				  clip(text, vb));
+				  import_clip(text, vb));
 			return;
 		}
 		if (v <= RATINGS_MAX_SCORE)
 			v = v * 10 + (*p - '0');
 	}
 	if (v > RATINGS_MAX_SCORE) {
-		add_error(x, row, "score", "score must be from 0 to 6, got '%s'", clip(text, vb));
+		add_error(x, row, "score", "score must be from 0 to 6, got '%s'", import_clip(text, vb));
 		return;
 	}
 	r->score = v;
@@ -345,7 +286,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	const bool *bad = in->bad;
 
 	for (int f = 0; f < F_COUNT; f++)
-		t[f] = bad[f] ? NULL : dup_trim(in->f[f], &x->nomem);
+		t[f] = bad[f] ? NULL : import_dup_trim(in->f[f], &x->nomem);
 	if (x->nomem)
 		goto out;
 
@@ -353,10 +294,10 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	if (!bad[F_EMPLOYEE]) {
 		if (!t[F_EMPLOYEE])
 			add_error(x, row, "employee", "employee is required");
-		else if (!valid_username(t[F_EMPLOYEE]))
+		else if (!util_username_valid(t[F_EMPLOYEE]))
 			add_error(x, row, "employee",
 				  "employee must be a username (1-64 letters, digits or _.@- starting with a letter or digit), got '%s'",
-				  clip(t[F_EMPLOYEE], vb));
+				  import_clip(t[F_EMPLOYEE], vb));
 	}
 
 	/* item */
@@ -367,7 +308,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		else if (!(item = catalog_item_find(cat, t[F_ITEM])))
 			add_error(x, row, "item",
 				  "unknown item '%s' (use a behaviour item code or its Chinese name)",
-				  clip(t[F_ITEM], vb));
+				  import_clip(t[F_ITEM], vb));
 		else if (item->assessment != CATALOG_ASSESS_BEHAVIOUR)
 			add_error(x, row, "item",
 				  "item %s (%s) is a knowledge item scored by exams; it cannot be rated",
@@ -382,7 +323,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	if (!bad[F_RELATION] && t[F_RELATION] && !(r.relation = ratings_relation_find(t[F_RELATION])))
 		add_error(x, row, "relation",
 			  "unknown relation '%s' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)",
-			  clip(t[F_RELATION], vb));
+			  import_clip(t[F_RELATION], vb));
 
 	/* period */
 	if (!bad[F_PERIOD]) {
@@ -397,14 +338,14 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	    !(r.rated_level = catalog_level_find(cat, t[F_RATED_LEVEL])))
 		add_error(x, row, "rated_level",
 			  "unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
-			  clip(t[F_RATED_LEVEL], vb));
+			  import_clip(t[F_RATED_LEVEL], vb));
 
 	/* rated_at */
 	if (!bad[F_RATED_AT] && t[F_RATED_AT]) {
 		const char *why = timestamp_problem(t[F_RATED_AT]);
 		if (why)
 			add_error(x, row, "rated_at", "rated_at %s, got '%s'", why,
-				  clip(t[F_RATED_AT], vb));
+				  import_clip(t[F_RATED_AT], vb));
 	}
 
 	/* note, rater */
@@ -497,7 +438,7 @@ enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf
 				x.nomem = true;
 				goto done;
 			}
-			const char *c = clip(shown, vb);
+			const char *c = import_clip(shown, vb);
 			add_error(&x, 0, c, "unknown column '%s' (expected employee, item, score, relation, period, rated_level, rated_at, note, rater)",
 				  c);
 			free(shown);
@@ -619,13 +560,13 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 	{
 		int f = field_find(key, strlen(key));
 		if (f < 0) {
-			const char *c = clip(key, vb);
+			const char *c = import_clip(key, vb);
 			add_error(x, row, c, "unknown field '%s'", c);
 			continue;
 		}
 		if (given_as[f]) {
 			add_error(x, row, fields[f].name, "%s is given twice (as '%s' and '%s')",
-				  fields[f].name, clip(given_as[f], vb), clip(key, vb2));
+				  fields[f].name, import_clip(given_as[f], vb), import_clip(key, vb2));
 			in.bad[f] = true;
 			continue;
 		}
@@ -689,7 +630,7 @@ enum ratings_status ratings_parse_json(const struct catalog *cat, const char *bu
 		json_object_foreach(root, key, v)
 		{
 			if (strcmp(key, "ratings") != 0) {
-				const char *c = clip(key, vb);
+				const char *c = import_clip(key, vb);
 				add_error(&x, 0, c, "unknown field '%s' (expected {\"ratings\": [...]})",
 					  c);
 			}

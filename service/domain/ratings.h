@@ -8,13 +8,14 @@
 #include <stddef.h>
 
 #include "domain/catalog.h"
+#include "core/util.h"
 #include "domain/rowerr.h"
 
 #define RATINGS_MUST_CHECK __attribute__((warn_unused_result))
 
 #define RATINGS_MAX_ROWS 100000
 #define RATINGS_MAX_ERRORS 1000
-#define RATINGS_MAX_EMPLOYEE 64 /* the users.username rule */
+#define RATINGS_MAX_EMPLOYEE UTIL_USERNAME_MAX /* the users.username rule */
 #define RATINGS_MAX_PERIOD 32
 #define RATINGS_MAX_NOTE 2000
 #define RATINGS_MAX_RATER 200

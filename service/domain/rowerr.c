@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/util.h"
+#include "domain/catalog.h"
 
 bool row_errors_addv(const struct row_error_list *l, size_t row, const char *column, const char *fmt, va_list ap)
 {
@@ -61,4 +63,51 @@ json_t *row_errors_json(const struct row_error *items, size_t count)
 		}
 	}
 	return a;
+}
+
+char *import_dup_trim(const char *s, bool *nomem)
+{
+	if (!s)
+		return NULL;
+	size_t n;
+	const char *t = catalog_trim(s, strlen(s), &n);
+	if (n == 0)
+		return NULL;
+	char *d = strndup(t, n);
+	if (!d)
+		*nomem = true;
+	return d;
+}
+
+const char *import_clip(const char *s, char buf[72])
+{
+	size_t n = strlen(s);
+	if (n <= 60)
+		return s;
+	size_t cut = 60;
+	while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut--;
+	memcpy(buf, s, cut);
+	memcpy(buf + cut, "...", 4);
+	return buf;
+}
+
+bool import_name_is(const char *want, const char *name, size_t len, bool fold)
+{
+	if (!want || strlen(want) != len)
+		return false;
+	return fold ? strncasecmp(want, name, len) == 0 : memcmp(want, name, len) == 0;
+}
+
+bool import_grow(void **items, size_t *cap, size_t count, size_t size)
+{
+	if (count < *cap)
+		return true;
+	size_t want = *cap ? *cap * 2 : 64;
+	void *n = realloc(*items, want * size);
+	if (!n)
+		return false;
+	*items = n;
+	*cap = want;
+	return true;
 }

@@ -1,4 +1,6 @@
-/* The row/column error list of an import (banks, ratings): capped, growing, with a count of all. */
+/* What the bank and ratings imports share: the row/column error list (capped, growing, with a
+ * count of all), trimmed copies of cells, values quoted in messages, column-name matching and
+ * growing the array of parsed rows. */
 #ifndef EXAMD_DOMAIN_ROWERR_H
 #define EXAMD_DOMAIN_ROWERR_H
 
@@ -24,5 +26,16 @@ bool row_errors_addv(const struct row_error_list *l, size_t row, const char *col
 void row_errors_free(struct row_error *items, size_t count);
 /* [{"row","column","message"}...]; NULL when out of memory. */
 json_t *row_errors_json(const struct row_error *items, size_t count);
+
+/* Trimmed copy; NULL when empty after trimming (out-of-memory sets *nomem). */
+char *import_dup_trim(const char *s, bool *nomem);
+/* A value for quoting in a message: at most ~60 bytes, cut at a UTF-8 character boundary
+ * (s itself, or buf with "..." appended). */
+const char *import_clip(const char *s, char buf[72]);
+/* Whether name (len bytes) is want: case-folded (ASCII) when fold; false for a NULL want. */
+bool import_name_is(const char *want, const char *name, size_t len, bool fold);
+/* Makes room for one more element in *items (count used of *cap, each size bytes), doubling
+ * from 64. false when out of memory (the array is unchanged). */
+bool import_grow(void **items, size_t *cap, size_t count, size_t size);
 
 #endif
