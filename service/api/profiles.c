@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
 
@@ -212,18 +213,21 @@ void profiles_svg(struct req *r) { profile_start(r, true); }
 
 /* ------------------------------------------------------------------ the HR listing and gaps */
 
+/* One row per employee (migration 0013); the rules of the version in force come once, on one row. */
 static const char *const sql_listing =
 	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
 	"                        FROM (SELECT coalesce($4::timestamptz, now()) AS at) x),"
 	" e AS (SELECT u.username FROM users u, t WHERE u.role = 'employee' AND u.active"
 	"       AND ($1::text IS NULL OR u.department = $1)"
-	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int))"
-	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
-	"        d.wtot::text, d.ssum, d.n, NULL, u.name, u.department, d.grade,"
-	"        t.version, t.at_text"
-	" FROM t CROSS JOIN LATERAL examd_profile_listing(ARRAY(SELECT username FROM e), t.at, $3) d"
-	" JOIN users u ON u.username = d.username"
-	" ORDER BY u.department, d.username, d.position";
+	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)),"
+	" d AS (SELECT d.*, row_number() OVER () AS n"
+	"       FROM t CROSS JOIN LATERAL examd_profile_listing_packed(ARRAY(SELECT username FROM e), t.at, $3) d)"
+	" SELECT d.username, d.grade, d.period, d.exam, d.behaviour, d.behaviour_weighted, u.name, u.department,"
+	"        t.version, t.at_text, CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END"
+	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username"
+	" ORDER BY u.department, d.username";
+
+enum { L_USERNAME, L_GRADE, L_PERIOD, L_EXAM, L_BEHAVIOUR, L_WEIGHTED, L_NAME, L_DEPARTMENT, L_VERSION, L_AT, L_RULES };
 
 enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS };
 
@@ -252,14 +256,59 @@ static void csv_cell(struct evbuffer *out, const char *s)
 	evbuffer_add(out, "\"", 1);
 }
 
-static void csv_value(struct evbuffer *out, struct profile_value v)
+/* A value as the listing writes it: an integer when whole, else one decimal (the single profile's
+ * JSON numbers); nothing (CSV) or null (JSON) when missing. */
+static void value_text(struct evbuffer *out, struct profile_value v)
 {
-	if (!v.has)
-		return;
 	if (v.tenths % 10 == 0)
 		evbuffer_add_printf(out, "%d", v.tenths / 10);
 	else
-		evbuffer_add_printf(out, "%d.%d", v.tenths / 10, v.tenths % 10);
+		evbuffer_add_printf(out, "%s%d.%d", v.tenths < 0 ? "-" : "", abs(v.tenths) / 10, abs(v.tenths) % 10);
+}
+
+static void csv_value(struct evbuffer *out, struct profile_value v)
+{
+	if (v.has)
+		value_text(out, v);
+}
+
+static void json_value(struct evbuffer *out, struct profile_value v)
+{
+	if (v.has)
+		value_text(out, v);
+	else
+		evbuffer_add(out, "null", 4);
+}
+
+/* A JSON string. The database's text is valid UTF-8; quotes, backslashes and controls are escaped. */
+static void json_str(struct evbuffer *out, const char *s)
+{
+	const char *run = s;
+	evbuffer_add(out, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		evbuffer_add(out, run, (size_t)(p - run));
+		if (c == '"' || c == '\\')
+			evbuffer_add_printf(out, "\\%c", c);
+		else
+			evbuffer_add_printf(out, "\\u%04x", c);
+		run = p + 1;
+	}
+	evbuffer_add(out, run, strlen(run));
+	evbuffer_add(out, "\"", 1);
+}
+
+/* A string column, or null when empty (grade, period). */
+static void json_str_or_null(struct evbuffer *out, const char *s, bool number)
+{
+	if (!*s)
+		evbuffer_add(out, "null", 4);
+	else if (number)
+		evbuffer_add(out, s, strlen(s));
+	else
+		json_str(out, s);
 }
 
 static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out)
@@ -270,10 +319,18 @@ static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out
 	evbuffer_free(out);
 }
 
+/* One employee of the listing: the row and the computed values. */
+struct listed {
+	int row;
+	int counts[4];
+	struct profile_value values[NITEMS];
+};
+
 struct gap_entry {
-	json_int_t gap_tenths;
-	size_t order;
-	json_t *row;
+	int gap_tenths;
+	size_t order; /* listing order, for stable ties */
+	const struct listed *who;
+	int item;
 };
 
 static int gap_cmp(const void *a, const void *b)
@@ -282,6 +339,108 @@ static int gap_cmp(const void *a, const void *b)
 	if (x->gap_tenths != y->gap_tenths)
 		return x->gap_tenths < y->gap_tenths ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The fields every listing entry starts with: "username","name","department","grade","period". */
+static void json_employee(struct evbuffer *out, const struct db_result *res, int row)
+{
+	evbuffer_add_printf(out, "{\"username\":");
+	json_str(out, db_result_value(res, row, L_USERNAME));
+	evbuffer_add_printf(out, ",\"name\":");
+	json_str(out, db_result_value(res, row, L_NAME));
+	evbuffer_add_printf(out, ",\"department\":");
+	json_str(out, db_result_value(res, row, L_DEPARTMENT));
+	evbuffer_add_printf(out, ",\"grade\":");
+	json_str_or_null(out, db_result_value(res, row, L_GRADE), true);
+	evbuffer_add_printf(out, ",\"period\":");
+	json_str_or_null(out, db_result_value(res, row, L_PERIOD), false);
+}
+
+static void write_csv(struct evbuffer *out, const struct db_result *res, const struct listed *emps, size_t n)
+{
+	const struct catalog *cat = catalog_default();
+	evbuffer_add(out, "\xEF\xBB\xBF", 3);
+	evbuffer_add_printf(out, "username,name,department,grade,period");
+	for (int i = 0; i < NITEMS; i++)
+		evbuffer_add_printf(out, ",%s", catalog_item_at(cat, (size_t)i)->code);
+	evbuffer_add_printf(out, ",below,meets,exceeds,missing\r\n");
+	for (size_t k = 0; k < n; k++) {
+		const struct listed *e = &emps[k];
+		csv_cell(out, db_result_value(res, e->row, L_USERNAME));
+		evbuffer_add(out, ",", 1);
+		csv_cell(out, db_result_value(res, e->row, L_NAME));
+		evbuffer_add(out, ",", 1);
+		csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
+		evbuffer_add_printf(out, ",%s,", db_result_value(res, e->row, L_GRADE));
+		csv_cell(out, db_result_value(res, e->row, L_PERIOD));
+		for (int i = 0; i < NITEMS; i++) {
+			evbuffer_add(out, ",", 1);
+			csv_value(out, e->values[i]);
+		}
+		evbuffer_add_printf(out, ",%d,%d,%d,%d\r\n", e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
+	}
+}
+
+static void write_employees(struct evbuffer *out, const struct db_result *res, const struct listed *emps, size_t n)
+{
+	const struct catalog *cat = catalog_default();
+	for (size_t k = 0; k < n; k++) {
+		const struct listed *e = &emps[k];
+		if (k)
+			evbuffer_add(out, ",", 1);
+		json_employee(out, res, e->row);
+		evbuffer_add_printf(out, ",\"actual\":{");
+		for (int i = 0; i < NITEMS; i++) {
+			evbuffer_add_printf(out, "%s\"%s\":", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
+			json_value(out, e->values[i]);
+		}
+		evbuffer_add_printf(out, "},\"summary\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d}}",
+				    e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
+	}
+}
+
+/* Worst first: the largest gap below the standard; ties keep the listing's order. false: no memory. */
+static bool write_gaps(struct evbuffer *out, const struct db_result *res, const struct listed *emps, size_t n,
+		       const struct listing *l)
+{
+	const struct catalog *cat = catalog_default();
+	size_t count = 0, cap = 0;
+	struct gap_entry *gaps = NULL;
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < NITEMS; i++) {
+			const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
+			if (profile_status_of(emps[k].values[i]) != PROFILE_BELOW || (l->item && strcmp(l->item, it->code)))
+				continue;
+			if (count == cap) {
+				struct gap_entry *grown = realloc(gaps, (cap = cap ? 2 * cap : 1024) * sizeof *gaps);
+				if (!grown) {
+					free(gaps);
+					return false;
+				}
+				gaps = grown;
+			}
+			gaps[count] = (struct gap_entry){emps[k].values[i].tenths - PROFILE_STANDARD_TENTHS, count, &emps[k], i};
+			count++;
+		}
+	if (count)
+		qsort(gaps, count, sizeof *gaps, gap_cmp);
+	for (size_t k = 0; k < count && (long)k < l->limit; k++) {
+		const struct catalog_item *it = catalog_item_at(cat, (size_t)gaps[k].item);
+		struct profile_value v = gaps[k].who->values[gaps[k].item];
+		if (k)
+			evbuffer_add(out, ",", 1);
+		json_employee(out, res, gaps[k].who->row);
+		evbuffer_add_printf(out, ",\"item\":\"%s\",\"name_zh\":", it->code);
+		json_str(out, it->name_zh);
+		evbuffer_add_printf(out, ",\"source\":\"%s\",\"actual\":",
+				    it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour");
+		json_value(out, v);
+		evbuffer_add_printf(out, ",\"gap\":");
+		json_value(out, (struct profile_value){true, v.tenths - PROFILE_STANDARD_TENTHS});
+		evbuffer_add(out, "}", 1);
+	}
+	free(gaps);
+	return true;
 }
 
 static void on_listing(const struct db_result *res, void *arg)
@@ -298,108 +457,67 @@ static void on_listing(const struct db_result *res, void *arg)
 	}
 	const struct catalog *cat = catalog_default();
 	int rows = db_result_rows(res);
-	if (rows % NITEMS != 0) {
+	struct listing_rules *rules = malloc(sizeof *rules);
+	struct listed *emps = calloc(rows ? (size_t)rows : 1, sizeof *emps);
+	struct evbuffer *out = evbuffer_new();
+	char why[128] = "";
+	int with_rules = 0;
+	while (with_rules < rows && db_result_isnull(res, with_rules, L_RULES))
+		with_rules++;
+	if (!rules || !emps || !out ||
+	    (rows && (with_rules == rows ||
+		      !listing_rules_parse(db_result_value(res, with_rules, L_RULES), rules, why, sizeof why)))) {
+		log_error("profile listing: %s", !rules || !emps || !out ? "out of memory" : *why ? why : "no rules row");
 		req_reply_error(r, 503, "unavailable", "the listing could not be computed");
-		return;
+		goto done;
 	}
-	struct evbuffer *csv = NULL;
-	json_t *list = json_array(), *doc = NULL;
-	if (l->kind == LIST_CSV) {
-		csv = evbuffer_new();
-		evbuffer_add(csv, "\xEF\xBB\xBF", 3);
-		evbuffer_add_printf(csv, "username,name,department,grade,period");
-		for (int i = 0; i < NITEMS; i++)
-			evbuffer_add_printf(csv, ",%s", catalog_item_at(cat, (size_t)i)->code);
-		evbuffer_add_printf(csv, ",below,meets,exceeds,missing\r\n");
-	}
-	for (int base = 0; base < rows; base += NITEMS) {
-		struct profile_value values[NITEMS];
-		int counts[4] = {0, 0, 0, 0};
-		bool ok = true;
-		for (int i = 0; i < NITEMS && ok; i++) {
-			values[i] = row_value(res, base + i, &ok);
-			counts[profile_status_of(values[i])]++;
-		}
-		if (!ok)
+	size_t n = 0;
+	for (int row = 0; row < rows; row++) {
+		struct listed *e = &emps[n];
+		const char *grade = db_result_value(res, row, L_GRADE);
+		e->row = row;
+		if (!listing_values(rules, cat, *grade ? atoi(grade) : 0,
+				    db_result_isnull(res, row, L_EXAM) ? NULL : db_result_value(res, row, L_EXAM),
+				    db_result_isnull(res, row, L_BEHAVIOUR) ? NULL : db_result_value(res, row, L_BEHAVIOUR),
+				    db_result_isnull(res, row, L_WEIGHTED) ? NULL : db_result_value(res, row, L_WEIGHTED),
+				    e->values)) {
+			log_error("profile listing: malformed evidence for %s", db_result_value(res, row, L_USERNAME));
 			continue;
-		const char *username = db_result_value(res, base, C_USERNAME);
-		const char *name = db_result_value(res, base, C_NAME);
-		const char *dept = db_result_value(res, base, C_DEPARTMENT);
-		const char *grade = db_result_value(res, base, C_GRADE);
-		const char *period = db_result_value(res, base, C_PERIOD);
-		if (l->kind == LIST_CSV) {
-			csv_cell(csv, username);
-			evbuffer_add(csv, ",", 1);
-			csv_cell(csv, name);
-			evbuffer_add(csv, ",", 1);
-			csv_cell(csv, dept);
-			evbuffer_add_printf(csv, ",%s,", grade);
-			csv_cell(csv, period);
-			for (int i = 0; i < NITEMS; i++) {
-				evbuffer_add(csv, ",", 1);
-				csv_value(csv, values[i]);
-			}
-			evbuffer_add_printf(csv, ",%d,%d,%d,%d\r\n", counts[0], counts[1], counts[2], counts[3]);
-		} else if (l->kind == LIST_JSON) {
-			json_t *actual = json_object();
-			for (int i = 0; i < NITEMS; i++)
-				json_object_set_new(actual, catalog_item_at(cat, (size_t)i)->code, profile_value_json(values[i]));
-			json_array_append_new(
-				list, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:{s:i,s:i,s:i,s:i}}", "username", username, "name",
-						name, "department", dept, "grade",
-						*grade ? json_integer(atoi(grade)) : json_null(), "period",
-						*period ? json_string(period) : json_null(), "actual", actual, "summary",
-						"below", counts[0], "meets", counts[1], "exceeds", counts[2], "missing",
-						counts[3]));
-		} else {
-			for (int i = 0; i < NITEMS; i++) {
-				const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
-				if (profile_status_of(values[i]) != PROFILE_BELOW || (l->item && strcmp(l->item, it->code)))
-					continue;
-				json_array_append_new(
-					list, json_pack("{s:s,s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:i}", "username", username,
-							"name", name, "department", dept, "grade",
-							*grade ? json_integer(atoi(grade)) : json_null(), "period",
-							*period ? json_string(period) : json_null(), "item", it->code,
-							"name_zh", it->name_zh, "source",
-							it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", "actual",
-							profile_value_json(values[i]), "gap", profile_gap_json(values[i]),
-							"gap_tenths", values[i].tenths - PROFILE_STANDARD_TENTHS));
-			}
 		}
+		for (int i = 0; i < NITEMS; i++)
+			e->counts[profile_status_of(e->values[i])]++;
+		n++;
 	}
 	if (l->kind == LIST_CSV) {
-		json_decref(list);
+		write_csv(out, res, emps, n);
 		req_add_header(r, "Content-Disposition", "attachment; filename=\"profiles.csv\"");
-		reply_evbuffer(r, "text/csv; charset=utf-8", csv);
-		return;
+		reply_evbuffer(r, "text/csv; charset=utf-8", out);
+		out = NULL;
+		goto done;
 	}
+	evbuffer_add_printf(out, "{\"at\":");
+	json_str(out, rows ? db_result_value(res, 0, L_AT) : "");
+	evbuffer_add_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
+			    l->kind == LIST_GAPS ? "gaps" : "employees");
 	if (l->kind == LIST_GAPS) {
-		/* Worst first: the largest gap below the standard; ties keep the listing's order. */
-		size_t n = json_array_size(list);
-		struct gap_entry *sorted = calloc(n ? n : 1, sizeof *sorted);
-		json_t *out = json_array();
-		for (size_t i = 0; sorted && i < n; i++) {
-			json_t *g = json_array_get(list, i);
-			sorted[i] = (struct gap_entry){json_integer_value(json_object_get(g, "gap_tenths")), i, g};
+		if (!write_gaps(out, res, emps, n, l)) {
+			req_reply_error(r, 503, "unavailable", "out of memory");
+			goto done;
 		}
-		if (sorted)
-			qsort(sorted, n, sizeof *sorted, gap_cmp);
-		for (size_t i = 0; sorted && i < n && (long)i < l->limit; i++) {
-			json_object_del(sorted[i].row, "gap_tenths");
-			json_array_append(out, sorted[i].row);
-		}
-		free(sorted);
-		json_decref(list);
-		list = out;
+	} else {
+		write_employees(out, res, emps, n);
 	}
-	doc = json_pack("{s:s,s:I,s:o,s:o}", "at", rows ? db_result_value(res, 0, C_AT) : "", "model_version",
-			(json_int_t)(rows ? db_result_long(res, 0, C_VERSION) : 0), l->kind == LIST_GAPS ? "gaps" : "employees",
-			list, "items", json_array());
-	json_t *codes = json_object_get(doc, "items");
+	evbuffer_add_printf(out, "],\"items\":[");
 	for (int i = 0; i < NITEMS; i++)
-		json_array_append_new(codes, json_string(catalog_item_at(cat, (size_t)i)->code));
-	req_reply_json(r, 200, doc);
+		evbuffer_add_printf(out, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
+	evbuffer_add_printf(out, "]}");
+	reply_evbuffer(r, "application/json; charset=utf-8", out);
+	out = NULL;
+done:
+	if (out)
+		evbuffer_free(out);
+	free(emps);
+	free(rules);
 }
 
 static void listing_start(struct req *r, enum listing_kind kind)

@@ -5,15 +5,14 @@
 
 #include "domain/decimal.h"
 
-bool profile_behaviour_value(const char *wsum, const char *wtot, int64_t ssum, int n, struct profile_value *out)
+bool profile_behaviour_scaled(int64_t ws, int64_t wt, int64_t ssum, int64_t n, struct profile_value *out)
 {
-	int64_t ws, wt, tenths;
+	int64_t tenths;
 	out->has = false;
 	out->tenths = 0;
 	if (n <= 0)
 		return true;
-	if (!wsum || !wtot || decimal_parse(wsum, DECIMAL_SCALE_WEIGHT, &ws) != DECIMAL_OK ||
-	    decimal_parse(wtot, DECIMAL_SCALE_WEIGHT, &wt) != DECIMAL_OK || ws < 0 || wt < 0 || ssum < 0)
+	if (ws < 0 || wt < 0 || ssum < 0)
 		return false;
 	/* tenths = round_half_up(10 * Σw·s / Σw); equal weights when Σw = 0. */
 	enum decimal_status st = wt > 0 ? decimal_muldiv(ws, 10, wt, &tenths) : decimal_muldiv(ssum, 10, n, &tenths);
@@ -22,6 +21,19 @@ bool profile_behaviour_value(const char *wsum, const char *wtot, int64_t ssum, i
 	out->has = true;
 	out->tenths = (int)tenths;
 	return true;
+}
+
+bool profile_behaviour_value(const char *wsum, const char *wtot, int64_t ssum, int n, struct profile_value *out)
+{
+	int64_t ws, wt;
+	out->has = false;
+	out->tenths = 0;
+	if (n <= 0)
+		return true;
+	if (!wsum || !wtot || decimal_parse(wsum, DECIMAL_SCALE_WEIGHT, &ws) != DECIMAL_OK ||
+	    decimal_parse(wtot, DECIMAL_SCALE_WEIGHT, &wt) != DECIMAL_OK)
+		return false;
+	return profile_behaviour_scaled(ws, wt, ssum, n, out);
 }
 
 struct profile_value profile_exam_value(int band)

@@ -24,6 +24,9 @@ struct profile_value {
  * When wtot is 0 the ratings count equally. n == 0 gives no value. false on malformed input. */
 bool profile_behaviour_value(const char *wsum, const char *wtot, int64_t ssum, int n, struct profile_value *out);
 
+/* The same from Σ w·s and Σ w in millionths (weights scaled by 10^6), Σ score and the count. */
+bool profile_behaviour_scaled(int64_t ws, int64_t wt, int64_t ssum, int64_t n, struct profile_value *out);
+
 /* An exam band as a value. */
 struct profile_value profile_exam_value(int band);
 

@@ -1,5 +1,6 @@
-"""The HR listing reads behaviour_summary, derived from the records table by triggers (migration
-0009); the single profile reads the records table itself. These tests change the records table,
+"""The HR listing reads behaviour_summary and behaviour_packed, derived from the records table by
+triggers (migrations 0009, 0013), and applies the per-item rules in examd (domain/listing.c); the
+single profile reads the records table itself and applies the rules in SQL. These tests change the records table,
 grades and the model in every way another system could, and check after each change that
   - the derived tables equal a rebuild from scratch, and
   - the listing gives, for every employee, exactly what the single profile gives,
@@ -31,7 +32,8 @@ class SummaryTest(ExamdTestCase):
     def derived(self):
         return (self.app.sql("SELECT employee, period, item, rater, rating_id, rated_at, score, relation, "
                              "coalesce(rated_level, '-'), eff_level FROM behaviour_latest ORDER BY 1, 2, 3, 4"),
-                self.app.sql("SELECT * FROM behaviour_summary ORDER BY 1, 2, 3, 4"))
+                self.app.sql("SELECT * FROM behaviour_summary ORDER BY 1, 2, 3, 4"),
+                self.app.sql("SELECT * FROM behaviour_packed ORDER BY 1, 2"))
 
     def assert_consistent(self, at=None, period=None):
         """The triggers' tables equal a rebuild; the listing equals the single profiles."""
@@ -147,6 +149,78 @@ class SummaryTest(ExamdTestCase):
             t.join()
         self.assertEqual(errors, [])
         self.assert_consistent()
+
+    def test_exam_gradings_match_the_single_profile(self):
+        """The listing picks the attempt that counts in examd (domain/listing.c); the single profile in SQL
+        (examd_profile_data). Every grading, with ties, NULL scores and bands, other levels, open attempts and
+        listings as of earlier times."""
+        app = self.app
+
+        def level(employee, item):
+            return app.sql("SELECT r.level FROM model_required_levels r, user_grades g WHERE g.username = '%s' "
+                           "AND r.grade = g.grade AND r.item = '%s' AND r.version = examd_model_version_at(now())"
+                           % (employee, item))
+
+        def attempt(employee, item, score, band, minutes_ago, lvl=None, status="submitted", submitted_ago=None):
+            return app.sql(
+                "INSERT INTO attempts (username, item, level, status, model_version, grading, time_limit_seconds, "
+                "started_at, deadline, submitted_at, standard_score, band) VALUES ('%s', '%s', '%s', '%s', 1, "
+                "'highest', 1200, now() - interval '%d minutes', now() + interval '1 hour', %s, %s, %s) RETURNING id"
+                % (employee, item, lvl or level(employee, item), status, minutes_ago,
+                   "NULL" if status == "open" else "now() - interval '%d minutes'" % (
+                       minutes_ago - 1 if submitted_ago is None else submitted_ago),
+                   "NULL" if score is None else score, "NULL" if band is None else band))
+
+        def grading(item, lvl, how):
+            app.sql("INSERT INTO blueprints (item, level, time_limit_seconds, grading) VALUES ('%s', '%s', 600, '%s') "
+                    "ON CONFLICT (item, level) DO UPDATE SET grading = EXCLUDED.grading" % (item, lvl, how))
+
+        # s0, highest (no blueprint): a tie on the score goes to the earliest start; a NULL score ranks last.
+        attempt("s0", "general_knowledge", "80.00", 4, 100)
+        attempt("s0", "general_knowledge", "80.00", 5, 90)
+        attempt("s0", "general_knowledge", None, 6, 80)
+        attempt("s0", "general_knowledge", "99.00", 6, 70, lvl="junior" if level("s0", "general_knowledge") != "junior"
+                else "senior")  # another level: does not count
+        attempt("s0", "general_knowledge", None, None, 60, status="open")
+        # s0, average: 90.49 and 90.50 -> 90.495 -> 90.50 -> R = 91 (SPEC §3.1's edge).
+        grading("professional_knowledge", level("s0", "professional_knowledge"), "average")
+        attempt("s0", "professional_knowledge", "90.49", 5, 50)
+        attempt("s0", "professional_knowledge", "90.50", 6, 40)
+        # s0, latest: two attempts started at the same time; the smaller id counts.
+        grading("job_knowledge", level("s0", "job_knowledge"), "latest")
+        attempt("s0", "job_knowledge", "50.00", 2, 300)
+        app.sql("INSERT INTO attempts (username, item, level, status, model_version, grading, time_limit_seconds, "
+                "started_at, deadline, submitted_at, standard_score, band) SELECT 's0', 'job_knowledge', '%s', "
+                "'submitted', 1, 'latest', 1200, t, t + interval '20 minutes', t + interval '10 minutes', s, b "
+                "FROM (VALUES (70.00, 3), (95.00, 6)) v(s, b), (SELECT now() - interval '200 minutes' AS t) x"
+                % level("s0", "job_knowledge"))
+        # s0, first: the earliest start, submitted last.
+        grading("job_skills", level("s0", "job_skills"), "first")
+        attempt("s0", "job_skills", "30.00", 1, 500, submitted_ago=5)
+        attempt("s0", "job_skills", "88.00", 5, 400)
+        # s1: an average of NULL scores only; s2: the attempt that counts has no band.
+        grading("professional_knowledge", level("s1", "professional_knowledge"), "average")
+        attempt("s1", "professional_knowledge", None, None, 30)
+        attempt("s2", "general_knowledge", "77.00", None, 30)
+        attempt("s2", "general_knowledge", "60.00", 3, 40)
+
+        bands = app.sql("SELECT string_agg(score || ':' || min, ',' ORDER BY score) FROM model_exam_bands "
+                        "WHERE version = examd_model_version_at(now())")
+        r91 = max(int(b.split(":")[0]) for b in bands.split(",") if float(b.split(":")[1]) <= 91)
+        rows = self.assert_consistent()
+        self.assertEqual(rows["s0"]["actual"]["general_knowledge"], 4)
+        self.assertEqual(rows["s0"]["actual"]["professional_knowledge"], r91)
+        self.assertEqual(rows["s0"]["actual"]["job_knowledge"], 3)
+        self.assertEqual(rows["s0"]["actual"]["job_skills"], 1)
+        self.assertEqual(rows["s1"]["actual"]["professional_knowledge"], 0)
+        self.assertIsNone(rows["s2"]["actual"]["general_knowledge"])
+        # As of earlier times: fewer attempts were closed (job_skills' first attempt was submitted 5 minutes ago).
+        for at in ("3 minutes", "45 minutes", "95 minutes", "250 minutes"):
+            ts = app.sql("SELECT to_char(now() - interval '%s', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') " % at)
+            rows = self.assert_consistent(at=ts)
+            if at == "45 minutes":
+                self.assertEqual(rows["s0"]["actual"]["job_skills"], 5)
+                self.assertEqual(rows["s0"]["actual"]["professional_knowledge"], 5)
 
     def test_z_truncate_and_triggers_off(self):
         app = self.app
