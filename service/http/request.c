@@ -203,7 +203,7 @@ void req_reply_json_text(struct req *r, int status, const char *json, size_t len
 
 void req_reply_json(struct req *r, int status, json_t *body)
 {
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(body);
 	if (!text) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
