@@ -69,7 +69,7 @@ static bool parse_rules(json_t *doc, struct listing_rules *out, char *err, size_
 		const char *min = json_string_value(json_array_get(v, 1));
 		int64_t m;
 		if (json_array_size(v) != 2 || s < 1 || s > 6 || !min || decimal_parse(min, DECIMAL_SCALE_WEIGHT, &m) != DECIMAL_OK ||
-		    m < 0)
+		    m < 0 || m > 100000000)
 			return fail(err, errlen, "rules: a band threshold is malformed");
 		out->band_min[s] = m;
 		out->has_band[s] = true;
@@ -239,7 +239,10 @@ static bool exam_pass(const struct catalog *cat, const char *level[LISTING_ITEMS
 			return false;
 		int i = pos - 1;
 		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
-		if (!it || it->assessment != CATALOG_ASSESS_EXAM || lvn != strlen(level[i]) || memcmp(lv, level[i], lvn) != 0)
+		if (a.has_score && (a.score < 0 || a.score > 10000))
+			return false; /* standard scores are 0..100 */
+		if (!it || it->assessment != CATALOG_ASSESS_EXAM || !*level[i] || lvn != strlen(level[i]) ||
+		    memcmp(lv, level[i], lvn) != 0)
 			continue;
 		a.band = (int)band;
 		if (grading[i] == LISTING_AVERAGE) {
@@ -268,11 +271,6 @@ static bool behaviour_pass(const struct listing_rules *r, const struct catalog *
 		size_t lvn;
 		if (!field_position(&f, &pos) || !next_field(&f, &lv, &lvn))
 			return false;
-		int i = pos - 1;
-		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
-		if (!it || it->assessment != CATALOG_ASSESS_BEHAVIOUR || lvn != strlen(level[i]) ||
-		    memcmp(lv, level[i], lvn) != 0)
-			continue;
 		int64_t ws = 0, wt = 0, ssum = 0, n = 0;
 		for (size_t k = 0; k < LISTING_RELATIONS; k++) {
 			int64_t cnt, sc, x, y;
@@ -285,7 +283,14 @@ static bool behaviour_pass(const struct listing_rules *r, const struct catalog *
 			n += cnt;
 			ssum += sc;
 		}
-		if (!field_done(&f) || !profile_behaviour_scaled(ws, wt, ssum, n, &out[i]))
+		if (!field_done(&f))
+			return false;
+		int i = pos - 1;
+		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
+		if (!it || it->assessment != CATALOG_ASSESS_BEHAVIOUR || !*level[i] || lvn != strlen(level[i]) ||
+		    memcmp(lv, level[i], lvn) != 0)
+			continue;
+		if (!profile_behaviour_scaled(ws, wt, ssum, n, &out[i]))
 			return false;
 	}
 	return true;
