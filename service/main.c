@@ -113,6 +113,7 @@ static int cmd_serve(int argc, char **argv)
 		.dispatch = api_dispatch,
 		.worker_start = api_worker_start,
 		.worker_stop = api_worker_stop,
+		.worker_exit = api_worker_exit,
 	};
 	s.offload = offload_new(cfg.hash_threads);
 	if (!s.offload || !server_start(&s)) {

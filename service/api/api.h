@@ -21,6 +21,19 @@ extern const int api_nroutes;
 void api_dispatch(struct req *r);
 void api_worker_start(struct server *s, struct worker *w);
 void api_worker_stop(struct server *s, struct worker *w);
+/* After the worker's pool is freed (every statement's callback has run). */
+void api_worker_exit(struct server *s, struct worker *w);
+
+/* Saving answers, grouped per worker (api/saves.c). */
+struct saves;
+struct evbuffer;
+struct saves *saves_new(struct worker *w, int pool_size);
+void saves_free(struct saves *s);
+/* Saves the answer of r (attempt and question ids already validated); s may be NULL. */
+void saves_submit(struct req *r, struct saves *s);
+void saves_metrics(struct evbuffer *out);
+/* The worker's saves state (api/ops.c), NULL when it could not be allocated. */
+struct saves *api_saves(struct req *r);
 
 /* Parses r->body as a JSON object; on failure replies 400 bad_json and returns NULL. */
 json_t *api_json_body(struct req *r);

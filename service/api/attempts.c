@@ -269,46 +269,6 @@ void attempts_start(struct req *r)
 
 /* ------------------------------------------------------------------ answers */
 
-struct save_state {
-	bool bad_json;
-};
-
-static void on_saved(const struct db_result *res, void *arg)
-{
-	struct req *r = arg;
-	struct save_state *s = r->data;
-	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
-		return;
-	}
-	json_error_t jerr;
-	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	const char *error = json_string_value(json_object_get(out, "error"));
-	const char *message = json_string_value(json_object_get(out, "message"));
-	const char *username = json_string_value(json_object_get(out, "username"));
-	if (username) {
-		snprintf(r->user.username, sizeof r->user.username, "%s", username);
-		r->authed = true;
-		json_object_del(out, "username");
-	}
-	if (!out) {
-		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
-	} else if (error && !strcmp(error, "unauthenticated")) {
-		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
-	} else if (error && !strcmp(error, "forbidden")) {
-		req_reply_error(r, 403, "forbidden", "your role may not do this");
-	} else if (!error) {
-		req_reply_json(r, 200, json_incref(out));
-	} else if (!strcmp(error, "not_found")) {
-		req_reply_error(r, 404, "not_found", "%s", message ?: "not found");
-	} else if (!strcmp(error, "attempt_closed")) {
-		req_reply_error(r, 409, "attempt_closed", "%s", message ?: "the attempt is closed");
-	} else {
-		req_reply_error(r, 400, s->bad_json ? "bad_json" : "invalid_field", "%s", message ?: "invalid answer");
-	}
-	json_decref(out);
-}
-
 void attempts_save_answer(struct req *r)
 {
 	long qid;
@@ -318,44 +278,7 @@ void attempts_save_answer(struct req *r)
 		req_reply_error(r, 404, "not_found", "this question is not part of the attempt");
 		return;
 	}
-	struct save_state *s = calloc(1, sizeof *s);
-	if (!s) {
-		req_reply_error(r, 503, "unavailable", "out of memory");
-		return;
-	}
-	r->data = s;
-	r->data_free = free;
-	/* The body is checked after the attempt (404) and its state (409), in SQL: a malformed
-	 * body travels as NULL and is reported last. */
-	json_error_t jerr;
-	json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
-	json_t *answer = json_object_get(body, "answer");
-	json_t *seq = json_object_get(body, "seq");
-	const char *key;
-	json_t *v;
-	bool ok = json_is_object(body) && answer &&
-		  (!seq || json_is_null(seq) || (json_is_integer(seq) && json_integer_value(seq) >= 0));
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "answer") != 0 && strcmp(key, "seq") != 0)
-			ok = false;
-	}
-	s->bad_json = body == NULL;
-	char *answer_text = ok ? json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	char seqbuf[24], grace[16];
-	if (ok && seq && json_is_integer(seq))
-		snprintf(seqbuf, sizeof seqbuf, "%lld", (long long)json_integer_value(seq));
-	grace_text(api_cfg(r), grace);
-	char idle[16];
-	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
-	/* One round trip: the session check and the save are one statement. */
-	const char *params[] = {r->token_hash, idle, r->params[0], r->params[1], answer_text,
-				ok && seq && json_is_integer(seq) ? seqbuf : NULL, grace};
-	json_decref(body);
-	api_query(r,
-		  "SELECT examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint,"
-		  " $7::int)::text",
-		  7, params, on_saved);
-	free(answer_text);
+	saves_submit(r, api_saves(r));
 }
 
 /* ------------------------------------------------------------------ submit */

@@ -82,6 +82,7 @@ static void metrics_send(struct req *r, long open_attempts)
 	}
 	metrics_render(out, api_routes, api_nroutes);
 	render_pool(out, r->worker->server);
+	saves_metrics(out);
 	if (open_attempts >= 0)
 		evbuffer_add_printf(out, "# HELP examd_open_attempts Exam attempts currently open.\n"
 					 "# TYPE examd_open_attempts gauge\nexamd_open_attempts %ld\n",
@@ -113,9 +114,11 @@ void ops_metrics(struct req *r)
 
 /* Background work on worker 0 of every process: housekeeping every minute (expired sessions,
  * old login failures) and the exam auto-submitter every second. */
+/* Per-worker state: the saves of every worker; housekeeping and the auto-submitter on worker 0. */
 struct background {
 	struct event *housekeeping;
 	void *autosubmit;
+	struct saves *saves;
 	struct worker *w;
 };
 
@@ -137,17 +140,24 @@ static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 
 void api_worker_start(struct server *s, struct worker *w)
 {
-	if (w->index != 0)
-		return;
 	struct background *b = calloc(1, sizeof *b);
 	if (!b)
 		return;
 	b->w = w;
-	b->housekeeping = event_new(w->base, -1, EV_PERSIST, on_housekeeping, b);
-	struct timeval tv = {60, 0};
-	event_add(b->housekeeping, &tv);
-	b->autosubmit = autosubmit_start(w);
+	b->saves = saves_new(w, s->cfg->db_pool_size);
+	if (w->index == 0) {
+		b->housekeeping = event_new(w->base, -1, EV_PERSIST, on_housekeeping, b);
+		struct timeval tv = {60, 0};
+		event_add(b->housekeeping, &tv);
+		b->autosubmit = autosubmit_start(w);
+	}
 	w->app = b;
+}
+
+struct saves *api_saves(struct req *r)
+{
+	struct background *b = r->worker->app;
+	return b ? b->saves : NULL;
 }
 
 void api_worker_stop(struct server *s, struct worker *w)
@@ -155,8 +165,19 @@ void api_worker_stop(struct server *s, struct worker *w)
 	struct background *b = w->app;
 	if (!b)
 		return;
-	event_free(b->housekeeping);
+	if (b->housekeeping)
+		event_free(b->housekeeping);
+	b->housekeeping = NULL;
 	autosubmit_stop(b->autosubmit);
+	b->autosubmit = NULL;
+}
+
+void api_worker_exit(struct server *s, struct worker *w)
+{
+	struct background *b = w->app;
+	if (!b)
+		return;
+	saves_free(b->saves);
 	free(b);
 	w->app = NULL;
 }

@@ -47,6 +47,8 @@ static void req_free(struct req *r)
 
 const char *req_method_name(const struct req *r)
 {
+	if (r->worker->http == NULL)
+		return "-"; /* orphaned: see req_orphaned */
 	switch (evhttp_request_get_command(r->ev)) {
 	case EVHTTP_REQ_GET: return "GET";
 	case EVHTTP_REQ_POST: return "POST";
@@ -131,8 +133,17 @@ bool req_read_body(struct req *r, size_t limit)
 	return true;
 }
 
+/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
+ * callback may still answer: its request and connection are gone, so only r is freed. */
+static bool req_orphaned(struct req *r)
+{
+	return r->worker->http == NULL;
+}
+
 void req_add_header(struct req *r, const char *name, const char *value)
 {
+	if (req_orphaned(r))
+		return;
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
@@ -170,6 +181,10 @@ static void on_reply_written(struct evhttp_request *ev, void *arg)
 
 void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
 {
+	if (req_orphaned(r)) {
+		req_free(r);
+		return;
+	}
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 	if (content_type)
 		evhttp_add_header(h, "Content-Type", content_type);
@@ -226,7 +241,7 @@ void req_reply_error(struct req *r, int status, const char *code, const char *fm
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
 	util_utf8_clip(message);
-	if (status == 503 || status == 429) {
+	if ((status == 503 || status == 429) && !req_orphaned(r)) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 		if (!evhttp_find_header(h, "Retry-After"))
 			evhttp_add_header(h, "Retry-After", status == 503 ? "2" : "60");

@@ -258,6 +258,8 @@ static void *worker_main(void *arg)
 	w->conns = NULL;
 	db_pool_free(w->db);
 	w->db = NULL;
+	if (w->server->worker_exit)
+		w->server->worker_exit(w->server, w);
 	return NULL;
 }
 

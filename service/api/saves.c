@@ -1,0 +1,325 @@
+/* Saving answers (SPEC §4.4: committed before the 200), grouped per worker.
+ *
+ * A save is one call of examd_answer_save_session: session check, ownership, deadline, answer
+ * validation and the upsert in one statement. Each worker lets at most `slots` statements of
+ * saves run at once (two; the other connections of its pool stay free for other requests); saves
+ * that arrive while all slots are busy wait, and the next free slot sends all of them (up to
+ * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_batch, migration 0014).
+ * At low load every save goes alone, at once; under load one commit serves many saves. A group
+ * whose statement fails as a whole is sent again save by save, so one save's failure is never
+ * another's. */
+#include <event2/buffer.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+
+#define SAVES_BATCH_MAX 64
+#define SAVES_PENDING_MAX 4096
+
+static atomic_ulong stat_statements, stat_grouped, stat_retried;
+
+/* One save: the request and its validated parameters. */
+struct save {
+	struct req *r;
+	json_t *answer; /* NULL when the body was malformed (reported by SQL after 404/409) */
+	bool bad_json;
+	bool has_seq;
+	long long seq;
+};
+
+struct saves {
+	struct worker *w;
+	int slots, busy;
+	struct save *pending;
+	size_t npending, cap;
+};
+
+struct group {
+	struct saves *s;
+	size_t n;
+	struct save items[];
+};
+
+void saves_metrics(struct evbuffer *out)
+{
+	evbuffer_add_printf(out,
+			    "# HELP examd_autosave_statements_total Statements that saved answers (one or more each).\n"
+			    "# TYPE examd_autosave_statements_total counter\nexamd_autosave_statements_total %lu\n"
+			    "# HELP examd_autosave_grouped_total Answers saved in a statement together with others.\n"
+			    "# TYPE examd_autosave_grouped_total counter\nexamd_autosave_grouped_total %lu\n"
+			    "# HELP examd_autosave_retried_total Answers sent again alone after their group's statement failed.\n"
+			    "# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n",
+			    atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried));
+}
+
+struct saves *saves_new(struct worker *w, int pool_size)
+{
+	struct saves *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->w = w;
+	/* Two statements at a time (one when the pool has two connections or fewer): enough that one
+	 * group waiting on a lock does not hold up the worker's other saves, few enough that under
+	 * load the groups grow. Measured in tests/bench/README.md (session 3). */
+	s->slots = pool_size > 2 ? 2 : 1;
+	return s;
+}
+
+void saves_free(struct saves *s)
+{
+	if (!s)
+		return;
+	/* The pool is gone: every statement's callback has run and sent nothing new. */
+	for (size_t i = 0; i < s->npending; i++) {
+		json_decref(s->pending[i].answer);
+		req_reply_error(s->pending[i].r, 503, "unavailable", "the service is shutting down");
+	}
+	free(s->pending);
+	free(s);
+}
+
+/* ------------------------------------------------------------------ the reply of one save */
+
+static void reply_saved(struct req *r, bool bad_json, const char *text)
+{
+	json_error_t jerr;
+	json_t *out = json_loads(text, 0, &jerr);
+	const char *error = json_string_value(json_object_get(out, "error"));
+	const char *message = json_string_value(json_object_get(out, "message"));
+	const char *username = json_string_value(json_object_get(out, "username"));
+	if (username) {
+		snprintf(r->user.username, sizeof r->user.username, "%s", username);
+		r->authed = true;
+		json_object_del(out, "username");
+	}
+	if (!out) {
+		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
+	} else if (error && !strcmp(error, "unauthenticated")) {
+		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
+	} else if (error && !strcmp(error, "forbidden")) {
+		req_reply_error(r, 403, "forbidden", "your role may not do this");
+	} else if (!error) {
+		req_reply_json(r, 200, json_incref(out));
+	} else if (!strcmp(error, "not_found")) {
+		req_reply_error(r, 404, "not_found", "%s", message ?: "not found");
+	} else if (!strcmp(error, "attempt_closed")) {
+		req_reply_error(r, 409, "attempt_closed", "%s", message ?: "the attempt is closed");
+	} else {
+		req_reply_error(r, 400, bad_json ? "bad_json" : "invalid_field", "%s", message ?: "invalid answer");
+	}
+	json_decref(out);
+}
+
+/* ------------------------------------------------------------------ one save alone */
+
+static void on_saved_alone(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	bool bad_json = r->data != NULL;
+	r->data = NULL;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	reply_saved(r, bad_json, db_result_value(res, 0, 0));
+}
+
+/* Sends one save as its own statement (outside the slots: the retry of a failed group). */
+static void send_alone(struct save *v)
+{
+	struct req *r = v->r;
+	char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	char seqbuf[24], grace[16], idle[16];
+	snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
+	snprintf(grace, sizeof grace, "%d", api_cfg(r)->grace_seconds);
+	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
+	const char *params[] = {r->token_hash, idle, r->params[0], r->params[1], answer_text, v->has_seq ? seqbuf : NULL,
+				grace};
+	json_decref(v->answer);
+	v->answer = NULL;
+	r->data = v->bad_json ? (void *)1 : NULL;
+	r->data_free = NULL;
+	api_query(r,
+		  "SELECT examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint,"
+		  " $7::int)::text",
+		  7, params, on_saved_alone);
+	free(answer_text);
+}
+
+/* ------------------------------------------------------------------ groups */
+
+static void send_group(struct saves *s, struct save *items, size_t n);
+
+static void on_group(const struct db_result *res, void *arg)
+{
+	struct group *g = arg;
+	struct saves *s = g->s;
+	s->busy--;
+	int rows = db_result_rows(res);
+	bool ok = db_result_status(res) == DB_OK && rows == (int)g->n;
+	bool *done = ok ? calloc(g->n, sizeof *done) : NULL;
+	for (int k = 0; ok && done && k < rows; k++) {
+		long i = db_result_long(res, k, 0);
+		if (i < 0 || i >= (long)g->n || done[i]) {
+			ok = false;
+			break;
+		}
+		done[i] = true;
+	}
+	if (ok && done) {
+		for (int k = 0; k < rows; k++) {
+			struct save *v = &g->items[db_result_long(res, k, 0)];
+			json_decref(v->answer);
+			reply_saved(v->r, v->bad_json, db_result_value(res, k, 1));
+		}
+	} else if (db_result_status(res) == DB_ERROR || (db_result_status(res) == DB_OK && done)) {
+		/* The group failed as a whole (or answered oddly): each save again, on its own. */
+		log_warning("a group of %zu saves failed (%s); sending them one by one", g->n,
+			    db_result_status(res) == DB_ERROR ? db_result_sqlstate(res) : "unexpected rows");
+		atomic_fetch_add(&stat_retried, g->n);
+		for (size_t i = 0; i < g->n; i++)
+			send_alone(&g->items[i]);
+	} else {
+		for (size_t i = 0; i < g->n; i++) {
+			json_decref(g->items[i].answer);
+			req_reply_db_failure(g->items[i].r, res);
+		}
+	}
+	free(done);
+	free(g);
+	/* A slot is free: the saves that waited go now, together. */
+	while (s->npending > 0 && s->busy < s->slots) {
+		size_t n = s->npending < SAVES_BATCH_MAX ? s->npending : SAVES_BATCH_MAX;
+		send_group(s, s->pending, n);
+		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
+		s->npending -= n;
+	}
+}
+
+static void fail_all(struct save *items, size_t n, const char *message)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_decref(items[i].answer);
+		req_reply_error(items[i].r, 503, "unavailable", "%s", message);
+	}
+}
+
+/* Sends n saves as one statement; takes ownership of the items (copied). */
+static void send_group(struct saves *s, struct save *items, size_t n)
+{
+	struct group *g = malloc(sizeof *g + n * sizeof *items);
+	json_t *batch = json_array();
+	char *text = NULL;
+	for (size_t i = 0; g && batch && i < n; i++) {
+		struct save *v = &items[i];
+		json_t *e = json_pack("{s:s,s:I,s:I,s:o}", "t", v->r->token_hash, "a",
+				      (json_int_t)strtoll(v->r->params[0], NULL, 10), "q",
+				      (json_int_t)strtoll(v->r->params[1], NULL, 10), "s",
+				      v->has_seq ? json_integer(v->seq) : json_null());
+		if (e && v->answer)
+			json_object_set(e, "v", v->answer);
+		if (!e || json_array_append_new(batch, e) != 0) {
+			json_decref(batch);
+			batch = NULL;
+		}
+	}
+	if (g && batch)
+		text = json_dumps(batch, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(batch);
+	if (!g || !text) {
+		free(g);
+		free(text);
+		fail_all(items, n, "out of memory");
+		return;
+	}
+	g->s = s;
+	g->n = n;
+	memcpy(g->items, items, n * sizeof *items);
+	const struct config *cfg = s->w->server->cfg;
+	char grace[16], idle[16], seqbuf[24];
+	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
+	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
+	bool sent;
+	if (n == 1) {
+		/* Alone: the plain statement, with the same result shape as a group's. */
+		struct save *v = &g->items[0];
+		char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
+		const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
+					v->has_seq ? seqbuf : NULL, grace};
+		sent = (!v->answer || answer_text) &&
+		       db_query(s->w->db,
+				"SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
+				" $6::bigint, $7::int)::text",
+				7, params, on_group, g);
+		free(answer_text);
+	} else {
+		const char *params[] = {text, idle, grace};
+		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
+				params, on_group, g);
+	}
+	free(text);
+	if (!sent) {
+		fail_all(g->items, n, "the database is unavailable; try again shortly");
+		free(g);
+		return;
+	}
+	s->busy++;
+	atomic_fetch_add(&stat_statements, 1);
+	if (n > 1)
+		atomic_fetch_add(&stat_grouped, n);
+}
+
+/* ------------------------------------------------------------------ the handler */
+
+void saves_submit(struct req *r, struct saves *s)
+{
+	struct save v = {.r = r};
+	/* The body is checked after the attempt (404) and its state (409), in SQL: a malformed
+	 * body travels without an answer and is reported last. */
+	json_error_t jerr;
+	json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
+	json_t *answer = json_object_get(body, "answer");
+	json_t *seq = json_object_get(body, "seq");
+	const char *key;
+	json_t *x;
+	bool ok = json_is_object(body) && answer &&
+		  (!seq || json_is_null(seq) || (json_is_integer(seq) && json_integer_value(seq) >= 0));
+	json_object_foreach(body, key, x) {
+		if (strcmp(key, "answer") != 0 && strcmp(key, "seq") != 0)
+			ok = false;
+	}
+	v.bad_json = body == NULL;
+	v.answer = ok ? json_incref(answer) : NULL;
+	v.has_seq = ok && seq && json_is_integer(seq);
+	v.seq = v.has_seq ? (long long)json_integer_value(seq) : 0;
+	json_decref(body);
+	if (!s) { /* no group state (out of memory at start-up): alone */
+		send_alone(&v);
+		return;
+	}
+	if (s->busy < s->slots && s->npending == 0) {
+		send_group(s, &v, 1);
+		return;
+	}
+	if (s->npending >= SAVES_PENDING_MAX) {
+		json_decref(v.answer);
+		req_reply_error(r, 503, "unavailable", "too many answers waiting to be saved; try again shortly");
+		return;
+	}
+	if (s->npending == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct save *grown = realloc(s->pending, cap * sizeof *grown);
+		if (!grown) {
+			json_decref(v.answer);
+			req_reply_error(r, 503, "unavailable", "out of memory");
+			return;
+		}
+		s->pending = grown;
+		s->cap = cap;
+	}
+	s->pending[s->npending++] = v;
+}

@@ -1,0 +1,206 @@
+"""Autosaves grouped per worker (api/saves.c, migration 0014): saves that arrive while a worker's
+save statements are busy go to PostgreSQL together, one statement and one commit; each still gets
+its own answer, in arrival order for the same question; a group that fails as a whole is sent
+again save by save, so one bad save does not fail the others."""
+import re
+import subprocess
+import threading
+import time
+
+from harness import Examd, ExamdTestCase, psql
+from test_exams import GK_SUBTOPICS, answer, blueprint, tf_rows, upload
+
+EMPLOYEES = ["g%d" % i for i in range(8)]
+
+
+class AutosaveGroupsTest(ExamdTestCase):
+    workers = 1
+    env = {"EXAMD_DB_POOL_SIZE": "4"}  # two save statements at a time
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        app = cls.app
+        rows = []
+        for s in GK_SUBTOPICS:
+            rows += tf_rows("general_knowledge", s, "intermediate", 10, "G-" + s)
+        upload(app, rows)
+        blueprint(app, "general_knowledge", "intermediate", [(s, "intermediate", 2) for s in GK_SUBTOPICS])
+        cls.att = {}
+        for u in EMPLOYEES:
+            app.add_user(u, "employee", grade=3)
+            token = app.login(u)
+            r = app.post("/api/v1/attempts", {"item": "general_knowledge"}, token=token)
+            assert r.status in (200, 201), r
+            cls.att[u] = (token, r.json["attempt_id"], [q["id"] for q in r.json["questions"]])
+
+    def metric(self, name):
+        text = self.app.get("/metrics").body.decode()
+        return int(re.search(r"^%s (\d+)$" % name, text, re.M).group(1))
+
+    def hold(self, attempts):
+        """A session that holds the attempts' save lock exclusively until released (as a close does)."""
+        p = subprocess.Popen(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.app.url], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, text=True)
+        p.stdin.write("".join("SELECT pg_advisory_lock(1703, %d);\n" % a for a in attempts))
+        p.stdin.flush()
+        self.addCleanup(self.release, p)  # also when an assertion fails before the test releases it
+        deadline = time.time() + 10
+        while int(psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                       "AND mode = 'ExclusiveLock' AND classid = 1703", self.app.url)) < len(attempts):
+            self.assertLess(time.time(), deadline, "the test's locks were not taken")
+            time.sleep(0.05)
+        return p
+
+    def release(self, p):
+        if p.stdin.closed:
+            return
+        p.stdin.write("SELECT pg_advisory_unlock_all();\n\\q\n")
+        p.stdin.close()
+        p.wait(10)
+
+    def saves_waiting(self, n):
+        deadline = time.time() + 10
+        while int(psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                       "AND wait_event = 'advisory'", self.app.url)) < n:
+            self.assertLess(time.time(), deadline, "the blocked saves did not reach the database")
+            time.sleep(0.05)
+
+    def fire(self, results, key, user, q, value, seq=None):
+        token, attempt, qids = self.att[user]
+        t = threading.Thread(target=lambda: results.__setitem__(key, answer(self.app, token, attempt, qids[q], value,
+                                                                            seq)))
+        t.start()
+        return t
+
+    def stored(self, user, q):
+        _, attempt, qids = self.att[user]
+        return self.app.sql("SELECT answer::text || '/' || seq FROM answers WHERE attempt_id = %s AND question_id = %s"
+                            % (attempt, qids[q]))
+
+    def test_saves_wait_then_go_together(self):
+        grouped, statements = self.metric("examd_autosave_grouped_total"), self.metric("examd_autosave_statements_total")
+        results, threads = {}, []
+        holder = self.hold([self.att["g0"][1], self.att["g1"][1]])
+        # Both save slots of the worker wait on the held attempts.
+        threads.append(self.fire(results, "g0", "g0", 0, True))
+        threads.append(self.fire(results, "g1", "g1", 0, True))
+        self.saves_waiting(2)
+        # Ten more saves arrive meanwhile; two of them for the same question, in order.
+        for k, u in enumerate(["g2", "g3", "g4", "g5"]):
+            for q in range(2):
+                threads.append(self.fire(results, (u, q), u, q, (k + q) % 2 == 0, seq=1))
+        time.sleep(0.2)
+        threads.append(self.fire(results, "first", "g6", 0, True, seq=1))
+        time.sleep(0.2)
+        threads.append(self.fire(results, "second", "g6", 0, False, seq=2))
+        time.sleep(0.3)
+        self.assertEqual(len(results), 0, "no save may be answered before its commit")
+        self.release(holder)
+        for t in threads:
+            t.join(30)
+        for key, r in results.items():
+            self.assertEqual(r.status, 200, (key, r))
+        self.assertEqual(len(results), 12)
+        for k, u in enumerate(["g2", "g3", "g4", "g5"]):
+            for q in range(2):
+                self.assertEqual(self.stored(u, q), "%s/1" % ("true" if (k + q) % 2 == 0 else "false"))
+        self.assertEqual(self.stored("g6", 0), "false/2")
+        self.assertEqual(results["second"].json["seq"], 2)
+        # The ten waiting saves went in one statement (two for the held ones, one for the group).
+        self.assertEqual(self.metric("examd_autosave_grouped_total") - grouped, 10)
+        self.assertEqual(self.metric("examd_autosave_statements_total") - statements, 3)
+
+    def test_stale_and_errors_inside_a_group_stay_their_own(self):
+        results, threads = {}, []
+        self.app.sql("DELETE FROM answers")
+        holder = self.hold([self.att["g0"][1], self.att["g1"][1]])
+        threads.append(self.fire(results, "g0", "g0", 1, True))
+        threads.append(self.fire(results, "g1", "g1", 1, True))
+        self.saves_waiting(2)
+        threads.append(self.fire(results, "newer", "g2", 5, True, seq=9))
+        time.sleep(0.2)
+        threads.append(self.fire(results, "older", "g2", 5, False, seq=3))   # stale: seq 9 is kept
+        threads.append(self.fire(results, "bad", "g3", 5, "maybe"))          # not a true/false answer
+        _, attempt, _ = self.att["g4"]
+        token = self.att["g5"][0]  # someone else's attempt
+        t = threading.Thread(target=lambda: results.__setitem__(
+            "foreign", self.app.request("PUT", "/api/v1/attempts/%s/answers/%s" % (attempt, self.att["g4"][2][5]),
+                                        {"answer": True}, token=token)))
+        t.start()
+        threads.append(t)
+        threads.append(self.fire(results, "fine", "g5", 5, False))
+        time.sleep(0.3)
+        self.release(holder)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(results["newer"].status, 200, results["newer"])
+        self.assertEqual(results["older"].status, 200, results["older"])
+        self.assertTrue(results["older"].json.get("stale"), results["older"])
+        self.assertEqual(self.stored("g2", 5), "true/9")
+        self.assertError(results["bad"], 400, "invalid_field")
+        self.assertEqual(results["foreign"].status, 404, results["foreign"])
+        self.assertEqual(results["fine"].status, 200, results["fine"])
+        self.assertEqual(self.stored("g5", 5), "false/0")
+
+    def test_a_group_that_fails_is_sent_again_save_by_save(self):
+        results, threads = {}, []
+        retried = self.metric("examd_autosave_retried_total")
+        _, broken_attempt, broken_qids = self.att["g7"]
+        # A failure only the database sees: this one answer row cannot be written.
+        self.app.sql("""
+            CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+            CREATE TRIGGER test_refuse BEFORE INSERT OR UPDATE ON answers FOR EACH ROW
+                WHEN (NEW.attempt_id = %s AND NEW.question_id = %s) EXECUTE FUNCTION test_refuse();"""
+                     % (broken_attempt, broken_qids[7]))
+        try:
+            holder = self.hold([self.att["g0"][1], self.att["g1"][1]])
+            threads.append(self.fire(results, "g0", "g0", 7, True))
+            threads.append(self.fire(results, "g1", "g1", 7, True))
+            self.saves_waiting(2)
+            for u in ("g2", "g3", "g7", "g4", "g5"):
+                threads.append(self.fire(results, u, u, 7, False))
+            time.sleep(0.3)
+            self.release(holder)
+            for t in threads:
+                t.join(30)
+        finally:
+            self.app.sql("DROP TRIGGER test_refuse ON answers; DROP FUNCTION test_refuse()")
+        self.assertError(results["g7"], 503, "unavailable")
+        for u in ("g0", "g1", "g2", "g3", "g4", "g5"):
+            self.assertEqual(results[u].status, 200, (u, results[u]))
+        for u in ("g2", "g3", "g4", "g5"):
+            self.assertEqual(self.stored(u, 7), "false/0")
+        self.assertEqual(self.stored("g7", 7), "")
+        self.assertEqual(self.metric("examd_autosave_retried_total") - retried, 5)
+        self.assertIn("sending them one by one", self.app.logtext())
+
+    def test_z_shutdown_while_a_save_waits(self):
+        """SIGTERM while a save's statement cannot finish: after the drain deadline the worker frees its
+        HTTP side, then the pool fails the statement; its late answer must not touch the freed request
+        (this crashed with SIGSEGV before)."""
+        other = Examd(database=self.app.database, workers=1).start()
+        holder = self.hold([self.att["g0"][1]])
+        token, attempt, qids = self.att["g0"]
+        results = {}
+        t = threading.Thread(target=lambda: results.__setitem__("r", self._quiet_save(other, token, attempt, qids[6])))
+        t.start()
+        self.saves_waiting(1)
+        rc = other.stop(timeout=60)
+        self.release(holder)
+        t.join(30)
+        self.assertEqual(rc, 0, other.logtext()[-3000:])
+        self.assertIn("requests unfinished", other.logtext())
+
+    @staticmethod
+    def _quiet_save(app, token, attempt, qid):
+        try:
+            return answer(app, token, attempt, qid, True)
+        except OSError as e:  # the connection closed at shutdown
+            return e
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main(verbosity=2)
