@@ -20,7 +20,8 @@
 --               n_subordinate:s_subordinate:n_customer:s_customer:n_hr:s_hr
 --               NULL for an employee rated after T, whose latest ratings as of T are not in
 --               the summary; for those, behaviour_weighted comes from examd_profile_data:
---   behaviour_weighted  position:wsum:wtot:ssum:n per behaviour item with kept ratings.
+--   behaviour_weighted  position:wsum:wtot:ssum:n per behaviour item with kept ratings ('' when
+--               none), for exactly the employees rated after T.
 
 DROP FUNCTION examd_profile_listing(text[], timestamptz, text);
 
@@ -108,12 +109,16 @@ BEGIN
     SELECT array_agg(DISTINCT s.employee) INTO slow
     FROM behaviour_summary s WHERE s.last_at > p_at AND s.employee = ANY (p_usernames);
     IF slow IS NOT NULL THEN
+        -- One row per such employee, '' when none of their ratings as of T counts: their
+        -- behaviour_packed row (which has the later ratings) must not be used.
         slow_beh := format($s$
-            SELECT d.username,
-                   string_agg(concat_ws(':', d."position", d.wsum, d.wtot, d.ssum, d.n), ',') AS packed
-            FROM examd_profile_data(%L::text[], $2, $3, false) d
-            WHERE d.assessment = 'behaviour' AND d.n > 0
-            GROUP BY d.username$s$, slow);
+            SELECT x.username, coalesce(d.packed, '') AS packed
+            FROM unnest(%L::text[]) x(username)
+            LEFT JOIN (SELECT d.username,
+                              string_agg(concat_ws(':', d."position", d.wsum, d.wtot, d.ssum, d.n), ',') AS packed
+                       FROM examd_profile_data(%L::text[], $2, $3, false) d
+                       WHERE d.assessment = 'behaviour' AND d.n > 0
+                       GROUP BY d.username) d ON d.username = x.username$s$, slow, slow);
     END IF;
     -- The employees go in as a literal so that the planner knows how many there are.
     RETURN QUERY EXECUTE format($q$

@@ -51,6 +51,8 @@ static void render_pool(struct evbuffer *out, struct server *s)
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
 		for (int i = 0; i < s->nworkers; i++) {
 			struct db_pool_stats st;
+			if (!s->workers[i].db)
+				continue;
 			db_pool_get_stats(s->workers[i].db, &st);
 			unsigned long long v = k == 0 ? (unsigned long long)st.size
 					       : k == 1 ? (unsigned long long)st.connected
@@ -102,6 +104,10 @@ static void metrics_send(struct req *r, long open_attempts)
 static void on_open_attempts(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* shutting down: nothing to render for */
+		req_reply_empty(r, 503);
+		return;
+	}
 	metrics_send(r, db_result_status(res) == DB_OK && db_result_rows(res) == 1 ? db_result_long(res, 0, 0) : -1);
 }
 

@@ -7,16 +7,19 @@
  * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_batch, migration 0014).
  * At low load every save goes alone, at once; under load one commit serves many saves. A group
  * whose statement fails as a whole is sent again save by save, so one save's failure is never
- * another's. */
+ * another's. A statement in a slot waits at most EXAMD_SAVE_LOCK_TIMEOUT_MS for a lock, so one
+ * blocked attempt cannot hold up the worker's other saves; its saves are then sent again alone,
+ * outside the slots, and wait as long as they must. */
 #include <event2/buffer.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
 
-#define SAVES_BATCH_MAX 64
+#define SAVES_BATCH_MAX 64 /* at most 64: on_group marks the answered saves in a 64-bit mask */
 #define SAVES_PENDING_MAX 4096
 
 static atomic_ulong stat_statements, stat_grouped, stat_retried;
@@ -33,6 +36,7 @@ struct save {
 struct saves {
 	struct worker *w;
 	int slots, busy;
+	bool draining; /* inside drain(): a statement that fails at once must not start another drain */
 	struct save *pending;
 	size_t npending, cap;
 };
@@ -142,6 +146,7 @@ static void send_alone(struct save *v)
 	v->answer = NULL;
 	r->data = v->bad_json ? (void *)1 : NULL;
 	r->data_free = NULL;
+	atomic_fetch_add(&stat_statements, 1);
 	api_query(r,
 		  "SELECT examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint,"
 		  " $7::int)::text",
@@ -151,55 +156,71 @@ static void send_alone(struct save *v)
 
 /* ------------------------------------------------------------------ groups */
 
-static void send_group(struct saves *s, struct save *items, size_t n);
+static void send_group(struct saves *s, const struct save *items, size_t n);
+
+/* Sends the saves that waited, in groups, while slots are free. Each group leaves the queue before
+ * it is sent: db_query may fail it (and run on_group) before returning. */
+static void drain(struct saves *s)
+{
+	if (s->draining)
+		return;
+	s->draining = true;
+	while (s->npending > 0 && s->busy < s->slots) {
+		struct save group[SAVES_BATCH_MAX];
+		size_t n = s->npending < SAVES_BATCH_MAX ? s->npending : SAVES_BATCH_MAX;
+		memcpy(group, s->pending, n * sizeof *group);
+		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
+		s->npending -= n;
+		send_group(s, group, n);
+	}
+	s->draining = false;
+}
 
 static void on_group(const struct db_result *res, void *arg)
 {
 	struct group *g = arg;
 	struct saves *s = g->s;
 	s->busy--;
-	int rows = db_result_rows(res);
-	bool ok = db_result_status(res) == DB_OK && rows == (int)g->n;
-	bool *done = ok ? calloc(g->n, sizeof *done) : NULL;
-	for (int k = 0; ok && done && k < rows; k++) {
-		long i = db_result_long(res, k, 0);
-		if (i < 0 || i >= (long)g->n || done[i]) {
-			ok = false;
-			break;
+	if (db_result_status(res) == DB_OK) {
+		/* Committed: each row answers its save; a save without a row (never expected) gets a 503,
+		 * not a second try, since the statement that may have saved it committed. */
+		uint64_t answered = 0;
+		for (int k = 0; k < db_result_rows(res); k++) {
+			long i = db_result_long(res, k, 0);
+			if (i < 0 || i >= (long)g->n || (answered >> i & 1))
+				continue;
+			answered |= UINT64_C(1) << i;
+			reply_saved(g->items[i].r, g->items[i].bad_json, db_result_value(res, k, 1));
+			json_decref(g->items[i].answer);
 		}
-		done[i] = true;
-	}
-	if (ok && done) {
-		for (int k = 0; k < rows; k++) {
-			struct save *v = &g->items[db_result_long(res, k, 0)];
-			json_decref(v->answer);
-			reply_saved(v->r, v->bad_json, db_result_value(res, k, 1));
-		}
-	} else if (db_result_status(res) == DB_ERROR || (db_result_status(res) == DB_OK && done)) {
-		/* The group failed as a whole (or answered oddly): each save again, on its own. */
-		log_warning("a group of %zu saves failed (%s); sending them one by one", g->n,
-			    db_result_status(res) == DB_ERROR ? db_result_sqlstate(res) : "unexpected rows");
+		for (size_t i = 0; i < g->n; i++)
+			if (!(answered >> i & 1)) {
+				log_error("a group of %zu saves committed without a result for one of them", g->n);
+				json_decref(g->items[i].answer);
+				req_reply_error(g->items[i].r, 503, "unavailable", "unexpected reply from the database");
+			}
+	} else if (db_result_status(res) == DB_ERROR && g->n > 1) {
+		/* The group failed as a whole (a lock timeout, a deadlock, one save's error): each save
+		 * again on its own, outside the slots. */
+		log_warning("a group of %zu saves failed (%s); sending them one by one", g->n, db_result_sqlstate(res));
 		atomic_fetch_add(&stat_retried, g->n);
 		for (size_t i = 0; i < g->n; i++)
 			send_alone(&g->items[i]);
+	} else if (db_result_status(res) == DB_ERROR && !strcmp(db_result_sqlstate(res), "55P03")) {
+		/* One save that waited too long for a lock: again, without the limit, outside the slots. */
+		atomic_fetch_add(&stat_retried, 1);
+		send_alone(&g->items[0]);
 	} else {
 		for (size_t i = 0; i < g->n; i++) {
 			json_decref(g->items[i].answer);
 			req_reply_db_failure(g->items[i].r, res);
 		}
 	}
-	free(done);
 	free(g);
-	/* A slot is free: the saves that waited go now, together. */
-	while (s->npending > 0 && s->busy < s->slots) {
-		size_t n = s->npending < SAVES_BATCH_MAX ? s->npending : SAVES_BATCH_MAX;
-		send_group(s, s->pending, n);
-		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
-		s->npending -= n;
-	}
+	drain(s);
 }
 
-static void fail_all(struct save *items, size_t n, const char *message)
+static void fail_all(const struct save *items, size_t n, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		json_decref(items[i].answer);
@@ -208,13 +229,13 @@ static void fail_all(struct save *items, size_t n, const char *message)
 }
 
 /* Sends n saves as one statement; takes ownership of the items (copied). */
-static void send_group(struct saves *s, struct save *items, size_t n)
+static void send_group(struct saves *s, const struct save *items, size_t n)
 {
 	struct group *g = malloc(sizeof *g + n * sizeof *items);
 	json_t *batch = json_array();
 	char *text = NULL;
 	for (size_t i = 0; g && batch && i < n; i++) {
-		struct save *v = &items[i];
+		const struct save *v = &items[i];
 		json_t *e = json_pack("{s:s,s:I,s:I,s:o}", "t", v->r->token_hash, "a",
 				      (json_int_t)strtoll(v->r->params[0], NULL, 10), "q",
 				      (json_int_t)strtoll(v->r->params[1], NULL, 10), "s",
@@ -239,38 +260,41 @@ static void send_group(struct saves *s, struct save *items, size_t n)
 	g->n = n;
 	memcpy(g->items, items, n * sizeof *items);
 	const struct config *cfg = s->w->server->cfg;
-	char grace[16], idle[16], seqbuf[24];
+	char grace[16], idle[16], seqbuf[24], lock_ms[16];
 	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
+	snprintf(lock_ms, sizeof lock_ms, "%d", cfg->save_lock_timeout_ms);
 	bool sent;
-	if (n == 1) {
-		/* Alone: the plain statement, with the same result shape as a group's. */
-		struct save *v = &g->items[0];
-		char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
-		const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
-					v->has_seq ? seqbuf : NULL, grace};
-		sent = (!v->answer || answer_text) &&
-		       db_query(s->w->db,
-				"SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
-				" $6::bigint, $7::int)::text",
-				7, params, on_group, g);
-		free(answer_text);
-	} else {
-		const char *params[] = {text, idle, grace};
-		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
-				params, on_group, g);
-	}
-	free(text);
-	if (!sent) {
-		fail_all(g->items, n, "the database is unavailable; try again shortly");
-		free(g);
-		return;
-	}
+	/* Counted busy before it is sent: a statement that fails at once runs on_group inside db_query. */
 	s->busy++;
 	atomic_fetch_add(&stat_statements, 1);
 	if (n > 1)
 		atomic_fetch_add(&stat_grouped, n);
+	if (n == 1) {
+		/* Alone: the one-save statement (with the same lock limit), with the same result shape. */
+		struct save *v = &g->items[0];
+		char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
+		const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
+					v->has_seq ? seqbuf : NULL, grace, lock_ms};
+		sent = (!v->answer || answer_text) &&
+		       db_query(s->w->db,
+				"SELECT 0, examd_answer_save_limited($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
+				" $6::bigint, $7::int, $8::int)",
+				8, params, on_group, g);
+		free(answer_text);
+	} else {
+		const char *params[] = {text, idle, grace, lock_ms};
+		sent = db_query(s->w->db,
+				"SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int, $4::int)", 4,
+				params, on_group, g);
+	}
+	free(text);
+	if (!sent) {
+		s->busy--;
+		fail_all(g->items, n, "the database is unavailable; try again shortly");
+		free(g);
+	}
 }
 
 /* ------------------------------------------------------------------ the handler */

@@ -135,7 +135,7 @@ bool req_read_body(struct req *r, size_t limit)
 
 /* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
  * callback may still answer: its request and connection are gone, so only r is freed. */
-static bool req_orphaned(struct req *r)
+bool req_orphaned(const struct req *r)
 {
 	return r->worker->http == NULL;
 }

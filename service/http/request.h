@@ -53,6 +53,11 @@ const char *req_client_address(struct req *r);
 /* Copies the body (NUL-terminated); false when it exceeds limit. */
 bool req_read_body(struct req *r, size_t limit);
 
+/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
+ * callback may still answer: its request and connection are gone, and the reply functions only
+ * free r. Handlers that do more than reply check this first. */
+bool req_orphaned(const struct req *r);
+
 /* The reply functions answer the request and free r. */
 void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len);
 void req_reply_json(struct req *r, int status, json_t *body); /* steals body */

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "db/pool.h"
+#include "http/offload.h"
 #include "http/request.h"
 
 #define DRAIN_SECONDS 10
@@ -256,10 +257,8 @@ static void *worker_main(void *arg)
 	w->http = NULL;
 	free(w->conns);
 	w->conns = NULL;
-	db_pool_free(w->db);
-	w->db = NULL;
-	if (w->server->worker_exit)
-		w->server->worker_exit(w->server, w);
+	/* The pool stays until every worker has stopped (server_stop): another worker's /metrics
+	 * may still read its counters. */
 	return NULL;
 }
 
@@ -319,10 +318,21 @@ void server_stop(struct server *s)
 	struct timeval now = {0, 0};
 	for (int i = 0; i < s->nworkers; i++)
 		event_base_once(s->workers[i].base, -1, EV_TIMEOUT, on_drain_start, &s->workers[i], &now);
-	for (int i = 0; i < s->nworkers; i++) {
+	for (int i = 0; i < s->nworkers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	/* No hashing thread may post a result to a base once the bases go. */
+	offload_free(s->offload);
+	s->offload = NULL;
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		/* Fails what is still queued or running; the callbacks find their requests orphaned
+		 * (req_orphaned: the worker's evhttp is gone) and only free them. */
+		db_pool_free(w->db);
+		w->db = NULL;
+		if (s->worker_exit)
+			s->worker_exit(s, w);
 		/* evhttp_free already closed the listener it was bound to. */
-		event_base_free(s->workers[i].base);
+		event_base_free(w->base);
 	}
 	free(s->workers);
 	s->workers = NULL;

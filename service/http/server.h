@@ -49,7 +49,7 @@ struct server {
 	server_dispatch_fn dispatch;
 	server_worker_hook worker_start; /* runs on each worker's thread before its loop */
 	server_worker_hook worker_stop;  /* runs on each worker's thread when draining starts */
-	server_worker_hook worker_exit;  /* runs on each worker's thread after its pool is freed */
+	server_worker_hook worker_exit;  /* runs after every worker stopped and this one's pool is freed */
 	void *ssl_ctx;                   /* SSL_CTX * when TLS is on */
 };
 

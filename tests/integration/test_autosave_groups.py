@@ -15,7 +15,8 @@ EMPLOYEES = ["g%d" % i for i in range(8)]
 
 class AutosaveGroupsTest(ExamdTestCase):
     workers = 1
-    env = {"EXAMD_DB_POOL_SIZE": "4"}  # two save statements at a time
+    # Two save statements at a time; a lock wait far longer than these tests' own holds.
+    env = {"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_LOCK_TIMEOUT_MS": "30000"}
 
     @classmethod
     def setUpClass(cls):
@@ -175,6 +176,46 @@ class AutosaveGroupsTest(ExamdTestCase):
         self.assertEqual(self.stored("g7", 7), "")
         self.assertEqual(self.metric("examd_autosave_retried_total") - retried, 5)
         self.assertIn("sending them one by one", self.app.logtext())
+
+    def test_a_blocked_attempt_does_not_hold_up_other_saves(self):
+        """Both save slots wait on locked attempts: after EXAMD_SAVE_LOCK_TIMEOUT_MS their saves go again
+        alone (and wait on), and the saves of other employees, which queued behind them, go through."""
+        other = Examd(database=self.app.database, workers=1,
+                      env={"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_LOCK_TIMEOUT_MS": "300"}).start()
+        try:
+            retried = int(re.search(r"^examd_autosave_retried_total (\d+)$",
+                                    other.get("/metrics").body.decode(), re.M).group(1))
+            holder = self.hold([self.att["g0"][1], self.att["g1"][1]])
+            results, threads = {}, []
+            for u in ("g0", "g1"):
+                token, attempt, qids = self.att[u]
+                threads.append(threading.Thread(target=lambda u=u, token=token, attempt=attempt, q=qids[4]:
+                                                results.__setitem__(u, answer(other, token, attempt, q, True))))
+                threads[-1].start()
+            self.saves_waiting(2)
+            for u in ("g2", "g3", "g4"):
+                token, attempt, qids = self.att[u]
+                threads.append(threading.Thread(target=lambda u=u, token=token, attempt=attempt, q=qids[4]:
+                                                results.__setitem__(u, answer(other, token, attempt, q, True))))
+                threads[-1].start()
+            deadline = time.time() + 10
+            while not all(u in results for u in ("g2", "g3", "g4")):
+                self.assertLess(time.time(), deadline, "saves of other employees were held up: %s" % results)
+                time.sleep(0.05)
+            self.assertNotIn("g0", results)  # still waiting on its attempt, alone, without the limit
+            for u in ("g2", "g3", "g4"):
+                self.assertEqual(results[u].status, 200, results[u])
+            self.release(holder)
+            for t in threads:
+                t.join(30)
+            self.assertEqual(results["g0"].status, 200, results["g0"])
+            self.assertEqual(results["g1"].status, 200, results["g1"])
+            self.assertEqual(self.stored("g0", 4), "true/0")
+            metrics = other.get("/metrics").body.decode()
+            self.assertEqual(int(re.search(r"^examd_autosave_retried_total (\d+)$", metrics, re.M).group(1)) - retried,
+                             2)
+        finally:
+            other.stop()
 
     def test_z_shutdown_while_a_save_waits(self):
         """SIGTERM while a save's statement cannot finish: after the drain deadline the worker frees its

@@ -9,7 +9,7 @@ import threading
 
 from harness import ExamdTestCase, psql
 
-EMPLOYEES = ["s%d" % i for i in range(6)]
+EMPLOYEES = ["s%d" % i for i in range(7)]
 
 
 def rating(app, employee, item, score, rater, relation="supervisor", period="2026H2", level=None, minutes_ago=0):
@@ -221,6 +221,19 @@ class SummaryTest(ExamdTestCase):
             if at == "45 minutes":
                 self.assertEqual(rows["s0"]["actual"]["job_skills"], 5)
                 self.assertEqual(rows["s0"]["actual"]["professional_knowledge"], 5)
+
+    def test_rated_only_after_the_listing_time(self):
+        """An employee whose only ratings came after the listing's time has no behaviour value as of then,
+        although the derived tables already hold the later ratings."""
+        app = self.app
+        rating(app, "s6", "execution", 6, "boss", minutes_ago=10)
+        rating(app, "s6", "coordination", 2, "boss", minutes_ago=100, level="junior")  # not s6's level
+        ts = app.sql("SELECT to_char(now() - interval '60 minutes', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+        rows = self.assert_consistent(at=ts, period="2026H2")
+        self.assertIsNone(rows["s6"]["actual"]["execution"])
+        self.assertIsNone(rows["s6"]["actual"]["coordination"])
+        rows = self.assert_consistent(period="2026H2")
+        self.assertEqual(rows["s6"]["actual"]["execution"], 6)
 
     def test_z_truncate_and_triggers_off(self):
         app = self.app
