@@ -7,10 +7,11 @@
  * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_batch, migration 0014).
  * At low load every save goes alone, at once; under load one commit serves many saves. A group
  * whose statement fails as a whole is sent again save by save, so one save's failure is never
- * another's. A statement in a slot waits at most EXAMD_SAVE_LOCK_TIMEOUT_MS for a lock, so one
- * blocked attempt cannot hold up the worker's other saves; its saves are then sent again alone,
- * outside the slots, and wait as long as they must. */
+ * another's. A statement that holds its slot longer than EXAMD_SAVE_SLOT_WAIT_MS (waiting on a
+ * lock: a close, an answer row held by another writer) gives the slot up and finishes whenever it
+ * can, so one blocked attempt does not hold up the worker's other saves. */
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 #define SAVES_BATCH_MAX 64 /* at most 64: on_group marks the answered saves in a 64-bit mask */
 #define SAVES_PENDING_MAX 4096
 
-static atomic_ulong stat_statements, stat_grouped, stat_retried;
+static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow;
 
 /* One save: the request and its validated parameters. */
 struct save {
@@ -43,6 +44,8 @@ struct saves {
 
 struct group {
 	struct saves *s;
+	struct event *slow;  /* fires after EXAMD_SAVE_SLOT_WAIT_MS: the group gives up its slot */
+	bool holds_slot;
 	size_t n;
 	struct save items[];
 };
@@ -55,8 +58,11 @@ void saves_metrics(struct evbuffer *out)
 			    "# HELP examd_autosave_grouped_total Answers saved in a statement together with others.\n"
 			    "# TYPE examd_autosave_grouped_total counter\nexamd_autosave_grouped_total %lu\n"
 			    "# HELP examd_autosave_retried_total Answers sent again alone after their group's statement failed.\n"
-			    "# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n",
-			    atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried));
+			    "# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n"
+			    "# HELP examd_autosave_slow_total Save statements that gave up their slot (still running after EXAMD_SAVE_SLOT_WAIT_MS).\n"
+			    "# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n",
+			    atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried),
+			    atomic_load(&stat_slow));
 }
 
 struct saves *saves_new(struct worker *w, int pool_size)
@@ -176,11 +182,31 @@ static void drain(struct saves *s)
 	s->draining = false;
 }
 
+static void release_slot(struct group *g)
+{
+	if (g->holds_slot) {
+		g->holds_slot = false;
+		g->s->busy--;
+	}
+}
+
+static void on_slow(evutil_socket_t fd, short what, void *arg)
+{
+	struct group *g = arg;
+	(void)fd;
+	(void)what;
+	atomic_fetch_add(&stat_slow, 1);
+	release_slot(g);
+	drain(g->s);
+}
+
 static void on_group(const struct db_result *res, void *arg)
 {
 	struct group *g = arg;
 	struct saves *s = g->s;
-	s->busy--;
+	release_slot(g);
+	if (g->slow)
+		event_free(g->slow);
 	if (db_result_status(res) == DB_OK) {
 		/* Committed: each row answers its save; a save without a row (never expected) gets a 503,
 		 * not a second try, since the statement that may have saved it committed. */
@@ -200,16 +226,12 @@ static void on_group(const struct db_result *res, void *arg)
 				req_reply_error(g->items[i].r, 503, "unavailable", "unexpected reply from the database");
 			}
 	} else if (db_result_status(res) == DB_ERROR && g->n > 1) {
-		/* The group failed as a whole (a lock timeout, a deadlock, one save's error): each save
+		/* The group failed as a whole (a deadlock, one save's error): each save
 		 * again on its own, outside the slots. */
 		log_warning("a group of %zu saves failed (%s); sending them one by one", g->n, db_result_sqlstate(res));
 		atomic_fetch_add(&stat_retried, g->n);
 		for (size_t i = 0; i < g->n; i++)
 			send_alone(&g->items[i]);
-	} else if (db_result_status(res) == DB_ERROR && !strcmp(db_result_sqlstate(res), "55P03")) {
-		/* One save that waited too long for a lock: again, without the limit, outside the slots. */
-		atomic_fetch_add(&stat_retried, 1);
-		send_alone(&g->items[0]);
 	} else {
 		for (size_t i = 0; i < g->n; i++) {
 			json_decref(g->items[i].answer);
@@ -260,38 +282,45 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 	g->n = n;
 	memcpy(g->items, items, n * sizeof *items);
 	const struct config *cfg = s->w->server->cfg;
-	char grace[16], idle[16], seqbuf[24], lock_ms[16];
+	char grace[16], idle[16], seqbuf[24];
 	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
-	snprintf(lock_ms, sizeof lock_ms, "%d", cfg->save_lock_timeout_ms);
 	bool sent;
-	/* Counted busy before it is sent: a statement that fails at once runs on_group inside db_query. */
+	/* It holds a slot until it finishes or outlives the slot wait. Counted before it is sent: a
+	 * statement that fails at once runs on_group inside db_query. */
+	g->holds_slot = true;
 	s->busy++;
+	g->slow = evtimer_new(s->w->base, on_slow, g);
+	if (g->slow) {
+		struct timeval tv = {cfg->save_slot_wait_ms / 1000, (cfg->save_slot_wait_ms % 1000) * 1000};
+		evtimer_add(g->slow, &tv);
+	}
 	atomic_fetch_add(&stat_statements, 1);
 	if (n > 1)
 		atomic_fetch_add(&stat_grouped, n);
 	if (n == 1) {
-		/* Alone: the one-save statement (with the same lock limit), with the same result shape. */
+		/* Alone: the one-save statement, with the same result shape. */
 		struct save *v = &g->items[0];
 		char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
 		const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
-					v->has_seq ? seqbuf : NULL, grace, lock_ms};
+					v->has_seq ? seqbuf : NULL, grace};
 		sent = (!v->answer || answer_text) &&
 		       db_query(s->w->db,
-				"SELECT 0, examd_answer_save_limited($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
-				" $6::bigint, $7::int, $8::int)",
-				8, params, on_group, g);
+				"SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
+				" $6::bigint, $7::int)::text",
+				7, params, on_group, g);
 		free(answer_text);
 	} else {
-		const char *params[] = {text, idle, grace, lock_ms};
-		sent = db_query(s->w->db,
-				"SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int, $4::int)", 4,
+		const char *params[] = {text, idle, grace};
+		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
 				params, on_group, g);
 	}
 	free(text);
 	if (!sent) {
-		s->busy--;
+		release_slot(g);
+		if (g->slow)
+			event_free(g->slow);
 		fail_all(g->items, n, "the database is unavailable; try again shortly");
 		free(g);
 	}

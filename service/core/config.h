@@ -18,7 +18,7 @@ struct config {
 	int hash_threads;      /* password hashing threads */
 	int scrypt_log2n;      /* scrypt cost for new hashes */
 	int grace_seconds;     /* exam grace after the deadline */
-	int save_lock_timeout_ms; /* lock_timeout of a save statement in a save slot (api/saves.c) */
+	int save_slot_wait_ms; /* a save statement still running after this gives up its slot (api/saves.c) */
 	int session_idle_seconds;
 	int session_ttl_seconds;
 	int max_json_body;     /* bytes */
