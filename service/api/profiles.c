@@ -481,8 +481,10 @@ static void on_listing(const struct db_result *res, void *arg)
 				    db_result_isnull(res, row, L_BEHAVIOUR) ? NULL : db_result_value(res, row, L_BEHAVIOUR),
 				    db_result_isnull(res, row, L_WEIGHTED) ? NULL : db_result_value(res, row, L_WEIGHTED),
 				    e->values)) {
+			/* Never a listing that silently leaves someone out. */
 			log_error("profile listing: malformed evidence for %s", db_result_value(res, row, L_USERNAME));
-			continue;
+			req_reply_error(r, 503, "unavailable", "the listing could not be computed");
+			goto done;
 		}
 		for (int i = 0; i < NITEMS; i++)
 			e->counts[profile_status_of(e->values[i])]++;
