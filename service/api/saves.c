@@ -125,6 +125,26 @@ static void reply_saved(struct req *r, bool bad_json, const char *text)
 
 /* ------------------------------------------------------------------ one save alone */
 
+/* Sends the one-save statement for v; its one row is (0, the save's outcome). false: not sent. */
+static bool query_one(struct db_pool *db, const struct config *cfg, const struct save *v, db_callback cb, void *arg)
+{
+	char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+	if (v->answer && !answer_text)
+		return false;
+	char seqbuf[24], grace[16], idle[16];
+	snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
+	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
+	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
+	const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
+				v->has_seq ? seqbuf : NULL, grace};
+	bool sent = db_query(db,
+			     "SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
+			     " $6::bigint, $7::int)::text",
+			     7, params, cb, arg);
+	free(answer_text);
+	return sent;
+}
+
 static void on_saved_alone(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
@@ -134,30 +154,20 @@ static void on_saved_alone(const struct db_result *res, void *arg)
 		req_reply_db_failure(r, res);
 		return;
 	}
-	reply_saved(r, bad_json, db_result_value(res, 0, 0));
+	reply_saved(r, bad_json, db_result_value(res, 0, 1));
 }
 
 /* Sends one save as its own statement (outside the slots: the retry of a failed group). */
 static void send_alone(struct save *v)
 {
 	struct req *r = v->r;
-	char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	char seqbuf[24], grace[16], idle[16];
-	snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
-	snprintf(grace, sizeof grace, "%d", api_cfg(r)->grace_seconds);
-	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
-	const char *params[] = {r->token_hash, idle, r->params[0], r->params[1], answer_text, v->has_seq ? seqbuf : NULL,
-				grace};
-	json_decref(v->answer);
-	v->answer = NULL;
 	r->data = v->bad_json ? (void *)1 : NULL;
 	r->data_free = NULL;
 	atomic_fetch_add(&stat_statements, 1);
-	api_query(r,
-		  "SELECT examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint,"
-		  " $7::int)::text",
-		  7, params, on_saved_alone);
-	free(answer_text);
+	if (!query_one(api_db(r), api_cfg(r), v, on_saved_alone, r))
+		req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
+	json_decref(v->answer);
+	v->answer = NULL;
 }
 
 /* ------------------------------------------------------------------ groups */
@@ -250,13 +260,11 @@ static void fail_all(const struct save *items, size_t n, const char *message)
 	}
 }
 
-/* Sends n saves as one statement; takes ownership of the items (copied). */
-static void send_group(struct saves *s, const struct save *items, size_t n)
+/* The saves of a group as examd_answer_save_batch's JSON parameter (malloc'd); NULL: no memory. */
+static char *group_param(const struct save *items, size_t n)
 {
-	struct group *g = malloc(sizeof *g + n * sizeof *items);
 	json_t *batch = json_array();
-	char *text = NULL;
-	for (size_t i = 0; g && batch && i < n; i++) {
+	for (size_t i = 0; batch && i < n; i++) {
 		const struct save *v = &items[i];
 		json_t *e = json_pack("{s:s,s:I,s:I,s:o}", "t", v->r->token_hash, "a",
 				      (json_int_t)strtoll(v->r->params[0], NULL, 10), "q",
@@ -269,10 +277,17 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 			batch = NULL;
 		}
 	}
-	if (g && batch)
-		text = json_dumps(batch, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = batch ? json_dumps(batch, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	json_decref(batch);
-	if (!g || !text) {
+	return text;
+}
+
+/* Sends n saves as one statement (one save: the plain one); takes ownership of the items (copied). */
+static void send_group(struct saves *s, const struct save *items, size_t n)
+{
+	struct group *g = malloc(sizeof *g + n * sizeof *items);
+	char *text = n > 1 ? group_param(items, n) : NULL;
+	if (!g || (n > 1 && !text)) {
 		free(g);
 		free(text);
 		fail_all(items, n, "out of memory");
@@ -282,10 +297,6 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 	g->n = n;
 	memcpy(g->items, items, n * sizeof *items);
 	const struct config *cfg = s->w->server->cfg;
-	char grace[16], idle[16], seqbuf[24];
-	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
-	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
-	bool sent;
 	/* It holds a slot until it finishes or outlives the slot wait. Counted before it is sent: a
 	 * statement that fails at once runs on_group inside db_query. */
 	g->holds_slot = true;
@@ -298,20 +309,13 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 	atomic_fetch_add(&stat_statements, 1);
 	if (n > 1)
 		atomic_fetch_add(&stat_grouped, n);
+	bool sent;
 	if (n == 1) {
-		/* Alone: the one-save statement, with the same result shape. */
-		struct save *v = &g->items[0];
-		char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
-		const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
-					v->has_seq ? seqbuf : NULL, grace};
-		sent = (!v->answer || answer_text) &&
-		       db_query(s->w->db,
-				"SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
-				" $6::bigint, $7::int)::text",
-				7, params, on_group, g);
-		free(answer_text);
+		sent = query_one(s->w->db, cfg, &g->items[0], on_group, g);
 	} else {
+		char grace[16], idle[16];
+		snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
+		snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
 		const char *params[] = {text, idle, grace};
 		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
 				params, on_group, g);

@@ -45,10 +45,17 @@ static void req_free(struct req *r)
 	free(r);
 }
 
+/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
+ * callback may still answer: its request and connection are gone, so only r is freed. */
+bool req_orphaned(const struct req *r)
+{
+	return r->worker->http == NULL;
+}
+
 const char *req_method_name(const struct req *r)
 {
-	if (r->worker->http == NULL)
-		return "-"; /* orphaned: see req_orphaned */
+	if (req_orphaned(r))
+		return "-";
 	switch (evhttp_request_get_command(r->ev)) {
 	case EVHTTP_REQ_GET: return "GET";
 	case EVHTTP_REQ_POST: return "POST";
@@ -131,13 +138,6 @@ bool req_read_body(struct req *r, size_t limit)
 	r->body[len] = '\0';
 	r->body_len = len;
 	return true;
-}
-
-/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
- * callback may still answer: its request and connection are gone, so only r is freed. */
-bool req_orphaned(const struct req *r)
-{
-	return r->worker->http == NULL;
 }
 
 void req_add_header(struct req *r, const char *name, const char *value)
