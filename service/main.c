@@ -111,6 +111,7 @@ static int cmd_serve(int argc, char **argv)
 		.cfg = &cfg,
 		.nworkers = cfg.workers,
 		.dispatch = api_dispatch,
+		.body_limit = api_body_limit,
 		.worker_start = api_worker_start,
 		.worker_stop = api_worker_stop,
 		.worker_exit = api_worker_exit,

@@ -19,6 +19,10 @@
 extern const struct route api_routes[];
 extern const int api_nroutes;
 void api_dispatch(struct req *r);
+/* The largest body of a save (an answer of at most 1,000 characters, JSON-escaped). */
+#define API_MAX_SAVE_BODY ((size_t)16 * 1024)
+size_t api_body_limit(const struct config *cfg, const char *method, const char *path, bool has_bearer,
+		      bool *auth_first);
 void api_worker_start(struct server *s, struct worker *w);
 void api_worker_stop(struct server *s, struct worker *w);
 /* After the worker's pool is freed (every statement's callback has run). */
@@ -47,6 +51,9 @@ void api_query_json(struct req *r, int status, const char *sql, int n, const cha
 void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
 		     const char *missing_code, const char *missing_message);
 
+/* 503 unavailable with Retry-After: the work pool's queue is full (or the server is stopping). */
+void api_reply_busy(struct req *r);
+
 /* Sends a statement; on queue/connection failure replies 503 and returns false. */
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
 
@@ -61,6 +68,8 @@ void static_serve(struct req *r);
 void auth_login(struct req *r);
 void auth_logout(struct req *r);
 void auth_me(struct req *r);
+/* Password verifications run for logins since start (all workers). */
+unsigned long auth_password_checks(void);
 /* Hashes the bearer token into r->token_hash; replies 401 and returns false when there is none. */
 bool auth_token_hash(struct req *r);
 /* Resolves the bearer token into r->user, then calls next (or replies 401/503). */

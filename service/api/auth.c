@@ -1,6 +1,8 @@
 /* Sessions: login (throttled, scrypt verified off the loop), logout, the caller, and the
  * bearer-token check that every authenticated route goes through. */
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,15 +99,21 @@ struct login {
 	char *username;
 	char *password;
 	char *stored;
+	const char *dummy;
 	bool user_exists;
+	bool held_user, held_address; /* in-flight slots taken */
+	char user_key[80], address_key[80];
 	enum password_result verdict;
 };
+
+static void login_release(struct login *l);
 
 static void login_free(void *arg)
 {
 	struct login *l = arg;
 	if (!l)
 		return;
+	login_release(l);
 	if (l->password) {
 		OPENSSL_cleanse(l->password, strlen(l->password));
 		free(l->password);
@@ -115,23 +123,14 @@ static void login_free(void *arg)
 	free(l);
 }
 
-static const char *const sql_login_check =
-	"SELECT (SELECT count(*) FROM login_failures WHERE username = $1"
-	"          AND at > now() - make_interval(secs => $3::int)),"
-	"       (SELECT count(*) FROM login_failures WHERE address = $2"
-	"          AND at > now() - make_interval(secs => $3::int)),"
-	"       (SELECT ceil(extract(epoch FROM min(at) + make_interval(secs => $3::int) - now()))::int"
-	"          FROM (SELECT at FROM login_failures WHERE username = $1 AND at > now() - make_interval(secs => $3::int)"
-	"                ORDER BY at DESC LIMIT $4::int) x),"
-	"       (SELECT ceil(extract(epoch FROM min(at) + make_interval(secs => $3::int) - now()))::int"
-	"          FROM (SELECT at FROM login_failures WHERE address = $2 AND at > now() - make_interval(secs => $3::int)"
-	"                ORDER BY at DESC LIMIT $5::int) x),"
-	"       u.password_hash"
-	"  FROM (SELECT 1) one LEFT JOIN users u ON u.username = $1 AND u.active";
+/* Counts the window's failures and records this attempt as a failure, in one statement under a
+ * per-username and per-address lock (migration 0015): concurrent guesses see each other, so at
+ * most LOGIN_MAX_USER_FAILURES of them ever reach the password hash. */
+static const char *const sql_login_begin =
+	"SELECT failure_id, retry_after, password_hash FROM examd_login_begin($1, $2, $3::int, $4::int, $5::int)";
 
 static const char *const sql_login_failed =
-	"WITH f AS (INSERT INTO login_failures (username, address) VALUES ($1, $2))"
-	" INSERT INTO audit_log (actor, action, target, address, detail)"
+	"INSERT INTO audit_log (actor, action, target, address, detail)"
 	" VALUES ($1, 'login.failed', 'user:' || $1, $2, jsonb_build_object('known_user', $3::boolean))";
 
 static const char *const sql_login_ok =
@@ -142,10 +141,75 @@ static const char *const sql_login_ok =
 	" SELECT json_build_object('token', $5::text, 'expires_at', examd_ts(s.expires_at),"
 	"                          'user', examd_user_json($2))::text FROM s";
 
-/* A fixed hash to verify against when the user does not exist, so timing does not tell. */
-static const char *dummy_hash(void)
+/* Verifications of a password against a hash (logins only), for /metrics and the throttle test. */
+static _Atomic unsigned long password_checks;
+
+unsigned long auth_password_checks(void)
 {
-	return "$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	return atomic_load(&password_checks);
+}
+
+/* A hash to verify against when the user does not exist, so timing does not tell: the salt and
+ * digest are arbitrary, the cost is the configured one (the cost of real users' hashes). */
+static const char *dummy_hash(const struct config *cfg)
+{
+	static _Thread_local char hash[128];
+	static _Thread_local int made_for;
+	if (made_for != cfg->scrypt_log2n) {
+		snprintf(hash, sizeof hash, "$scrypt$ln=%d,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+			 cfg->scrypt_log2n);
+		made_for = cfg->scrypt_log2n;
+	}
+	return hash;
+}
+
+/* Logins waiting for their password check, per username and per address, in this process. */
+#define LOGIN_INFLIGHT_SLOTS 256
+#define LOGIN_MAX_INFLIGHT_USER 2
+#define LOGIN_MAX_INFLIGHT_ADDRESS 8
+
+static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char key[80];
+	int n;
+} inflight[LOGIN_INFLIGHT_SLOTS];
+
+/* Counts one more in-flight login for key; false when key is at max (or the table is full). */
+static bool inflight_take(const char *key, int max)
+{
+	bool ok = false;
+	int free_slot = -1;
+	pthread_mutex_lock(&inflight_lock);
+	for (int i = 0; i < LOGIN_INFLIGHT_SLOTS; i++) {
+		if (inflight[i].n > 0 && !strcmp(inflight[i].key, key)) {
+			if (inflight[i].n < max) {
+				inflight[i].n++;
+				ok = true;
+			}
+			free_slot = -2;
+			break;
+		}
+		if (inflight[i].n == 0 && free_slot == -1)
+			free_slot = i;
+	}
+	if (free_slot >= 0) {
+		snprintf(inflight[free_slot].key, sizeof inflight[free_slot].key, "%s", key);
+		inflight[free_slot].n = 1;
+		ok = true;
+	}
+	pthread_mutex_unlock(&inflight_lock);
+	return ok;
+}
+
+static void inflight_give(const char *key)
+{
+	pthread_mutex_lock(&inflight_lock);
+	for (int i = 0; i < LOGIN_INFLIGHT_SLOTS; i++)
+		if (inflight[i].n > 0 && !strcmp(inflight[i].key, key)) {
+			inflight[i].n--;
+			break;
+		}
+	pthread_mutex_unlock(&inflight_lock);
 }
 
 static void on_login_ok(const struct db_result *res, void *arg)
@@ -171,14 +235,33 @@ static void on_login_failed(const struct db_result *res, void *arg)
 static void login_verify_work(void *arg)
 {
 	struct login *l = arg;
-	l->verdict = password_verify(l->password, l->stored ? l->stored : dummy_hash());
+	atomic_fetch_add(&password_checks, 1);
+	l->verdict = password_verify(l->password, l->stored ? l->stored : l->dummy);
+}
+
+static void login_release(struct login *l)
+{
+	if (l->held_user) {
+		inflight_give(l->user_key);
+		l->held_user = false;
+	}
+	if (l->held_address) {
+		inflight_give(l->address_key);
+		l->held_address = false;
+	}
 }
 
 static void login_verify_done(void *arg)
 {
 	struct login *l = arg;
 	struct req *r = l->r;
+	login_release(l);
+	if (req_orphaned(r)) {
+		req_reply_empty(r, 503);
+		return;
+	}
 	if (!l->user_exists || l->verdict != PASSWORD_MATCH) {
+		/* The failure is already recorded (examd_login_begin); only the audit line is left. */
 		const char *params[] = {l->username, req_client_address(r), l->user_exists ? "true" : "false"};
 		(void)api_query(r, sql_login_failed, 3, params, on_login_failed);
 		return;
@@ -198,7 +281,17 @@ static void login_verify_done(void *arg)
 	OPENSSL_cleanse(token, sizeof token);
 }
 
-static void on_login_check(const struct db_result *res, void *arg)
+static void reply_throttled(struct req *r, long wait, const char *why)
+{
+	char retry[24];
+	if (wait < 1)
+		wait = 1;
+	snprintf(retry, sizeof retry, "%ld", wait);
+	req_add_header(r, "Retry-After", retry);
+	req_reply_error(r, 429, "rate_limited", "%s; try again in %ld seconds", why, wait);
+}
+
+static void on_login_begin(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	struct login *l = r->data;
@@ -206,24 +299,32 @@ static void on_login_check(const struct db_result *res, void *arg)
 		req_reply_db_failure(r, res);
 		return;
 	}
-	long user_failures = db_result_long(res, 0, 0);
-	long addr_failures = db_result_long(res, 0, 1);
-	if (user_failures >= LOGIN_MAX_USER_FAILURES || addr_failures >= LOGIN_MAX_ADDRESS_FAILURES) {
-		long wait = user_failures >= LOGIN_MAX_USER_FAILURES ? db_result_long(res, 0, 2) : 0;
-		if (addr_failures >= LOGIN_MAX_ADDRESS_FAILURES && db_result_long(res, 0, 3) > wait)
-			wait = db_result_long(res, 0, 3);
-		if (wait < 1)
-			wait = 1;
-		char retry[24];
-		snprintf(retry, sizeof retry, "%ld", wait);
-		req_add_header(r, "Retry-After", retry);
-		req_reply_error(r, 429, "rate_limited", "too many failed logins; try again in %ld seconds", wait);
+	if (db_result_isnull(res, 0, 0)) {
+		reply_throttled(r, db_result_long(res, 0, 1), "too many failed logins");
 		return;
 	}
-	l->user_exists = !db_result_isnull(res, 0, 4);
-	l->stored = l->user_exists ? strdup(db_result_value(res, 0, 4)) : NULL;
-	if (!offload_submit(r->worker->server->offload, r->worker->base, login_verify_work, login_verify_done, l))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+	/* Recorded as a failure already: past the in-flight caps it stays one, unverified. */
+	snprintf(l->user_key, sizeof l->user_key, "u:%s", l->username);
+	snprintf(l->address_key, sizeof l->address_key, "a:%s", req_client_address(r));
+	if (!(l->held_user = inflight_take(l->user_key, LOGIN_MAX_INFLIGHT_USER)) ||
+	    !(l->held_address = inflight_take(l->address_key, LOGIN_MAX_INFLIGHT_ADDRESS))) {
+		login_release(l);
+		reply_throttled(r, 1, "too many logins in progress");
+		return;
+	}
+	l->user_exists = !db_result_isnull(res, 0, 2);
+	l->stored = l->user_exists ? strdup(db_result_value(res, 0, 2)) : NULL;
+	l->dummy = dummy_hash(api_cfg(r));
+	if (l->user_exists && !l->stored) {
+		login_release(l);
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	if (!offload_submit_to(r->worker->server->offload, OFFLOAD_LOGIN, r->worker->base, login_verify_work,
+			       login_verify_done, l)) {
+		login_release(l);
+		api_reply_busy(r);
+	}
 }
 
 void auth_login(struct req *r)
@@ -251,12 +352,16 @@ void auth_login(struct req *r)
 	OPENSSL_cleanse(r->body, r->body_len); /* the password is not kept in the body copy */
 	r->data = l;
 	r->data_free = login_free;
+	if (!l->username || !l->password) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
 	char window[16], umax[16], amax[16];
 	snprintf(window, sizeof window, "%d", LOGIN_WINDOW_SECONDS);
 	snprintf(umax, sizeof umax, "%d", LOGIN_MAX_USER_FAILURES);
 	snprintf(amax, sizeof amax, "%d", LOGIN_MAX_ADDRESS_FAILURES);
 	const char *params[] = {l->username, req_client_address(r), window, umax, amax};
-	(void)api_query(r, sql_login_check, 5, params, on_login_check);
+	(void)api_query(r, sql_login_begin, 5, params, on_login_begin);
 }
 
 /* ------------------------------------------------------------------ logout, me */

@@ -91,6 +91,10 @@ static void on_imported(const struct db_result *res, void *arg)
 static void import_parsed(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct import_job *j = r->data;
 	if (j->status == BANK_NOMEM || (j->status == BANK_OK && !j->param)) {
 		req_reply_error(r, 503, "unavailable", "out of memory while reading the bank");
@@ -158,7 +162,7 @@ void banks_import(struct req *r)
 	r->data = j;
 	r->data_free = import_job_free;
 	if (!offload_submit(r->worker->server->offload, r->worker->base, import_parse, import_parsed, r))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		api_reply_busy(r);
 }
 
 /* ------------------------------------------------------------------ questions */

@@ -46,6 +46,7 @@ static void render_pool(struct evbuffer *out, struct server *s)
 		{"examd_db_connects_total", "counter", "Connection attempts, per worker."},
 		{"examd_db_prepared_total", "counter", "Statements executed by name (prepared on the connection), per worker."},
 		{"examd_db_prepare_resets_total", "counter", "Times a connection forgot its prepared statements, per worker."},
+		{"examd_db_timeouts_total", "counter", "Statements given up (no answer in EXAMD_DB_TIMEOUT_MS, or waited that long), per worker."},
 	};
 	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
@@ -62,17 +63,25 @@ static void render_pool(struct evbuffer *out, struct server *s)
 					       : k == 5 ? st.failures
 					       : k == 6 ? st.reconnects
 					       : k == 7 ? st.prepared
-							: st.prepare_resets;
+					       : k == 8 ? st.prepare_resets
+							: st.timeouts;
 			evbuffer_add_printf(out, "%s{worker=\"%d\"} %llu\n", m[k].name, i, v);
 		}
 	}
-	evbuffer_add_printf(out, "# HELP examd_http_connections Client connections that have sent a request, per worker.\n"
+	evbuffer_add_printf(out, "# HELP examd_http_connections Client connections open, per worker.\n"
 				 "# TYPE examd_http_connections gauge\n");
 	for (int i = 0; i < s->nworkers; i++)
-		evbuffer_add_printf(out, "examd_http_connections{worker=\"%d\"} %zu\n", i, s->workers[i].conns_live);
-	evbuffer_add_printf(out, "# HELP examd_offload_pending Password hashing jobs waiting or running.\n"
-				 "# TYPE examd_offload_pending gauge\nexamd_offload_pending %ld\n",
-			    offload_pending(s->offload));
+		evbuffer_add_printf(out, "examd_http_connections{worker=\"%d\"} %ld\n", i, atomic_load(&s->workers[i].conns_live));
+	evbuffer_add_printf(out,
+			    "# HELP examd_offload_pending Jobs (password hashing, imports) waiting or running, by class.\n"
+			    "# TYPE examd_offload_pending gauge\nexamd_offload_pending{class=\"login\"} %ld\n"
+			    "examd_offload_pending{class=\"bulk\"} %ld\n"
+			    "# HELP examd_offload_refused_total Jobs refused because their queue was full.\n"
+			    "# TYPE examd_offload_refused_total counter\nexamd_offload_refused_total %ld\n"
+			    "# HELP examd_password_checks_total Password verifications run for logins.\n"
+			    "# TYPE examd_password_checks_total counter\nexamd_password_checks_total %lu\n",
+			    offload_pending_class(s->offload, OFFLOAD_LOGIN), offload_pending_class(s->offload, OFFLOAD_BULK),
+			    offload_refused(s->offload), auth_password_checks());
 }
 
 static void metrics_send(struct req *r, long open_attempts)

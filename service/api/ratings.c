@@ -70,6 +70,10 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 static void ratings_parsed(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct ratings_job *j = r->data;
 	if (j->status == RATINGS_NOMEM || (j->status == RATINGS_OK && !j->param)) {
 		req_reply_error(r, 503, "unavailable", "out of memory while reading the ratings");
@@ -100,5 +104,5 @@ void ratings_import(struct req *r)
 	r->data = j;
 	r->data_free = ratings_job_free;
 	if (!offload_submit(r->worker->server->offload, r->worker->base, ratings_parse, ratings_parsed, r))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		api_reply_busy(r);
 }

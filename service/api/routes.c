@@ -70,6 +70,53 @@ static bool is_api_path(const char *path)
 	       !strcmp(path, "/readyz") || !strcmp(path, "/metrics");
 }
 
+/* The body limit of a request, from its method, raw path and whether it carries a bearer token,
+ * decided before its body is read (http/conn.c). Uploads (banks, ratings) get the large limit only
+ * with a token; a save a small one; everything else the JSON limit. auth_first: an anonymous
+ * request over the limit is answered 401, as an authenticated route would answer it first. */
+size_t api_body_limit(const struct config *cfg, const char *method, const char *path, bool has_bearer,
+		      bool *auth_first)
+{
+	int i = router_find(api_routes, api_nroutes, method, path);
+	*auth_first = i >= 0 ? api_routes[i].roles != 0 : !strncmp(path, "/api/", 5);
+	if (i < 0)
+		return (size_t)cfg->max_json_body;
+	if (api_routes[i].body == BODY_BANK && has_bearer)
+		return (size_t)cfg->max_bank_body;
+	if (api_routes[i].self_auth)
+		return API_MAX_SAVE_BODY < (size_t)cfg->max_json_body ? API_MAX_SAVE_BODY : (size_t)cfg->max_json_body;
+	return (size_t)cfg->max_json_body;
+}
+
+static void reply_not_found(struct req *r)
+{
+	req_reply_error(r, 404, "not_found", "no such resource");
+}
+
+static void reply_bad_method(struct req *r)
+{
+	req_reply_error(r, 405, "method_not_allowed", "%s is not allowed here", req_method_name(r));
+}
+
+/* The save route authenticates in its own statement; a malformed id is still answered only to a
+ * caller with a valid session (401 first, then 404). */
+static void reply_no_attempt(struct req *r)
+{
+	if (!(r->route->roles & (unsigned)role_bit(r->user.role)))
+		req_reply_error(r, 403, "forbidden", "your role may not do this");
+	else
+		req_reply_error(r, 404, "not_found", "no such attempt or question");
+}
+
+static bool ids_ok(const struct req *r)
+{
+	long v;
+	for (int i = 0; i < r->nparams; i++)
+		if (!util_parse_long(r->params[i], 1, 9000000000000000000L, &v))
+			return false;
+	return true;
+}
+
 void api_dispatch(struct req *r)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
@@ -95,10 +142,20 @@ void api_dispatch(struct req *r)
 	int index;
 	switch (router_match(api_routes, api_nroutes, req_method_name(r), r->path, r, &index)) {
 	case ROUTER_NOT_FOUND:
-		req_reply_error(r, 404, "not_found", "no such resource");
+		/* Under /api only a caller with a session learns which routes exist. */
+		if (!strncmp(r->path, "/api/", 5))
+			auth_authenticate(r, reply_not_found);
+		else
+			reply_not_found(r);
 		return;
 	case ROUTER_BAD_METHOD:
-		req_reply_error(r, 405, "method_not_allowed", "%s is not allowed here", req_method_name(r));
+		if (!strncmp(r->path, "/api/", 5))
+			auth_authenticate(r, reply_bad_method);
+		else
+			reply_bad_method(r);
+		return;
+	case ROUTER_NO_MEMORY:
+		req_reply_error(r, 503, "unavailable", "out of memory");
 		return;
 	case ROUTER_FOUND:
 		break;
@@ -106,7 +163,9 @@ void api_dispatch(struct req *r)
 	r->route = &api_routes[index];
 	r->route_index = index;
 	if (r->route->self_auth) {
-		if (auth_token_hash(r))
+		if (!ids_ok(r))
+			auth_authenticate(r, reply_no_attempt);
+		else if (auth_token_hash(r))
 			run_handler(r);
 	} else if (r->route->roles) {
 		auth_authenticate(r, run_handler);
@@ -130,6 +189,12 @@ json_t *api_json_body(struct req *r)
 		return NULL;
 	}
 	return body;
+}
+
+void api_reply_busy(struct req *r)
+{
+	req_add_header(r, "Retry-After", "5");
+	req_reply_error(r, 503, "unavailable", "the server is busy; try again in a few seconds");
 }
 
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb)

@@ -95,6 +95,10 @@ static void on_user_created(const struct db_result *res, void *arg)
 static void create_hashed(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct user_edit *e = r->data;
 	if (!e->hashed) {
 		req_reply_error(r, 503, "unavailable", "password hashing failed");
@@ -191,7 +195,7 @@ void users_create(struct req *r)
 	json_decref(body);
 	OPENSSL_cleanse(r->body, r->body_len);
 	if (!offload_submit(r->worker->server->offload, r->worker->base, hash_run, create_hashed, r))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		api_reply_busy(r);
 }
 
 /* ------------------------------------------------------------------ list */
@@ -247,6 +251,10 @@ static void on_user_updated(const struct db_result *res, void *arg)
 static void update_apply(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct user_edit *e = r->data;
 	if (e->password && !e->hashed) {
 		req_reply_error(r, 503, "unavailable", "password hashing failed");
@@ -349,7 +357,7 @@ static void on_update_target(const struct db_result *res, void *arg)
 			return;
 		}
 		if (!offload_submit(r->worker->server->offload, r->worker->base, hash_run, update_apply, r))
-			req_reply_error(r, 503, "unavailable", "the server is shutting down");
+			api_reply_busy(r);
 		return;
 	}
 	update_apply(r);

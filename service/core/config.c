@@ -35,6 +35,7 @@ static const struct key keys[] = {
 	{"EXAMD_DB_POOL_SIZE", "db-pool-size", KEY_INT, OFF(db_pool_size), "4", 1, 256, "database connections per worker"},
 	{"EXAMD_DB_PREPARE", "db-prepare", KEY_INT, OFF(db_prepare), "1", 0, 1, "1: prepare short statements once per connection; 0: never (old PgBouncer)"},
 	{"EXAMD_SAVE_SLOT_WAIT_MS", "save-slot-wait-ms", KEY_INT, OFF(save_slot_wait_ms), "1000", 10, 600000, "after this long a save statement gives up its save slot to the saves behind it"},
+	{"EXAMD_DB_TIMEOUT_MS", "db-timeout-ms", KEY_INT, OFF(db_timeout_ms), "30000", 0, 3600000, "a statement with no answer after this long fails (503) and its connection is made anew; also the longest wait for a connection (0 = no bound)"},
 	{"EXAMD_DB_QUEUE_MAX", "db-queue-max", KEY_INT, OFF(db_queue_max), "20000", 1, 10000000, "queued queries per worker before 503"},
 	{"EXAMD_HASH_THREADS", "hash-threads", KEY_INT, OFF(hash_threads), "0", 0, 64, "password hashing threads (0 = cores - 1, at least 1)"},
 	{"EXAMD_SCRYPT_LOG2N", "scrypt-log2n", KEY_INT, OFF(scrypt_log2n), "15", 10, 20, "scrypt cost 2^N for new password hashes"},

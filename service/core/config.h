@@ -14,6 +14,7 @@ struct config {
 	int workers;           /* event-loop threads; 0 = number of cores */
 	int db_pool_size;      /* connections per worker */
 	int db_queue_max;      /* queued queries per worker before 503 */
+	int db_timeout_ms;     /* statement and queue-wait bound (db_pool_set_timeout); 0 = none */
 	int db_prepare;        /* 1: prepare short statements per connection */
 	int hash_threads;      /* password hashing threads */
 	int scrypt_log2n;      /* scrypt cost for new hashes */

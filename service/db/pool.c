@@ -6,6 +6,7 @@
 
 #include <event2/event.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
@@ -37,8 +39,26 @@ struct query {
 	char **params;
 	bool prepared; /* sent by name */
 	bool retried;  /* sent again unprepared after the name failed */
+	int64_t queued_us; /* when it was queued (monotonic) */
+	const char *why;   /* failed: the reason, delivered on a later loop turn */
 };
 TAILQ_HEAD(query_list, query);
+
+/* A connection being started on the connector thread. */
+struct start {
+	TAILQ_ENTRY(start) link;      /* in the connector's queue */
+	TAILQ_ENTRY(start) pool_link; /* in its pool's list until it comes back */
+	struct db_pool *pool;
+	struct conn *c;
+	const char *conninfo;
+	PGconn *pg;
+	struct event *done_ev;
+	bool abandoned; /* the pool gave up on it (timeout, shutdown): drop it when it comes back */
+	bool taken;     /* the thread is working on it */
+	bool done;      /* the thread is finished with it */
+};
+
+TAILQ_HEAD(start_list, start);
 
 enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_IDLE, CONN_BUSY };
 
@@ -52,6 +72,8 @@ struct conn {
 	struct event *sock_ev;
 	struct event *backoff;       /* waits before reconnecting */
 	struct event *connect_timer; /* bounds a connection attempt */
+	struct event *stmt_timer;    /* bounds a statement: a server that stops answering */
+	struct start *start;         /* the connection being started on the connector thread */
 	int backoff_ms;
 	struct query *current;
 	PGresult *result; /* the result to deliver (the first error, else the last one) */
@@ -72,13 +94,18 @@ struct db_pool {
 	char *conninfo;
 	int size;
 	long queue_max;
+	int timeout_ms; /* statement and queue-wait bound; 0 = none */
 	struct conn *conns;
 	struct query_list queue;
+	struct query_list failed; /* failed statements whose callbacks run on the next loop turn */
+	struct event *failed_ev;
+	struct event *sweep;      /* fails statements that waited in the queue too long */
+	struct start_list starts; /* starts out on the connector thread */
 	_Atomic long queued;
 	_Atomic int connected;
 	_Atomic int connecting;
 	_Atomic int busy;
-	_Atomic uint64_t queries, failures, reconnects;
+	_Atomic uint64_t queries, failures, reconnects, timeouts;
 	_Atomic uint64_t prepared, prepare_resets;
 	bool closing;
 	bool prepare;
@@ -177,14 +204,50 @@ static void query_finish(struct query *q, enum db_status status, PGresult *pg, c
 	query_free(q);
 }
 
+/* Fails q on a later loop turn: a callback never runs on the stack of db_query's caller. */
+static void query_fail(struct db_pool *pool, struct query *q, const char *why)
+{
+	atomic_fetch_add(&pool->failures, 1);
+	q->why = why;
+	TAILQ_INSERT_TAIL(&pool->failed, q, link);
+	event_active(pool->failed_ev, EV_TIMEOUT, 1);
+}
+
+static void deliver_failed(struct db_pool *pool)
+{
+	struct query *q;
+	while ((q = TAILQ_FIRST(&pool->failed)) != NULL) {
+		TAILQ_REMOVE(&pool->failed, q, link);
+		query_finish(q, DB_UNAVAILABLE, NULL, q->why);
+	}
+}
+
+static void on_failed(evutil_socket_t fd, short what, void *arg)
+{
+	deliver_failed(arg);
+}
+
 static void fail_queue(struct db_pool *pool, const char *why)
 {
 	struct query *q;
 	while ((q = TAILQ_FIRST(&pool->queue)) != NULL) {
 		TAILQ_REMOVE(&pool->queue, q, link);
 		atomic_fetch_sub(&pool->queued, 1);
-		atomic_fetch_add(&pool->failures, 1);
-		query_finish(q, DB_UNAVAILABLE, NULL, why);
+		query_fail(pool, q, why);
+	}
+}
+
+/* Statements that waited in the queue longer than the timeout fail (503), oldest first. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct db_pool *pool = arg;
+	int64_t limit = util_monotonic_us() - (int64_t)pool->timeout_ms * 1000;
+	struct query *q;
+	while ((q = TAILQ_FIRST(&pool->queue)) != NULL && q->queued_us < limit) {
+		TAILQ_REMOVE(&pool->queue, q, link);
+		atomic_fetch_sub(&pool->queued, 1);
+		atomic_fetch_add(&pool->timeouts, 1);
+		query_fail(pool, q, "timed out waiting for a database connection");
 	}
 }
 
@@ -204,6 +267,12 @@ static void conn_lost(struct conn *c, const char *why)
 		c->sock_ev = NULL;
 	}
 	evtimer_del(c->connect_timer);
+	evtimer_del(c->stmt_timer);
+	if (c->start) {
+		/* Still being started on the connector thread: it comes back and is dropped there. */
+		c->start->abandoned = true;
+		c->start = NULL;
+	}
 	if (c->pg) {
 		if (was_up)
 			log_warning("database connection %d lost: %s", c->index, why);
@@ -218,10 +287,8 @@ static void conn_lost(struct conn *c, const char *why)
 	conn_set_state(c, CONN_DOWN);
 	struct query *q = c->current;
 	c->current = NULL;
-	if (q) {
-		atomic_fetch_add(&pool->failures, 1);
-		query_finish(q, DB_UNAVAILABLE, NULL, why);
-	}
+	if (q)
+		query_fail(pool, q, why);
 	/* Queued statements wait for a connection that is being made, not for a back-off. */
 	if (atomic_load(&pool->connected) == 0 && atomic_load(&pool->connecting) == 0)
 		fail_queue(pool, "database unavailable");
@@ -235,6 +302,19 @@ static void conn_lost(struct conn *c, const char *why)
 static void on_connect_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	conn_lost(arg, "connect timeout");
+}
+
+/* The server has not answered a statement within the timeout: the connection is given up (its
+ * statement answers 503) and made anew, so a server or network that stopped answering without a
+ * reset costs at most the timeout, never hours. */
+static void on_stmt_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	if (c->state != CONN_BUSY)
+		return;
+	atomic_fetch_add(&c->pool->timeouts, 1);
+	log_warning("database connection %d: no answer within %d ms; reconnecting", c->index, c->pool->timeout_ms);
+	conn_lost(c, "the database did not answer in time");
 }
 
 static void conn_poll_connect(struct conn *c)
@@ -274,22 +354,144 @@ static void notice_sink(void *arg, const char *message)
 	log_debug("database notice: %s", message);
 }
 
+/* ---- the connector thread ----
+ * PQconnectStartParams may block: it resolves the host name (getaddrinfo) and reads the password
+ * and service files. It runs on one process-wide thread; the new PGconn comes back to the pool's
+ * loop through an event created on that loop, and is polled there without blocking. */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond, finished;
+	TAILQ_HEAD(, start) queue;
+	pthread_once_t once;
+	bool running;
+} connector = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	       TAILQ_HEAD_INITIALIZER(connector.queue), PTHREAD_ONCE_INIT, false};
+
+/* Default TCP options, before the user's connection string (which may override them): a server
+ * that vanishes without a reset is noticed in about half a minute, not after the kernel's 2 hours. */
+static const char *const start_keys[] = {"fallback_application_name", "keepalives", "keepalives_idle",
+					 "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+					 "dbname", NULL};
+
+static void *connector_main(void *arg)
+{
+	for (;;) {
+		pthread_mutex_lock(&connector.lock);
+		while (TAILQ_EMPTY(&connector.queue))
+			pthread_cond_wait(&connector.cond, &connector.lock);
+		struct start *st = TAILQ_FIRST(&connector.queue);
+		TAILQ_REMOVE(&connector.queue, st, link);
+		st->taken = true;
+		pthread_mutex_unlock(&connector.lock);
+		const char *vals[] = {"examd", "1", "10", "5", "3", "30000", st->conninfo, NULL};
+		PGconn *pg = PQconnectStartParams(start_keys, vals, 1);
+		pthread_mutex_lock(&connector.lock);
+		st->pg = pg;
+		st->done = true;
+		/* From here the start belongs to its loop (or to db_pool_free, waiting below). */
+		event_active(st->done_ev, EV_TIMEOUT, 1);
+		pthread_cond_broadcast(&connector.finished);
+		pthread_mutex_unlock(&connector.lock);
+	}
+	return NULL;
+}
+
+static void connector_spawn(void)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	connector.running = pthread_create(&t, &attr, connector_main, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	if (!connector.running)
+		log_error("cannot start the database connector thread; connecting on the event loop");
+}
+
+static void conn_started(struct conn *c, PGconn *pg);
+
+static void on_started(evutil_socket_t fd, short what, void *arg)
+{
+	struct start *st = arg;
+	event_free(st->done_ev);
+	TAILQ_REMOVE(&st->pool->starts, st, pool_link);
+	if (st->abandoned) {
+		if (st->pg)
+			PQfinish(st->pg);
+		free(st);
+		return;
+	}
+	struct conn *c = st->c;
+	PGconn *pg = st->pg;
+	c->start = NULL;
+	free(st);
+	conn_started(c, pg);
+}
+
 static void conn_start(struct conn *c)
 {
 	struct db_pool *pool = c->pool;
-	const char *keys[] = {"fallback_application_name", "dbname", NULL};
-	const char *vals[] = {"examd", pool->conninfo, NULL};
 	atomic_fetch_add(&pool->reconnects, 1);
-	c->pg = PQconnectStartParams(keys, vals, 1);
-	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
-		conn_lost(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
-		return;
-	}
-	PQsetNoticeProcessor(c->pg, notice_sink, NULL);
 	conn_set_state(c, CONN_CONNECTING);
 	c->fd = -1;
 	struct timeval tv = {CONNECT_TIMEOUT_MS / 1000, 0};
 	evtimer_add(c->connect_timer, &tv);
+	pthread_once(&connector.once, connector_spawn);
+	struct start *st = connector.running ? calloc(1, sizeof *st) : NULL;
+	if (st)
+		st->done_ev = event_new(pool->base, -1, 0, on_started, st);
+	if (!st || !st->done_ev) {
+		free(st);
+		const char *vals[] = {"examd", "1", "10", "5", "3", "30000", pool->conninfo, NULL};
+		conn_started(c, PQconnectStartParams(start_keys, vals, 1));
+		return;
+	}
+	st->c = c;
+	st->pool = pool;
+	st->conninfo = pool->conninfo;
+	c->start = st;
+	TAILQ_INSERT_TAIL(&pool->starts, st, pool_link);
+	pthread_mutex_lock(&connector.lock);
+	TAILQ_INSERT_TAIL(&connector.queue, st, link);
+	pthread_cond_signal(&connector.cond);
+	pthread_mutex_unlock(&connector.lock);
+}
+
+/* Before a pool is freed: no start of its may still be on the connector thread. */
+static void connector_forget(struct db_pool *pool)
+{
+	pthread_mutex_lock(&connector.lock);
+	struct start *st;
+	while ((st = TAILQ_FIRST(&pool->starts)) != NULL) {
+		TAILQ_REMOVE(&pool->starts, st, pool_link);
+		if (!st->abandoned)
+			st->c->start = NULL;
+		if (!st->taken) {
+			TAILQ_REMOVE(&connector.queue, st, link);
+		} else {
+			while (!st->done)
+				pthread_cond_wait(&connector.finished, &connector.lock);
+			if (st->pg)
+				PQfinish(st->pg);
+		}
+		event_free(st->done_ev);
+		free(st);
+	}
+	pthread_mutex_unlock(&connector.lock);
+}
+
+static void conn_started(struct conn *c, PGconn *pg)
+{
+	c->pg = pg;
+	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		why[strcspn(why, "\n")] = '\0';
+		conn_lost(c, why);
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, notice_sink, NULL);
 	conn_arm(c, EV_WRITE);
 }
 
@@ -303,6 +505,7 @@ static void conn_deliver(struct conn *c)
 	PGresult *pg = c->result;
 	c->current = NULL;
 	c->result = NULL;
+	evtimer_del(c->stmt_timer);
 	conn_set_state(c, CONN_IDLE);
 	conn_arm(c, EV_READ);
 	enum db_status status = DB_OK;
@@ -388,6 +591,10 @@ static void conn_send(struct conn *c, struct query *q)
 {
 	c->current = q;
 	conn_set_state(c, CONN_BUSY);
+	if (c->pool->timeout_ms > 0) {
+		struct timeval tv = {c->pool->timeout_ms / 1000, (c->pool->timeout_ms % 1000) * 1000};
+		evtimer_add(c->stmt_timer, &tv);
+	}
 	atomic_fetch_add(&c->pool->queries, 1);
 	const char *const *params = (const char *const *)q->params;
 	char name[64];
@@ -501,13 +708,12 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 	pool->prepare = prepare;
 	pool->conns = calloc((size_t)size, sizeof *pool->conns);
 	TAILQ_INIT(&pool->queue);
-	if (!pool->conninfo || !pool->conns) {
-		free(pool->conninfo);
-		free(pool->conns);
-		free(pool);
-		return NULL;
-	}
-	for (int i = 0; i < size; i++) {
+	TAILQ_INIT(&pool->failed);
+	TAILQ_INIT(&pool->starts);
+	pool->failed_ev = event_new(base, -1, 0, on_failed, pool);
+	pool->sweep = event_new(base, -1, EV_PERSIST, on_sweep, pool);
+	bool ok = pool->conninfo && pool->conns && pool->failed_ev && pool->sweep;
+	for (int i = 0; ok && i < size; i++) {
 		struct conn *c = &pool->conns[i];
 		c->pool = pool;
 		c->index = i;
@@ -516,10 +722,42 @@ struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int s
 		c->uid = atomic_fetch_add(&next_conn_uid, 1);
 		c->backoff = evtimer_new(base, on_backoff, c);
 		c->connect_timer = evtimer_new(base, on_connect_timeout, c);
+		c->stmt_timer = evtimer_new(base, on_stmt_timeout, c);
+		ok = c->backoff && c->connect_timer && c->stmt_timer;
+	}
+	if (!ok) {
+		for (int i = 0; pool->conns && i < size; i++) {
+			struct conn *c = &pool->conns[i];
+			if (c->backoff)
+				event_free(c->backoff);
+			if (c->connect_timer)
+				event_free(c->connect_timer);
+			if (c->stmt_timer)
+				event_free(c->stmt_timer);
+		}
+		if (pool->failed_ev)
+			event_free(pool->failed_ev);
+		if (pool->sweep)
+			event_free(pool->sweep);
+		free(pool->conninfo);
+		free(pool->conns);
+		free(pool);
+		return NULL;
 	}
 	for (int i = 0; i < size; i++)
 		conn_start(&pool->conns[i]);
 	return pool;
+}
+
+void db_pool_set_timeout(struct db_pool *pool, int timeout_ms)
+{
+	pool->timeout_ms = timeout_ms > 0 ? timeout_ms : 0;
+	evtimer_del(pool->sweep);
+	if (pool->timeout_ms > 0) {
+		int period = pool->timeout_ms < 4000 ? pool->timeout_ms / 4 + 1 : 1000;
+		struct timeval tv = {period / 1000, (period % 1000) * 1000};
+		evtimer_add(pool->sweep, &tv);
+	}
 }
 
 void db_pool_free(struct db_pool *pool)
@@ -527,13 +765,19 @@ void db_pool_free(struct db_pool *pool)
 	if (!pool)
 		return;
 	pool->closing = true;
+	connector_forget(pool);
 	for (int i = 0; i < pool->size; i++) {
 		struct conn *c = &pool->conns[i];
 		conn_lost(c, "shutting down");
 		event_free(c->backoff);
 		event_free(c->connect_timer);
+		event_free(c->stmt_timer);
 	}
 	fail_queue(pool, "shutting down");
+	/* At shutdown the callbacks run here: the loop has stopped. */
+	deliver_failed(pool);
+	event_free(pool->failed_ev);
+	event_free(pool->sweep);
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool);
@@ -556,6 +800,7 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
 	out->reconnects = atomic_load(&p->reconnects);
 	out->prepared = atomic_load(&p->prepared);
 	out->prepare_resets = atomic_load(&p->prepare_resets);
+	out->timeouts = atomic_load(&p->timeouts);
 }
 
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
@@ -581,6 +826,7 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 		query_free(q);
 		return false;
 	}
+	q->queued_us = util_monotonic_us();
 	TAILQ_INSERT_TAIL(&pool->queue, q, link);
 	atomic_fetch_add(&pool->queued, 1);
 	conn_dispatch(pool);

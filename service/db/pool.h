@@ -24,6 +24,7 @@ struct db_pool_stats {
 	long queued;
 	uint64_t queries, failures, reconnects;
 	uint64_t prepared, prepare_resets; /* executions by name; statements forgotten */
+	uint64_t timeouts;                 /* statements given up: no answer, or waited too long */
 };
 
 /* prepare: statements of at most DB_PREPARE_MAX_SQL bytes are prepared once per connection (on
@@ -33,13 +34,17 @@ struct db_pool_stats {
  * is retried once unprepared, and the connection forgets its statements. */
 #define DB_PREPARE_MAX_SQL 600
 struct db_pool *db_pool_new(struct event_base *base, const char *conninfo, int size, int queue_max, bool prepare);
-/* Fails every queued and in-flight query with DB_UNAVAILABLE and closes the connections. */
+/* Bounds how long a statement may run, and wait in the queue, before it fails with DB_UNAVAILABLE
+ * (a running one's connection is then dropped and made anew). 0: no bound. */
+void db_pool_set_timeout(struct db_pool *pool, int timeout_ms);
+/* Fails every queued and in-flight query with DB_UNAVAILABLE and closes the connections; their
+ * callbacks run before this returns (the loop has stopped). */
 void db_pool_free(struct db_pool *pool);
 bool db_pool_connected(const struct db_pool *pool);
 void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out);
 
 /* Queues one parameterised statement; params are copied (NULL = SQL NULL).
- * cb runs later on the loop, exactly once, unless this returns false
+ * cb runs later on the loop (never before this returns), exactly once, unless this returns false
  * (no live connection or the queue is full), in which case it never runs. */
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
 	      void *arg) MUST_CHECK;

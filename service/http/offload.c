@@ -1,6 +1,7 @@
-/* A small thread pool for CPU-heavy work (password hashing) that must not run on a loop thread.
- * Results come back to the submitting worker's event loop through event_base_once, which is
- * thread-safe once evthread_use_pthreads() has run. */
+/* A small thread pool for CPU-heavy work that must not run on a loop thread.
+ * Each job's completion event is created on the submitting loop thread, so posting the result
+ * back (event_active, thread-safe once evthread_use_pthreads() has run) cannot fail and never
+ * runs loop code on a pool thread. */
 #include "http/offload.h"
 
 #include <event2/event.h>
@@ -13,7 +14,8 @@
 
 struct job {
 	STAILQ_ENTRY(job) link;
-	struct event_base *base;
+	struct event *done_ev;
+	enum offload_class cls;
 	offload_fn work, done;
 	void *arg;
 };
@@ -21,18 +23,38 @@ struct job {
 struct offload {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	STAILQ_HEAD(, job) jobs;
-	long pending;
+	STAILQ_HEAD(, job) jobs[OFFLOAD_NCLASSES];
+	long pending[OFFLOAD_NCLASSES];
+	long refused;
+	unsigned turn; /* the class to look at first: the threads alternate */
 	bool stopping;
 	int nthreads;
 	pthread_t *threads;
 };
 
+static const long class_max[OFFLOAD_NCLASSES] = {[OFFLOAD_BULK] = OFFLOAD_MAX_BULK, [OFFLOAD_LOGIN] = OFFLOAD_MAX_LOGIN};
+
 static void job_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
+	event_free(j->done_ev);
 	j->done(j->arg);
 	free(j);
+}
+
+/* Takes the next job, alternating between the classes; NULL when there is none. Lock held. */
+static struct job *next_job(struct offload *o)
+{
+	for (unsigned k = 0; k < OFFLOAD_NCLASSES; k++) {
+		unsigned cls = (o->turn + k) % OFFLOAD_NCLASSES;
+		struct job *j = STAILQ_FIRST(&o->jobs[cls]);
+		if (j) {
+			STAILQ_REMOVE_HEAD(&o->jobs[cls], link);
+			o->turn = cls + 1;
+			return j;
+		}
+	}
+	return NULL;
 }
 
 static void *offload_main(void *arg)
@@ -46,24 +68,18 @@ static void *offload_main(void *arg)
 #endif
 	for (;;) {
 		pthread_mutex_lock(&o->lock);
-		while (STAILQ_EMPTY(&o->jobs) && !o->stopping)
+		struct job *j;
+		while (!(j = next_job(o)) && !o->stopping)
 			pthread_cond_wait(&o->cond, &o->lock);
-		struct job *j = STAILQ_FIRST(&o->jobs);
-		if (j)
-			STAILQ_REMOVE_HEAD(&o->jobs, link);
 		pthread_mutex_unlock(&o->lock);
 		if (!j)
 			return NULL;
 		j->work(j->arg);
 		pthread_mutex_lock(&o->lock);
-		o->pending--;
+		o->pending[j->cls]--;
 		pthread_mutex_unlock(&o->lock);
-		struct timeval now = {0, 0};
-		if (event_base_once(j->base, -1, EV_TIMEOUT, job_done, j, &now) != 0) {
-			/* The loop is gone: finish here rather than leak. */
-			j->done(j->arg);
-			free(j);
-		}
+		/* After this call j belongs to the loop thread. */
+		event_active(j->done_ev, EV_TIMEOUT, 1);
 	}
 }
 
@@ -74,7 +90,8 @@ struct offload *offload_new(int threads)
 		return NULL;
 	pthread_mutex_init(&o->lock, NULL);
 	pthread_cond_init(&o->cond, NULL);
-	STAILQ_INIT(&o->jobs);
+	for (int c = 0; c < OFFLOAD_NCLASSES; c++)
+		STAILQ_INIT(&o->jobs[c]);
 	o->threads = calloc((size_t)threads, sizeof *o->threads);
 	for (int i = 0; o->threads && i < threads; i++)
 		if (pthread_create(&o->threads[i], NULL, offload_main, o) == 0)
@@ -94,6 +111,7 @@ void offload_free(struct offload *o)
 	o->stopping = true;
 	pthread_cond_broadcast(&o->cond);
 	pthread_mutex_unlock(&o->lock);
+	/* The threads finish what is queued (next_job before stopping), then leave. */
 	for (int i = 0; i < o->nthreads; i++)
 		pthread_join(o->threads[i], NULL);
 	free(o->threads);
@@ -102,29 +120,64 @@ void offload_free(struct offload *o)
 	free(o);
 }
 
-bool offload_submit(struct offload *o, struct event_base *base, offload_fn work, offload_fn done, void *arg)
+bool offload_submit_to(struct offload *o, enum offload_class cls, struct event_base *base, offload_fn work,
+		       offload_fn done, void *arg)
 {
+	if (!o || (unsigned)cls >= OFFLOAD_NCLASSES)
+		return false;
 	struct job *j = malloc(sizeof *j);
 	if (!j)
 		return false;
-	*j = (struct job){.base = base, .work = work, .done = done, .arg = arg};
+	*j = (struct job){.cls = cls, .work = work, .done = done, .arg = arg};
+	j->done_ev = event_new(base, -1, 0, job_done, j);
+	if (!j->done_ev) {
+		free(j);
+		return false;
+	}
 	pthread_mutex_lock(&o->lock);
-	bool ok = !o->stopping;
+	bool ok = !o->stopping && o->pending[cls] < class_max[cls];
 	if (ok) {
-		STAILQ_INSERT_TAIL(&o->jobs, j, link);
-		o->pending++;
+		STAILQ_INSERT_TAIL(&o->jobs[cls], j, link);
+		o->pending[cls]++;
 		pthread_cond_signal(&o->cond);
+	} else if (!o->stopping) {
+		o->refused++;
 	}
 	pthread_mutex_unlock(&o->lock);
-	if (!ok)
+	if (!ok) {
+		event_free(j->done_ev);
 		free(j);
+	}
 	return ok;
+}
+
+bool offload_submit(struct offload *o, struct event_base *base, offload_fn work, offload_fn done, void *arg)
+{
+	return offload_submit_to(o, OFFLOAD_BULK, base, work, done, arg);
+}
+
+long offload_pending_class(struct offload *o, enum offload_class cls)
+{
+	pthread_mutex_lock(&o->lock);
+	long n = o->pending[cls];
+	pthread_mutex_unlock(&o->lock);
+	return n;
 }
 
 long offload_pending(struct offload *o)
 {
 	pthread_mutex_lock(&o->lock);
-	long n = o->pending;
+	long n = 0;
+	for (int c = 0; c < OFFLOAD_NCLASSES; c++)
+		n += o->pending[c];
+	pthread_mutex_unlock(&o->lock);
+	return n;
+}
+
+long offload_refused(struct offload *o)
+{
+	pthread_mutex_lock(&o->lock);
+	long n = o->refused;
 	pthread_mutex_unlock(&o->lock);
 	return n;
 }

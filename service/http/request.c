@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "db/pool.h"
+#include "http/conn.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -42,6 +43,8 @@ static void req_free(struct req *r)
 		r->data_free(r->data);
 	free(r->path);
 	free(r->body);
+	/* In flight from req_new to here: a request whose client left is freed all the same. */
+	worker_request_finished(r->worker);
 	free(r);
 }
 
@@ -174,11 +177,6 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	log_line(line, n < sizeof line ? n : sizeof line - 1);
 }
 
-static void on_reply_written(struct evhttp_request *ev, void *arg)
-{
-	worker_request_finished(arg);
-}
-
 void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
 {
 	if (req_orphaned(r)) {
@@ -202,9 +200,9 @@ void req_reply(struct req *r, int status, const char *content_type, const void *
 	int64_t micros = util_monotonic_us() - r->start_us;
 	access_log(r, status, len, micros);
 	metrics_observe(r->route_index, status, micros);
-	/* The request counts as in flight until its reply is written, so that a draining
+	/* The reply counts until it is written (or its connection closes), so that a draining
 	 * worker does not close a connection with an unsent reply. */
-	evhttp_request_set_on_complete_cb(r->ev, on_reply_written, r->worker);
+	conn_reply_started(r->worker, r->ev);
 	evhttp_send_reply(r->ev, status, NULL, buf);
 	if (buf)
 		evbuffer_free(buf);

@@ -60,11 +60,32 @@ enum router_match router_match(const struct route *routes, int n, const char *me
 		if (strcmp(routes[i].method, method) != 0 &&
 		    !(strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
 			continue;
-		for (int j = 0; j < nparams; j++)
+		for (int j = 0; j < nparams; j++) {
 			r->params[j] = strndup(starts[j], lens[j]);
+			if (!r->params[j]) {
+				for (int k = 0; k < j; k++) {
+					free(r->params[k]);
+					r->params[k] = NULL;
+				}
+				r->nparams = 0;
+				return ROUTER_NO_MEMORY;
+			}
+		}
 		r->nparams = nparams;
 		*index = i;
 		return ROUTER_FOUND;
 	}
 	return path_known ? ROUTER_BAD_METHOD : ROUTER_NOT_FOUND;
+}
+
+int router_find(const struct route *routes, int n, const char *method, const char *path)
+{
+	const char *starts[REQ_MAX_PARAMS];
+	size_t lens[REQ_MAX_PARAMS];
+	int nparams;
+	for (int i = 0; i < n; i++)
+		if (match_pattern(routes[i].pattern, path, starts, lens, &nparams) &&
+		    (!strcmp(routes[i].method, method) || (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET"))))
+			return i;
+	return -1;
 }

@@ -27,11 +27,13 @@ struct route {
 	bool self_auth; /* the handler authenticates in its own statement (one round trip) */
 };
 
-enum router_match { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD };
+enum router_match { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD, ROUTER_NO_MEMORY };
 
 /* Finds the route for method+path; fills r->params (decoded segments, owned by r). */
 enum router_match router_match(const struct route *routes, int n, const char *method, const char *path,
 			       struct req *r, int *index);
+/* The index of the route for method+path (path not decoded), or -1; allocates nothing. */
+int router_find(const struct route *routes, int n, const char *method, const char *path);
 int role_bit(const char *role);
 
 #endif

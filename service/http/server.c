@@ -18,133 +18,66 @@
 
 #include "core/log.h"
 #include "db/pool.h"
+#include "http/conn.h"
 #include "http/offload.h"
 #include "http/request.h"
 
 #define DRAIN_SECONDS 10
-/* evhttp's own hard cap; routes apply their own, smaller limits with the JSON envelope. */
-#define HARD_BODY_LIMIT_FACTOR 2
 
 void worker_request_started(struct worker *w) { w->inflight++; }
 void worker_request_finished(struct worker *w) { w->inflight--; }
 
-/* ---- the connection cap: a set of the connections this worker serves ---- */
-
-#define CONN_TOMBSTONE ((void *)1)
-
-static size_t conn_slot(void *conn, size_t cap)
+static void reply_raw_error(struct evhttp_request *ev, int status, const char *reason, const char *code,
+			    const char *message, bool close)
 {
-	return (size_t)(((uintptr_t)conn >> 4) * 0x9E3779B97F4A7C15ull) & (cap - 1);
-}
-
-static bool conn_set_has(struct worker *w, void *conn)
-{
-	for (size_t i = conn_slot(conn, w->conns_cap), n = 0; w->conns_cap && n < w->conns_cap;
-	     i = (i + 1) & (w->conns_cap - 1), n++) {
-		if (!w->conns[i])
-			return false;
-		if (w->conns[i] == conn)
-			return true;
-	}
-	return false;
-}
-
-static bool conn_set_grow(struct worker *w)
-{
-	size_t cap = w->conns_cap ? w->conns_cap * 2 : 1024;
-	void **old = w->conns, **fresh = calloc(cap, sizeof *fresh);
-	size_t oldcap = w->conns_cap;
-	if (!fresh)
-		return false;
-	w->conns = fresh;
-	w->conns_cap = cap;
-	w->conns_used = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i] && old[i] != CONN_TOMBSTONE) {
-			size_t j = conn_slot(old[i], cap);
-			while (fresh[j])
-				j = (j + 1) & (cap - 1);
-			fresh[j] = old[i];
-			w->conns_used++;
-		}
-	free(old);
-	return true;
-}
-
-static bool conn_set_add(struct worker *w, void *conn)
-{
-	if ((w->conns_used + 1) * 2 > w->conns_cap && !conn_set_grow(w))
-		return false;
-	size_t i = conn_slot(conn, w->conns_cap);
-	while (w->conns[i] && w->conns[i] != CONN_TOMBSTONE)
-		i = (i + 1) & (w->conns_cap - 1);
-	if (!w->conns[i])
-		w->conns_used++;
-	w->conns[i] = conn;
-	w->conns_live++;
-	return true;
-}
-
-static void on_conn_close(struct evhttp_connection *conn, void *arg)
-{
-	struct worker *w = arg;
-	for (size_t i = conn_slot(conn, w->conns_cap), n = 0; w->conns_cap && n < w->conns_cap;
-	     i = (i + 1) & (w->conns_cap - 1), n++) {
-		if (!w->conns[i])
-			return;
-		if (w->conns[i] == conn) {
-			w->conns[i] = CONN_TOMBSTONE;
-			w->conns_live--;
-			return;
-		}
-	}
-}
-
-/* A new connection past the cap is refused clearly (503, Retry-After, Connection: close)
- * instead of exhausting file descriptors and memory. */
-static bool conn_admit(struct worker *w, struct evhttp_request *ev)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(ev);
-	if (!conn || conn_set_has(w, conn))
-		return true;
-	if ((long)w->conns_live >= (long)w->server->cfg->max_connections || !conn_set_add(w, conn))
-		return false;
-	evhttp_connection_set_closecb(conn, on_conn_close, w);
-	return true;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	if (status == 503)
+		evhttp_add_header(h, "Retry-After", "5");
+	if (close)
+		evhttp_add_header(h, "Connection", "close");
+	struct evbuffer *buf = evbuffer_new();
+	if (buf)
+		evbuffer_add_printf(buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
+	evhttp_send_reply(ev, status, reason, buf);
+	if (buf)
+		evbuffer_free(buf);
 }
 
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct worker *w = arg;
-	if (!conn_admit(w, ev)) {
-		static const char body[] = "{\"error\":{\"code\":\"unavailable\",\"message\":\"too many connections; try again shortly\"}}";
-		struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
-		evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-		evhttp_add_header(h, "Retry-After", "5");
-		evhttp_add_header(h, "Connection", "close");
-		struct evbuffer *buf = evbuffer_new();
-		if (buf)
-			evbuffer_add(buf, body, sizeof body - 1);
-		evhttp_send_reply(ev, 503, "Service Unavailable", buf);
-		if (buf)
-			evbuffer_free(buf);
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	if (w->server->ssl_ctx && evcon && !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon))) {
+		/* Only if making the TLS connection failed outright: never serve cleartext here. */
+		reply_raw_error(ev, 400, "Bad Request", "bad_request", "this port speaks HTTPS", true);
 		return;
 	}
 	struct req *r = req_new(ev, w);
 	if (!r) {
-		evhttp_send_error(ev, 503, "out of memory");
+		reply_raw_error(ev, 503, "Service Unavailable", "unavailable", "out of memory", true);
+		return;
+	}
+	const char *refused = evhttp_find_header(evhttp_request_get_input_headers(ev), CONN_REFUSED_HEADER);
+	if (refused) {
+		/* "<status> <code> <message>", written by http/conn.c before the body was read. */
+		int status = atoi(refused);
+		const char *code = strchr(refused, ' ');
+		code = code ? code + 1 : "bad_request";
+		const char *message = strchr(code, ' ');
+		char codebuf[32];
+		snprintf(codebuf, sizeof codebuf, "%.*s", message ? (int)(message - code) : (int)strlen(code), code);
+		if (status < 400 || status > 599)
+			status = 400;
+		req_add_header(r, "Connection", "close");
+		if (status == 503)
+			req_add_header(r, "Retry-After", "5");
+		req_reply_error(r, status, codebuf, "%s", message ? message + 1 : "the request was refused");
 		return;
 	}
 	w->server->dispatch(r);
-}
-
-static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
-{
-	struct worker *w = arg;
-	SSL *ssl = SSL_new(w->server->ssl_ctx);
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 }
 
 static bool worker_listen(struct worker *w, int port)
@@ -202,29 +135,34 @@ static bool worker_init(struct worker *w, int port)
 	if (!w->http)
 		return false;
 	evhttp_set_gencb(w->http, on_request, w);
+	TAILQ_INIT(&w->conn_list);
 	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
 						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	/* Each request's own limit is applied from its headers (http/conn.c); this is evhttp's backstop. */
 	long max_body = cfg->max_bank_body > cfg->max_json_body ? cfg->max_bank_body : cfg->max_json_body;
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body * HARD_BODY_LIMIT_FACTOR);
+	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body);
 	evhttp_set_max_headers_size(w->http, 64 * 1024);
 	evhttp_set_timeout(w->http, cfg->request_timeout);
 	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	if (w->server->ssl_ctx)
-		evhttp_set_bevcb(w->http, tls_bevcb, w);
+	evhttp_set_bevcb(w->http, conn_accept, w);
 	if (!worker_listen(w, port))
 		return false;
 	w->db = db_pool_new(w->base, cfg->database_url, cfg->db_pool_size, cfg->db_queue_max, cfg->db_prepare != 0);
-	return w->db != NULL;
+	if (!w->db)
+		return false;
+	db_pool_set_timeout(w->db, cfg->db_timeout_ms);
+	return true;
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	if (w->inflight > 0 && util_monotonic_us() < w->drain_deadline_us)
+	if ((w->inflight > 0 || w->writing > 0) && util_monotonic_us() < w->drain_deadline_us)
 		return;
-	if (w->inflight > 0)
-		log_warning("worker %d stopping with %d requests unfinished", w->index, w->inflight);
+	if (w->inflight > 0 || w->writing > 0)
+		log_warning("worker %d stopping with %d requests unfinished and %d replies unsent", w->index, w->inflight,
+			    w->writing);
 	event_base_loopexit(w->base, NULL);
 }
 
@@ -255,8 +193,7 @@ static void *worker_main(void *arg)
 		event_free(w->drain_timer);
 	evhttp_free(w->http);
 	w->http = NULL;
-	free(w->conns);
-	w->conns = NULL;
+	conn_worker_exit(w);
 	/* The pool stays until every worker has stopped (server_stop): another worker's /metrics
 	 * may still read its counters. */
 	return NULL;
@@ -323,6 +260,10 @@ void server_stop(struct server *s)
 	/* No hashing thread may post a result to a base once the bases go. */
 	offload_free(s->offload);
 	s->offload = NULL;
+	/* Jobs finished after their loop stopped left their completion active: run them once, on
+	 * this thread (the workers are gone), so that they free their requests. */
+	for (int i = 0; i < s->nworkers; i++)
+		event_base_loop(s->workers[i].base, EVLOOP_NONBLOCK);
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 		/* Fails what is still queued or running; the callbacks find their requests orphaned

@@ -3,6 +3,9 @@
 #define EXAMD_HTTP_SERVER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sys/queue.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -18,6 +21,7 @@ struct req;
 struct server;
 struct worker;
 struct event;
+struct conn_ctx;
 
 typedef void (*server_dispatch_fn)(struct req *r);
 typedef void (*server_worker_hook)(struct server *s, struct worker *w);
@@ -35,9 +39,12 @@ struct worker {
 	int64_t drain_deadline_us;
 	struct event *drain_timer;
 	void *app; /* per-worker state of the application (timers etc.) */
-	/* Connections that have sent a request, to cap them (a pointer set, open addressing). */
-	void **conns;
-	size_t conns_cap, conns_used, conns_live;
+	/* Client connections (http/conn.c): counted from accept to close, by socket. */
+	TAILQ_HEAD(, conn_ctx) conn_list;
+	void **conn_by_fd;
+	size_t conn_by_fd_cap;
+	_Atomic long conns_live; /* read by /metrics on other workers */
+	int writing;             /* replies handed to evhttp and not yet written */
 };
 
 struct server {
@@ -51,6 +58,11 @@ struct server {
 	server_worker_hook worker_stop;  /* runs on each worker's thread when draining starts */
 	server_worker_hook worker_exit;  /* runs after every worker stopped and this one's pool is freed */
 	void *ssl_ctx;                   /* SSL_CTX * when TLS is on */
+	/* The largest body a request may carry, decided from its method, path and whether it has a
+	 * bearer token, before the body is read (http/conn.c); auth_first: the route needs a session,
+	 * so an anonymous request over the limit is answered 401. NULL: EXAMD_MAX_JSON_BODY for all. */
+	size_t (*body_limit)(const struct config *cfg, const char *method, const char *path, bool has_bearer,
+			     bool *auth_first);
 };
 
 /* Binds and starts the workers; returns false (logged) when it cannot listen. */

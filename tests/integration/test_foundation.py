@@ -213,9 +213,13 @@ class UsersTest(ExamdTestCase):
 
 class HttpTest(ExamdTestCase):
     def test_error_envelope_for_unknown_routes_and_methods(self):
-        self.assertError(self.app.get("/api/v1/nothing-here"), 404, "not_found")
+        # Under /api an anonymous caller learns nothing about which routes exist (401 first).
+        self.assertError(self.app.get("/api/v1/nothing-here"), 401, "unauthenticated")
+        self.assertError(self.app.request("DELETE", "/api/v1/me"), 401, "unauthenticated")
+        token = self.app.login("admin")
+        self.assertError(self.app.get("/api/v1/nothing-here", token=token), 404, "not_found")
+        self.assertError(self.app.request("DELETE", "/api/v1/me", token=token), 405, "method_not_allowed")
         self.assertError(self.app.get("/no/such/file.js"), 404, "not_found")
-        self.assertError(self.app.request("DELETE", "/api/v1/me"), 405, "method_not_allowed")
         self.assertError(self.app.request("PUT", "/healthz"), 405, "method_not_allowed")
 
     def test_body_limit(self):

@@ -1,0 +1,36 @@
+/* The header block of an HTTP/1.x request, checked before its body is read (pure: no I/O).
+ * Stricter than libevent's own parser, so that whatever libevent would refuse with its HTML page
+ * is refused here first, in the JSON envelope. */
+#ifndef EXAMD_HTTP_HEADCHECK_H
+#define EXAMD_HTTP_HEADCHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct head {
+	/* The request line. */
+	char method[16];
+	size_t target_off, target_len; /* in the block: the request target (path and query) */
+	size_t path_len;               /* the target up to '?' */
+	/* What the headers say. */
+	long long content_length; /* -1 when absent */
+	bool chunked;             /* Transfer-Encoding: chunked */
+	bool has_bearer;          /* Authorization: Bearer ... */
+	bool expect_continue;     /* Expect: 100-continue: the client waits before sending its body */
+	/* When refused: status, SPEC error code and an English message. */
+	int status;
+	const char *code;
+	const char *message;
+};
+
+enum head_verdict { HEAD_OK, HEAD_BAD };
+
+/* Checks a complete header block (request line, headers, the empty line; LF or CRLF line ends)
+ * of len bytes. reserved: a header name the client may not send (compared case-insensitively). */
+enum head_verdict head_check(const char *block, size_t len, const char *reserved, struct head *h);
+
+/* The length of the header block at the start of data (through its empty line), or 0 when data
+ * holds no complete block yet. */
+size_t head_block_length(const char *data, size_t len);
+
+#endif
