@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "domain/csv.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
@@ -237,24 +238,11 @@ struct listing {
 	long limit;
 };
 
-/* Excel treats a cell starting with = + - @ as a formula: such text is prefixed with '. */
-static void csv_cell(struct evbuffer *out, const char *s)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@\t", s[0]));
-	if (!quote) {
-		evbuffer_add(out, s, strlen(s));
-		return;
-	}
-	evbuffer_add(out, "\"", 1);
-	if (s[0] && strchr("=+-@\t", s[0]))
-		evbuffer_add(out, "'", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			evbuffer_add(out, "\"", 1);
-		evbuffer_add(out, p, 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
+static bool put_evbuffer(void *ctx, const char *p, size_t n) { return evbuffer_add(ctx, p, n) == 0; }
+
+/* One cell, quoted as needed and with formulas neutralised for Excel (csv_write_cell).
+ * false: out of memory, the buffer is short. */
+static bool csv_cell(struct evbuffer *out, const char *s) { return csv_write_cell(s, put_evbuffer, out); }
 
 /* A value as the listing writes it: an integer when whole, else one decimal (the single profile's
  * JSON numbers); nothing (CSV) or null (JSON) when missing. */
