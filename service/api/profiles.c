@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "domain/csv.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
@@ -96,8 +97,10 @@ static const char *const sql_profile =
 
 enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT };
 
-/* Builds the profile document from the 18 rows of one employee; NULL when they are malformed. */
-static json_t *profile_document(const struct db_result *res, struct profile_value values[NITEMS])
+/* Builds the profile document from the 18 rows of one employee; NULL when they are malformed.
+ * anonymous (an employee reading their own profile, SPEC §4.5): behaviour evidence per relation only,
+ * {"relation","count","mean"}, never a rater, a single rating or a note. */
+static json_t *profile_document(const struct db_result *res, struct profile_value values[NITEMS], bool anonymous)
 {
 	const struct catalog *cat = catalog_default();
 	if (db_result_rows(res) != NITEMS)
@@ -115,6 +118,16 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 		json_error_t jerr;
 		json_t *evidence = db_result_isnull(res, i, C_EVIDENCE) ? json_array()
 									  : json_loads(db_result_value(res, i, C_EVIDENCE), 0, &jerr);
+		bool by_relation = anonymous && it->assessment != CATALOG_ASSESS_EXAM;
+		if (by_relation) {
+			json_t *summary = profile_relation_summary_json(evidence);
+			json_decref(evidence);
+			if (!summary) {
+				json_decref(items);
+				return NULL;
+			}
+			evidence = summary;
+		}
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:s,s:s,s:o}", "item", it->code, "name_zh",
 				      it->name_zh, "category", it->category->code, "source",
 				      it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", "required_level",
@@ -122,7 +135,10 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 									: json_string(db_result_value(res, i, C_LEVEL)),
 				      "standard", 5, "actual", profile_value_json(values[i]), "gap",
 				      profile_gap_json(values[i]), "status", profile_status_name(st), "evidence_kind",
-				      it->assessment == CATALOG_ASSESS_EXAM ? "attempts" : "ratings", "evidence",
+				      it->assessment == CATALOG_ASSESS_EXAM ? "attempts"
+				      : by_relation                         ? "relations"
+									    : "ratings",
+				      "evidence",
 				      evidence ? evidence : json_array());
 		if (it->assessment == CATALOG_ASSESS_EXAM && !db_result_isnull(res, i, C_SCORE))
 			json_object_set_new(o, "exam_score", json_real(atof(db_result_value(res, i, C_SCORE))));
@@ -156,7 +172,9 @@ static void on_profile(const struct db_result *res, void *arg)
 		return;
 	}
 	struct profile_value values[NITEMS];
-	json_t *doc = profile_document(res, values);
+	/* Decided from the caller's role, never from the request: an employee reads only their own
+	 * profile (profile_start), and raters stay anonymous to them; HR and admin see the evidence. */
+	json_t *doc = profile_document(res, values, !strcmp(r->user.role, "employee"));
 	if (!doc) {
 		log_error("profile of %s: unexpected rows from the database", r->params[0]);
 		req_reply_error(r, 503, "unavailable", "the profile could not be computed");
@@ -237,24 +255,11 @@ struct listing {
 	long limit;
 };
 
-/* Excel treats a cell starting with = + - @ as a formula: such text is prefixed with '. */
-static void csv_cell(struct evbuffer *out, const char *s)
-{
-	bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@\t", s[0]));
-	if (!quote) {
-		evbuffer_add(out, s, strlen(s));
-		return;
-	}
-	evbuffer_add(out, "\"", 1);
-	if (s[0] && strchr("=+-@\t", s[0]))
-		evbuffer_add(out, "'", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			evbuffer_add(out, "\"", 1);
-		evbuffer_add(out, p, 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
+static bool put_evbuffer(void *ctx, const char *p, size_t n) { return evbuffer_add(ctx, p, n) == 0; }
+
+/* One cell, quoted as needed and with formulas neutralised for Excel (csv_write_cell).
+ * false: out of memory, the buffer is short. */
+static bool csv_cell(struct evbuffer *out, const char *s) { return csv_write_cell(s, put_evbuffer, out); }
 
 /* A value as the listing writes it: an integer when whole, else one decimal (the single profile's
  * JSON numbers); nothing (CSV) or null (JSON) when missing. */

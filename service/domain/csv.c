@@ -331,3 +331,25 @@ const char *csv_status_message(enum csv_status s)
 	}
 	return "unknown CSV error";
 }
+
+/* ---- writing ---- */
+
+bool csv_cell_is_formula(const char *s)
+{
+	return s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+}
+
+bool csv_write_cell(const char *s, bool (*put)(void *ctx, const char *p, size_t n), void *ctx)
+{
+	bool formula = csv_cell_is_formula(s);
+	if (!formula && !strpbrk(s, ",\"\r\n"))
+		return put(ctx, s, strlen(s));
+	if (!put(ctx, formula ? "\"'" : "\"", formula ? 2 : 1))
+		return false;
+	/* Runs up to and including each quote, whose double follows. */
+	const char *run = s;
+	for (const char *q; (q = strchr(run, '"')); run = q + 1)
+		if (!put(ctx, run, (size_t)(q - run) + 1) || !put(ctx, "\"", 1))
+			return false;
+	return put(ctx, run, strlen(run)) && put(ctx, "\"", 1);
+}

@@ -1,5 +1,6 @@
 /* RFC 4180 CSV reader over a memory buffer: pulls one record at a time,
- * strict about syntax, bounded in memory whatever the input. */
+ * strict about syntax, bounded in memory whatever the input. And the cell
+ * writer of the CSV exports, safe to open in a spreadsheet. */
 #ifndef EXAMD_DOMAIN_CSV_H
 #define EXAMD_DOMAIN_CSV_H
 
@@ -57,5 +58,18 @@ size_t csv_error_field(const struct csv_reader *r);
 
 /* English description of a status, e.g. "unterminated quoted field". */
 const char *csv_status_message(enum csv_status s);
+
+/* ---- writing ---- */
+
+/* true when a spreadsheet would take the cell for a formula (or strip its first
+ * character and then take it for one): it starts with = + - @, a TAB or a CR. */
+bool csv_cell_is_formula(const char *s);
+
+/* Writes one cell of an export through put(ctx, bytes, n), which returns false
+ * to stop (out of memory): as is when it needs nothing; else quoted, with
+ * inner quotes doubled, when it holds , " CR or LF or is a formula; a formula
+ * is neutralised with a leading ' inside the quotes (Excel shows the text).
+ * false when put failed. */
+CSV_MUST_CHECK bool csv_write_cell(const char *s, bool (*put)(void *ctx, const char *p, size_t n), void *ctx);
 
 #endif

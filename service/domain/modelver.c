@@ -59,11 +59,13 @@ static enum modelver_status only_fields(struct ctx *c, json_t *obj, const char *
 	return MODELVER_OK;
 }
 
-/* A required text member of obj. */
+/* A required text member of obj. *out is always set: the text, or NULL when the member is missing or
+ * not text (fail() is variadic and not inlined, so a caller cannot see that it never returns OK). */
 static enum modelver_status text_field(struct ctx *c, json_t *obj, const char *path, const char *name,
 				       const char **out)
 {
 	json_t *v = json_object_get(obj, name);
+	*out = NULL;
 	if (!v || json_is_null(v))
 		return fail(c, MODELVER_BAD_FIELD, "%s.%s is required", path, name);
 	if (!json_is_string(v))

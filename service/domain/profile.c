@@ -1,6 +1,7 @@
 /* Profile maths (SPEC §3.3, §3.4): behaviour values, gaps, statuses and the summary. */
 #include "domain/profile.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/decimal.h"
@@ -103,4 +104,68 @@ json_t *profile_summary_json(const struct catalog *cat, const struct profile_val
 	}
 	return json_pack("{s:i,s:i,s:i,s:i,s:o}", "below", counts[PROFILE_BELOW], "meets", counts[PROFILE_MEETS],
 			 "exceeds", counts[PROFILE_EXCEEDS], "missing", counts[PROFILE_MISSING], "categories", cats);
+}
+
+/* The relations in model order (model_relations.position). */
+static const char *const relation_order[] = {"self", "supervisor", "peer", "subordinate", "customer", "hr"};
+#define RELATION_KNOWN (sizeof relation_order / sizeof *relation_order)
+
+struct relation_group {
+	const char *relation; /* borrowed from the ratings */
+	size_t rank;          /* model position, or after them in order of appearance */
+	int64_t count, sum;
+};
+
+json_t *profile_relation_summary_json(const json_t *ratings)
+{
+	if (!json_is_array(ratings))
+		return NULL;
+	size_t n = json_array_size(ratings), groups = 0, i;
+	struct relation_group *g = calloc(n ? n : 1, sizeof *g);
+	json_t *out = NULL, *e;
+	if (!g)
+		return NULL;
+	json_array_foreach(ratings, i, e) {
+		const char *relation = json_string_value(json_object_get(e, "relation"));
+		json_t *score = json_object_get(e, "score");
+		if (!relation || !json_is_integer(score) || json_integer_value(score) < 0 || json_integer_value(score) > 6)
+			goto done;
+		size_t k = 0;
+		while (k < groups && strcmp(g[k].relation, relation) != 0)
+			k++;
+		if (k == groups) {
+			size_t rank = RELATION_KNOWN + k;
+			for (size_t r = 0; r < RELATION_KNOWN; r++)
+				if (!strcmp(relation_order[r], relation))
+					rank = r;
+			g[groups++] = (struct relation_group){relation, rank, 0, 0};
+		}
+		g[k].count++;
+		g[k].sum += json_integer_value(score);
+	}
+	/* Insertion sort by rank: a handful of groups. */
+	for (size_t a = 1; a < groups; a++)
+		for (size_t b = a; b > 0 && g[b - 1].rank > g[b].rank; b--) {
+			struct relation_group t = g[b];
+			g[b] = g[b - 1];
+			g[b - 1] = t;
+		}
+	json_t *arr = json_array();
+	if (!arr)
+		goto done;
+	for (size_t k = 0; k < groups; k++) {
+		int64_t tenths;
+		json_t *o;
+		if (decimal_muldiv(g[k].sum, 10, g[k].count, &tenths) != DECIMAL_OK ||
+		    !(o = json_pack("{s:s,s:I,s:f}", "relation", g[k].relation, "count", (json_int_t)g[k].count, "mean",
+				    (double)tenths / 10.0)) ||
+		    json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			goto done;
+		}
+	}
+	out = arr;
+done:
+	free(g);
+	return out;
 }

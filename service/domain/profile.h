@@ -38,6 +38,15 @@ const char *profile_status_name(enum profile_status s);
  * null when none. */
 json_t *profile_summary_json(const struct catalog *cat, const struct profile_value *values, size_t n);
 
+/* Behaviour evidence as an employee may see it (SPEC §4.5: raters stay anonymous to the employee):
+ * the full evidence of one item ([{"relation","score",...}], one kept rating per rater) reduced to
+ * one entry per relation, [{"relation","count","mean"}], relations in model order (self, supervisor,
+ * peer, subordinate, customer, hr; any other after them, in order of appearance), mean = the plain
+ * mean of that relation's scores rounded half-up to one decimal (a JSON real). Nothing else of a
+ * rating is carried over: no rater, no single score, no note, no time. NULL when a rating has no
+ * relation or no whole score 0..6, or on out of memory. */
+json_t *profile_relation_summary_json(const json_t *ratings);
+
 /* A value as JSON: an integer for whole values (exam bands), else one decimal; null when missing. */
 json_t *profile_value_json(struct profile_value v);
 /* actual - 5, null when missing. */

@@ -413,3 +413,32 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   await assertLabelled(page, 'the ratings page');
   assert.deepEqual(problems, []);
 });
+
+test('raters stay anonymous to the employee: the own profile shows per relation only, HR sees the raters', async () => {
+  // Still signed in as HR from the test above.
+  const hrTok = await token(page);
+  const note = '仅供人事参考的备注';
+  const rated = await apiCall('POST', '/behaviour-ratings', hrTok, [
+    {employee: EMPLOYEE, item: 'coordination', score: 4, relation: 'peer', period: '2026H2', rater: '同事甲', note},
+    {employee: EMPLOYEE, item: 'coordination', score: 6, relation: 'peer', period: '2026H2', rater: '同事乙'},
+  ]);
+  assert.equal(rated.status, 201, rated.text);
+  await page.goto(`${BASE}/#/hr/employee/${EMPLOYEE}`);
+  await page.locator('.profile-table tbody tr').first().waitFor();
+  await page.locator('.profile-table').getByText(/同事甲/).waitFor();
+
+  await uiLogout(page);
+  await uiLogin(page, EMPLOYEE);
+  await page.goto(`${BASE}/#/me/profile`);
+  await page.getByRole('heading', {name: '我的能力画像'}).waitFor();
+  await page.locator('.profile-table tbody tr').first().waitFor();
+  await page.locator('.profile-table').getByText('同事 2 人：平均 5.0 分').waitFor();
+  // Nowhere in the page's DOM (text, attributes, the chart's data URL): no rater, no note.
+  const html = await page.evaluate(() => document.documentElement.outerHTML);
+  const decoded = decodeURIComponent(html.replace(/%(?![0-9A-Fa-f]{2})/g, '%25'));
+  for (const secret of ['同事甲', '同事乙', note]) {
+    assert.ok(!html.includes(secret) && !decoded.includes(secret), `${secret} is on the employee's page`);
+  }
+  await shot(page, 'employee-profile.png');
+  assert.deepEqual(problems, []);
+});

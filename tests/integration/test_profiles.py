@@ -13,10 +13,11 @@ ITEMS_ZH = ["成就导向", "抗挫能力", "沟通倾听能力", "书面表达�
             "主动营销能力", "客户保持能力", "客户关系能力"]
 
 
-def rating(app, employee, item, score, rater, relation="supervisor", period="2026H2", level=None, ago=0):
-    app.sql("INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at) "
-            "VALUES ('%s', '%s', %d, '%s', '%s', '%s', %s, now() - interval '%d minutes')"
-            % (employee, item, score, rater, relation, period, "'%s'" % level if level else "NULL", ago))
+def rating(app, employee, item, score, rater, relation="supervisor", period="2026H2", level=None, ago=0, note=None):
+    app.sql("INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at, "
+            "note) VALUES ('%s', '%s', %d, '%s', '%s', '%s', %s, now() - interval '%d minutes', %s)"
+            % (employee, item, score, rater, relation, period, "'%s'" % level if level else "NULL", ago,
+               "'%s'" % note if note else "NULL"))
 
 
 def closed_attempt(app, username, item, level, score, band):
@@ -157,6 +158,82 @@ class ProfileTest(ExamdTestCase):
             self.assertIn(name, text)
         self.assertIn("王&lt;画像&gt;&amp;", text)
         self.assertIn('stroke="#d62728"', text)  # the red standard circle
+
+    def test_raters_anonymous_to_the_employee(self):
+        """SPEC §4.5: the employee's own profile gives behaviour evidence per relation only (count and
+        mean), nowhere a rater, a single rating or a note; HR and admin keep the full evidence."""
+        self.app.add_user("anon1", "employee", grade=3, name="赵匿名")
+        raters = ["同事甲QX", "同事乙QX", "上级丙QX", "客户丁QX"]
+        notes = ["备注一：沟通欠主动QX", "备注二：协调很到位QX"]
+        # coordination: two peers 4 and 6 (peer mean 5.0), a supervisor 3 whose older 1 is superseded
+        # (the actual is weighted by the version in force, which other tests of this class may change:
+        # compared with HR's). execution: one customer 5.
+        rating(self.app, "anon1", "coordination", 4, raters[0], relation="peer", ago=30, note=notes[0])
+        rating(self.app, "anon1", "coordination", 6, raters[1], relation="peer", ago=20)
+        rating(self.app, "anon1", "coordination", 1, raters[2], ago=60)
+        rating(self.app, "anon1", "coordination", 3, raters[2], ago=10, note=notes[1])
+        rating(self.app, "anon1", "execution", 5, raters[3], relation="customer", ago=5)
+        closed_attempt(self.app, "anon1", "job_skills", "intermediate", "85.00", 5)
+        secrets = [x.encode() for x in raters + notes]
+
+        own = self.app.login("anon1")
+        r = self.app.get("/api/v1/employees/anon1/profile", token=own)
+        self.assertEqual(r.status, 200, r)
+        for secret in secrets:
+            self.assertNotIn(secret, r.body)
+        for key in (b'"rater"', b'"note"', b'"score"', b'"rating_id"', b'"rated_at"', b'"weight"'):
+            self.assertNotIn(key, r.body)
+        p = r.json
+        co = self.item(p, "coordination")
+        hr_view = self.app.get("/api/v1/employees/anon1/profile", token=self.app.login("hr1")).json
+        actual = self.item(hr_view, "coordination")["actual"]
+        self.assertEqual((co["actual"], co["status"], co["evidence_kind"]), (actual, "below", "relations"))
+        self.assertEqual([i["actual"] for i in p["items"]], [i["actual"] for i in hr_view["items"]])
+        self.assertEqual(p["summary"], hr_view["summary"])
+        self.assertEqual(co["evidence"], [{"relation": "supervisor", "count": 1, "mean": 3.0},
+                                          {"relation": "peer", "count": 2, "mean": 5.0}])
+        self.assertIsInstance(co["evidence"][1]["mean"], float)
+        self.assertEqual(self.item(p, "execution")["evidence"], [{"relation": "customer", "count": 1, "mean": 5.0}])
+        for it in p["items"]:
+            if it["source"] == "behaviour":
+                self.assertEqual(it["evidence_kind"], "relations")
+                for e in it["evidence"]:
+                    self.assertEqual(sorted(e), ["count", "mean", "relation"])
+        # The employee's own exam evidence is theirs to see.
+        gk = self.item(p, "job_skills")
+        self.assertEqual((gk["evidence_kind"], gk["evidence"][0]["standard_score"]), ("attempts", 85.0))
+        # The same with ?period= and ?at=.
+        again = self.app.get("/api/v1/employees/anon1/profile?period=2026H2&at=2099-01-01T00:00:00Z", token=own)
+        self.assertEqual(again.status, 200, again)
+        for secret in secrets:
+            self.assertNotIn(secret, again.body)
+        self.assertEqual(self.item(again.json, "coordination")["evidence"], co["evidence"])
+
+        svg = self.app.get("/api/v1/employees/anon1/profile.svg", token=own)
+        self.assertEqual(svg.status, 200, svg)
+        ET.fromstring(svg.body.decode("utf-8"))
+        for secret in secrets:
+            self.assertNotIn(secret, svg.body)
+        self.assertIn(("协调能力 %.1f" % actual).encode(), svg.body)
+
+        # HR and admin: the full evidence, raters, single ratings and notes.
+        for who in ("hr1", "admin"):
+            tok = self.app.login(who)
+            full = self.app.get("/api/v1/employees/anon1/profile", token=tok)
+            self.assertEqual(full.status, 200, full)
+            for secret in secrets:
+                self.assertIn(secret, full.body)
+            fco = self.item(full.json, "coordination")
+            self.assertEqual((fco["actual"], fco["evidence_kind"]), (actual, "ratings"))
+            self.assertEqual(sorted((e["rater"], e["relation"], e["score"], e["note"]) for e in fco["evidence"]),
+                             sorted([(raters[0], "peer", 4, notes[0]), (raters[1], "peer", 6, None),
+                                     (raters[2], "supervisor", 3, notes[1])]))
+            self.assertEqual(self.app.get("/api/v1/employees/anon1/profile.svg", token=tok).status, 200)
+        # Another employee still gets nothing.
+        self.app.add_user("anon2", "employee", grade=3)
+        other = self.app.login("anon2")
+        self.assertError(self.app.get("/api/v1/employees/anon1/profile", token=other), 403, "forbidden")
+        self.assertError(self.app.get("/api/v1/employees/anon1/profile.svg", token=other), 403, "forbidden")
 
     def test_ratings_import(self):
         self.app.add_user("p5", "employee", grade=4)

@@ -275,6 +275,87 @@ static void test_garbage_does_not_crash(void **state)
 	csv_reader_free(NULL);
 }
 
+/* ---- the export cell writer ---- */
+
+struct sink {
+	char buf[256];
+	size_t len;
+	size_t fail_after; /* puts that succeed before one fails; SIZE_MAX: never */
+};
+
+static bool sink_put(void *ctx, const char *p, size_t n)
+{
+	struct sink *k = ctx;
+	if (k->fail_after == 0)
+		return false;
+	k->fail_after--;
+	assert_true(k->len + n < sizeof k->buf);
+	memcpy(k->buf + k->len, p, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+	return true;
+}
+
+static const char *cell(const char *s)
+{
+	static struct sink k;
+	k.len = 0;
+	k.buf[0] = '\0';
+	k.fail_after = SIZE_MAX;
+	assert_true(csv_write_cell(s, sink_put, &k));
+	return k.buf;
+}
+
+static void test_write_cell(void **state)
+{
+	(void)state;
+	assert_string_equal(cell(""), "");
+	assert_string_equal(cell("员工0"), "员工0");
+	assert_string_equal(cell("a,b"), "\"a,b\"");
+	assert_string_equal(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+	assert_string_equal(cell("\"\""), "\"\"\"\"\"\"");
+	assert_string_equal(cell("two\nlines"), "\"two\nlines\"");
+	assert_string_equal(cell("a\rb"), "\"a\rb\"");
+	/* Inside a cell, formula characters are harmless. */
+	assert_string_equal(cell("a=b+c-d@e"), "a=b+c-d@e");
+}
+
+static void test_write_cell_neutralises_formulas(void **state)
+{
+	(void)state;
+	assert_string_equal(cell("=SUM(A1)"), "\"'=SUM(A1)\"");
+	assert_string_equal(cell("+1"), "\"'+1\"");
+	assert_string_equal(cell("-1"), "\"'-1\"");
+	assert_string_equal(cell("@cmd"), "\"'@cmd\"");
+	assert_string_equal(cell("\t=1+1"), "\"'\t=1+1\"");
+	/* A leading CR: a spreadsheet drops it and reads the rest as a formula. */
+	assert_string_equal(cell("\r=cmd|' /C calc'!A0"), "\"'\r=cmd|' /C calc'!A0\"");
+	assert_string_equal(cell("\r"), "\"'\r\"");
+	assert_string_equal(cell("=\"x\""), "\"'=\"\"x\"\"\"");
+	assert_true(csv_cell_is_formula("\rx"));
+	assert_true(csv_cell_is_formula("\tx"));
+	assert_false(csv_cell_is_formula(""));
+	assert_false(csv_cell_is_formula("x\r"));
+	assert_false(csv_cell_is_formula(" =1"));
+}
+
+static void test_write_cell_put_failure(void **state)
+{
+	(void)state;
+	const char *inputs[] = {"plain", "=a\"b\"c", "a,b"};
+	for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+		struct sink all = {.len = 0, .fail_after = SIZE_MAX};
+		assert_true(csv_write_cell(inputs[i], sink_put, &all));
+		size_t puts = SIZE_MAX - all.fail_after;
+		/* Any put that fails makes the whole cell fail; none is made after it. */
+		for (size_t fail_after = 0; fail_after <= puts; fail_after++) {
+			struct sink k = {.len = 0, .fail_after = fail_after};
+			assert_int_equal(csv_write_cell(inputs[i], sink_put, &k), fail_after == puts);
+			assert_int_equal(k.fail_after, 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +368,9 @@ int main(void)
 		cmocka_unit_test(test_unterminated_reports_opening_line),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_garbage_does_not_crash),
+		cmocka_unit_test(test_write_cell),
+		cmocka_unit_test(test_write_cell_neutralises_formulas),
+		cmocka_unit_test(test_write_cell_put_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static void parse_fails(const char *s, unsigned scale, enum decimal_status want)
     int64_t v = 777;
     enum decimal_status st = decimal_parse(s, scale, &v);
     if (st != want)
-        fail_msg("parse \"%s\" at scale %u: got %s, want %s", s, scale, decimal_status_str(st),
+        fail_msg("parse \"%s\" at scale %u: got %s, want %s", s ? s : "(NULL)", scale, decimal_status_str(st),
                  decimal_status_str(want));
     assert_int_equal(v, 777); /* untouched on failure */
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/profile.h"
@@ -114,6 +115,72 @@ static void test_summary(void **state)
 	json_decref(s);
 }
 
+/* The relation summary of a JSON evidence array, dumped compactly; NULL when refused. */
+static char *relations(const char *evidence)
+{
+	json_error_t err;
+	json_t *ev = json_loads(evidence, 0, &err);
+	assert_non_null(ev);
+	json_t *sum = profile_relation_summary_json(ev);
+	json_decref(ev);
+	if (!sum)
+		return NULL;
+	char *text = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+	json_decref(sum);
+	return text;
+}
+
+static void expect_relations(const char *evidence, const char *want)
+{
+	char *got = relations(evidence);
+	if (!want) {
+		assert_null(got);
+		return;
+	}
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_relation_summary(void **state)
+{
+	(void)state;
+	expect_relations("[]", "[]");
+	/* Two peers 4 and 6 -> 5.0; nothing of a single rating is carried over. */
+	expect_relations("[{\"rating_id\":7,\"rater\":\"同事甲\",\"relation\":\"peer\",\"score\":4,\"weight\":1,"
+			 "\"rated_level\":null,\"rated_at\":\"2026-06-01T00:00:00Z\",\"note\":\"需加强\"},"
+			 "{\"rating_id\":8,\"rater\":\"同事乙\",\"relation\":\"peer\",\"score\":6,\"note\":null}]",
+			 "[{\"relation\":\"peer\",\"count\":2,\"mean\":5.0}]");
+	/* Model order (self, supervisor, peer, subordinate, customer, hr), whatever the order of the ratings;
+	 * means half-up to one decimal: (4+4+5)/3 = 4.333 -> 4.3, (5+6)/2 = 5.5, (2+3+3)/3 = 2.667 -> 2.7. */
+	expect_relations("[{\"relation\":\"customer\",\"score\":4},{\"relation\":\"hr\",\"score\":0},"
+			 "{\"relation\":\"customer\",\"score\":4},{\"relation\":\"self\",\"score\":6},"
+			 "{\"relation\":\"customer\",\"score\":5},{\"relation\":\"supervisor\",\"score\":5},"
+			 "{\"relation\":\"supervisor\",\"score\":6},{\"relation\":\"subordinate\",\"score\":2},"
+			 "{\"relation\":\"subordinate\",\"score\":3},{\"relation\":\"subordinate\",\"score\":3}]",
+			 "[{\"relation\":\"self\",\"count\":1,\"mean\":6.0},"
+			 "{\"relation\":\"supervisor\",\"count\":2,\"mean\":5.5},"
+			 "{\"relation\":\"subordinate\",\"count\":3,\"mean\":2.7},"
+			 "{\"relation\":\"customer\",\"count\":3,\"mean\":4.3},"
+			 "{\"relation\":\"hr\",\"count\":1,\"mean\":0.0}]");
+	/* 1/6 = 0.1666 -> 0.2; 0.25 (1,0,0,0) -> 0.3 half-up. */
+	expect_relations("[{\"relation\":\"peer\",\"score\":1},{\"relation\":\"peer\",\"score\":0},"
+			 "{\"relation\":\"peer\",\"score\":0},{\"relation\":\"peer\",\"score\":0}]",
+			 "[{\"relation\":\"peer\",\"count\":4,\"mean\":0.3}]");
+	/* A relation the model does not know (another system wrote the table) comes after the known ones. */
+	expect_relations("[{\"relation\":\"mentor\",\"score\":3},{\"relation\":\"peer\",\"score\":5}]",
+			 "[{\"relation\":\"peer\",\"count\":1,\"mean\":5.0},"
+			 "{\"relation\":\"mentor\",\"count\":1,\"mean\":3.0}]");
+	/* Malformed evidence is refused, never passed through. */
+	expect_relations("[{\"rater\":\"x\",\"score\":3}]", NULL);
+	expect_relations("[{\"relation\":\"peer\",\"score\":7}]", NULL);
+	expect_relations("[{\"relation\":\"peer\",\"score\":4.5}]", NULL);
+	expect_relations("[{\"relation\":\"peer\"}]", NULL);
+	expect_relations("[3]", NULL);
+	expect_relations("{}", NULL);
+	assert_null(profile_relation_summary_json(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_behaviour_rejects_malformed),
 		cmocka_unit_test(test_status_and_gap),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_relation_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

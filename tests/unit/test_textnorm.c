@@ -61,7 +61,7 @@ static void test_invalid_utf8(void **state)
         "\xed\xa0\x80",    /* UTF-16 surrogate */
         "\xe4\xb8",        /* truncated 3-byte sequence */
         "\xf4\x90\x80\x80", /* above U+10FFFF */
-        "\x80" "abc",      /* stray continuation byte */
+        "\200abc",         /* stray continuation byte (0x80; octal ends after 3 digits) */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *out = (char *)1;

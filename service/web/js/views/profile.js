@@ -15,6 +15,10 @@ export function evidenceNodes(ev, source) {
         score !== undefined ? `：${fmtNum(score)} 分` : '', e.band != null ? `（${e.band} 级）` : '',
         e.submitted_at ? ` · ${fmtTime(e.submitted_at)}` : '');
     }
+    // What an employee gets for their own behaviour items (SPEC §4.5): per relation, anonymous.
+    if (e.count !== undefined && e.mean !== undefined && e.rater === undefined) {
+      return h('li', {class: 'evidence-relation'}, `${relationName(e.relation)} ${e.count} 人：平均 ${fmtNum(e.mean, 1)} 分`);
+    }
     if (e.rater !== undefined || e.relation !== undefined) {
       return h('li', null, `${relationName(e.relation)} ${e.rater ?? ''}：${fmtNum(e.score, 1)} 分`,
         e.weight !== undefined ? ` ×${fmtNum(e.weight, 3, true)}` : '', e.rated_at ? ` · ${fmtTime(e.rated_at)}` : '',
@@ -117,6 +121,7 @@ export async function render(main, ctx) {
     h('td', null, h('span', {class: ['chip', 'status-' + it.status]}, STATUS_NAMES[it.status] || it.status)),
     h('td', null, it.source === 'exam' ? '考试' : it.source === 'behaviour' ? '行为评价' : (it.source || '—')),
     h('td', null, evidenceNodes(it.evidence, it.source))));
+  const anonymous = items.some((it) => it.evidence_kind === 'relations');
 
   body.append(form,
     h('div', {class: 'profile-grid'},
@@ -124,5 +129,6 @@ export async function render(main, ctx) {
       h('section', {class: 'panel'}, h('h2', null, '概况'), summaryNodes(prof.summary))),
     h('section', {class: 'panel'}, h('h2', null, '18 项能力明细'),
       table(['类别', '能力项', '要求等级', '标准', '实际', '差距', '状态', '来源', '依据'], rows,
-        {caption: '18 项能力明细', scrollable: true, class: 'profile-table'})));
+        {caption: '18 项能力明细', scrollable: true, class: 'profile-table'}),
+      anonymous ? h('p', {class: 'hint'}, '行为评价按评价关系汇总（人数与平均分），不显示评价人、单项评分和备注。') : null));
 }
