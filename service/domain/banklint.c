@@ -265,7 +265,7 @@ static bool initials_match(const char *stem, const char *ans, size_t alen, const
 		}
 	}
 	for (size_t i = 0; i < nw; i++) {
-		for (int skip = 0; skip <= 1; skip++) {
+		for (int skip = 1; skip >= 0; skip--) {
 			char got[16];
 			size_t n = 0;
 			for (size_t k = i; k < nw && (k == i || words[k].joined) && n < alen; k++) {
