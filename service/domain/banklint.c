@@ -583,12 +583,20 @@ static void check_leaks(struct banklint *l, const size_t *idx)
 						     fx->label);
 					}
 				}
-				if (hits)
+				if (hits == 1)
+					warn(l, idx[f], BANKLINT_ANSWER_LEAK, "the accepted answer '%s' appears in %s of the same item",
+					     ans, shown[0]);
+				else if (hits == 2)
 					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
-					     "the accepted answer '%s' appears in %s%s%s%s%s of the same item%s", ans, shown[0],
-					     shown[1] ? (hits == 2 ? " and " : ", ") : "", shown[1] ? shown[1] : "",
-					     shown[2] ? (hits == 3 ? " and " : ", ") : "", shown[2] ? shown[2] : "",
-					     hits > 3 ? " and more" : "");
+					     "the accepted answer '%s' appears in %s and %s of the same item", ans, shown[0], shown[1]);
+				else if (hits == 3)
+					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
+					     "the accepted answer '%s' appears in %s, %s and %s of the same item", ans, shown[0],
+					     shown[1], shown[2]);
+				else if (hits > 3)
+					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
+					     "the accepted answer '%s' appears in %s, %s, %s and %zu more questions of the same item",
+					     ans, shown[0], shown[1], shown[2], hits - 3);
 			}
 		}
 		s = e;
