@@ -1,7 +1,8 @@
-/* Command-line tools: user add, bank import, blueprint put. They talk to the database
- * synchronously (they are not servers) through the same SQL functions as the API. */
+/* Command-line tools: user add, bank import, bank lint, blueprint put. They talk to the database
+ * synchronously (they are not servers) through the same SQL functions as the API; bank lint needs none. */
 #include "cli.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/password.h"
 #include "db/sync.h"
 #include "domain/bank.h"
+#include "domain/banklint.h"
 #include "domain/blueprint.h"
 #include "domain/catalog.h"
 
@@ -273,5 +275,141 @@ int cli_blueprint_put(int argc, char **argv)
 	}
 	json_decref(doc);
 	config_free(&cfg);
+	return rc;
+}
+
+/* Baselines of the blueprints in a {"blueprints": [...]} file whose item has questions in the lint's
+ * pool, with equal subtopic weights (the seeded model's). NULL (and a message) when the file is bad. */
+static json_t *blueprint_baselines(const struct banklint *l, const struct bank *bank, const char *path)
+{
+	json_error_t jerr;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *list = json_object_get(doc, "blueprints");
+	if (!json_is_array(list)) {
+		fprintf(stderr, "examd bank lint: %s must be JSON {\"blueprints\": [...]}%s%s\n", path, doc ? "" : ": ",
+			doc ? "" : jerr.text);
+		json_decref(doc);
+		return NULL;
+	}
+	const struct catalog *cat = catalog_default();
+	json_t *out = json_array();
+	size_t i;
+	json_t *entry;
+	json_array_foreach(list, i, entry) {
+		const struct catalog_item *item = catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
+		const struct catalog_level *level = catalog_level_find(cat, json_string_value(json_object_get(entry, "level")));
+		struct blueprint bp;
+		char msg[256];
+		if (!item || item->assessment != CATALOG_ASSESS_EXAM || !level ||
+		    blueprint_parse(cat, item, level, entry, &bp, msg, sizeof msg) != BLUEPRINT_OK) {
+			fprintf(stderr, "examd bank lint: %s: blueprints[%zu] is not a valid blueprint\n", path, i);
+			json_decref(out);
+			json_decref(doc);
+			return NULL;
+		}
+		bool present = false;
+		for (size_t k = 0; k < bank->question_count && !present; k++)
+			present = bank->questions[k].item == item;
+		if (!present)
+			continue;
+		struct banklint_draw draws[BLUEPRINT_MAX_DRAWS];
+		for (size_t k = 0; k < bp.ndraws; k++)
+			draws[k] = (struct banklint_draw){bp.draws[k].subtopic, bp.draws[k].level, bp.draws[k].count};
+		double score;
+		json_t *o = json_pack("{s:s,s:s,s:b}", "item", item->code, "level", level->code, "blueprint", 1);
+		json_object_set_new(o, "score", banklint_baseline(l, draws, bp.ndraws, NULL, &score)
+							? json_real(round(score * 100.0) / 100.0)
+							: json_null());
+		json_array_append_new(out, o);
+	}
+	json_decref(doc);
+	return out;
+}
+
+int cli_bank_lint(int argc, char **argv)
+{
+	const char *path = NULL, *blueprints = NULL;
+	bool as_json = false;
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "--blueprints") && i + 1 < argc)
+			blueprints = argv[++i];
+		else if (argv[i][0] != '-' && !path)
+			path = argv[i];
+		else {
+			fprintf(stderr, "examd bank lint: unknown argument %s\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!path) {
+		fprintf(stderr, "examd bank lint: name the bank file (CSV or JSON)\n");
+		return 2;
+	}
+	size_t len = 0;
+	char *buf = read_whole_file(path, &len);
+	if (!buf) {
+		fprintf(stderr, "examd bank lint: cannot read %s (at most 64 MiB)\n", path);
+		return 2;
+	}
+	struct bank bank;
+	enum bank_status st = ends_with(path, ".json") ? bank_parse_json(catalog_default(), buf, len, &bank)
+						       : bank_parse_csv(catalog_default(), buf, len, &bank);
+	free(buf);
+	if (st != BANK_OK) {
+		for (size_t i = 0; i < bank.error_count; i++)
+			fprintf(stderr, "%s: row %zu, column %s: %s\n", path, bank.errors[i].row,
+				bank.errors[i].column[0] ? bank.errors[i].column : "-", bank.errors[i].message);
+		if (st == BANK_INVALID)
+			fprintf(stderr, "examd bank lint: %s does not parse (%zu errors); nothing was checked\n", path,
+				bank.error_total);
+		else
+			fprintf(stderr, "examd bank lint: out of memory\n");
+		bank_free(&bank);
+		return st == BANK_INVALID ? 2 : 1;
+	}
+	struct banklint_set set = {bank.questions, bank.question_count, NULL};
+	struct banklint *l = banklint_run(NULL, &set, NULL);
+	json_t *warnings = l ? banklint_warnings_json(l, NULL) : NULL;
+	json_t *baselines = !l ? NULL
+			   : blueprints ? blueprint_baselines(l, &bank, blueprints)
+					: banklint_file_baselines_json(l, catalog_default());
+	int rc = 0;
+	if (!l || !warnings) {
+		fprintf(stderr, "examd bank lint: out of memory\n");
+		rc = 1;
+	} else if (!baselines) {
+		rc = 2; /* the blueprints file was reported */
+	} else if (as_json) {
+		json_t *doc = json_pack("{s:O,s:O,s:I}", "warnings", warnings, "baselines", baselines, "questions",
+					(json_int_t)bank.question_count);
+		char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
+		printf("%s\n", text ? text : "{}");
+		free(text);
+		json_decref(doc);
+	} else {
+		size_t i;
+		json_t *w;
+		json_array_foreach(warnings, i, w) {
+			const char *ext = json_string_value(json_object_get(w, "external_id"));
+			printf("row %" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\n", json_integer_value(json_object_get(w, "row")),
+			       ext ? ext : "-", json_string_value(json_object_get(w, "code")),
+			       json_string_value(json_object_get(w, "message")));
+		}
+		json_t *b;
+		json_array_foreach(baselines, i, b) {
+			json_t *score = json_object_get(b, "score");
+			printf("baseline\t%s\t%s\t%s%.2f\n", json_string_value(json_object_get(b, "item")),
+			       json_string_value(json_object_get(b, "level")),
+			       json_object_get(b, "blueprint") ? "blueprint " : "", json_number_value(score));
+		}
+		fprintf(stderr, "%zu questions, %zu warnings; baseline = expected standard score of a cue-only guesser (%s)\n",
+			bank.question_count, banklint_warning_total(l),
+			blueprints ? "per blueprint, equal subtopic weights" : "per item and level of the file, equal weights");
+	}
+	json_decref(warnings);
+	json_decref(baselines);
+	banklint_free(l);
+	bank_free(&bank);
 	return rc;
 }

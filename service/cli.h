@@ -12,5 +12,7 @@ bool load_config(struct config *cfg, int argc, char **argv, int start);
 int cli_user_add(int argc, char **argv);
 int cli_bank_import(int argc, char **argv);
 int cli_blueprint_put(int argc, char **argv);
+/* examd bank lint FILE [--blueprints FILE] [--json]: no database; 0, or 2 when FILE does not parse. */
+int cli_bank_lint(int argc, char **argv);
 
 #endif

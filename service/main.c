@@ -24,6 +24,8 @@ static void usage(FILE *out)
 		     "       examd user add --username U --role R [--name N] [--grade G] [--department D] [--if-missing]\n"
 		     "                      (the password is read from the first line of standard input)\n"
 		     "       examd bank import FILE [--dry-run]   (a CSV or JSON question bank, SPEC section 5)\n"
+		     "       examd bank lint FILE [--blueprints FILE] [--json]\n"
+		     "                      (bank checks and surface-cue baselines of a bank file; no database)\n"
 		     "       examd blueprint put FILE             (JSON: {\"blueprints\": [{\"item\", \"level\", ...}]})\n"
 		     "       examd help\n\n"
 		     "options (each also read from its environment variable):\n");
@@ -160,6 +162,8 @@ int main(int argc, char **argv)
 		return cli_user_add(argc, argv);
 	if (!strcmp(argv[1], "bank") && argc > 2 && !strcmp(argv[2], "import"))
 		return cli_bank_import(argc, argv);
+	if (!strcmp(argv[1], "bank") && argc > 2 && !strcmp(argv[2], "lint"))
+		return cli_bank_lint(argc, argv);
 	if (!strcmp(argv[1], "blueprint") && argc > 2 && !strcmp(argv[2], "put"))
 		return cli_blueprint_put(argc, argv);
 	fprintf(stderr, "examd: unknown command \"%s\"\n\n", argv[1]);

@@ -91,6 +91,17 @@ char *banks_questions_param(const struct bank *b);
 /* The 422 report of a rejected bank file. */
 json_t *banks_rejection_report(const struct bank *b, bool dry_run);
 
+/* Bank checks (api/banklint.c). GET /api/v1/banks/lint?item= */
+void banks_lint(struct req *r);
+/* The statement that fetches the pool a bank joins: $1 = banklint_import_scope(). */
+extern const char banklint_pool_sql[];
+/* {"items","external_ids","hashes"} of a parsed bank (malloc'd JSON), NULL on allocation failure. */
+char *banklint_import_scope(const struct bank *b);
+/* The import report's "warnings" and "baselines" for file against the pool text of banklint_pool_sql.
+ * CPU-heavy: offload threads only. False on allocation failure. */
+bool banklint_import_report(const struct bank *file, const char *pool_text, size_t pool_len, json_t **warnings,
+			    json_t **baselines) MUST_CHECK;
+
 void exams_list(struct req *r);
 void attempts_start(struct req *r);
 void attempts_get(struct req *r);

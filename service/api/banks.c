@@ -44,12 +44,19 @@ json_t *banks_rejection_report(const struct bank *b, bool dry_run)
 			 (json_int_t)(b->rows_rejected ? b->rows_rejected : 1), "errors", bank_errors_to_json(b));
 }
 
+/* An import in four steps: parse (offload), fetch the pool the file joins (database), lint the
+ * file against it (offload), import (database); the report gets the warnings and baselines. */
 struct import_job {
 	bool csv;
 	bool dry_run;
 	enum bank_status status;
 	struct bank bank;
 	char *param; /* the validated questions as one JSON array */
+	char *scope; /* banklint_import_scope */
+	char *pool;  /* the answer of banklint_pool_sql */
+	size_t pool_len;
+	bool linted;
+	json_t *warnings, *baselines;
 };
 
 static void import_job_free(void *arg)
@@ -59,6 +66,10 @@ static void import_job_free(void *arg)
 		return;
 	bank_free(&j->bank);
 	free(j->param);
+	free(j->scope);
+	free(j->pool);
+	json_decref(j->warnings);
+	json_decref(j->baselines);
 	free(j);
 }
 
@@ -72,6 +83,21 @@ static void import_parse(void *arg)
 			   : bank_parse_json(cat, r->body, r->body_len, &j->bank);
 	if (j->status == BANK_OK)
 		j->param = banks_questions_param(&j->bank);
+	if (j->status != BANK_NOMEM)
+		j->scope = banklint_import_scope(&j->bank);
+}
+
+/* The report with the lint's warnings and baselines added. */
+static void reply_report(struct req *r, int status, json_t *report)
+{
+	struct import_job *j = r->data;
+	if (!report) {
+		req_reply_error(r, 503, "unavailable", "out of memory while writing the report");
+		return;
+	}
+	json_object_set(report, "warnings", j->warnings);
+	json_object_set(report, "baselines", j->baselines);
+	req_reply_json(r, status, report);
 }
 
 static void on_imported(const struct db_result *res, void *arg)
@@ -85,10 +111,11 @@ static void on_imported(const struct db_result *res, void *arg)
 		req_reply_db_failure(r, res);
 		return;
 	}
-	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	json_error_t err;
+	reply_report(r, 200, json_loadb(db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0), 0, &err));
 }
 
-static void import_parsed(void *arg)
+static void import_linted(void *arg)
 {
 	struct req *r = arg;
 	if (req_orphaned(r)) { /* finished after shutdown: only free */
@@ -96,12 +123,12 @@ static void import_parsed(void *arg)
 		return;
 	}
 	struct import_job *j = r->data;
-	if (j->status == BANK_NOMEM || (j->status == BANK_OK && !j->param)) {
-		req_reply_error(r, 503, "unavailable", "out of memory while reading the bank");
+	if (!j->linted) {
+		req_reply_error(r, 503, "unavailable", "out of memory while checking the bank");
 		return;
 	}
 	if (j->status == BANK_INVALID) {
-		req_reply_json(r, 422, banks_rejection_report(&j->bank, j->dry_run));
+		reply_report(r, 422, banks_rejection_report(&j->bank, j->dry_run));
 		return;
 	}
 	char source[96];
@@ -109,6 +136,47 @@ static void import_parsed(void *arg)
 	const char *params[] = {j->param, j->dry_run ? "true" : "false", r->user.username, req_client_address(r),
 				source};
 	api_query(r, "SELECT examd_bank_import($1::jsonb, $2::boolean, $3, $4, $5)::text", 5, params, on_imported);
+}
+
+/* Runs on an offload thread. */
+static void import_lint(void *arg)
+{
+	struct req *r = arg;
+	struct import_job *j = r->data;
+	j->linted = banklint_import_report(&j->bank, j->pool, j->pool_len, &j->warnings, &j->baselines);
+}
+
+static void on_pool(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct import_job *j = r->data;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	/* The result is cleared after this callback: the offload thread gets its own copy. */
+	j->pool_len = (size_t)db_result_length(res, 0, 0);
+	j->pool = malloc(j->pool_len + 1);
+	if (!j->pool) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	memcpy(j->pool, db_result_value(res, 0, 0), j->pool_len);
+	j->pool[j->pool_len] = '\0';
+	if (!offload_submit(r->worker->server->offload, r->worker->base, import_lint, import_linted, r))
+		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+}
+
+static void import_parsed(void *arg)
+{
+	struct req *r = arg;
+	struct import_job *j = r->data;
+	if (j->status == BANK_NOMEM || (j->status == BANK_OK && !j->param) || !j->scope) {
+		req_reply_error(r, 503, "unavailable", "out of memory while reading the bank");
+		return;
+	}
+	const char *params[] = {j->scope};
+	api_query(r, banklint_pool_sql, 1, params, on_pool);
 }
 
 static bool content_type_is(const char *ct, const char *want)

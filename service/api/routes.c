@@ -22,6 +22,7 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/users", users_list, HR_ADMIN, BODY_NONE, false},
 	{"PATCH", "/api/v1/users/{username}", users_update, HR_ADMIN, BODY_JSON, false},
 	{"POST", "/api/v1/banks", banks_import, TRAINER_ADMIN, BODY_BANK, false},
+	{"GET", "/api/v1/banks/lint", banks_lint, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/questions", questions_list, TRAINER_ADMIN, BODY_NONE, false},
 	{"DELETE", "/api/v1/questions/{id}", questions_retire, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, false},

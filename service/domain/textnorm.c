@@ -29,6 +29,47 @@ static bool is_space(utf8proc_int32_t c)
 
 enum textnorm_status textnorm_normalize(const char *s, size_t len, char **out, size_t *out_len)
 {
+    return textnorm_normalize_ex(s, len, true, out, out_len);
+}
+
+bool textnorm_is_space(int cp)
+{
+    return is_space((utf8proc_int32_t)cp);
+}
+
+bool textnorm_is_punct(int cp)
+{
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool textnorm_next(const char *s, size_t len, size_t *pos, int *cp)
+{
+    if (*pos >= len)
+        return false;
+    utf8proc_int32_t c;
+    utf8proc_ssize_t step =
+        utf8proc_iterate((const utf8proc_uint8_t *)s + *pos, (utf8proc_ssize_t)(len - *pos), &c);
+    if (step <= 0)
+        return false;
+    *pos += (size_t)step;
+    *cp = (int)c;
+    return true;
+}
+
+enum textnorm_status textnorm_normalize_ex(const char *s, size_t len, bool fold, char **out,
+                                           size_t *out_len)
+{
     *out = NULL;
     if (len > TEXTNORM_MAX_INPUT)
         return TEXTNORM_ERR_TOO_LONG;
@@ -40,8 +81,8 @@ enum textnorm_status textnorm_normalize(const char *s, size_t len, char **out, s
     if (len > 0) {
         /* Without UTF8PROC_NULLTERM utf8proc reads exactly len bytes. */
         n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped,
-                         UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
-                             UTF8PROC_STABLE);
+                         (utf8proc_option_t)(UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_STABLE |
+                             (fold ? UTF8PROC_CASEFOLD : 0)));
         if (n < 0) {
             free(mapped);
             return n == UTF8PROC_ERROR_NOMEM ? TEXTNORM_ERR_NOMEM : TEXTNORM_ERR_INVALID_UTF8;

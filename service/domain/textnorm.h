@@ -28,6 +28,20 @@ const char *textnorm_status_str(enum textnorm_status st);
 enum textnorm_status textnorm_normalize(const char *s, size_t len, char **out,
                                         size_t *out_len) TEXTNORM_MUST_CHECK;
 
+/* As textnorm_normalize, with case folding only when fold is true (NFKC and
+ * trimming always): option lengths are counted on NFKC text without folding. */
+enum textnorm_status textnorm_normalize_ex(const char *s, size_t len, bool fold, char **out,
+                                           size_t *out_len) TEXTNORM_MUST_CHECK;
+
+/* Decodes the code point of valid UTF-8 at s[*pos] (len bytes in all) and
+ * advances *pos; false at the end or on a malformed sequence.  For text that
+ * textnorm produced, which is always valid. */
+bool textnorm_next(const char *s, size_t len, size_t *pos, int *cp);
+
+/* Unicode White_Space, and the general categories P* (punctuation). */
+bool textnorm_is_space(int cp);
+bool textnorm_is_punct(int cp);
+
 /* Whether `given` matches one of the n accepted answers (NUL-terminated)
  * after normalising both sides.  Text that is not valid UTF-8 or too long
  * never matches, on either side, and is not an error; an accepted answer

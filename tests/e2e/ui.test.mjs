@@ -307,8 +307,12 @@ test('trainer: a dry run of a bank with one bad row shows the error table with i
   const report = page.locator('#bank-report');
   await report.getByText('试运行发现错误').waitFor();
   await shot(page, 'trainer-bank-errors.png');
-  const rows = report.locator('table tbody tr');
+  const rows = report.locator('table.error-table tbody tr');
   assert.equal(await rows.count(), 1);
+  // The bank checks of the valid rows, in Chinese, and the cue-guessing baseline beside the bands.
+  assert.ok(await report.locator('table.warning-table tr[data-code="few_options"]').count() >= 1);
+  await report.getByText('单选题选项少于 4 个').first().waitFor();
+  await report.locator('#bank-baselines').getByText(/考试等级线/).waitFor();
   assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '2');
   assert.match(await rows.nth(0).locator('td').nth(1).textContent(), /answer/);
   assert.ok(await page.getByRole('button', {name: '正式导入'}).isDisabled());

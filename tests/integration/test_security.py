@@ -28,6 +28,7 @@ MATRIX = [
     ("GET", "/api/v1/model/versions/1", None, ALL, 200),
     ("POST", "/api/v1/model/versions", {}, HR_ADMIN, 400),
     ("POST", "/api/v1/banks", b"", TRAINER_ADMIN, 422),
+    ("GET", "/api/v1/banks/lint", None, TRAINER_ADMIN, 200),
     ("GET", "/api/v1/questions", None, TRAINER_ADMIN, 200),
     ("DELETE", "/api/v1/questions/999999", None, TRAINER_ADMIN, 404),
     ("GET", "/api/v1/blueprints", None, TRAINER_ADMIN, 200),

@@ -1,7 +1,70 @@
 // 题库管理: upload a bank file (CSV or JSON), always as a dry run first; the row/column error
-// report is shown as a table; the real import is offered once the dry run is clean.
+// report is shown as a table; the real import is offered once the dry run is clean. The report
+// also shows the bank checks (warnings, never refusals) and the surface-cue baseline of each exam
+// beside the exam bands (SPEC §4.6a).
 import {h, field, table, replace} from '../dom.js';
 import {api, errorText} from '../api.js';
+import {loadModel, model, itemName, levelName} from '../model.js';
+
+// One Chinese text per warning code; the server's English message gives the detail.
+export const WARNING_ZH = {
+  key_longest: '正确答案是最长的选项',
+  few_options: '单选题选项少于 4 个',
+  few_distractors: '多选题错误选项少于 2 个',
+  absolute_wording: '判断题含绝对化用词（如“一定”“所有”）',
+  answer_leak: '填空答案出现在同一知识项的其他题目中',
+  stem_gives_answer: '题干泄露了答案（含答案原文或英文首字母缩写）',
+  near_duplicate: '与另一道题几乎相同',
+  single_fill_answer: '填空题只接受一种答案写法',
+  key_position_bias: '同一知识点同一级别中正确答案过多集中在同一字母',
+};
+
+// The band a standard score reaches (bands of the model in force; the score rounded as for results).
+function bandOf(score) {
+  const m = model();
+  if (!m || !Array.isArray(m.exam_bands) || score === null || score === undefined) return null;
+  const s = Math.round(Number(score));
+  let best = 0;
+  for (const b of m.exam_bands) if (s >= Number(b.min) && b.score > best) best = b.score;
+  return best;
+}
+
+function bandsText() {
+  const m = model();
+  if (!m || !Array.isArray(m.exam_bands)) return '';
+  return [...m.exam_bands].sort((a, b) => a.score - b.score).map((b) => `${b.score} 级 ≥ ${b.min}`).join('，');
+}
+
+export function warningsView(warnings, total) {
+  if (!warnings || !warnings.length) return h('p', {class: 'hint', id: 'bank-warnings-none'}, '质量检查：未发现问题。');
+  const counts = {};
+  for (const w of warnings) counts[w.code] = (counts[w.code] || 0) + 1;
+  const summary = Object.entries(counts).map(([c, n]) => `${WARNING_ZH[c] || c}：${n}`).join('；');
+  return h('div', {id: 'bank-warnings'},
+    h('h3', null, `质量检查提示（${total ?? warnings.length} 条，仅提示，不影响导入）`),
+    h('p', {class: 'hint'}, summary),
+    table(['行 / 题号', '编号', '问题', '说明'], warnings.map((w) => h('tr', {'data-code': w.code},
+      h('td', {class: 'num'}, w.row !== undefined && w.row !== null ? String(w.row) : (w.id !== undefined ? `#${w.id}` : '—')),
+      h('td', null, w.external_id || '—'),
+      h('td', {class: 'warn-code'}, WARNING_ZH[w.code] || w.code),
+      h('td', {class: 'muted'}, w.message || ''))), {caption: '质量检查提示', class: 'warning-table', scrollable: true}));
+}
+
+export function baselinesView(baselines) {
+  if (!baselines || !baselines.length) return null;
+  return h('div', {id: 'bank-baselines'},
+    h('h3', null, '猜题基线分（只凭答题技巧、不懂知识时的期望标准分）'),
+    table(['知识项', '级别', ['基线分', 'num'], '对应等级', '依据'], baselines.map((b) => {
+      const band = bandOf(b.score);
+      return h('tr', {class: band !== null && band >= 2 ? 'baseline-high' : null},
+        h('td', null, itemName(b.item)),
+        h('td', null, levelName(b.level)),
+        h('td', {class: 'num'}, b.score === null || b.score === undefined ? '—' : Number(b.score).toFixed(2)),
+        h('td', null, band === null ? '—' : `${band} 级${band >= 2 ? '（偏高：应低于 2 级线）' : ''}`),
+        h('td', null, b.blueprint ? '试卷蓝图' : '本文件的知识点（等权）'));
+    }), {caption: '猜题基线分', class: 'baseline-table'}),
+    h('p', {class: 'hint'}, `考试等级线：${bandsText() || '—'}。基线分应低于 2 级线，否则不懂知识的人也能靠技巧得到等级。`));
+}
 
 const COLUMN_ZH = {item: '知识项', subtopic: '知识点', level: '级别', type: '题型', stem: '题干', answer: '答案',
   points: '分值', explanation: '解析', external_id: '编号', options: '选项'};
@@ -27,10 +90,13 @@ export function reportView(rep, dryRun) {
       h('td', {class: 'num err-row'}, e.row === null || e.row === undefined ? '—' : String(e.row)),
       h('td', {class: 'err-col'}, columnLabel(e.column)),
       h('td', null, e.message || ''))), {caption: '错误明细', class: 'error-table', scrollable: true}) : null,
-    errors.length ? h('p', {class: 'hint'}, '行号为数据行序号（不含表头；JSON 为数组下标加 1）。修正文件后请重新试运行。') : null);
+    errors.length ? h('p', {class: 'hint'}, '行号为数据行序号（不含表头；JSON 为数组下标加 1）。修正文件后请重新试运行。') : null,
+    Array.isArray(rep.warnings) ? warningsView(rep.warnings) : null,
+    baselinesView(rep.baselines));
 }
 
 export async function render(main, ctx) {
+  await loadModel().catch(() => null); // the bands beside the baselines; the page works without
   const file = h('input', {type: 'file', accept: '.csv,.json,text/csv,application/json', id: 'bank-file'});
   const dryBtn = h('button', {type: 'submit', class: 'btn btn-primary', id: 'dry-run'}, '试运行（不导入）');
   const importBtn = h('button', {type: 'button', class: 'btn', id: 'do-import', disabled: true}, '正式导入');
