@@ -279,6 +279,10 @@ static void lint_work(void *arg)
 static void lint_done(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct lint_job *j = r->data;
 	if (!j->reply) {
 		req_reply_error(r, 503, "unavailable", "out of memory while checking the bank");
@@ -307,7 +311,7 @@ static void on_lint_pool(const struct db_result *res, void *arg)
 	memcpy(j->text, db_result_value(res, 0, 0), j->len);
 	j->text[j->len] = '\0';
 	if (!offload_submit(r->worker->server->offload, r->worker->base, lint_work, lint_done, r))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		api_reply_busy(r);
 }
 
 void banks_lint(struct req *r)

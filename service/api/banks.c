@@ -164,12 +164,16 @@ static void on_pool(const struct db_result *res, void *arg)
 	memcpy(j->pool, db_result_value(res, 0, 0), j->pool_len);
 	j->pool[j->pool_len] = '\0';
 	if (!offload_submit(r->worker->server->offload, r->worker->base, import_lint, import_linted, r))
-		req_reply_error(r, 503, "unavailable", "the server is shutting down");
+		api_reply_busy(r);
 }
 
 static void import_parsed(void *arg)
 {
 	struct req *r = arg;
+	if (req_orphaned(r)) { /* finished after shutdown: only free */
+		req_reply_empty(r, 503);
+		return;
+	}
 	struct import_job *j = r->data;
 	if (j->status == BANK_NOMEM || (j->status == BANK_OK && !j->param) || !j->scope) {
 		req_reply_error(r, 503, "unavailable", "out of memory while reading the bank");

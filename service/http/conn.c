@@ -36,13 +36,12 @@ struct conn_ctx {
 	struct evbuffer_cb_entry *cb;
 	int fd;
 	enum refusal refuse; /* decided at accept: answered at the first request */
-	bool discarding;     /* a request was refused: every further byte is dropped */
-	char *refusal;       /* the refusal, held back until the refused body has been dropped */
-	long long drop_left; /* body bytes of the refused request still to drop before the refusal */
+	bool discarding;     /* a request was refused and the connection closes: every further byte is dropped */
 	bool in_cb;          /* our own changes to the buffer do not re-enter */
-	size_t checked;      /* bytes at the front of the input already checked (headers and body) */
-	long long body_left; /* body bytes of the checked request still to arrive */
-	size_t scan;         /* where the search for the end of the next header block resumes */
+	struct evbuffer *stage; /* bytes received but not checked yet: evhttp does not see them */
+	size_t scan;            /* where the search for the end of the staged header block resumes */
+	long long body_left;    /* body bytes of the checked request still to pass on */
+	long long skip_left;    /* body bytes of a refused request still to drop */
 	int writing;         /* replies given to evhttp and not yet written */
 };
 
@@ -84,7 +83,7 @@ static void conn_forget(struct conn_ctx *c)
 	w->writing -= c->writing;
 	TAILQ_REMOVE(&w->conn_list, c, link);
 	atomic_fetch_sub(&w->conns_live, 1);
-	free(c->refusal);
+	evbuffer_free(c->stage);
 	free(c);
 }
 
@@ -116,207 +115,167 @@ static void on_accepted(evutil_socket_t fd, short what, void *arg)
 
 /* ---- refusing a request ---- */
 
-/* Puts the held refusal where evhttp reads next (after the checked prefix). */
-static void refusal_deliver(struct conn_ctx *c, struct evbuffer *buf)
-{
-	if (!c->refusal)
-		return;
-	evbuffer_add(buf, c->refusal, strlen(c->refusal));
-	c->checked = evbuffer_get_length(buf);
-	free(c->refusal);
-	c->refusal = NULL;
-}
+/* The body of a refused request, when it says how long it is, is skipped as it arrives (never
+ * buffered) and the connection goes on: a client that reads the answer at once gets it at once, and
+ * one that sends its whole body first still finds the answer (not a reset). Past this size, or
+ * when the request's end cannot be known, the connection closes after the answer. */
+#define SKIP_MAX ((long long)64 * 1024 * 1024)
 
-/* Drops everything after the checked prefix. */
-static void drop_tail(struct conn_ctx *c, struct evbuffer *buf)
-{
-	size_t len = evbuffer_get_length(buf);
-	if (len <= c->checked)
-		return;
-	struct evbuffer *keep = evbuffer_new();
-	if (!keep) {
-		evbuffer_drain(buf, len); /* nothing better to do: the connection will time out */
-		c->checked = 0;
-		return;
-	}
-	evbuffer_remove_buffer(buf, keep, c->checked);
-	evbuffer_drain(buf, evbuffer_get_length(buf));
-	evbuffer_add_buffer(buf, keep);
-	evbuffer_free(keep);
-}
-
-/* The body of a refused request is dropped as it arrives, up to this much, before the refusal is
- * answered, so that a client that sends its whole body before it reads finds the answer (and not a
- * reset connection). Past it the refusal is answered at once. */
-#define DROP_MAX ((long long)64 * 1024 * 1024)
-
-/* Replaces everything from the checked prefix on with a bodiless request that carries the
- * refusal; the rest of the request, and anything after it, is dropped. body_left: body bytes of
- * the refused request not yet in the buffer. */
-static void refuse_after(struct conn_ctx *c, struct evbuffer *buf, const char *method, const char *target, size_t tlen,
-			 int status, const char *code, const char *message, long long body_left)
+/* Answers the request at the front of the stage with a refusal: its header block is dropped and a
+ * bodiless request carrying the refusal goes to evhttp instead. body: the refused request's body
+ * length (-1: unknown; then everything after it is dropped and the connection closes). */
+static void refuse(struct conn_ctx *c, struct evbuffer *in, size_t blen, const char *method, const char *target,
+		   size_t tlen, int status, const char *code, const char *message, long long body)
 {
 	char head[1024];
+	bool close = body < 0 || body > SKIP_MAX;
 	if (!method || !target || tlen == 0 || tlen > 512) {
 		method = "GET";
 		target = "/";
 		tlen = 1;
 	}
 	int n = snprintf(head, sizeof head,
-			 "%s %.*s HTTP/1.1\r\nHost: examd\r\nConnection: close\r\n" CONN_REFUSED_HEADER
-			 ": %d %s %s\r\n\r\n",
-			 method, (int)tlen, target, status, code, message);
-	drop_tail(c, buf);
-	c->discarding = true;
-	if (n <= 0 || (size_t)n >= sizeof head || !(c->refusal = strdup(head)))
-		return; /* the connection times out */
-	c->drop_left = body_left > 0 && body_left <= DROP_MAX ? body_left : 0;
-	if (c->drop_left == 0)
-		refusal_deliver(c, buf);
+			 "%s %.*s HTTP/1.1\r\nHost: examd\r\n%s" CONN_REFUSED_HEADER ": %d %s %s\r\n\r\n", method,
+			 (int)tlen, target, close ? "Connection: close\r\n" : "", status, code, message);
+	if (close) {
+		evbuffer_drain(c->stage, evbuffer_get_length(c->stage));
+		c->discarding = true;
+	} else {
+		evbuffer_drain(c->stage, blen);
+		c->skip_left = body;
+	}
+	if (n > 0 && (size_t)n < sizeof head)
+		evbuffer_add(in, head, (size_t)n);
 }
 
-static void refuse(struct conn_ctx *c, struct evbuffer *buf, const char *method, const char *target, size_t tlen,
-		   int status, const char *code, const char *message)
+/* Finds the end of the header block at the front of the stage, scanning only what was not scanned
+ * before (a slow sender costs linear time). Returns its length, or 0 when it is not complete. */
+static size_t block_end(struct conn_ctx *c)
 {
-	refuse_after(c, buf, method, target, tlen, status, code, message, 0);
-}
-
-/* Checks the next header block, starting at c->checked; false when it is not complete yet or the
- * request was refused (nothing more to check). */
-static bool check_next(struct conn_ctx *c, struct evbuffer *buf)
-{
-	size_t len = evbuffer_get_length(buf);
-	if (c->scan < c->checked)
-		c->scan = c->checked;
-	/* Find the end of the block: scan only what was not scanned before (a slow sender costs
-	 * linear time), one line at a time. */
 	struct evbuffer_ptr p;
-	if (evbuffer_ptr_set(buf, &p, c->scan, EVBUFFER_PTR_SET) != 0)
-		return false;
-	size_t end = 0;
 	for (;;) {
-		struct evbuffer_ptr nl = evbuffer_search(buf, "\n", 1, &p);
+		if (evbuffer_ptr_set(c->stage, &p, c->scan, EVBUFFER_PTR_SET) != 0)
+			return 0;
+		struct evbuffer_ptr nl = evbuffer_search(c->stage, "\n", 1, &p);
 		if (nl.pos < 0)
-			break;
-		size_t line_start = c->scan;
-		size_t at = (size_t)nl.pos;
-		size_t n = at - line_start;
+			return 0;
+		size_t line = c->scan, at = (size_t)nl.pos, n = at - line;
 		if (n == 1) {
 			char ch;
-			struct evbuffer_ptr q = p;
-			evbuffer_copyout_from(buf, &q, &ch, 1);
+			evbuffer_copyout_from(c->stage, &p, &ch, 1);
 			if (ch == '\r')
 				n = 0;
 		}
 		c->scan = at + 1;
-		if (n == 0 && line_start > c->checked) {
-			end = at + 1;
-			break;
+		if (n == 0)
+			return at + 1; /* an empty line: the end (or, first, an empty request line) */
+	}
+}
+
+/* Passes on, checks or drops what the stage holds, in order. */
+static void process_stage(struct conn_ctx *c, struct evbuffer *in)
+{
+	while (!c->discarding && evbuffer_get_length(c->stage) > 0) {
+		size_t have = evbuffer_get_length(c->stage);
+		if (c->skip_left > 0) {
+			size_t k = (unsigned long long)c->skip_left < have ? (size_t)c->skip_left : have;
+			evbuffer_drain(c->stage, k);
+			c->skip_left -= (long long)k;
+			continue;
 		}
-		if (n == 0 && line_start == c->checked) {
-			end = at + 1; /* an empty request line: headcheck refuses it */
-			break;
+		if (c->body_left > 0) {
+			size_t k = (unsigned long long)c->body_left < have ? (size_t)c->body_left : have;
+			evbuffer_remove_buffer(c->stage, in, k);
+			c->body_left -= (long long)k;
+			continue;
 		}
-		if (evbuffer_ptr_set(buf, &p, c->scan, EVBUFFER_PTR_SET) != 0)
-			break;
-	}
-	if (!end) {
-		if (len - c->checked > CONN_MAX_HEADER_BYTES)
-			refuse(c, buf, NULL, NULL, 0, 431, "too_large", "the request headers are too large");
-		return false;
-	}
-	size_t blen = end - c->checked;
-	if (blen > CONN_MAX_HEADER_BYTES) {
-		refuse(c, buf, NULL, NULL, 0, 431, "too_large", "the request headers are too large");
-		return false;
-	}
-	char *block = malloc(blen + 1);
-	if (!block) {
-		refuse(c, buf, NULL, NULL, 0, 503, "unavailable", "out of memory");
-		return false;
-	}
-	struct evbuffer_ptr from;
-	evbuffer_ptr_set(buf, &from, c->checked, EVBUFFER_PTR_SET);
-	evbuffer_copyout_from(buf, &from, block, blen);
-	block[blen] = '\0';
-	struct head h;
-	enum head_verdict v = head_check(block, blen, CONN_REFUSED_HEADER, &h);
-	const char *target = v == HEAD_OK ? block + h.target_off : NULL;
-	if (v != HEAD_OK) {
-		refuse(c, buf, NULL, NULL, 0, h.status, h.code, h.message);
-	} else if (c->refuse == REFUSE_CAP) {
-		refuse(c, buf, h.method, target, h.target_len, 503, "unavailable", "too many connections; try again shortly");
-	} else if (c->refuse == REFUSE_TLS) {
-		refuse(c, buf, NULL, NULL, 0, 503, "unavailable", "the secure connection could not be set up");
-	} else {
-		char path[1024];
-		size_t plen = h.path_len < sizeof path - 1 ? h.path_len : sizeof path - 1;
-		memcpy(path, target, plen);
-		path[plen] = '\0';
-		const struct server *srv = c->w->server;
-		bool auth_first = false;
-		size_t limit = srv->body_limit ? srv->body_limit(srv->cfg, h.method, path, h.has_bearer, &auth_first)
-					       : (size_t)srv->cfg->max_json_body;
-		/* The body that follows in the buffer is dropped now, the rest as it comes. */
-		long long still = h.expect_continue ? 0 : h.content_length - (long long)(len - end);
-		if (h.content_length > 0 && (unsigned long long)h.content_length > limit && auth_first && !h.has_bearer) {
-			refuse_after(c, buf, h.method, target, h.target_len, 401, "unauthenticated",
-				     "log in first: an Authorization: Bearer token is required", still);
-		} else if (h.content_length > 0 && (unsigned long long)h.content_length > limit) {
-			char msg[128];
-			snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", limit);
-			refuse_after(c, buf, h.method, target, h.target_len, 413, "too_large", msg, still);
+		size_t blen = block_end(c);
+		if (!blen) {
+			if (have > CONN_MAX_HEADER_BYTES)
+				refuse(c, in, 0, NULL, NULL, 0, 431, "too_large", "the request headers are too large", -1);
+			return;
+		}
+		c->scan = 0;
+		if (blen > CONN_MAX_HEADER_BYTES) {
+			refuse(c, in, blen, NULL, NULL, 0, 431, "too_large", "the request headers are too large", -1);
+			return;
+		}
+		char *block = malloc(blen + 1);
+		if (!block) {
+			refuse(c, in, blen, NULL, NULL, 0, 503, "unavailable", "out of memory", -1);
+			return;
+		}
+		evbuffer_copyout(c->stage, block, blen);
+		block[blen] = '\0';
+		struct head h;
+		enum head_verdict v = head_check(block, blen, CONN_REFUSED_HEADER, &h);
+		const char *target = v == HEAD_OK ? block + h.target_off : NULL;
+		long long body = h.content_length > 0 ? h.content_length : 0;
+		if (v != HEAD_OK) {
+			refuse(c, in, blen, NULL, NULL, 0, h.status, h.code, h.message, -1);
+		} else if (c->refuse == REFUSE_CAP) {
+			refuse(c, in, blen, h.method, target, h.target_len, 503, "unavailable",
+			       "too many connections; try again shortly", -1);
+		} else if (c->refuse == REFUSE_TLS) {
+			refuse(c, in, blen, NULL, NULL, 0, 503, "unavailable", "the secure connection could not be set up", -1);
 		} else {
-			size_t have = len - end;
-			long long body = h.content_length > 0 ? h.content_length : 0;
-			size_t take = (unsigned long long)body < have ? (size_t)body : have;
-			c->checked = end + take;
-			c->body_left = body - (long long)take;
-			c->scan = c->checked;
-			free(block);
-			return true;
+			char path[1024];
+			size_t plen = h.path_len < sizeof path - 1 ? h.path_len : sizeof path - 1;
+			memcpy(path, target, plen);
+			path[plen] = '\0';
+			const struct server *srv = c->w->server;
+			bool auth_first = false;
+			size_t limit = srv->body_limit ? srv->body_limit(srv->cfg, h.method, path, h.has_bearer, &auth_first)
+						       : (size_t)srv->cfg->max_json_body;
+			/* After Expect: 100-continue is answered with a refusal, no body comes: close. */
+			long long refused_body = h.expect_continue ? -1 : body;
+			if (body > 0 && (unsigned long long)body > limit && auth_first && !h.has_bearer) {
+				refuse(c, in, blen, h.method, target, h.target_len, 401, "unauthenticated",
+				       "log in first: an Authorization: Bearer token is required", refused_body);
+			} else if (body > 0 && (unsigned long long)body > limit) {
+				char msg[128];
+				snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", limit);
+				refuse(c, in, blen, h.method, target, h.target_len, 413, "too_large", msg, refused_body);
+			} else {
+				evbuffer_remove_buffer(c->stage, in, blen);
+				c->body_left = body;
+			}
 		}
+		free(block);
 	}
-	free(block);
-	return false;
 }
 
 static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct conn_ctx *c = arg;
-	if (c->in_cb)
-		return;
-	if (info->n_deleted) {
-		/* evhttp consumed from the front. */
-		size_t d = info->n_deleted;
-		c->checked = d < c->checked ? c->checked - d : 0;
-		c->scan = d < c->scan ? c->scan - d : 0;
-	}
-	if (!info->n_added)
+	if (c->in_cb || !info->n_added)
 		return;
 	c->in_cb = true;
 	conn_bind(c);
-	if (c->discarding) {
-		/* Keep what evhttp has not read yet of the refusal; drop the new bytes. */
-		size_t fresh = info->n_added;
-		drop_tail(c, buf);
-		if (c->refusal) {
-			c->drop_left -= (long long)fresh;
-			if (c->drop_left <= 0)
-				refusal_deliver(c, buf);
+	/* The new bytes (at the end) go to the stage; evhttp sees them only once they are checked. */
+	size_t len = evbuffer_get_length(buf), fresh = info->n_added;
+	if (fresh > len)
+		fresh = len;
+	struct evbuffer *tmp = c->discarding ? NULL : evbuffer_new();
+	if (tmp) {
+		evbuffer_remove_buffer(buf, tmp, len - fresh); /* what evhttp has not read yet: keep it */
+		evbuffer_add_buffer(c->stage, buf);           /* the new bytes */
+		evbuffer_add_buffer(buf, tmp);
+		evbuffer_free(tmp);
+		process_stage(c, buf);
+	} else {
+		/* Refused and closing (or out of memory): drop the new bytes. */
+		struct evbuffer *keep = evbuffer_new();
+		if (keep) {
+			evbuffer_remove_buffer(buf, keep, len - fresh);
+			evbuffer_drain(buf, evbuffer_get_length(buf));
+			evbuffer_add_buffer(buf, keep);
+			evbuffer_free(keep);
+		} else {
+			evbuffer_drain(buf, len);
 		}
-		c->in_cb = false;
-		return;
+		c->discarding = true;
 	}
-	size_t fresh = info->n_added;
-	if (c->body_left > 0) {
-		size_t take = (unsigned long long)c->body_left < fresh ? (size_t)c->body_left : fresh;
-		c->checked += take;
-		c->scan = c->checked;
-		c->body_left -= (long long)take;
-	}
-	while (!c->discarding && c->body_left == 0 && c->checked < evbuffer_get_length(buf) && check_next(c, buf))
-		;
 	c->in_cb = false;
 }
 
@@ -350,8 +309,11 @@ struct bufferevent *conn_accept(struct event_base *base, void *arg)
 	c->refuse = refuse_why;
 	if (refuse_why == REFUSE_NONE && (long)atomic_load(&w->conns_live) >= (long)w->server->cfg->max_connections)
 		c->refuse = REFUSE_CAP;
-	c->cb = evbuffer_add_cb(bufferevent_get_input(bev), on_input, c);
+	c->stage = evbuffer_new();
+	c->cb = c->stage ? evbuffer_add_cb(bufferevent_get_input(bev), on_input, c) : NULL;
 	if (!c->cb) {
+		if (c->stage)
+			evbuffer_free(c->stage);
 		free(c);
 		return bev;
 	}
@@ -393,7 +355,7 @@ void conn_worker_exit(struct worker *w)
 	while ((c = TAILQ_FIRST(&w->conn_list)) != NULL) {
 		TAILQ_REMOVE(&w->conn_list, c, link);
 		atomic_fetch_sub(&w->conns_live, 1);
-		free(c->refusal);
+		evbuffer_free(c->stage);
 		free(c);
 	}
 	free(w->conn_by_fd);

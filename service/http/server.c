@@ -71,7 +71,6 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		snprintf(codebuf, sizeof codebuf, "%.*s", message ? (int)(message - code) : (int)strlen(code), code);
 		if (status < 400 || status > 599)
 			status = 400;
-		req_add_header(r, "Connection", "close");
 		if (status == 503)
 			req_add_header(r, "Retry-After", "5");
 		req_reply_error(r, status, codebuf, "%s", message ? message + 1 : "the request was refused");

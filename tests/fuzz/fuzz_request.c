@@ -19,6 +19,7 @@
  *       (JSON_REJECT_DUPLICATES); like api_json_body, only an object reaches
  *       blueprint_parse and modelver_parse.
  *   '3' ratings_parse_json, '4' ratings_parse_csv: bytes 1.. are the raw body.
+ *   '6' http/headcheck.c: bytes 1.. as a client sends them (header block, then anything).
  * Bodies are exact-size heap copies, so a read past the end hits ASan.
  *
  * Besides the sanitizers, the target traps on broken contracts of the
@@ -44,9 +45,11 @@
 #include "domain/catalog.h"
 #include "domain/modelver.h"
 #include "domain/ratings.h"
+#include "http/headcheck.h"
 #include "http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void drive_head(const uint8_t *data, size_t size);
 
 #define CHECK(cond)                                                                               \
 	do {                                                                                      \
@@ -84,6 +87,7 @@ static const struct {
 	{"GET", "/api/v1/users", P_NONE},
 	{"PATCH", "/api/v1/users/{username}", P_TEXT},
 	{"POST", "/api/v1/banks", P_NONE},
+	{"GET", "/api/v1/banks/lint", P_NONE},
 	{"GET", "/api/v1/questions", P_NONE},
 	{"DELETE", "/api/v1/questions/{id}", P_ID},
 	{"GET", "/api/v1/blueprints", P_NONE},
@@ -398,6 +402,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size == 0)
 		return 0;
+	if (data[0] == '6') {
+		drive_head(data + 1, size - 1);
+		return 0;
+	}
 	unsigned which = data[0] % 6u;
 	if (which == 0) {
 		drive_target(data + 1, size - 1);
@@ -437,4 +445,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_decref(body);
 	return 0;
+}
+
+/* '6': the header-time checks of http/headcheck.c on bytes 1.. as they arrive from a client. */
+static void drive_head(const uint8_t *data, size_t size)
+{
+	char *buf = malloc(size ? size : 1);
+	if (!buf)
+		return;
+	memcpy(buf, data, size);
+	size_t blen = head_block_length(buf, size);
+	CHECK(blen <= size);
+	if (blen) {
+		CHECK(buf[blen - 1] == '\n');
+		struct head h;
+		enum head_verdict v = head_check(buf, blen, "X-Examd-Refused", &h);
+		if (v == HEAD_OK) {
+			CHECK(h.target_off + h.target_len <= blen);
+			CHECK(h.path_len <= h.target_len && h.target_len > 0);
+			CHECK(h.method[0] != '\0');
+			CHECK(h.content_length >= -1);
+			CHECK(!h.chunked);
+		} else {
+			CHECK(h.status >= 400 && h.status < 600 && h.status != 500);
+			CHECK(h.code && h.message && *h.code && *h.message);
+		}
+	}
+	free(buf);
 }

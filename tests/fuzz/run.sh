@@ -80,7 +80,7 @@ build_target() { # NAME SOURCES...
 build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank.c" "$dom/rowerr.c" "$repo/service/core/util.c"
 build_target fuzz_request "$dom/catalog.c" "$dom/csv.c" "$dom/blueprint.c" "$dom/modelver.c" \
 	"$dom/ratings.c" "$dom/rowerr.c" "$dom/attempt.c" "$dom/score.c" "$dom/decimal.c" "$dom/textnorm.c" \
-	"$repo/service/http/router.c" "$repo/service/core/util.c"
+	"$repo/service/http/router.c" "$repo/service/http/headcheck.c" "$repo/service/core/util.c"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1"
