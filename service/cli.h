@@ -12,5 +12,7 @@ bool load_config(struct config *cfg, int argc, char **argv, int start);
 int cli_user_add(int argc, char **argv);
 int cli_bank_import(int argc, char **argv);
 int cli_blueprint_put(int argc, char **argv);
+/* examd demo simulate [--employees N] [--seed S]: closed attempts of simulated employees. */
+int cli_demo_simulate(int argc, char **argv);
 
 #endif
