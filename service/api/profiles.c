@@ -238,7 +238,7 @@ struct listing {
 };
 
 /* Excel treats a cell starting with = + - @ as a formula: such text is prefixed with '. */
-static void csv_cell(struct evbuffer *out, const char *s)
+void api_csv_cell(struct evbuffer *out, const char *s)
 {
 	bool quote = strpbrk(s, ",\"\r\n") != NULL || (s[0] && strchr("=+-@\t", s[0]));
 	if (!quote) {
@@ -366,13 +366,13 @@ static void write_csv(struct evbuffer *out, const struct db_result *res, const s
 	evbuffer_add_printf(out, ",below,meets,exceeds,missing\r\n");
 	for (size_t k = 0; k < n; k++) {
 		const struct listed *e = &emps[k];
-		csv_cell(out, db_result_value(res, e->row, L_USERNAME));
+		api_csv_cell(out, db_result_value(res, e->row, L_USERNAME));
 		evbuffer_add(out, ",", 1);
-		csv_cell(out, db_result_value(res, e->row, L_NAME));
+		api_csv_cell(out, db_result_value(res, e->row, L_NAME));
 		evbuffer_add(out, ",", 1);
-		csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
+		api_csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
 		evbuffer_add_printf(out, ",%s,", db_result_value(res, e->row, L_GRADE));
-		csv_cell(out, db_result_value(res, e->row, L_PERIOD));
+		api_csv_cell(out, db_result_value(res, e->row, L_PERIOD));
 		for (int i = 0; i < NITEMS; i++) {
 			evbuffer_add(out, ",", 1);
 			csv_value(out, e->values[i]);
