@@ -3,12 +3,18 @@
  * deadline + grace. Scoring is the exact pure scorer (domain/attempt.c); closing is decided by
  * examd_attempt_close so that an attempt closes exactly once, whichever process gets there. */
 #include <event2/event.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
 #include "domain/attempt.h"
+#include "domain/itemstats.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 #define CLOSE_MAX_TRIES 5
 #define AUTO_SUBMIT_BATCH "100"
@@ -117,6 +123,23 @@ static struct closer *closer_new(struct db_pool *db, const struct config *cfg, c
 
 /* ------------------------------------------------------------------ the attempt document */
 
+/* The measurement error of a closed attempt's result (SPEC §4.6a): the blueprint's SEM once it
+ * rests on enough attempts, and whether score ± SEM stays in one band. */
+static void add_measurement_error(json_t *result, const struct db_result *res)
+{
+	struct itemstats_num sem = {false, 0};
+	if (!db_result_isnull(res, 0, 3)) {
+		sem.has = true;
+		sem.v = atof(db_result_value(res, 0, 3));
+	}
+	struct itemstats_band bands[16];
+	size_t nb = itemstats_bands_parse(db_result_value(res, 0, 4), bands, 16);
+	json_t *score = json_object_get(result, "standard_score");
+	int certain = json_is_number(score) ? itemstats_band_certain(json_number_value(score), sem, bands, nb) : -1;
+	json_object_set_new(result, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
+	json_object_set_new(result, "band_certain", certain < 0 ? json_null() : json_boolean(certain));
+}
+
 static void on_attempt_json(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
@@ -135,7 +158,17 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 		req_reply_error(r, 404, "not_found", "no such attempt");
 		return;
 	}
-	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	/* Open attempts (the exam-start storm) pass through untouched. */
+	json_error_t jerr;
+	json_t *doc = !strcmp(db_result_value(res, 0, 2), "t") ? json_loads(db_result_value(res, 0, 0), 0, &jerr) : NULL;
+	json_t *result = json_object_get(doc, "result");
+	if (!json_is_object(result)) {
+		json_decref(doc);
+		req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+		return;
+	}
+	add_measurement_error(result, res);
+	req_reply_json(r, status, doc);
 }
 
 static void reply_attempt(struct req *r, const char *id, int status)
@@ -145,7 +178,11 @@ static void reply_attempt(struct req *r, const char *id, int status)
 	const char *params[] = {id, grace};
 	r->data = (void *)(intptr_t)status;
 	r->data_free = NULL;
-	api_query(r, "SELECT examd_attempt_json($1::bigint, $2::int)::text, (SELECT username FROM attempts WHERE id = $1::bigint)",
+	api_query(r,
+		  "SELECT examd_attempt_json(a.id, $2::int)::text, a.username, a.status <> 'open', s.sem,"
+		  " CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END"
+		  " FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
+		  "  AND s.attempts >= " SEM_MIN_ATTEMPTS " WHERE a.id = $1::bigint",
 		  2, params, on_attempt_json);
 }
 

@@ -2,17 +2,22 @@
  * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the evidence
  * set-wise (examd_profile_data); the arithmetic is the pure profile code. */
 #include <ctype.h>
+#include <math.h>
 #include <event2/buffer.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
+#include "domain/itemstats.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
 
 #define NITEMS 18
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 /* Columns of examd_profile_data as selected below. */
 enum { C_USERNAME, C_PERIOD, C_ITEM, C_LEVEL, C_ASSESSMENT, C_SCORE, C_BAND, C_WSUM, C_WTOT, C_SSUM, C_N, C_EVIDENCE };
@@ -89,12 +94,33 @@ static const char *const sql_profile =
 	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x)"
 	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
 	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, d.grade,"
-	"        t.version, t.at_text"
+	"        t.version, t.at_text, bs.sem, CASE WHEN d.assessment = 'exam' THEN examd_bands_text(t.version) END"
 	" FROM users u CROSS JOIN t"
 	" CROSS JOIN LATERAL examd_profile_data(ARRAY[u.username], t.at, $3, true) d"
+	" LEFT JOIN blueprint_sem bs ON bs.item = d.item AND bs.level = d.required_level"
+	"  AND bs.attempts >= " SEM_MIN_ATTEMPTS
 	" WHERE u.username = $1 AND u.role = 'employee'";
 
-enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT };
+enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT, C_SEM, C_BANDS };
+
+/* An exam item's measurement error (SPEC §4.6a): its blueprint's SEM once known, and whether
+ * the counted score ± SEM stays inside one band (null without a score or a SEM). */
+static void add_measurement_error(json_t *o, const struct db_result *res, int row)
+{
+	struct itemstats_num sem = {false, 0};
+	if (!db_result_isnull(res, row, C_SEM)) {
+		sem.has = true;
+		sem.v = atof(db_result_value(res, row, C_SEM));
+	}
+	int certain = -1;
+	if (!db_result_isnull(res, row, C_SCORE)) {
+		struct itemstats_band bands[16];
+		size_t nb = itemstats_bands_parse(db_result_value(res, row, C_BANDS), bands, 16);
+		certain = itemstats_band_certain(atof(db_result_value(res, row, C_SCORE)), sem, bands, nb);
+	}
+	json_object_set_new(o, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
+	json_object_set_new(o, "band_certain", certain < 0 ? json_null() : json_boolean(certain));
+}
 
 /* Builds the profile document from the 18 rows of one employee; NULL when they are malformed. */
 static json_t *profile_document(const struct db_result *res, struct profile_value values[NITEMS])
@@ -126,6 +152,8 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 				      evidence ? evidence : json_array());
 		if (it->assessment == CATALOG_ASSESS_EXAM && !db_result_isnull(res, i, C_SCORE))
 			json_object_set_new(o, "exam_score", json_real(atof(db_result_value(res, i, C_SCORE))));
+		if (it->assessment == CATALOG_ASSESS_EXAM)
+			add_measurement_error(o, res, i);
 		json_array_append_new(items, o);
 	}
 	const char *period = db_result_value(res, 0, C_PERIOD);

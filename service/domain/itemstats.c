@@ -355,3 +355,21 @@ int itemstats_band_certain(double score, struct itemstats_num sem, const struct 
 		hi = 100;
 	return itemstats_band_of(lo, bands, nbands) == itemstats_band_of(hi, bands, nbands);
 }
+
+size_t itemstats_bands_parse(const char *text, struct itemstats_band *bands, size_t cap)
+{
+	size_t n = 0;
+	while (text && *text && n < cap) {
+		char *end;
+		long score = strtol(text, &end, 10);
+		if (end == text || *end != ':')
+			break;
+		const char *p = end + 1;
+		double min = strtod(p, &end);
+		if (end == p)
+			break;
+		bands[n++] = (struct itemstats_band){(int)score, min};
+		text = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}

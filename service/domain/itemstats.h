@@ -115,6 +115,9 @@ struct itemstats_band {
 	double min;
 };
 
+/* Reads "6:91,5:81,4:71" (score:min pairs) into bands; returns how many were read. */
+size_t itemstats_bands_parse(const char *text, struct itemstats_band *bands, size_t cap);
+
 /* The band of a (real) standard score: rounded half-up to 2 decimals, then to
  * an integer. */
 int itemstats_band_of(double score, const struct itemstats_band *bands, size_t nbands);

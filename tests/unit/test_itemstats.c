@@ -277,6 +277,14 @@ static void test_band_certain(void **state)
 			 0); /* 70.5 -> R 71 vs 80.5 -> R 81 */
 	assert_int_equal(itemstats_band_certain(75.4, (struct itemstats_num){true, 4.9}, bands, 6), 1); /* 70.5..80.3 */
 	assert_true(itemstats_round4(0.123456) == 0.1235);
+	struct itemstats_band parsed[8];
+	assert_int_equal(itemstats_bands_parse("6:91,5:81,4:71,3:61,2:41,1:0", parsed, 8), 6);
+	assert_int_equal(parsed[1].score, 5);
+	assert_true(parsed[1].min == 81);
+	assert_int_equal(itemstats_bands_parse("6:90.5", parsed, 8), 1);
+	assert_true(parsed[0].min == 90.5);
+	assert_int_equal(itemstats_bands_parse("", parsed, 8), 0);
+	assert_int_equal(itemstats_bands_parse("x", parsed, 8), 0);
 }
 
 int main(void)
