@@ -124,9 +124,20 @@ static struct closer *closer_new(struct db_pool *db, const struct config *cfg, c
 /* ------------------------------------------------------------------ the attempt document */
 
 /* The measurement error of a closed attempt's result (SPEC §4.6a): the blueprint's SEM once it
- * rests on enough attempts, and whether score ± SEM stays in one band. */
-static void add_measurement_error(json_t *result, const struct db_result *res)
+ * rests on enough attempts, and whether score ± SEM stays in one band. The document is not parsed
+ * again (its exact decimals, "85.00", must stay as PostgreSQL wrote them): "result" is its last
+ * member, so the two fields go in before the final "}}". false when the text does not end so. */
+static bool reply_with_measurement_error(struct req *r, int status, const struct db_result *res)
 {
+	const char *text = db_result_value(res, 0, 0);
+	size_t len = (size_t)db_result_length(res, 0, 0);
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\n'))
+		len--;
+	size_t inner = len ? len - 1 : 0;
+	while (inner && (text[inner - 1] == ' ' || text[inner - 1] == '\n'))
+		inner--;
+	if (len < 2 || text[len - 1] != '}' || !inner || text[inner - 1] != '}' || db_result_isnull(res, 0, 5))
+		return false;
 	struct itemstats_num sem = {false, 0};
 	if (!db_result_isnull(res, 0, 3)) {
 		sem.has = true;
@@ -134,10 +145,21 @@ static void add_measurement_error(json_t *result, const struct db_result *res)
 	}
 	struct itemstats_band bands[16];
 	size_t nb = itemstats_bands_parse(db_result_value(res, 0, 4), bands, 16);
-	json_t *score = json_object_get(result, "standard_score");
-	int certain = json_is_number(score) ? itemstats_band_certain(json_number_value(score), sem, bands, nb) : -1;
-	json_object_set_new(result, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
-	json_object_set_new(result, "band_certain", certain < 0 ? json_null() : json_boolean(certain));
+	int certain = itemstats_band_certain(atof(db_result_value(res, 0, 5)), sem, bands, nb);
+	char extra[96], semtext[32] = "null";
+	if (sem.has)
+		snprintf(semtext, sizeof semtext, "%.2f", round(sem.v * 100) / 100);
+	snprintf(extra, sizeof extra, ",\"sem\":%s,\"band_certain\":%s}}", semtext,
+		 certain < 0 ? "null" : certain ? "true" : "false");
+	size_t head = inner - 1, elen = strlen(extra);
+	char *out = malloc(head + elen);
+	if (!out)
+		return false;
+	memcpy(out, text, head);
+	memcpy(out + head, extra, elen);
+	req_reply_json_text(r, status, out, head + elen);
+	free(out);
+	return true;
 }
 
 static void on_attempt_json(const struct db_result *res, void *arg)
@@ -159,16 +181,9 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 		return;
 	}
 	/* Open attempts (the exam-start storm) pass through untouched. */
-	json_error_t jerr;
-	json_t *doc = !strcmp(db_result_value(res, 0, 2), "t") ? json_loads(db_result_value(res, 0, 0), 0, &jerr) : NULL;
-	json_t *result = json_object_get(doc, "result");
-	if (!json_is_object(result)) {
-		json_decref(doc);
-		req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	if (!strcmp(db_result_value(res, 0, 2), "t") && reply_with_measurement_error(r, status, res))
 		return;
-	}
-	add_measurement_error(result, res);
-	req_reply_json(r, status, doc);
+	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
 }
 
 static void reply_attempt(struct req *r, const char *id, int status)
@@ -180,7 +195,7 @@ static void reply_attempt(struct req *r, const char *id, int status)
 	r->data_free = NULL;
 	api_query(r,
 		  "SELECT examd_attempt_json(a.id, $2::int)::text, a.username, a.status <> 'open', s.sem,"
-		  " CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END"
+		  " CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END, a.standard_score"
 		  " FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
 		  "  AND s.attempts >= " SEM_MIN_ATTEMPTS " WHERE a.id = $1::bigint",
 		  2, params, on_attempt_json);
