@@ -1,4 +1,4 @@
-/* Command-line tools: user add, bank import, bank lint, blueprint put. They talk to the database
+/* Command-line tools: user add, bank import, bank lint, blueprint put, demo simulate. They talk to the database
  * synchronously (they are not servers) through the same SQL functions as the API; bank lint needs none. */
 #include "cli.h"
 
@@ -13,6 +13,7 @@
 #include "core/password.h"
 #include "db/sync.h"
 #include "domain/bank.h"
+#include "domain/attempt.h"
 #include "domain/banklint.h"
 #include "domain/blueprint.h"
 #include "domain/catalog.h"
@@ -411,5 +412,94 @@ int cli_bank_lint(int argc, char **argv)
 	json_decref(baselines);
 	banklint_free(l);
 	bank_free(&bank);
+	return rc;
+}
+
+/* Closes the open attempts in ids (a JSON array) with the exact scorer, as a submit would.
+ * Returns how many closed, or -1. */
+static long demo_close(const char *url, const char *ids, char *err, size_t errlen)
+{
+	char *inputs = NULL, *closed = NULL;
+	const char *p1[] = {ids};
+	if (!db_sync_value(url,
+			   "SELECT coalesce(json_agg(examd_attempt_scoring_input(x::bigint) ORDER BY x::bigint), '[]')::text"
+			   " FROM jsonb_array_elements_text($1::jsonb) x",
+			   1, p1, &inputs, err, errlen))
+		return -1;
+	json_error_t jerr;
+	json_t *list = json_loads(inputs ? inputs : "[]", 0, &jerr);
+	free(inputs);
+	json_t *out = json_array();
+	size_t i;
+	json_t *input;
+	json_array_foreach(list, i, input) {
+		json_t *result = NULL;
+		char msg[256];
+		if (attempt_score_json(input, &result, msg, sizeof msg) != SCORE_OK) {
+			snprintf(err, errlen, "attempt %lld cannot be scored: %s",
+				 (long long)json_integer_value(json_object_get(input, "attempt_id")), msg);
+			json_decref(list);
+			json_decref(out);
+			return -1;
+		}
+		json_array_append_new(out, json_pack("{s:O,s:O,s:o}", "id", json_object_get(input, "attempt_id"),
+						     "version", json_object_get(input, "answers_version"), "result",
+						     result));
+	}
+	json_decref(list);
+	char *text = json_dumps(out, JSON_COMPACT);
+	json_decref(out);
+	const char *p2[] = {text ? text : "[]"};
+	bool ok = db_sync_value(url,
+				"SELECT count(*) FILTER (WHERE examd_attempt_close((e->>'id')::bigint, (e->>'version')::bigint,"
+				"  'submitted', 10, e->'result', 'examd-demo') = 'closed')::text"
+				" FROM jsonb_array_elements($1::jsonb) e",
+				1, p2, &closed, err, errlen);
+	free(text);
+	long n = ok && closed ? atol(closed) : -1;
+	free(closed);
+	return n;
+}
+
+int cli_demo_simulate(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{"--employees", true, NULL, false}, {"--seed", true, NULL, false}};
+	struct config cfg;
+	if (!parse_opts(argc, argv, opts, 2, NULL, &cfg))
+		return 2;
+	long employees = 60, seed = 2026;
+	if ((opts[0].seen && !util_parse_long(opts[0].value, 1, 999, &employees)) ||
+	    (opts[1].seen && !util_parse_long(opts[1].value, 0, 1000000000L, &seed))) {
+		fprintf(stderr, "examd demo simulate: --employees 1..999, --seed a number\n");
+		config_free(&cfg);
+		return 2;
+	}
+	static const char *const levels[] = {"junior", "intermediate", "senior", "expert"};
+	char nbuf[16], sbuf[24], err[512];
+	snprintf(nbuf, sizeof nbuf, "%ld", employees);
+	snprintf(sbuf, sizeof sbuf, "%ld", seed);
+	int rc = 0;
+	long total = 0;
+	for (size_t i = 0; i < sizeof levels / sizeof levels[0] && rc == 0; i++) {
+		char *ids = NULL;
+		const char *params[] = {nbuf, sbuf, levels[i]};
+		if (!db_sync_value(cfg.database_url,
+				   "SELECT array_to_json(examd_demo_simulate($1::int, $2::bigint, $3))::text", 3, params,
+				   &ids, err, sizeof err)) {
+			fprintf(stderr, "examd demo simulate: %s: %s\n", levels[i], err);
+			rc = 1;
+		} else {
+			long n = demo_close(cfg.database_url, ids ? ids : "[]", err, sizeof err);
+			if (n < 0) {
+				fprintf(stderr, "examd demo simulate: %s: %s\n", levels[i], err);
+				rc = 1;
+			}
+			total += n > 0 ? n : 0;
+		}
+		free(ids);
+	}
+	if (rc == 0)
+		printf("demo: %ld simulated attempts closed (%ld employees, seed %ld)\n", total, employees, seed);
+	config_free(&cfg);
 	return rc;
 }

@@ -27,6 +27,8 @@ static void usage(FILE *out)
 		     "       examd bank lint FILE [--blueprints FILE] [--json]\n"
 		     "                      (bank checks and surface-cue baselines of a bank file; no database)\n"
 		     "       examd blueprint put FILE             (JSON: {\"blueprints\": [{\"item\", \"level\", ...}]})\n"
+		     "       examd demo simulate [--employees N] [--seed S]\n"
+		     "                      (closed attempts of simulated employees on every blueprint, for statistics)\n"
 		     "       examd help\n\n"
 		     "options (each also read from its environment variable):\n");
 	config_print_help(out);
@@ -166,6 +168,8 @@ int main(int argc, char **argv)
 		return cli_bank_lint(argc, argv);
 	if (!strcmp(argv[1], "blueprint") && argc > 2 && !strcmp(argv[2], "put"))
 		return cli_blueprint_put(argc, argv);
+	if (!strcmp(argv[1], "demo") && argc > 2 && !strcmp(argv[2], "simulate"))
+		return cli_demo_simulate(argc, argv);
 	fprintf(stderr, "examd: unknown command \"%s\"\n\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -82,6 +82,10 @@ USERS
     echo "up: loaded $(psql "$EXAMD_DATABASE_URL" -Atqc 'SELECT count(*) FROM questions') questions and" \
       "$(psql "$EXAMD_DATABASE_URL" -Atqc 'SELECT count(*) FROM blueprints') blueprints" >&2
   fi
+  # Closed attempts of 60 simulated employees (sim001.., who cannot log in) on every blueprint, so
+  # that the item statistics and measurement errors show real figures at first start. Idempotent.
+  "$root/build/examd" demo simulate --employees 60 --seed 2026 >>"$EXAMD_VAR_DIR/examd.log" 2>&1 || {
+    echo "up: simulating demo attempts failed; see $EXAMD_VAR_DIR/examd.log" >&2; exit 1; }
 fi
 
 # examd itself: started unless it already answers.

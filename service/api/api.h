@@ -53,6 +53,9 @@ void api_reply_value(struct req *r, const struct db_result *res, int status, int
 
 /* 503 unavailable with Retry-After: the work pool's queue is full (or the server is stopping). */
 void api_reply_busy(struct req *r);
+/* Writes s as one CSV cell (RFC 4180 quoting; text that Excel would read as a formula gets a ');
+ * false when the buffer could not grow (out of memory). */
+bool api_csv_cell(struct evbuffer *out, const char *s);
 
 /* Sends a statement; on queue/connection failure replies 503 and returns false. */
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
@@ -117,6 +120,12 @@ void profiles_list(struct req *r);
 void profiles_gaps(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
+
+/* Item statistics (api/stats.c): the routes, and the SEM refresher on worker 0. */
+void stats_blueprint(struct req *r);
+void stats_question(struct req *r);
+void *stats_refresher_start(struct worker *w);
+void stats_refresher_stop(void *handle);
 
 void model_get(struct req *r);
 void model_versions_list(struct req *r);

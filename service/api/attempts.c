@@ -3,12 +3,18 @@
  * deadline + grace. Scoring is the exact pure scorer (domain/attempt.c); closing is decided by
  * examd_attempt_close so that an attempt closes exactly once, whichever process gets there. */
 #include <event2/event.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
 #include "domain/attempt.h"
+#include "domain/itemstats.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 #define CLOSE_MAX_TRIES 5
 #define AUTO_SUBMIT_BATCH "100"
@@ -117,6 +123,45 @@ static struct closer *closer_new(struct db_pool *db, const struct config *cfg, c
 
 /* ------------------------------------------------------------------ the attempt document */
 
+/* The measurement error of a closed attempt's result (SPEC §4.6a): the blueprint's SEM once it
+ * rests on enough attempts, and whether score ± SEM stays in one band. The document is not parsed
+ * again (its exact decimals, "85.00", must stay as PostgreSQL wrote them): "result" is its last
+ * member, so the two fields go in before the final "}}". false when the text does not end so. */
+static bool reply_with_measurement_error(struct req *r, int status, const struct db_result *res)
+{
+	const char *text = db_result_value(res, 0, 0);
+	size_t len = (size_t)db_result_length(res, 0, 0);
+	while (len && (text[len - 1] == ' ' || text[len - 1] == '\n'))
+		len--;
+	size_t inner = len ? len - 1 : 0;
+	while (inner && (text[inner - 1] == ' ' || text[inner - 1] == '\n'))
+		inner--;
+	if (len < 2 || text[len - 1] != '}' || !inner || text[inner - 1] != '}' || db_result_isnull(res, 0, 5))
+		return false;
+	struct itemstats_num sem = {false, 0};
+	if (!db_result_isnull(res, 0, 3)) {
+		sem.has = true;
+		sem.v = atof(db_result_value(res, 0, 3));
+	}
+	struct itemstats_band bands[16];
+	size_t nb = itemstats_bands_parse(db_result_value(res, 0, 4), bands, 16);
+	int certain = itemstats_band_certain(atof(db_result_value(res, 0, 5)), sem, bands, nb);
+	char extra[96], semtext[32] = "null";
+	if (sem.has)
+		snprintf(semtext, sizeof semtext, "%.2f", round(sem.v * 100) / 100);
+	snprintf(extra, sizeof extra, ",\"sem\":%s,\"band_certain\":%s}}", semtext,
+		 certain < 0 ? "null" : certain ? "true" : "false");
+	size_t head = inner - 1, elen = strlen(extra);
+	char *out = malloc(head + elen);
+	if (!out)
+		return false;
+	memcpy(out, text, head);
+	memcpy(out + head, extra, elen);
+	req_reply_json_text(r, status, out, head + elen);
+	free(out);
+	return true;
+}
+
 static void on_attempt_json(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
@@ -135,6 +180,9 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 		req_reply_error(r, 404, "not_found", "no such attempt");
 		return;
 	}
+	/* Open attempts (the exam-start storm) pass through untouched. */
+	if (!strcmp(db_result_value(res, 0, 2), "t") && reply_with_measurement_error(r, status, res))
+		return;
 	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
 }
 
@@ -145,7 +193,11 @@ static void reply_attempt(struct req *r, const char *id, int status)
 	const char *params[] = {id, grace};
 	r->data = (void *)(intptr_t)status;
 	r->data_free = NULL;
-	api_query(r, "SELECT examd_attempt_json($1::bigint, $2::int)::text, (SELECT username FROM attempts WHERE id = $1::bigint)",
+	api_query(r,
+		  "SELECT examd_attempt_json(a.id, $2::int)::text, a.username, a.status <> 'open', s.sem,"
+		  " CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END, a.standard_score"
+		  " FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
+		  "  AND s.attempts >= " SEM_MIN_ATTEMPTS " WHERE a.id = $1::bigint",
 		  2, params, on_attempt_json);
 }
 

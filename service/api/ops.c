@@ -128,11 +128,12 @@ void ops_metrics(struct req *r)
 }
 
 /* Background work on worker 0 of every process: housekeeping every minute (expired sessions,
- * old login failures) and the exam auto-submitter every second. */
+ * old login failures), the exam auto-submitter every second and the SEM refresher (api/stats.c). */
 /* Per-worker state: the saves of every worker; housekeeping and the auto-submitter on worker 0. */
 struct background {
 	struct event *housekeeping;
 	void *autosubmit;
+	void *stats;
 	struct saves *saves;
 	struct worker *w;
 };
@@ -165,6 +166,7 @@ void api_worker_start(struct server *s, struct worker *w)
 		struct timeval tv = {60, 0};
 		event_add(b->housekeeping, &tv);
 		b->autosubmit = autosubmit_start(w);
+		b->stats = stats_refresher_start(w);
 	}
 	w->app = b;
 }
@@ -185,6 +187,8 @@ void api_worker_stop(struct server *s, struct worker *w)
 	b->housekeeping = NULL;
 	autosubmit_stop(b->autosubmit);
 	b->autosubmit = NULL;
+	stats_refresher_stop(b->stats);
+	b->stats = NULL;
 }
 
 void api_worker_exit(struct server *s, struct worker *w)

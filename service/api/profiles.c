@@ -2,18 +2,24 @@
  * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the evidence
  * set-wise (examd_profile_data); the arithmetic is the pure profile code. */
 #include <ctype.h>
+#include <math.h>
 #include <event2/buffer.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
 #include "domain/csv.h"
+#include "domain/itemstats.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
 
 #define NITEMS 18
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 /* Columns of examd_profile_data as selected below. */
 enum { C_USERNAME, C_PERIOD, C_ITEM, C_LEVEL, C_ASSESSMENT, C_SCORE, C_BAND, C_WSUM, C_WTOT, C_SSUM, C_N, C_EVIDENCE };
@@ -41,8 +47,9 @@ static bool period_param_ok(const char *s)
 	return true;
 }
 
-/* Reads ?at= and ?period=; replies 400 and returns false when malformed. */
-static bool profile_params(struct req *r, const char **at, const char **period)
+/* Reads ?at= and ?period=; returns the message of the first malformed one (NULL when both are
+ * well-formed). */
+static const char *profile_param_error(struct req *r, const char **at, const char **period)
 {
 	*at = req_query(r, "at");
 	*period = req_query(r, "period");
@@ -50,15 +57,52 @@ static bool profile_params(struct req *r, const char **at, const char **period)
 		*at = NULL;
 	if (*period && !**period)
 		*period = NULL;
-	if (*at && !at_param_ok(*at)) {
-		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time, e.g. 2026-06-30T00:00:00Z");
-		return false;
-	}
-	if (*period && !period_param_ok(*period)) {
-		req_reply_error(r, 400, "invalid_field", "period must be a label of 1-32 characters, e.g. 2026H2");
+	if (*at && !at_param_ok(*at))
+		return "at must be an RFC 3339 time, e.g. 2026-06-30T00:00:00Z";
+	if (*period && !period_param_ok(*period))
+		return "period must be a label of 1-32 characters, e.g. 2026H2";
+	return NULL;
+}
+
+/* Reads ?at= and ?period=; replies 400 and returns false when malformed. */
+static bool profile_params(struct req *r, const char **at, const char **period)
+{
+	const char *bad = profile_param_error(r, at, period);
+	if (bad) {
+		req_reply_error(r, 400, "invalid_field", "%s", bad);
 		return false;
 	}
 	return true;
+}
+
+/* A malformed query parameter of a single profile: 404 when the employee does not exist (the check
+ * order is 401, 403, 404, then 400), else 400 with message. */
+static void on_profile_exists(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	char *message = r->data;
+	r->data = NULL;
+	r->data_free = NULL;
+	if (db_result_status(res) != DB_OK)
+		req_reply_db_failure(r, res);
+	else if (db_result_rows(res) == 0)
+		req_reply_error(r, 404, "not_found", "no such employee");
+	else
+		req_reply_error(r, 400, "invalid_field", "%s", message);
+	free(message);
+}
+
+static void reply_bad_param_or_unknown(struct req *r, const char *message)
+{
+	char *copy = strdup(message);
+	if (!copy) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	r->data = copy;
+	r->data_free = free;
+	const char *params[] = {r->params[0]};
+	api_query(r, "SELECT 1 FROM users WHERE username = $1 AND role = 'employee'", 1, params, on_profile_exists);
 }
 
 static bool is_bad_time(const struct db_result *res)
@@ -90,12 +134,33 @@ static const char *const sql_profile =
 	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x)"
 	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
 	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, d.grade,"
-	"        t.version, t.at_text"
+	"        t.version, t.at_text, bs.sem, CASE WHEN d.assessment = 'exam' THEN examd_bands_text(t.version) END"
 	" FROM users u CROSS JOIN t"
 	" CROSS JOIN LATERAL examd_profile_data(ARRAY[u.username], t.at, $3, true) d"
+	" LEFT JOIN blueprint_sem bs ON bs.item = d.item AND bs.level = d.required_level"
+	"  AND bs.attempts >= " SEM_MIN_ATTEMPTS
 	" WHERE u.username = $1 AND u.role = 'employee'";
 
-enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT };
+enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT, C_SEM, C_BANDS };
+
+/* An exam item's measurement error (SPEC §4.6a): its blueprint's SEM once known, and whether
+ * the counted score ± SEM stays inside one band (null without a score or a SEM). */
+static void add_measurement_error(json_t *o, const struct db_result *res, int row)
+{
+	struct itemstats_num sem = {false, 0};
+	if (!db_result_isnull(res, row, C_SEM)) {
+		sem.has = true;
+		sem.v = atof(db_result_value(res, row, C_SEM));
+	}
+	int certain = -1;
+	if (!db_result_isnull(res, row, C_SCORE)) {
+		struct itemstats_band bands[16];
+		size_t nb = itemstats_bands_parse(db_result_value(res, row, C_BANDS), bands, 16);
+		certain = itemstats_band_certain(atof(db_result_value(res, row, C_SCORE)), sem, bands, nb);
+	}
+	json_object_set_new(o, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
+	json_object_set_new(o, "band_certain", certain < 0 ? json_null() : json_boolean(certain));
+}
 
 /* Builds the profile document from the 18 rows of one employee; NULL when they are malformed.
  * anonymous (an employee reading their own profile, SPEC §4.5): behaviour evidence per relation only,
@@ -142,6 +207,8 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 				      evidence ? evidence : json_array());
 		if (it->assessment == CATALOG_ASSESS_EXAM && !db_result_isnull(res, i, C_SCORE))
 			json_object_set_new(o, "exam_score", json_real(atof(db_result_value(res, i, C_SCORE))));
+		if (it->assessment == CATALOG_ASSESS_EXAM)
+			add_measurement_error(o, res, i);
 		json_array_append_new(items, o);
 	}
 	const char *period = db_result_value(res, 0, C_PERIOD);
@@ -160,7 +227,8 @@ static void on_profile(const struct db_result *res, void *arg)
 	bool svg = r->data != NULL;
 	r->data = NULL;
 	if (is_bad_time(res)) {
-		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time");
+		/* The employee is looked up first: 404 comes before 400. */
+		reply_bad_param_or_unknown(r, "at must be an RFC 3339 time");
 		return;
 	}
 	if (db_result_status(res) != DB_OK) {
@@ -218,8 +286,11 @@ static void profile_start(struct req *r, bool svg)
 		return;
 	}
 	const char *at, *period;
-	if (!profile_params(r, &at, &period))
+	const char *bad = profile_param_error(r, &at, &period);
+	if (bad) {
+		reply_bad_param_or_unknown(r, bad);
 		return;
+	}
 	r->data = svg ? (void *)1 : NULL;
 	r->data_free = NULL;
 	const char *params[] = {target, at, period};
@@ -255,20 +326,48 @@ struct listing {
 	long limit;
 };
 
-static bool put_evbuffer(void *ctx, const char *p, size_t n) { return evbuffer_add(ctx, p, n) == 0; }
+/* The listing's writers append to one evbuffer; a failed append (out of memory) is remembered,
+ * and the reply is then a 503, never a truncated 200. The writers run on one thread at a time. */
+static _Thread_local bool out_failed;
+
+static void out_add(struct evbuffer *out, const void *p, size_t n)
+{
+	if (evbuffer_add(out, p, n) != 0)
+		out_failed = true;
+}
+
+static void out_printf(struct evbuffer *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_printf(struct evbuffer *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(out, fmt, ap) < 0)
+		out_failed = true;
+	va_end(ap);
+}
+
+static bool put_evbuffer(void *ctx, const char *p, size_t n)
+{
+	if (evbuffer_add(ctx, p, n) != 0)
+		out_failed = true;
+	return !out_failed;
+}
 
 /* One cell, quoted as needed and with formulas neutralised for Excel (csv_write_cell).
  * false: out of memory, the buffer is short. */
 static bool csv_cell(struct evbuffer *out, const char *s) { return csv_write_cell(s, put_evbuffer, out); }
+
+/* One cell for any CSV writer of the API (csv_write_cell); false: out of memory. */
+bool api_csv_cell(struct evbuffer *out, const char *s) { return csv_cell(out, s); }
 
 /* A value as the listing writes it: an integer when whole, else one decimal (the single profile's
  * JSON numbers); nothing (CSV) or null (JSON) when missing. */
 static void value_text(struct evbuffer *out, struct profile_value v)
 {
 	if (v.tenths % 10 == 0)
-		evbuffer_add_printf(out, "%d", v.tenths / 10);
+		out_printf(out, "%d", v.tenths / 10);
 	else
-		evbuffer_add_printf(out, "%s%d.%d", v.tenths < 0 ? "-" : "", abs(v.tenths) / 10, abs(v.tenths) % 10);
+		out_printf(out, "%s%d.%d", v.tenths < 0 ? "-" : "", abs(v.tenths) / 10, abs(v.tenths) % 10);
 }
 
 static void csv_value(struct evbuffer *out, struct profile_value v)
@@ -282,46 +381,50 @@ static void json_value(struct evbuffer *out, struct profile_value v)
 	if (v.has)
 		value_text(out, v);
 	else
-		evbuffer_add(out, "null", 4);
+		out_add(out, "null", 4);
 }
 
 /* A JSON string. The database's text is valid UTF-8; quotes, backslashes and controls are escaped. */
 static void json_str(struct evbuffer *out, const char *s)
 {
 	const char *run = s;
-	evbuffer_add(out, "\"", 1);
+	out_add(out, "\"", 1);
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		evbuffer_add(out, run, (size_t)(p - run));
+		out_add(out, run, (size_t)(p - run));
 		if (c == '"' || c == '\\')
-			evbuffer_add_printf(out, "\\%c", c);
+			out_printf(out, "\\%c", c);
 		else
-			evbuffer_add_printf(out, "\\u%04x", c);
+			out_printf(out, "\\u%04x", c);
 		run = p + 1;
 	}
-	evbuffer_add(out, run, strlen(run));
-	evbuffer_add(out, "\"", 1);
+	out_add(out, run, strlen(run));
+	out_add(out, "\"", 1);
 }
 
 /* A string column, or null when empty (grade, period). */
 static void json_str_or_null(struct evbuffer *out, const char *s, bool number)
 {
 	if (!*s)
-		evbuffer_add(out, "null", 4);
+		out_add(out, "null", 4);
 	else if (number)
-		evbuffer_add(out, s, strlen(s));
+		out_add(out, s, strlen(s));
 	else
 		json_str(out, s);
 }
 
+/* Sends out as the 200 body (handed over, not copied), or a 503 when a write to it failed. */
 static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out)
 {
-	size_t len = evbuffer_get_length(out);
-	const char *data = (const char *)evbuffer_pullup(out, -1);
-	req_reply(r, 200, type, data ? data : "", data ? len : 0);
-	evbuffer_free(out);
+	if (out_failed) {
+		out_failed = false;
+		evbuffer_free(out);
+		req_reply_error(r, 503, "unavailable", "out of memory while writing the reply");
+		return;
+	}
+	req_reply_evbuffer(r, 200, type, out);
 }
 
 /* One employee of the listing: the row and the computed values. */
@@ -349,40 +452,40 @@ static int gap_cmp(const void *a, const void *b)
 /* The fields every listing entry starts with: "username","name","department","grade","period". */
 static void json_employee(struct evbuffer *out, const struct db_result *res, int row)
 {
-	evbuffer_add_printf(out, "{\"username\":");
+	out_printf(out, "{\"username\":");
 	json_str(out, db_result_value(res, row, L_USERNAME));
-	evbuffer_add_printf(out, ",\"name\":");
+	out_printf(out, ",\"name\":");
 	json_str(out, db_result_value(res, row, L_NAME));
-	evbuffer_add_printf(out, ",\"department\":");
+	out_printf(out, ",\"department\":");
 	json_str(out, db_result_value(res, row, L_DEPARTMENT));
-	evbuffer_add_printf(out, ",\"grade\":");
+	out_printf(out, ",\"grade\":");
 	json_str_or_null(out, db_result_value(res, row, L_GRADE), true);
-	evbuffer_add_printf(out, ",\"period\":");
+	out_printf(out, ",\"period\":");
 	json_str_or_null(out, db_result_value(res, row, L_PERIOD), false);
 }
 
 static void write_csv(struct evbuffer *out, const struct db_result *res, const struct listed *emps, size_t n)
 {
 	const struct catalog *cat = catalog_default();
-	evbuffer_add(out, "\xEF\xBB\xBF", 3);
-	evbuffer_add_printf(out, "username,name,department,grade,period");
+	out_add(out, "\xEF\xBB\xBF", 3);
+	out_printf(out, "username,name,department,grade,period");
 	for (int i = 0; i < NITEMS; i++)
-		evbuffer_add_printf(out, ",%s", catalog_item_at(cat, (size_t)i)->code);
-	evbuffer_add_printf(out, ",below,meets,exceeds,missing\r\n");
+		out_printf(out, ",%s", catalog_item_at(cat, (size_t)i)->code);
+	out_printf(out, ",below,meets,exceeds,missing\r\n");
 	for (size_t k = 0; k < n; k++) {
 		const struct listed *e = &emps[k];
-		csv_cell(out, db_result_value(res, e->row, L_USERNAME));
-		evbuffer_add(out, ",", 1);
-		csv_cell(out, db_result_value(res, e->row, L_NAME));
-		evbuffer_add(out, ",", 1);
-		csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
-		evbuffer_add_printf(out, ",%s,", db_result_value(res, e->row, L_GRADE));
-		csv_cell(out, db_result_value(res, e->row, L_PERIOD));
+		api_csv_cell(out, db_result_value(res, e->row, L_USERNAME));
+		out_add(out, ",", 1);
+		api_csv_cell(out, db_result_value(res, e->row, L_NAME));
+		out_add(out, ",", 1);
+		api_csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
+		out_printf(out, ",%s,", db_result_value(res, e->row, L_GRADE));
+		api_csv_cell(out, db_result_value(res, e->row, L_PERIOD));
 		for (int i = 0; i < NITEMS; i++) {
-			evbuffer_add(out, ",", 1);
+			out_add(out, ",", 1);
 			csv_value(out, e->values[i]);
 		}
-		evbuffer_add_printf(out, ",%d,%d,%d,%d\r\n", e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
+		out_printf(out, ",%d,%d,%d,%d\r\n", e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
 	}
 }
 
@@ -392,14 +495,14 @@ static void write_employees(struct evbuffer *out, const struct db_result *res, c
 	for (size_t k = 0; k < n; k++) {
 		const struct listed *e = &emps[k];
 		if (k)
-			evbuffer_add(out, ",", 1);
+			out_add(out, ",", 1);
 		json_employee(out, res, e->row);
-		evbuffer_add_printf(out, ",\"actual\":{");
+		out_printf(out, ",\"actual\":{");
 		for (int i = 0; i < NITEMS; i++) {
-			evbuffer_add_printf(out, "%s\"%s\":", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
+			out_printf(out, "%s\"%s\":", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
 			json_value(out, e->values[i]);
 		}
-		evbuffer_add_printf(out, "},\"summary\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d}}",
+		out_printf(out, "},\"summary\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d}}",
 				    e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
 	}
 }
@@ -433,16 +536,16 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 		const struct catalog_item *it = catalog_item_at(cat, (size_t)gaps[k].item);
 		struct profile_value v = gaps[k].who->values[gaps[k].item];
 		if (k)
-			evbuffer_add(out, ",", 1);
+			out_add(out, ",", 1);
 		json_employee(out, res, gaps[k].who->row);
-		evbuffer_add_printf(out, ",\"item\":\"%s\",\"name_zh\":", it->code);
+		out_printf(out, ",\"item\":\"%s\",\"name_zh\":", it->code);
 		json_str(out, it->name_zh);
-		evbuffer_add_printf(out, ",\"source\":\"%s\",\"actual\":",
+		out_printf(out, ",\"source\":\"%s\",\"actual\":",
 				    it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour");
 		json_value(out, v);
-		evbuffer_add_printf(out, ",\"gap\":");
+		out_printf(out, ",\"gap\":");
 		json_value(out, (struct profile_value){true, v.tenths - PROFILE_STANDARD_TENTHS});
-		evbuffer_add(out, "}", 1);
+		out_add(out, "}", 1);
 	}
 	free(gaps);
 	return true;
@@ -465,6 +568,7 @@ static void on_listing(const struct db_result *res, void *arg)
 	struct listing_rules *rules = malloc(sizeof *rules);
 	struct listed *emps = calloc(rows ? (size_t)rows : 1, sizeof *emps);
 	struct evbuffer *out = evbuffer_new();
+	out_failed = false;
 	char why[128] = "";
 	int with_rules = 0;
 	while (with_rules < rows && db_result_isnull(res, with_rules, L_RULES))
@@ -502,9 +606,9 @@ static void on_listing(const struct db_result *res, void *arg)
 		out = NULL;
 		goto done;
 	}
-	evbuffer_add_printf(out, "{\"at\":");
+	out_printf(out, "{\"at\":");
 	json_str(out, rows ? db_result_value(res, 0, L_AT) : "");
-	evbuffer_add_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
+	out_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
 			    l->kind == LIST_GAPS ? "gaps" : "employees");
 	if (l->kind == LIST_GAPS) {
 		if (!write_gaps(out, res, emps, n, l)) {
@@ -514,10 +618,10 @@ static void on_listing(const struct db_result *res, void *arg)
 	} else {
 		write_employees(out, res, emps, n);
 	}
-	evbuffer_add_printf(out, "],\"items\":[");
+	out_printf(out, "],\"items\":[");
 	for (int i = 0; i < NITEMS; i++)
-		evbuffer_add_printf(out, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
-	evbuffer_add_printf(out, "]}");
+		out_printf(out, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
+	out_printf(out, "]}");
 	reply_evbuffer(r, "application/json; charset=utf-8", out);
 	out = NULL;
 done:

@@ -28,6 +28,8 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/blueprints/{item}/{level}", blueprints_get, TRAINER_ADMIN, BODY_NONE, false},
 	{"PUT", "/api/v1/blueprints/{item}/{level}", blueprints_put, TRAINER_ADMIN, BODY_JSON, false},
+	{"GET", "/api/v1/blueprints/{item}/{level}/stats", stats_blueprint, TRAINER_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/questions/{id}/stats", stats_question, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/exams", exams_list, ROLE_EMPLOYEE, BODY_NONE, false},
 	{"POST", "/api/v1/attempts", attempts_start, ROLE_EMPLOYEE, BODY_JSON, false},
 	{"GET", "/api/v1/attempts/{id}", attempts_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},

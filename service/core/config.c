@@ -40,6 +40,7 @@ static const struct key keys[] = {
 	{"EXAMD_HASH_THREADS", "hash-threads", KEY_INT, OFF(hash_threads), "0", 0, 64, "password hashing threads (0 = cores - 1, at least 1)"},
 	{"EXAMD_SCRYPT_LOG2N", "scrypt-log2n", KEY_INT, OFF(scrypt_log2n), "15", 10, 20, "scrypt cost 2^N for new password hashes"},
 	{"EXAMD_GRACE_SECONDS", "grace-seconds", KEY_INT, OFF(grace_seconds), "10", 0, 3600, "grace after an exam deadline"},
+	{"EXAMD_STATS_REFRESH_SECONDS", "stats-refresh-seconds", KEY_INT, OFF(stats_refresh_seconds), "10", 0, 86400, "recompute each blueprint's SEM this often after closes (0 = never)"},
 	{"EXAMD_SESSION_IDLE_SECONDS", "session-idle-seconds", KEY_INT, OFF(session_idle_seconds), "7200", 60, 31536000, "session idle expiry"},
 	{"EXAMD_SESSION_TTL_SECONDS", "session-ttl-seconds", KEY_INT, OFF(session_ttl_seconds), "43200", 60, 31536000, "session absolute expiry"},
 	{"EXAMD_MAX_JSON_BODY", "max-json-body", KEY_INT, OFF(max_json_body), "1048576", 1024, 1073741824, "JSON body limit (bytes)"},

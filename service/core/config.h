@@ -19,6 +19,7 @@ struct config {
 	int hash_threads;      /* password hashing threads */
 	int scrypt_log2n;      /* scrypt cost for new hashes */
 	int grace_seconds;     /* exam grace after the deadline */
+	int stats_refresh_seconds; /* the SEM refresher's period (api/stats.c); 0 = off */
 	int save_slot_wait_ms; /* a save statement still running after this gives up its slot (api/saves.c) */
 	int session_idle_seconds;
 	int session_ttl_seconds;

@@ -145,6 +145,7 @@ static void prep_forget(struct conn *c)
 }
 
 static void conn_start(struct conn *c);
+static void conn_lost(struct conn *c, const char *why);
 static void conn_dispatch(struct db_pool *pool);
 static void conn_on_socket(evutil_socket_t fd, short what, void *arg);
 
@@ -183,7 +184,14 @@ static void conn_arm(struct conn *c, short what)
 	if (fd < 0)
 		return;
 	c->sock_ev = event_new(c->pool->base, fd, what | EV_PERSIST, conn_on_socket, c);
-	event_add(c->sock_ev, NULL);
+	if (!c->sock_ev || event_add(c->sock_ev, NULL) != 0) {
+		/* A connection nobody waits on is useless: drop it (a reconnect follows the back-off). */
+		if (c->sock_ev) {
+			event_free(c->sock_ev);
+			c->sock_ev = NULL;
+		}
+		conn_lost(c, "out of memory");
+	}
 }
 
 static void query_free(struct query *q)

@@ -177,12 +177,16 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	log_line(line, n < sizeof line ? n : sizeof line - 1);
 }
 
-void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
+/* Sends the reply; body (may be NULL) is handed to evhttp and freed here. */
+static void reply_send(struct req *r, int status, const char *content_type, struct evbuffer *body)
 {
 	if (req_orphaned(r)) {
+		if (body)
+			evbuffer_free(body);
 		req_free(r);
 		return;
 	}
+	size_t len = body ? evbuffer_get_length(body) : 0;
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 	if (content_type)
 		evhttp_add_header(h, "Content-Type", content_type);
@@ -194,19 +198,56 @@ void req_reply(struct req *r, int status, const char *content_type, const void *
 		evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	if (r->worker->server->ssl_ctx)
 		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
-	struct evbuffer *buf = evbuffer_new();
-	if (buf && body && len && evhttp_request_get_command(r->ev) != EVHTTP_REQ_HEAD)
-		evbuffer_add(buf, body, len);
+	if (body && evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD)
+		evbuffer_drain(body, len);
 	int64_t micros = util_monotonic_us() - r->start_us;
 	access_log(r, status, len, micros);
 	metrics_observe(r->route_index, status, micros);
 	/* The reply counts until it is written (or its connection closes), so that a draining
 	 * worker does not close a connection with an unsent reply. */
 	conn_reply_started(r->worker, r->ev);
-	evhttp_send_reply(r->ev, status, NULL, buf);
-	if (buf)
-		evbuffer_free(buf);
+	evhttp_send_reply(r->ev, status, NULL, body);
+	if (body)
+		evbuffer_free(body);
 	req_free(r);
+}
+
+/* A reply that cannot be built (out of memory): the fixed 503 envelope, with no allocation. */
+static void reply_out_of_memory(struct req *r)
+{
+	static const char text[] = "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
+	struct evbuffer *buf = evbuffer_new();
+	if (buf && evbuffer_add_reference(buf, text, sizeof text - 1, NULL, NULL) != 0) {
+		evbuffer_free(buf);
+		buf = NULL;
+	}
+	if (!req_orphaned(r) && !evhttp_find_header(evhttp_request_get_output_headers(r->ev), "Retry-After"))
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+	reply_send(r, 503, "application/json; charset=utf-8", buf);
+}
+
+void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len)
+{
+	if (req_orphaned(r)) {
+		req_free(r);
+		return;
+	}
+	struct evbuffer *buf = NULL;
+	if (body && len) {
+		buf = evbuffer_new();
+		if (!buf || evbuffer_add(buf, body, len) != 0) {
+			if (buf)
+				evbuffer_free(buf);
+			reply_out_of_memory(r);
+			return;
+		}
+	}
+	reply_send(r, status, content_type, buf);
+}
+
+void req_reply_evbuffer(struct req *r, int status, const char *content_type, struct evbuffer *body)
+{
+	reply_send(r, status, content_type, body);
 }
 
 void req_reply_json_text(struct req *r, int status, const char *json, size_t len)

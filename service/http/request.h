@@ -61,6 +61,9 @@ bool req_orphaned(const struct req *r);
 /* The reply functions answer the request and free r. */
 void req_reply(struct req *r, int status, const char *content_type, const void *body, size_t len);
 void req_reply_json(struct req *r, int status, json_t *body); /* steals body */
+/* Sends body as it is (no copy) and frees it. */
+struct evbuffer;
+void req_reply_evbuffer(struct req *r, int status, const char *content_type, struct evbuffer *body);
 void req_reply_json_text(struct req *r, int status, const char *json, size_t len);
 void req_reply_empty(struct req *r, int status);
 void req_reply_error(struct req *r, int status, const char *code, const char *fmt, ...)

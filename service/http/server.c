@@ -178,7 +178,10 @@ static void on_drain_start(evutil_socket_t fd, short what, void *arg)
 	w->drain_deadline_us = util_monotonic_us() + DRAIN_SECONDS * 1000000LL;
 	w->drain_timer = event_new(w->base, -1, EV_PERSIST, on_drain_tick, w);
 	struct timeval tv = {0, 20000};
-	event_add(w->drain_timer, &tv);
+	if (!w->drain_timer || event_add(w->drain_timer, &tv) != 0) {
+		log_warning("worker %d: cannot wait for in-flight requests (out of memory); stopping now", w->index);
+		event_base_loopexit(w->base, NULL);
+	}
 }
 
 static void *worker_main(void *arg)
@@ -206,9 +209,13 @@ static bool tls_setup(struct server *s)
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx)
 		return false;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) {
+		log_error("cannot configure TLS (protocol versions and ciphers)");
+		SSL_CTX_free(ctx);
+		return false;
+	}
 	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
@@ -216,6 +223,14 @@ static bool tls_setup(struct server *s)
 		SSL_CTX_free(ctx);
 		return false;
 	}
+	/* A connection must be possible before the port opens: never a TLS port that cannot speak TLS. */
+	SSL *probe = SSL_new(ctx);
+	if (!probe) {
+		log_error("TLS is configured but no TLS connection can be made with \"%s\"", cfg->tls_cert);
+		SSL_CTX_free(ctx);
+		return false;
+	}
+	SSL_free(probe);
 	s->ssl_ctx = ctx;
 	return true;
 }

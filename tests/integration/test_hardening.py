@@ -231,6 +231,18 @@ class AnonymousSaveTest(ExamdTestCase):
                                           token=self.app.login("hr1")), 403)
 
 
+class CheckOrderTest(ExamdTestCase):
+    def test_unknown_employee_before_a_malformed_at(self):
+        hr = self.app.login("hr1")
+        self.assertError(self.app.get("/api/v1/employees/nobody/profile?at=yesterday", token=hr), 404, "not_found")
+        self.assertError(self.app.get("/api/v1/employees/emp4/profile?at=yesterday", token=hr), 400, "invalid_field")
+        self.assertError(self.app.get("/api/v1/employees/nobody/profile.svg?at=2026-13-45T00:00:00Z", token=hr),
+                         404, "not_found")
+        self.assertError(self.app.get("/api/v1/employees/emp4/profile?at=2026-13-45T00:00:00Z", token=hr),
+                         400, "invalid_field")
+        self.assertError(self.app.get("/api/v1/employees/emp4/profile?at=yesterday"), 401, "unauthenticated")
+
+
 def examd_backends(app):
     out = app.sql("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                   "AND application_name = 'examd' AND pid <> pg_backend_pid()")

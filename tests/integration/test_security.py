@@ -34,6 +34,8 @@ MATRIX = [
     ("GET", "/api/v1/blueprints", None, TRAINER_ADMIN, 200),
     ("GET", "/api/v1/blueprints/job_skills/junior", None, TRAINER_ADMIN, 404),
     ("PUT", "/api/v1/blueprints/job_skills/junior", {}, TRAINER_ADMIN, 400),
+    ("GET", "/api/v1/blueprints/job_skills/junior/stats", None, TRAINER_ADMIN, 404),
+    ("GET", "/api/v1/questions/999999/stats", None, TRAINER_ADMIN, 404),
     ("GET", "/api/v1/exams", None, EMP, 200),
     ("POST", "/api/v1/attempts", {}, EMP, 400),
     ("GET", "/api/v1/attempts/999999", None, EMP | HR_ADMIN, 404),

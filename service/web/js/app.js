@@ -17,6 +17,7 @@ const ROUTES = [
   {path: 'trainer/banks', load: () => import('./views/banks.js'), roles: TRAINER, title: '题库管理'},
   {path: 'trainer/questions', load: () => import('./views/questions.js'), roles: TRAINER, title: '试题浏览'},
   {path: 'trainer/blueprints', load: () => import('./views/blueprints.js'), roles: TRAINER, title: '试卷蓝图'},
+  {path: 'trainer/stats', load: () => import('./views/stats.js'), roles: TRAINER, title: '题目统计'},
   {path: 'hr/employees', load: () => import('./views/employees.js'), roles: HR, title: '员工查询'},
   {path: 'hr/employee/:u', load: () => import('./views/profile.js'), roles: HR, title: '员工能力画像'},
   {path: 'hr/profiles', load: () => import('./views/profiles.js'), roles: HR, title: '部门能力画像'},
@@ -26,7 +27,7 @@ const ROUTES = [
 
 const NAV = {
   employee: [['exams', '我的考试'], ['me/profile', '我的能力画像']],
-  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图']],
+  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计']],
   hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
 };
 NAV.admin = [...NAV.trainer, ...NAV.hr];

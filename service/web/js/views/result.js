@@ -17,6 +17,13 @@ function answerText(q, a) {
   }).join('；');
 }
 
+// The blueprint's standard error of measurement, once at least 30 attempts are scored.
+function semText(r) {
+  if (r.sem === null || r.sem === undefined) return '尚未确定';
+  const certain = r.band_certain === true ? '（等级确定）' : r.band_certain === false ? '（可能跨越等级）' : '';
+  return `测量误差 ±${fmtNum(r.sem, 1)} 分${certain}`;
+}
+
 export async function render(main, ctx) {
   const id = ctx.params.id;
   const doc = await get(`/attempts/${id}`);
@@ -56,7 +63,8 @@ export async function render(main, ctx) {
       h('dt', null, '状态'), h('dd', null, STATUS[r.status] || r.status),
       h('dt', null, '交卷时间'), h('dd', null, fmtTime(r.submitted_at)),
       h('dt', null, '模型版本'), h('dd', null, r.model_version != null ? `第 ${r.model_version} 版` : '—'),
-      h('dt', null, '是否计入'), h('dd', null, r.counted === false ? '否' : '是'))));
+      h('dt', null, '是否计入'), h('dd', null, r.counted === false ? '否' : '是'),
+      h('dt', null, '测量误差'), h('dd', {id: 'sem'}, semText(r)))));
 
   const subs = r.subtopic_scores || [];
   main.appendChild(h('section', {class: 'panel'},
