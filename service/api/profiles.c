@@ -531,7 +531,8 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 			count++;
 		}
 	if (count)
-		qsort(gaps, count, sizeof *gaps, gap_cmp);
+		if (count > 1)
+			qsort(gaps, count, sizeof *gaps, gap_cmp);
 	for (size_t k = 0; k < count && (long)k < l->limit; k++) {
 		const struct catalog_item *it = catalog_item_at(cat, (size_t)gaps[k].item);
 		struct profile_value v = gaps[k].who->values[gaps[k].item];

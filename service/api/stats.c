@@ -236,7 +236,8 @@ static void job_compute(struct stats_job *j)
 		else if (rw->kind == 1)
 			arows[ai++] = rw;
 	}
-	qsort(meta, nq, sizeof *meta, by_id);
+	if (nq > 1)
+		qsort(meta, nq, sizeof *meta, by_id);
 	for (size_t i = 0; i < nq; i++)
 		qs[i].id = meta[i].id;
 	/* The option counts and keys live in the same rows: a second pass by id. */
@@ -254,7 +255,8 @@ static void job_compute(struct stats_job *j)
 		qs[k].key = label_bits(rw->f[3], qs[k].noptions);
 	}
 	/* Attempts in id order: ties in the groups go to the earlier attempt. */
-	qsort(arows, na, sizeof *arows, rows_by_id);
+	if (na > 1)
+		qsort(arows, na, sizeof *arows, rows_by_id);
 	size_t nc = 0;
 	for (size_t a = 0; a < na; a++) {
 		const struct row *rw = arows[a];

@@ -205,7 +205,8 @@ static bool make_bigrams(struct nq *x)
 			prev = cp;
 		}
 	}
-	qsort(x->bigrams, n, sizeof *x->bigrams, cmp_u64);
+	if (n > 1)
+		qsort(x->bigrams, n, sizeof *x->bigrams, cmp_u64);
 	size_t u = 0;
 	for (size_t i = 0; i < n; i++)
 		if (u == 0 || x->bigrams[u - 1] != x->bigrams[i])
@@ -503,7 +504,8 @@ static size_t *sorted_indices(struct banklint *l)
 		keys[i] = ((uint64_t)q->item->position << 52) | ((uint64_t)q->subtopic->index << 40) |
 			  ((uint64_t)(unsigned)q->level->rank << 36) | (uint64_t)i;
 	}
-	qsort(keys, l->n, sizeof *keys, cmp_u64);
+	if (l->n > 1)
+		qsort(keys, l->n, sizeof *keys, cmp_u64);
 	for (size_t i = 0; i < l->n; i++)
 		idx[i] = (size_t)(keys[i] & ((1ull << 36) - 1));
 	free(keys);
@@ -642,7 +644,8 @@ static bool rank_bigrams(struct banklint *l, size_t *nranks)
 	for (size_t i = 0; i < l->n; i++)
 		for (size_t j = 0; j < l->qs[i].nbigrams; j++)
 			all[k++] = l->qs[i].bigrams[j];
-	qsort(all, total, sizeof *all, cmp_u64);
+	if (total > 1)
+		qsort(all, total, sizeof *all, cmp_u64);
 	struct freq *fr = malloc((total ? total : 1) * sizeof *fr);
 	if (!fr) {
 		free(all);
@@ -667,7 +670,8 @@ static bool rank_bigrams(struct banklint *l, size_t *nranks)
 	}
 	for (size_t i = 0; i < nf; i++)
 		byfreq[i] = ((uint64_t)fr[i].count << 32) | (uint32_t)i; /* i: index in bigram order */
-	qsort(byfreq, nf, sizeof *byfreq, cmp_u64);
+	if (nf > 1)
+		qsort(byfreq, nf, sizeof *byfreq, cmp_u64);
 	for (size_t r = 0; r < nf; r++)
 		rank[(uint32_t)byfreq[r]] = (uint32_t)r;
 	free(byfreq);
@@ -680,7 +684,8 @@ static bool rank_bigrams(struct banklint *l, size_t *nranks)
 			const struct freq *hit = bsearch(&key, fr, nf, sizeof *fr, cmp_freq_bigram);
 			r[j] = rank[hit - fr];
 		}
-		qsort(r, x->nbigrams, sizeof *r, cmp_u32);
+		if (x->nbigrams > 1)
+			qsort(r, x->nbigrams, sizeof *r, cmp_u32);
 	}
 	free(rank);
 	free(fr);
@@ -748,7 +753,8 @@ static void check_near_duplicates(struct banklint *l)
 		for (size_t j = 0, p = prefix_len(x->nbigrams, t); j < p; j++)
 			post[np++] = ((uint64_t)r[j] << 32) | (uint32_t)i;
 	}
-	qsort(post, np, sizeof *post, cmp_u64);
+	if (np > 1)
+		qsort(post, np, sizeof *post, cmp_u64);
 	for (size_t k = np; k-- > 0;)
 		run[post[k] >> 32] = k;
 	/* Each question meets the earlier questions sharing one of its prefix tokens, once. */
@@ -846,7 +852,8 @@ struct banklint *banklint_run(const struct banklint_config *cfg, const struct ba
 	check_near_duplicates(l);
 	if (l->nomem)
 		goto fail;
-	qsort(l->warnings, l->nwarn, sizeof *l->warnings, cmp_warning);
+	if (l->nwarn > 1)
+		qsort(l->warnings, l->nwarn, sizeof *l->warnings, cmp_warning);
 	return l;
 fail:
 	banklint_free(l);

@@ -205,7 +205,8 @@ bool itemstats_compute(const struct itemstats_matrix *m, const struct itemstats_
 	if (g >= 1 && 2 * g <= na && tvar > 0) {
 		for (size_t a = 0; a < na; a++)
 			order[a] = (struct order_item){m->attempts[a].total, a};
-		qsort(order, na, sizeof *order, by_total_desc);
+		if (na > 1)
+			qsort(order, na, sizeof *order, by_total_desc);
 		for (size_t i = 0; i < g; i++) {
 			group[order[i].index] = 1;
 			group[order[na - 1 - i].index] = -1;
