@@ -108,9 +108,11 @@ class AutosaveGroupsTest(ExamdTestCase):
                 self.assertEqual(self.stored(u, q), "%s/1" % ("true" if (k + q) % 2 == 0 else "false"))
         self.assertEqual(self.stored("g6", 0), "false/2")
         self.assertEqual(results["second"].json["seq"], 2)
-        # The ten waiting saves went in one statement (two for the held ones, one for the group).
-        self.assertEqual(self.metric("examd_autosave_grouped_total") - grouped, 10)
-        self.assertEqual(self.metric("examd_autosave_statements_total") - statements, 3)
+        # The ten waiting saves went in two statements besides the two held ones: nine together,
+        # and the second save of g6's question after them (a group holds one save per question,
+        # so that the saves of one question apply in order).
+        self.assertEqual(self.metric("examd_autosave_grouped_total") - grouped, 9)
+        self.assertEqual(self.metric("examd_autosave_statements_total") - statements, 4)
 
     def test_stale_and_errors_inside_a_group_stay_their_own(self):
         results, threads = {}, []
@@ -239,6 +241,100 @@ class AutosaveGroupsTest(ExamdTestCase):
             return answer(app, token, attempt, qid, True)
         except OSError as e:  # the connection closed at shutdown
             return e
+
+
+
+
+class GroupGuaranteesTest(ExamdTestCase):
+    """The guarantees of a save inside a group (migration 0025, examd_answer_save_group) hold across
+    processes: a logout on one process stops saves on another at once, a deadline moved into the
+    past is honoured at once, and a group mixing good saves with every kind of refusal answers each
+    save on its own."""
+    workers = 1
+    env = {"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_SLOT_WAIT_MS": "30000"}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        app = cls.app
+        rows = []
+        for s in GK_SUBTOPICS:
+            rows += tf_rows("general_knowledge", s, "intermediate", 10, "H-" + s)
+        upload(app, rows)
+        blueprint(app, "general_knowledge", "intermediate", [(s, "intermediate", 2) for s in GK_SUBTOPICS])
+        cls.other = Examd(database=app.database, workers=1, env=cls.env).start()
+        cls.att = {}
+        for u in ["h%d" % i for i in range(6)]:
+            app.add_user(u, "employee", grade=3)
+            token = app.login(u)
+            r = app.post("/api/v1/attempts", {"item": "general_knowledge"}, token=token)
+            assert r.status in (200, 201), r
+            cls.att[u] = (token, r.json["attempt_id"], [q["id"] for q in r.json["questions"]])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.other.stop()
+        super().tearDownClass()
+
+    hold = AutosaveGroupsTest.hold
+    release = AutosaveGroupsTest.release
+    saves_waiting = AutosaveGroupsTest.saves_waiting
+
+    def save_on(self, app, results, key, user, q, value, token=None, attempt=None, seq=None):
+        tok, att, qids = self.att[user]
+        qid = qids[q] if isinstance(q, int) else q
+        t = threading.Thread(target=lambda: results.__setitem__(
+            key, answer(app, token or tok, attempt or att, qid, value, seq)))
+        t.start()
+        return t
+
+    def test_logout_elsewhere_and_a_moved_deadline_hold_at_once(self):
+        token, attempt, qids = self.att["h0"]
+        self.assertEqual(answer(self.other, token, attempt, qids[0], True).status, 200)
+        self.assertEqual(self.app.post("/api/v1/logout", token=token).status, 204)
+        r = answer(self.other, token, attempt, qids[0], False)
+        self.assertEqual(r.status, 401, r)
+        token1, attempt1, qids1 = self.att["h1"]
+        self.assertEqual(answer(self.other, token1, attempt1, qids1[0], True).status, 200)
+        self.app.sql("UPDATE attempts SET deadline = now() - interval '1 hour' WHERE id = %s" % attempt1)
+        r = answer(self.other, token1, attempt1, qids1[1], True)
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.app.sql("SELECT count(*) FROM answers WHERE attempt_id = %s" % attempt1), "1")
+
+    def test_a_group_answers_each_save_on_its_own(self):
+        results, threads = {}, []
+        holder = self.hold([self.att["h2"][1], self.att["h3"][1]])
+        threads.append(self.save_on(self.app, results, "busy1", "h2", 0, True))
+        threads.append(self.save_on(self.app, results, "busy2", "h3", 0, True))
+        self.saves_waiting(2)
+        grouped = AutosaveGroupsTest.metric(self, "examd_autosave_grouped_total")
+        t4, a4, q4 = self.att["h4"]
+        _, a5, q5 = self.att["h5"]
+        threads.append(self.save_on(self.app, results, "ok", "h4", 0, True, seq=3))
+        threads.append(self.save_on(self.app, results, "bad_token", "h4", 1, True, token="z" * 43))
+        threads.append(self.save_on(self.app, results, "foreign", "h4", str(q5[0]), True, attempt=a5))
+        threads.append(self.save_on(self.app, results, "no_question", "h4", "999999999", True))
+        threads.append(self.save_on(self.app, results, "bad_answer", "h4", 2, "Z"))
+        threads.append(self.save_on(self.app, results, "hr", "h4", 3, True, token=self.app.login("hr1")))
+        time.sleep(0.5)
+        self.release(holder)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(results["ok"].status, 200, results["ok"])
+        self.assertEqual(results["ok"].json["seq"], 3)
+        self.assertEqual(results["bad_token"].status, 401, results["bad_token"])
+        self.assertEqual(results["foreign"].status, 404, results["foreign"])
+        self.assertEqual(results["no_question"].status, 404, results["no_question"])
+        self.assertEqual(results["bad_answer"].status, 400, results["bad_answer"])
+        self.assertEqual(results["hr"].status, 403, results["hr"])
+        self.assertGreaterEqual(AutosaveGroupsTest.metric(self, "examd_autosave_grouped_total") - grouped, 2)
+        # A lower seq afterwards is stale and reports the stored one.
+        r = answer(self.app, t4, a4, q4[0], False, 2)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json.get("stale"), r)
+        self.assertEqual(r.json["seq"], 3)
+        self.assertEqual(self.app.sql("SELECT answer::text || '/' || seq FROM answers WHERE attempt_id = %s "
+                                      "AND question_id = %s" % (a4, q4[0])), "true/3")
 
 
 if __name__ == "__main__":
