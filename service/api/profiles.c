@@ -254,8 +254,23 @@ static void on_profile(const struct db_result *res, void *arg)
 	}
 	const struct catalog *cat = catalog_default();
 	struct radar_axis axes[NITEMS];
-	for (int i = 0; i < NITEMS; i++)
-		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, values[i].has, values[i].tenths};
+	char notes[NITEMS][128];
+	json_t *items = json_object_get(doc, "items");
+	for (int i = 0; i < NITEMS; i++) {
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, values[i].has, values[i].tenths, NULL};
+		/* An exam item's evidence in the tooltip: the counted score and its measurement error. */
+		json_t *it = json_array_get(items, (size_t)i);
+		json_t *score = json_object_get(it, "exam_score"), *sem = json_object_get(it, "sem");
+		if (!json_is_number(score))
+			continue;
+		if (json_is_number(sem))
+			snprintf(notes[i], sizeof notes[i], "标准分 %.2f，测量误差 ±%.1f 分%s", json_number_value(score),
+				 json_number_value(sem),
+				 json_is_false(json_object_get(it, "band_certain")) ? "，可能跨越等级" : "");
+		else
+			snprintf(notes[i], sizeof notes[i], "标准分 %.2f，测量误差尚未确定", json_number_value(score));
+		axes[i].note = notes[i];
+	}
 	char title[512], gradebuf[40] = "", periodbuf[72] = "";
 	json_t *emp = json_object_get(doc, "employee");
 	json_t *grade = json_object_get(emp, "grade");

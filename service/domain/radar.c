@@ -554,8 +554,13 @@ static void draw_markers(struct sbuf *sb, const struct geometry *g, const struct
                       g->k);
             sb_puts(sb, "<title>");
             sb_put_text(sb, axes[i].label);
-            sb_printf(sb, " %d.%d</title></circle>\n", axes[i].value_tenths / 10,
-                      axes[i].value_tenths % 10);
+            sb_printf(sb, " %d.%d", axes[i].value_tenths / 10, axes[i].value_tenths % 10);
+            if (axes[i].note && *axes[i].note) {
+                sb_puts(sb, "\xEF\xBC\x88"); /* （ */
+                sb_put_text(sb, axes[i].note);
+                sb_puts(sb, "\xEF\xBC\x89"); /* ） */
+            }
+            sb_puts(sb, "</title></circle>\n");
         } else {
             /* Hollow, at the rim: visibly "no data", never a point at 0. */
             axis_dir(i, n, &dx, &dy);

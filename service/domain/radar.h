@@ -19,6 +19,8 @@ struct radar_axis {
     const char *label; /* the item's Chinese name, UTF-8; escaped on output */
     bool has_value;    /* false: no evidence ("missing"), never drawn as 0 */
     int value_tenths;  /* 0..60: the actual value x10; ignored when !has_value */
+    const char *note;  /* NULL, or the evidence behind the value (e.g. a score with its measurement
+                          error), shown with the value in the point's tooltip; escaped on output */
 };
 
 /* Draws n axes (in the given order, clockwise from 12 o'clock) on a size x

@@ -122,6 +122,10 @@ class ItemStatsTest(ExamdTestCase):
         gk = next(x for x in profile["items"] if x["item"] == ITEM)
         self.assertAlmostEqual(gk["sem"], res["sem"], places=2)
         self.assertIn(gk["band_certain"], (True, False))
+        # The radar chart's evidence carries the score with its measurement error.
+        svg = app.get("/api/v1/employees/sim00/profile.svg", token=app.login("hr1")).body.decode()
+        self.assertIsNotNone(gk.get("exam_score"))
+        self.assertIn("标准分 %.2f，测量误差 ±%.1f 分" % (gk["exam_score"], gk["sem"]), svg)
         behaviour = next(x for x in profile["items"] if x["source"] == "behaviour")
         self.assertNotIn("sem", behaviour)
 

@@ -29,6 +29,7 @@ static void profile(struct radar_axis *ax)
         ax[i].label = ITEMS[i];
         ax[i].has_value = tenths[i] >= 0;
         ax[i].value_tenths = tenths[i] >= 0 ? tenths[i] : 0;
+        ax[i].note = NULL;
     }
 }
 
@@ -275,13 +276,34 @@ static void test_escaping(void **state)
     free(svg);
 }
 
+/* A value's note (an exam item's score and measurement error) goes into its point's tooltip,
+ * escaped; a missing item has none. */
+static void test_note_in_the_tooltip(void **state)
+{
+    (void)state;
+    struct radar_axis ax[18];
+    profile(ax);
+    assert_true(ax[0].has_value);
+    ax[0].note = "标准分 85.00，测量误差 ±4.2 分 <&>";
+    char *svg = radar_svg(ax, 18, NULL, 600);
+    check_document(svg);
+    assert_non_null(strstr(svg, "（标准分 85.00，测量误差 ±4.2 分 &lt;&amp;&gt;）</title>"));
+    assert_null(strstr(svg, "<&>"));
+    free(svg);
+    ax[0].note = "";
+    svg = radar_svg(ax, 18, NULL, 600);
+    check_document(svg);
+    assert_null(strstr(svg, "（）"));
+    free(svg);
+}
+
 static void test_bad_bytes_stay_well_formed(void **state)
 {
     (void)state;
     struct radar_axis ax[3] = {
-        {"bad \xff\xfe utf8", true, 10},
-        {"ctl\x01\x1f here", true, 20},
-        {"over\xc0\xaf long \xed\xa0\x80", true, 30},
+        {"bad \xff\xfe utf8", true, 10, NULL},
+        {"ctl\x01\x1f here", true, 20, NULL},
+        {"over\xc0\xaf long \xed\xa0\x80", true, 30, NULL},
     };
     char *svg = radar_svg(ax, 3, "t\x02", 300);
     check_document(svg);
@@ -337,7 +359,7 @@ static void test_sizes_and_shapes(void **state)
     (void)state;
     struct radar_axis ax[64];
     for (size_t i = 0; i < 64; i++)
-        ax[i] = (struct radar_axis){ITEMS[i % 18], i % 5 != 0, (int)(i % 61)};
+        ax[i] = (struct radar_axis){ITEMS[i % 18], i % 5 != 0, (int)(i % 61), NULL};
     static const size_t ns[] = {3, 5, 18, 64};
     static const int sizes[] = {200, 600, 4000};
     for (size_t a = 0; a < 4; a++)
@@ -352,9 +374,9 @@ static void test_sizes_and_shapes(void **state)
 
     /* A very long label is cut with an ellipsis, and still escaped. */
     struct radar_axis big[3] = {
-        {"中国电信政企客户营销战略与客户关系管理综合能力评估&考核", true, 50},
-        {"x", false, 0},
-        {"y", true, 60},
+        {"中国电信政企客户营销战略与客户关系管理综合能力评估&考核", true, 50, NULL},
+        {"x", false, 0, NULL},
+        {"y", true, 60, NULL},
     };
     char *svg = radar_svg(big, 3, NULL, 600);
     check_document(svg);
@@ -367,7 +389,7 @@ static void test_bad_arguments(void **state)
     (void)state;
     struct radar_axis ax[65];
     for (size_t i = 0; i < 65; i++)
-        ax[i] = (struct radar_axis){ITEMS[i % 18], true, 50};
+        ax[i] = (struct radar_axis){ITEMS[i % 18], true, 50, NULL};
     assert_null(radar_svg(NULL, 18, "t", 600));
     assert_null(radar_svg(ax, 2, "t", 600));
     assert_null(radar_svg(ax, 65, "t", 600));
@@ -391,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profile_chart),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_note_in_the_tooltip),
         cmocka_unit_test(test_bad_bytes_stay_well_formed),
         cmocka_unit_test(test_all_missing),
         cmocka_unit_test(test_few_present),
