@@ -18,7 +18,11 @@ env_file="$EXAMD_VAR_DIR/examd.env"
 "$root/deploy/install-deps.sh"
 
 echo "up: building examd" >&2
-cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# The tests are not built here (their dependencies come with tests/run.sh); a build folder that
+# tests/run.sh configured keeps its setting.
+tests_opt=()
+[ -f "$root/build/CMakeCache.txt" ] || tests_opt=(-DEXAMD_TESTS=OFF)
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${tests_opt[@]}" >/dev/null
 cmake --build "$root/build" -j"$(nproc)" --target examd >/dev/null
 
 # The database: one password, made on the first run and kept in examd.env.
