@@ -46,17 +46,24 @@ fi
 data=$(pg_datadir "$EXAMD_VAR_DIR")
 fresh=0
 [ -f "$data/PG_VERSION" ] || fresh=1
-# Another program on the port (a second checkout's cluster, say): take the next free port unless
-# the port was asked for; a cluster already running here keeps its own.
-if ! pg_as_owner "$(pg_bindir)/pg_ctl" -D "$data" status >/dev/null 2>&1 && port_busy "$pg_port"; then
-  if [ -n "$pg_port_given" ]; then
-    echo "up: port $pg_port (EXAMD_PG_PORT) is used by another program" >&2; exit 1
-  fi
-  pg_port=$(free_port_from "$pg_port") || { echo "up: no free port for PostgreSQL near $pg_port" >&2; exit 1; }
-  echo "up: PostgreSQL uses port $pg_port (the usual one is taken)" >&2
-fi
 pg_init "$data" scram-sha-256
-pg_start "$data" "$pg_port"
+# Start it. When another program holds the port (a listener, or the local end of some outgoing
+# connection, which a connect test does not see), take the next port unless the port was asked for.
+for attempt in $(seq 1 20); do
+  before=$(wc -l <"$data/server.log" 2>/dev/null || echo 0)
+  if pg_start "$data" "$pg_port" 2>"$EXAMD_VAR_DIR/pg_start.err"; then break; fi
+  if [ -z "$pg_port_given" ] && [ "$attempt" -lt 20 ] && \
+     tail -n +$((before + 1)) "$data/server.log" 2>/dev/null | grep -q 'could not bind\|could not create any TCP/IP sockets'; then
+    pg_port=$((pg_port + 1))
+    echo "up: the usual PostgreSQL port is taken; trying $pg_port" >&2
+    continue
+  fi
+  cat "$EXAMD_VAR_DIR/pg_start.err" >&2
+  echo "up: PostgreSQL did not start; see $data/server.log" >&2
+  tail -n 5 "$data/server.log" >&2 || true
+  exit 1
+done
+rm -f "$EXAMD_VAR_DIR/pg_start.err"
 if [ "$fresh" = 1 ] || ! pg_psql "$data" "$pg_port" -d postgres -Atqc \
      "SELECT 1 FROM pg_database WHERE datname = 'examd'" 2>/dev/null | grep -q 1; then
   pg_psql "$data" "$pg_port" -d postgres -q -v ON_ERROR_STOP=1 -v pw="$db_password" <<'SQL' >/dev/null
