@@ -317,8 +317,10 @@ test('trainer: a dry run of a bank with one bad row shows the error table with i
   assert.ok(await report.locator('table.warning-table tr[data-code="few_options"]').count() >= 1);
   await report.getByText('单选题选项少于 4 个').first().waitFor();
   await report.locator('#bank-baselines').getByText(/考试等级线/).waitFor();
-  assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '2');
-  assert.match(await rows.nth(0).locator('td').nth(1).textContent(), /answer/);
+  // Data row 2 is Excel's row 3 (the header is row 1); the column and the reason in Chinese.
+  assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '第 3 行');
+  assert.equal((await rows.nth(0).locator('td').nth(1).textContent()).trim(), '答案');
+  assert.equal((await rows.nth(0).locator('td').nth(2).textContent()).trim(), '单选题答案应为一个选项字母（A–H），实际为“Z”');
   assert.ok(await page.getByRole('button', {name: '正式导入'}).isDisabled());
   await assertLabelled(page, 'the bank page');
   // Nothing was imported.
