@@ -846,7 +846,8 @@ struct banklint *banklint_run(const struct banklint_config *cfg, const struct ba
 	check_near_duplicates(l);
 	if (l->nomem)
 		goto fail;
-	qsort(l->warnings, l->nwarn, sizeof *l->warnings, cmp_warning);
+	if (l->nwarn) /* qsort(NULL, 0) is undefined (glibc 2.36 declares it nonnull; UBSan stops on it) */
+		qsort(l->warnings, l->nwarn, sizeof *l->warnings, cmp_warning);
 	return l;
 fail:
 	banklint_free(l);
