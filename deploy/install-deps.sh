@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, running and testing examd needs.
-# Does nothing when they are all present. Needs root (or sudo) only when something is missing.
+# Installs the Debian packages examd needs. Does nothing when they are all present; needs root
+# (or sudo) only when something is missing.
+#   install-deps.sh          what building and running need (deploy/local/up.sh)
+#   install-deps.sh --test   that plus what the tests need (tests/run.sh): cmocka, Python, clang
+#                            for the fuzzers, Chromium, CJK fonts and Node.js for the browser tests,
+#                            nginx and PgBouncer for the deployment tests
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libevent-dev libpq-dev libssl-dev libjansson-dev libutf8proc-dev libcmocka-dev
+  libevent-dev libpq-dev libssl-dev libjansson-dev libutf8proc-dev
   postgresql postgresql-client
-  python3 curl openssl ca-certificates util-linux procps
-  clang libclang-rt-dev
-  chromium fonts-noto-cjk
-  nginx-light pgbouncer
+  curl openssl util-linux procps
 )
+test_deps=0
+if [ "${1:-}" = --test ]; then test_deps=1; fi
+if [ "$test_deps" = 1 ]; then
+  packages+=(
+    libcmocka-dev python3 ca-certificates
+    clang libclang-rt-dev
+    chromium fonts-noto-cjk
+    nginx-light pgbouncer
+  )
+fi
 # Extra tools for the benchmarks: EXAMD_BENCH_DEPS=1
 if [ "${EXAMD_BENCH_DEPS:-0}" = 1 ]; then packages+=(wrk postgresql-contrib linux-perf valgrind); fi
 
@@ -21,9 +32,12 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-# Node.js and npm drive the browser tests; any packaging of them will do.
-if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
-if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+# Node.js and npm drive the browser tests; any packaging of them will do (Debian 12's Node 18 is
+# enough: tests/e2e pins a playwright-core that supports it).
+if [ "$test_deps" = 1 ]; then
+  if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+  if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -31,5 +45,13 @@ echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
 if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# apt's own chatter (debconf notes, "delaying package configuration") is kept in a log and shown
+# only when the installation fails.
+log=$(mktemp /tmp/examd-install-deps.XXXXXX)
+if ! { $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  echo "install-deps: apt-get failed" >&2
+  exit 1
+fi
+rm -f "$log"

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/deploy/lib/pg.sh"
 cd "$root"
 
-"$root/deploy/install-deps.sh"
+"$root/deploy/install-deps.sh" --test
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo)"

@@ -13,8 +13,10 @@ pg_owner() {
   if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi
 }
 
+# As root the command runs from / : the postgres account usually cannot enter the caller's folder
+# (/root/...), and PostgreSQL's tools would say so on every call. Paths given to it are absolute.
 pg_as_owner() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # pg_datadir VAR_DIR: where the cluster lives. Normally VAR_DIR/pg; when the owner cannot

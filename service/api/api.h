@@ -58,6 +58,8 @@ void api_reply_busy(struct req *r);
 bool api_csv_cell(struct evbuffer *out, const char *s);
 
 /* Sends a statement; on queue/connection failure replies 503 and returns false. */
+/* Reads a boolean query parameter (true/false/1/0); absent = def. false (and a 400 reply) when malformed. */
+bool api_query_bool(struct req *r, const char *name, int def, int *out);
 bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
 
 /* Handlers (one file per resource). */

@@ -95,6 +95,8 @@ static void reply_report(struct req *r, int status, json_t *report)
 		req_reply_error(r, 503, "unavailable", "out of memory while writing the report");
 		return;
 	}
+	if (j->bank.encoding)
+		json_object_set_new(report, "encoding", json_string(j->bank.encoding));
 	json_object_set(report, "warnings", j->warnings);
 	json_object_set(report, "baselines", j->baselines);
 	req_reply_json(r, status, report);
@@ -194,7 +196,7 @@ static bool content_type_is(const char *ct, const char *want)
 }
 
 /* Reads a boolean query parameter; absent = def. false (and a 400 reply) when malformed. */
-static bool query_bool(struct req *r, const char *name, int def, int *out)
+bool api_query_bool(struct req *r, const char *name, int def, int *out)
 {
 	const char *v = req_query(r, name);
 	if (!v || !*v) {
@@ -216,7 +218,7 @@ static bool query_bool(struct req *r, const char *name, int def, int *out)
 void banks_import(struct req *r)
 {
 	int dry_run;
-	if (!query_bool(r, "dry_run", 0, &dry_run))
+	if (!api_query_bool(r, "dry_run", 0, &dry_run))
 		return;
 	const char *ct = req_header(r, "Content-Type");
 	bool csv = content_type_is(ct, "text/csv");
@@ -252,7 +254,7 @@ void questions_list(struct req *r)
 		return;
 	}
 	int active;
-	if (!query_bool(r, "active", -1, &active))
+	if (!api_query_bool(r, "active", -1, &active))
 		return;
 	const char *params[] = {it ? it->code : NULL, st ? st->code : NULL, lv ? lv->code : NULL,
 				active < 0 ? NULL : (active ? "true" : "false")};

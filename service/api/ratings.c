@@ -9,6 +9,7 @@
 
 struct ratings_job {
 	bool csv;
+	bool dry_run; /* ?dry_run=true: parse and check the employees, write nothing */
 	enum ratings_status status;
 	struct rating_batch batch;
 	char *param;
@@ -24,12 +25,16 @@ static void ratings_job_free(void *arg)
 	free(j);
 }
 
-static json_t *rejection(size_t rejected, json_t *errors)
+static json_t *rejection(size_t rejected, json_t *errors, bool dry_run, const char *encoding)
 {
 	char message[160];
 	snprintf(message, sizeof message, "%zu rows rejected; nothing was imported", rejected ? rejected : 1);
-	return json_pack("{s:{s:s,s:s},s:i,s:I,s:o}", "error", "code", "validation_failed", "message", message, "created",
-			 0, "rejected", (json_int_t)(rejected ? rejected : 1), "errors", errors);
+	json_t *o = json_pack("{s:{s:s,s:s},s:b,s:i,s:I,s:o}", "error", "code", "validation_failed", "message", message,
+			      "dry_run", dry_run, "created", 0, "rejected", (json_int_t)(rejected ? rejected : 1),
+			      "errors", errors);
+	if (o && encoding)
+		json_object_set_new(o, "encoding", json_string(encoding));
+	return o;
 }
 
 /* Runs on an offload thread. */
@@ -56,13 +61,20 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 	}
 	json_error_t jerr;
 	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	struct ratings_job *j = r->data;
 	json_t *errors = json_object_get(out, "errors");
-	if (errors) {
-		req_reply_json(r, 422, rejection(json_array_size(errors), json_incref(errors)));
+	if (errors && !json_is_null(errors)) {
+		req_reply_json(r, 422, rejection(json_array_size(errors), json_incref(errors), j->dry_run,
+						  j->batch.encoding));
 	} else {
+		if (j->dry_run) /* nothing written: what a real import would create */
+			json_object_set_new(out, "created", json_integer((json_int_t)j->batch.count));
+		json_object_set_new(out, "dry_run", json_boolean(j->dry_run));
 		json_object_set_new(out, "rejected", json_integer(0));
 		json_object_set_new(out, "errors", json_array());
-		req_reply_json(r, 201, json_incref(out));
+		if (j->batch.encoding)
+			json_object_set_new(out, "encoding", json_string(j->batch.encoding));
+		req_reply_json(r, j->dry_run ? 200 : 201, json_incref(out));
 	}
 	json_decref(out);
 }
@@ -80,7 +92,14 @@ static void ratings_parsed(void *arg)
 		return;
 	}
 	if (j->status == RATINGS_INVALID) {
-		req_reply_json(r, 422, rejection(j->batch.rows_rejected, ratings_errors_json(&j->batch)));
+		req_reply_json(r, 422, rejection(j->batch.rows_rejected, ratings_errors_json(&j->batch), j->dry_run,
+						  j->batch.encoding));
+		return;
+	}
+	if (j->dry_run) {
+		const char *params[] = {j->param};
+		api_query(r, "SELECT jsonb_build_object('errors', examd_ratings_check($1::jsonb))::text", 1, params,
+			  on_ratings_imported);
 		return;
 	}
 	const char *params[] = {j->param, r->user.username, req_client_address(r)};
@@ -89,6 +108,9 @@ static void ratings_parsed(void *arg)
 
 void ratings_import(struct req *r)
 {
+	int dry_run;
+	if (!api_query_bool(r, "dry_run", 0, &dry_run))
+		return;
 	const char *ct = req_header(r, "Content-Type");
 	bool csv = ct && !strncasecmp(ct, "text/csv", 8);
 	if (!csv && !(ct && !strncasecmp(ct, "application/json", 16))) {
@@ -101,6 +123,7 @@ void ratings_import(struct req *r)
 		return;
 	}
 	j->csv = csv;
+	j->dry_run = dry_run != 0;
 	r->data = j;
 	r->data_free = ratings_job_free;
 	if (!offload_submit(r->worker->server->offload, r->worker->base, ratings_parse, ratings_parsed, r))

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "domain/csv.h"
+#include "domain/textenc.h"
 
 #define BANK_MAX_EXTERNAL_ID 256
 #define BANK_MAX_FILL_ANSWERS 256
@@ -753,7 +754,7 @@ static enum bank_status finish(struct ctx *x)
 #define COL_UNNAMED (-1)
 #define COL_UNKNOWN (-2)
 
-enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf, size_t len,
+static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const char *buf, size_t len,
 				struct bank *out)
 {
 	memset(out, 0, sizeof *out);
@@ -1197,4 +1198,21 @@ bool bank_question_content_hash(const struct bank_question *q, char out[BANK_HAS
 json_t *bank_errors_to_json(const struct bank *b)
 {
 	return b ? row_errors_json(b->errors, b->error_count) : json_array();
+}
+
+/* UTF-8 (with or without a BOM) as it is; anything else is tried as GB18030/GBK (Excel's
+ * "CSV (逗号分隔)" on Chinese Windows). */
+enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf, size_t len, struct bank *out)
+{
+	char *converted = NULL;
+	size_t clen = 0;
+	enum textenc enc = textenc_to_utf8(buf, len, &converted, &clen);
+	if (enc == TEXTENC_NOMEM) {
+		memset(out, 0, sizeof *out);
+		return BANK_NOMEM;
+	}
+	enum bank_status s = converted ? bank_parse_csv_utf8(cat, converted, clen, out) : bank_parse_csv_utf8(cat, buf, len, out);
+	free(converted);
+	out->encoding = enc == TEXTENC_GB18030 ? "gb18030" : "utf-8";
+	return s;
 }

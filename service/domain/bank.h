@@ -47,6 +47,7 @@ struct bank {
 	size_t error_total;   /* all errors found, kept or not */
 	size_t rows_rejected; /* data rows with at least one error */
 	size_t rows_seen;     /* data rows read (blank rows skipped) */
+	const char *encoding; /* CSV: "utf-8" or "gb18030" (converted); NULL for JSON */
 	/* internal bookkeeping */
 	size_t question_cap;
 	size_t error_cap;

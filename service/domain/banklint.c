@@ -852,7 +852,7 @@ struct banklint *banklint_run(const struct banklint_config *cfg, const struct ba
 	check_near_duplicates(l);
 	if (l->nomem)
 		goto fail;
-	if (l->nwarn > 1)
+	if (l->nwarn > 1) /* qsort(NULL, 0) is undefined (glibc 2.36 declares it nonnull; UBSan stops on it) */
 		qsort(l->warnings, l->nwarn, sizeof *l->warnings, cmp_warning);
 	return l;
 fail:

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "domain/csv.h"
+#include "domain/textenc.h"
 
 enum field {
 	F_EMPLOYEE,
@@ -390,7 +391,7 @@ static void too_many_rows(struct ctx *x)
 #define COL_UNNAMED (-1)
 #define COL_UNKNOWN (-2)
 
-enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf, size_t len,
+static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, const char *buf, size_t len,
 				      struct rating_batch *out)
 {
 	memset(out, 0, sizeof *out);
@@ -704,4 +705,21 @@ json_t *ratings_rows_json(const struct rating_batch *b, const char *default_rate
 json_t *ratings_errors_json(const struct rating_batch *b)
 {
 	return b ? row_errors_json(b->errors, b->error_count) : json_array();
+}
+
+/* UTF-8 (with or without a BOM) as it is; anything else is tried as GB18030/GBK (Excel's
+ * "CSV (逗号分隔)" on Chinese Windows). */
+enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf, size_t len, struct rating_batch *out)
+{
+	char *converted = NULL;
+	size_t clen = 0;
+	enum textenc enc = textenc_to_utf8(buf, len, &converted, &clen);
+	if (enc == TEXTENC_NOMEM) {
+		memset(out, 0, sizeof *out);
+		return RATINGS_NOMEM;
+	}
+	enum ratings_status s = converted ? ratings_parse_csv_utf8(cat, converted, clen, out) : ratings_parse_csv_utf8(cat, buf, len, out);
+	free(converted);
+	out->encoding = enc == TEXTENC_GB18030 ? "gb18030" : "utf-8";
+	return s;
 }

@@ -43,6 +43,7 @@ struct rating_batch {
 	size_t error_total;   /* all errors found, kept or not */
 	size_t rows_seen;     /* data rows read (blank CSV rows skipped) */
 	size_t rows_rejected; /* data rows with at least one error */
+	const char *encoding; /* CSV: "utf-8" or "gb18030" (converted); NULL for JSON */
 	/* internal bookkeeping */
 	size_t row_cap;
 	size_t error_cap;

@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 struct row_error {
-	size_t row;    /* 1-based data row; 0 = the file, its header or its top level */
-	char *column;  /* the spec's column name, "" if none */
-	char *message; /* English */
+	size_t row;       /* 1-based data row; 0 = the file, its header or its top level */
+	char *column;     /* the spec's column name, "" if none */
+	char *message;    /* English */
+	const char *code; /* stable snake_case code of the message (rowerr_code_of), static */
+	json_t *details;  /* the message's parameters by name ({"letter":"E"}), owned; NULL if none */
 };
 
 struct row_error_list {
@@ -23,8 +25,12 @@ struct row_error_list {
 
 /* Appends one error (all are counted; at most max are kept). false only when out of memory. */
 bool row_errors_addv(const struct row_error_list *l, size_t row, const char *column, const char *fmt, va_list ap);
+/* The stable code of a message format ("invalid_value" for one without a code of its own), and
+ * the names of its printf arguments in order (NULL entries: not kept as details, e.g. English
+ * reasons). The web UI renders Chinese text from the code and the details. */
+const char *rowerr_code_of(const char *fmt, const char *const **params);
 void row_errors_free(struct row_error *items, size_t count);
-/* [{"row","column","message"}...]; NULL when out of memory. */
+/* [{"row","column","code","message","details"}...]; NULL when out of memory. */
 json_t *row_errors_json(const struct row_error *items, size_t count);
 
 /* Trimmed copy; NULL when empty after trimming (out-of-memory sets *nomem). */

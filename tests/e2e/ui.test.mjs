@@ -32,9 +32,9 @@ if (!BASE) {
 }
 // The whole run is bounded: a hung browser must not hang CI.
 const watchdog = setTimeout(() => {
-  console.error('e2e: the run took longer than 150 s; giving up');
+  console.error('e2e: the run took longer than 260 s; giving up');
   process.exit(1);
-}, 150000);
+}, 260000);
 watchdog.unref();
 
 let context;
@@ -84,7 +84,11 @@ async function uiLogout(p) {
 
 async function shot(p, name) {
   fs.mkdirSync(SHOTS, {recursive: true});
-  await p.screenshot({path: path.join(SHOTS, name), fullPage: true});
+  // The whole page, unless it is very long (a list of hundreds of rows): then the first screens.
+  const height = await p.evaluate(() => document.scrollingElement.scrollHeight);
+  const width = p.viewportSize().width;
+  await p.screenshot({path: path.join(SHOTS, name), fullPage: height <= 6000, timeout: 30000,
+    ...(height > 6000 ? {clip: {x: 0, y: 0, width, height: 6000}, fullPage: true} : {})});
 }
 
 // Every form control has a <label> (label for=, or wrapping).
@@ -313,8 +317,10 @@ test('trainer: a dry run of a bank with one bad row shows the error table with i
   assert.ok(await report.locator('table.warning-table tr[data-code="few_options"]').count() >= 1);
   await report.getByText('单选题选项少于 4 个').first().waitFor();
   await report.locator('#bank-baselines').getByText(/考试等级线/).waitFor();
-  assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '2');
-  assert.match(await rows.nth(0).locator('td').nth(1).textContent(), /answer/);
+  // Data row 2 is Excel's row 3 (the header is row 1); the column and the reason in Chinese.
+  assert.equal((await rows.nth(0).locator('td').nth(0).textContent()).trim(), '第 3 行');
+  assert.equal((await rows.nth(0).locator('td').nth(1).textContent()).trim(), '答案');
+  assert.equal((await rows.nth(0).locator('td').nth(2).textContent()).trim(), '单选题答案应为一个选项字母（A–H），实际为“Z”');
   assert.ok(await page.getByRole('button', {name: '正式导入'}).isDisabled());
   await assertLabelled(page, 'the bank page');
   // Nothing was imported.
@@ -444,5 +450,108 @@ test('raters stay anonymous to the employee: the own profile shows per relation 
     assert.ok(!html.includes(secret) && !decoded.includes(secret), `${secret} is on the employee's page`);
   }
   await shot(page, 'employee-profile.png');
+  assert.deepEqual(problems, []);
+});
+
+// ---------------------------------------------------------------- Chinese everywhere, phones
+// Visible text of the page, without what users typed or uploaded (marked translate="no": user
+// names, question texts, file ids), as one string.
+const visibleText = (p) => p.evaluate(() => {
+  const skip = (el) => el.closest('[translate="no"], script, style, noscript');
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || skip(el)) continue;
+    const r = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    if (!r.width || !r.height || st.visibility === 'hidden' || el.closest('[hidden]')) continue;
+    out.push(n.textContent);
+  }
+  for (const el of document.querySelectorAll('input[placeholder], textarea[placeholder], [title], [aria-label]')) {
+    if (skip(el)) continue;
+    for (const a of ['placeholder', 'title', 'aria-label']) if (el.getAttribute(a)) out.push(el.getAttribute(a));
+  }
+  return out.join('\n');
+});
+
+// Codes and names that stay in Latin letters in a Chinese UI.
+const ASCII_OK = new Set(['CSV', 'JSON', 'GBK', 'UTF', 'BOM', 'Excel', 'SLA', 'URL', 'IDC', 'SVG', 'PDF', 'SEM',
+  'ICT', 'API', 'VPN', 'SDWAN', 'MPLS', 'IPTV', 'CRM', 'KPI', 'SUMIF', 'true', 'false']);
+
+function englishRuns(text) {
+  return [...new Set((text.match(/[A-Za-z]{3,}/g) || []).filter((w) => !ASCII_OK.has(w)))];
+}
+
+const MAIN_PAGES = {
+  employee: ['#/exams', '#/me/profile'],
+  trainer: ['#/trainer/banks', '#/trainer/questions', '#/trainer/blueprints', '#/trainer/stats'],
+  hr: ['#/hr/employees', '#/hr/profiles', '#/hr/ratings', '#/hr/model', `#/hr/employee/${EMPLOYEE}`],
+};
+const ROLE_USER = {employee: EMPLOYEE, trainer: TRAINER, hr: HR};
+
+async function settle(p) {
+  await p.locator('#main .loading').first().waitFor({state: 'detached', timeout: 15000}).catch(() => {});
+  await p.waitForLoadState('networkidle').catch(() => {});
+}
+
+test('every main page of every role: Chinese text only, no horizontal scroll at 390 px, screenshots at both sizes', async () => {
+  const found = [];
+  const wide = [];
+  for (const [role, pages] of Object.entries(MAIN_PAGES)) {
+    await page.setViewportSize({width: 1366, height: 768});
+    if (await page.locator('#logout').count()) await uiLogout(page);
+    await uiLogin(page, ROLE_USER[role]);
+    for (const hash of pages) {
+      const name = hash.replace(/^#\//, '').replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '');
+      await page.setViewportSize({width: 1366, height: 768});
+      await page.goto(BASE + '/' + hash);
+      await settle(page);
+      const bad = englishRuns(await visibleText(page));
+      if (bad.length) found.push(`${role} ${hash}: ${bad.join(', ')}`);
+      await shot(page, `${role}-${name}-1366.png`);
+      await page.setViewportSize({width: 390, height: 844});
+      await settle(page);
+      const sw = await page.evaluate(() => document.scrollingElement.scrollWidth);
+      if (sw > 390) wide.push(`${role} ${hash}: ${sw}px`);
+      await shot(page, `${role}-${name}-390.png`);
+    }
+  }
+  await page.setViewportSize({width: 1280, height: 860});
+  assert.deepEqual({english: found, wider_than_390: wide}, {english: [], wider_than_390: []});
+});
+
+// "员工,能力项,评分,周期\r\n" and "成就导向" in GBK, as Excel on Chinese Windows saves them.
+const GBK_HEADER = Buffer.from('d4b1b9a42cc4dcc1a6cfee2cc6c0b7d62cd6dcc6da0d0a', 'hex');
+const GBK_ITEM = Buffer.from('b3c9becdb5bccff2', 'hex');
+
+test('hr: a GBK CSV of ratings imported through the page (dry run, then import); errors name Excel rows in Chinese', async () => {
+  await page.setViewportSize({width: 1280, height: 860});
+  if (await page.locator('#logout').count()) await uiLogout(page);
+  await uiLogin(page, HR);
+  await page.goto(BASE + '/#/hr/ratings');
+  const bad = Buffer.concat([GBK_HEADER, Buffer.from(`${EMPLOYEE},`), GBK_ITEM, Buffer.from(',7,2026H1\r\n')]);
+  await page.locator('#ratings-file').setInputFiles({name: '评价.csv', mimeType: 'text/csv', buffer: bad});
+  await page.locator('#ratings-dry-run').click();
+  const report = page.locator('#ratings-report');
+  await report.getByText('试运行发现错误：未导入任何评价').waitFor();
+  await report.locator('.error-table').getByText('第 2 行').waitFor();
+  await report.locator('.error-table').getByText('评分应为 0–6 的整数，实际为“7”').waitFor();
+  assert.deepEqual(englishRuns(await report.innerText()), []);
+
+  const good = Buffer.concat([GBK_HEADER, Buffer.from(`${EMPLOYEE},`), GBK_ITEM, Buffer.from(',5,2026H1\r\n')]);
+  await page.locator('#ratings-file').setInputFiles({name: '评价.csv', mimeType: 'text/csv', buffer: good});
+  await page.locator('#ratings-dry-run').click();
+  await report.getByText('试运行通过：可以正式导入').waitFor();
+  await page.locator('#rep-encoding').waitFor();
+  await page.locator('#ratings-import').click();
+  await report.getByText('导入成功').waitFor();
+  assert.equal(await page.locator('#rep-created').innerText(), '1');
+  // It is in the records: the employee's profile for that period shows 成就导向 = 5.
+  const tok = await token(page);
+  const prof = await apiCall('GET', `/employees/${EMPLOYEE}/profile?period=2026H1`, tok);
+  assert.equal(prof.status, 200, prof.text);
+  const item = prof.json.items.find((i) => i.item === 'achievement_orientation');
+  assert.equal(Number(item.actual), 5);
   assert.deepEqual(problems, []);
 });

@@ -1,6 +1,7 @@
 """The web UI in a real browser: tests/e2e/ui.test.mjs (playwright-core driving headless Debian
 Chromium) against examd on a fresh database with the shipped question banks and blueprints."""
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -42,8 +43,15 @@ class BrowserTest(unittest.TestCase):
             raise AssertionError("examd exited with %s:\n%s" % (rc, cls.app.logtext()[-4000:]))
 
     def install(self):
-        if os.path.isdir(os.path.join(E2E, "node_modules", "playwright-core")):
-            return
+        # Installed once, and again when tests/e2e/package.json pins another version.
+        with open(os.path.join(E2E, "package.json"), encoding="utf-8") as f:
+            wanted = json.load(f)["devDependencies"]["playwright-core"]
+        try:
+            with open(os.path.join(E2E, "node_modules", "playwright-core", "package.json"), encoding="utf-8") as f:
+                if json.load(f)["version"] == wanted:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
         npm = shutil.which("npm")
         self.assertIsNotNone(npm, "npm is needed to install tests/e2e (playwright-core)")
         p = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=E2E, capture_output=True, text=True,
@@ -64,10 +72,10 @@ class BrowserTest(unittest.TestCase):
         })
         try:
             p = subprocess.run([NODE, os.path.join(E2E, "ui.test.mjs")], cwd=SRC, env=env, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, timeout=400)
         except subprocess.TimeoutExpired as e:
             out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-            self.fail("the browser tests did not finish in 300 s:\n%s" % out)
+            self.fail("the browser tests did not finish in 400 s:\n%s" % out)
         if p.returncode != 0:
             print(p.stdout)
             print(p.stderr)

@@ -486,13 +486,13 @@ static void csv_collects_all_row_errors(void **state)
 	assert_int_equal(b.rows[0].row, 1);
 	assert_int_equal(b.rows[1].row, 5);
 	expect_json(ratings_errors_json(&b),
-		    "[{\"row\":3,\"column\":\"item\",\"message\":\"unknown item 'flying' (use a behaviour item code or its Chinese name)\"},"
-		    "{\"row\":3,\"column\":\"score\",\"message\":\"score must be from 0 to 6, got '7'\"},"
-		    "{\"row\":3,\"column\":\"relation\",\"message\":\"unknown relation 'boss' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)\"},"
-		    "{\"row\":3,\"column\":\"period\",\"message\":\"period is required (e.g. 2026H2)\"},"
-		    "{\"row\":3,\"column\":\"rated_level\",\"message\":\"unknown level 'master' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)\"},"
-		    "{\"row\":3,\"column\":\"rated_at\",\"message\":\"rated_at is not a real calendar date, got '2026-02-30T00:00:00Z'\"},"
-		    "{\"row\":4,\"column\":\"\",\"message\":\"row has 10 fields but the header has 9 columns\"}]");
+		    "[{\"row\":3,\"column\":\"item\",\"code\":\"unknown_behaviour_item\",\"details\":{\"value\":\"flying\"},\"message\":\"unknown item 'flying' (use a behaviour item code or its Chinese name)\"},"
+		    "{\"row\":3,\"column\":\"score\",\"code\":\"score_range\",\"details\":{\"value\":\"7\"},\"message\":\"score must be from 0 to 6, got '7'\"},"
+		    "{\"row\":3,\"column\":\"relation\",\"code\":\"unknown_relation\",\"details\":{\"value\":\"boss\"},\"message\":\"unknown relation 'boss' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)\"},"
+		    "{\"row\":3,\"column\":\"period\",\"code\":\"required\",\"details\":{},\"message\":\"period is required (e.g. 2026H2)\"},"
+		    "{\"row\":3,\"column\":\"rated_level\",\"code\":\"unknown_level\",\"details\":{\"value\":\"master\"},\"message\":\"unknown level 'master' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)\"},"
+		    "{\"row\":3,\"column\":\"rated_at\",\"code\":\"invalid_time\",\"details\":{\"value\":\"2026-02-30T00:00:00Z\"},\"message\":\"rated_at is not a real calendar date, got '2026-02-30T00:00:00Z'\"},"
+		    "{\"row\":4,\"column\":\"\",\"code\":\"field_count\",\"details\":{\"count\":10,\"expected\":9},\"message\":\"row has 10 fields but the header has 9 columns\"}]");
 	ratings_free(&b);
 }
 

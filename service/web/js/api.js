@@ -1,6 +1,8 @@
 // The public API of examd (/api/v1), with the session token kept in localStorage so that a
 // reload (or a crash of the browser) resumes where the user was.
 
+import {errorTextOf} from './messages.js';
+
 const TOKEN_KEY = 'examd.token';
 const USER_KEY = 'examd.user';
 
@@ -34,29 +36,9 @@ export const session = {
   },
 };
 
-const ERROR_ZH = {
-  unauthenticated: '未登录或登录已过期',
-  forbidden: '没有权限',
-  not_found: '未找到',
-  attempt_closed: '本次考试已结束',
-  attempts_exhausted: '考试次数已用完',
-  conflict: '状态冲突',
-  too_large: '文件过大',
-  validation_failed: '校验未通过',
-  pool_too_small: '题库中可用题目不足',
-  exam_unavailable: '该考试尚未开放',
-  rate_limited: '操作过于频繁，请稍后再试',
-  unavailable: '服务暂时不可用，请稍后再试',
-  invalid_field: '输入有误',
-  bad_json: '请求格式有误',
-};
-
 export function errorText(e) {
-  if (!(e instanceof ApiError)) return String(e && e.message || e);
-  if (e.status === 0) return '网络连接失败';
-  const zh = ERROR_ZH[e.code];
-  if (zh && e.message && e.message !== zh) return `${zh}（${e.message}）`;
-  return zh || e.message || `HTTP ${e.status}`;
+  if (!(e instanceof ApiError)) return '操作未成功，请重试';
+  return errorTextOf(e.status, e.code, e.body, e.retryAfter);
 }
 
 // api('GET', '/exams') -> parsed JSON. Options: json (a body to send as JSON), body + type
@@ -99,6 +81,7 @@ export async function api(method, path, opts = {}) {
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
     const e = new ApiError(res.status, err.code || 'http_' + res.status, err.message || text || res.statusText, data);
+    e.retryAfter = res.headers.get('Retry-After');
     if (res.status === 401 && path !== '/login') {
       session.clear();
       window.dispatchEvent(new CustomEvent('examd:unauthenticated'));

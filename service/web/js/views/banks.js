@@ -2,11 +2,12 @@
 // report is shown as a table; the real import is offered once the dry run is clean. The report
 // also shows the bank checks (warnings, never refusals) and the surface-cue baseline of each exam
 // beside the exam bands (SPEC §4.6a).
-import {h, field, table, replace} from '../dom.js';
+import {h, field, table, replace, download} from '../dom.js';
+import {rowErrorText, columnZh, excelRow} from '../messages.js';
 import {api, errorText} from '../api.js';
 import {loadModel, model, itemName, levelName} from '../model.js';
 
-// One Chinese text per warning code; the server's English message gives the detail.
+// One Chinese text per warning code (the server's English message is for API clients).
 export const WARNING_ZH = {
   key_longest: '正确答案是最长的选项',
   few_options: '单选题选项少于 4 个',
@@ -43,11 +44,10 @@ export function warningsView(warnings, total) {
   return h('div', {id: 'bank-warnings'},
     h('h3', null, `质量检查提示（${total ?? warnings.length} 条，仅提示，不影响导入）`),
     h('p', {class: 'hint'}, summary),
-    table(['行 / 题号', '编号', '问题', '说明'], warnings.map((w) => h('tr', {'data-code': w.code},
-      h('td', {class: 'num'}, w.row !== undefined && w.row !== null ? String(w.row) : (w.id !== undefined ? `#${w.id}` : '—')),
-      h('td', null, w.external_id || '—'),
-      h('td', {class: 'warn-code'}, WARNING_ZH[w.code] || w.code),
-      h('td', {class: 'muted'}, w.message || ''))), {caption: '质量检查提示', class: 'warning-table', scrollable: true}));
+    table(['行 / 题号', '编号', '问题'], warnings.map((w) => h('tr', {'data-code': w.code},
+      h('td', {class: 'num'}, w.row !== undefined && w.row !== null ? `第 ${excelRow(w.row) ?? w.row} 行` : (w.id !== undefined ? `${w.id} 号题` : '—')),
+      h('td', {translate: 'no'}, w.external_id || '—'),
+      h('td', {class: 'warn-code'}, WARNING_ZH[w.code] || '其他提示'))), {caption: '质量检查提示', class: 'warning-table', scrollable: true}));
 }
 
 export function baselinesView(baselines) {
@@ -66,34 +66,52 @@ export function baselinesView(baselines) {
     h('p', {class: 'hint'}, `考试等级线：${bandsText() || '—'}。基线分应低于 2 级线，否则不懂知识的人也能靠技巧得到等级。`));
 }
 
-const COLUMN_ZH = {item: '知识项', subtopic: '知识点', level: '级别', type: '题型', stem: '题干', answer: '答案',
-  points: '分值', explanation: '解析', external_id: '编号', options: '选项'};
+// Wording of an import report: banks (题目) or ratings (评价).
+const WORDING = {
+  bank: {noun: '题目', unit: '道'},
+  ratings: {noun: '评价', unit: '条'},
+};
 
-function columnLabel(c) {
-  if (c === null || c === undefined || c === '') return '—';
-  const zh = COLUMN_ZH[c] || (/^[a-h]$/.test(c) ? `选项 ${c.toUpperCase()}` : null);
-  return zh ? `${c}（${zh}）` : String(c);
-}
-
-export function reportView(rep, dryRun) {
+export function reportView(rep, dryRun, kind = 'bank') {
+  const w = WORDING[kind] || WORDING.bank;
   const errors = rep.errors || [];
   const ok = !errors.length && !(rep.rejected > 0);
-  const facts = h('dl', {class: 'facts facts-row'},
-    h('dt', null, '新增'), h('dd', {id: 'rep-created'}, String(rep.created ?? 0)),
-    h('dt', null, '更新'), h('dd', null, String(rep.updated ?? 0)),
-    h('dt', null, '未变'), h('dd', null, String(rep.unchanged ?? 0)),
-    h('dt', null, '拒绝'), h('dd', null, String(rep.rejected ?? 0)));
-  const title = ok ? (dryRun ? '试运行通过：可以导入' : '导入成功') : (dryRun ? '试运行发现错误：未导入任何题目' : '导入失败：未导入任何题目');
-  return h('section', {class: ['panel', 'report', ok ? 'report-ok' : 'report-bad'], 'aria-live': 'polite', id: 'bank-report'},
-    h('h2', null, title), facts,
-    errors.length ? table(['行', '列', '错误说明'], errors.map((e) => h('tr', null,
-      h('td', {class: 'num err-row'}, e.row === null || e.row === undefined ? '—' : String(e.row)),
-      h('td', {class: 'err-col'}, columnLabel(e.column)),
-      h('td', null, e.message || ''))), {caption: '错误明细', class: 'error-table', scrollable: true}) : null,
-    errors.length ? h('p', {class: 'hint'}, '行号为数据行序号（不含表头；JSON 为数组下标加 1）。修正文件后请重新试运行。') : null,
+  const facts = kind === 'bank'
+    ? h('dl', {class: 'facts facts-row'},
+      h('dt', null, dryRun ? '将新增' : '新增'), h('dd', {id: 'rep-created'}, String(rep.created ?? 0)),
+      h('dt', null, dryRun ? '将更新' : '更新'), h('dd', null, String(rep.updated ?? 0)),
+      h('dt', null, '未变'), h('dd', null, String(rep.unchanged ?? 0)),
+      h('dt', null, '有错误的行'), h('dd', null, String(rep.rejected ?? 0)))
+    : h('dl', {class: 'facts facts-row'},
+      h('dt', null, dryRun ? '可导入' : '已导入'), h('dd', {id: 'rep-created'}, String(ok ? rep.created ?? 0 : 0)),
+      h('dt', null, '有错误的行'), h('dd', null, String(rep.rejected ?? 0)));
+  const title = ok ? (dryRun ? '试运行通过：可以正式导入' : '导入成功')
+    : (dryRun ? `试运行发现错误：未导入任何${w.noun}` : `导入失败：未导入任何${w.noun}`);
+  const enc = rep.encoding === 'gb18030' ? h('p', {class: 'hint', id: 'rep-encoding'}, '已识别为 GBK（Excel 默认的中文 CSV 编码）并自动转换。') : null;
+  return h('section', {class: ['panel', 'report', ok ? 'report-ok' : 'report-bad'], 'aria-live': 'polite', id: kind === 'bank' ? 'bank-report' : 'ratings-report'},
+    h('h2', null, title), facts, enc,
+    errors.length ? table(['行', '列', '错误说明'], errors.map((e) => h('tr', {'data-code': e.code || ''},
+      h('td', {class: 'num err-row'}, excelRow(e.row) ? `第 ${excelRow(e.row)} 行` : '表头 / 整个文件'),
+      h('td', {class: 'err-col'}, columnZh(e.column) || '—'),
+      h('td', null, rowErrorText(e)))), {caption: '错误明细', class: 'error-table', scrollable: true}) : null,
+    errors.length ? h('p', {class: 'hint'}, `行号与 Excel 中的行号一致（表头为第 1 行）。修正文件后请${kind === 'bank' || dryRun ? '重新试运行' : '重新导入'}。`) : null,
     Array.isArray(rep.warnings) ? warningsView(rep.warnings) : null,
     baselinesView(rep.baselines));
 }
+
+// A template with Chinese headers and one example row, as UTF-8 with BOM (Excel opens it as is).
+export function csvTemplate(name, rows) {
+  const cell = (v) => (/[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v);
+  const text = '\uFEFF' + rows.map((r) => r.map((v) => cell(String(v))).join(',')).join('\r\n') + '\r\n';
+  download(name, new Blob([text], {type: 'text/csv;charset=utf-8'}));
+}
+
+const BANK_TEMPLATE = [
+  ['编号', '知识项', '知识点', '级别', '题型', '题干', 'A', 'B', 'C', 'D', '答案', '分值', '解析'],
+  ['GK-001', '通用基础知识', '电信行业概况', '初级', '单选', '对全国电信业实施监督管理的国务院主管部门是？', '工业和信息化部', '国家发展和改革委员会', '国家市场监督管理总局', '国家互联网信息办公室', 'A', '1', '示例：解析在交卷后显示。'],
+  ['GK-002', '通用基础知识', '电信行业概况', '初级', '判断', '示例判断题：题干写成一句陈述。', '', '', '', '', '对', '1', ''],
+  ['GK-003', '通用基础知识', '电信行业概况', '初级', '填空', '示例填空题：多个可接受答案用竖线分隔。', '', '', '', '', '答案一|答案二', '1', ''],
+];
 
 export async function render(main, ctx) {
   await loadModel().catch(() => null); // the bands beside the baselines; the page works without
@@ -104,8 +122,9 @@ export async function render(main, ctx) {
   let checkedFile = null;
 
   const form = h('form', {class: 'panel upload-form'},
-    field('题库文件（CSV 或 JSON，UTF-8）', file, '列：item/知识项、subtopic/知识点、level/级别、type/题型、stem/题干、a…h、answer/答案、points/分值、explanation/解析、external_id/编号').wrap,
-    h('div', {class: 'actions'}, dryBtn, importBtn),
+    field('题库文件（CSV 或 JSON）', file, '表头可用中文：知识项、知识点、级别、题型、题干、A…H、答案、分值、解析、编号。Excel 另存为“CSV（逗号分隔）”即可，GBK 与 UTF-8 编码都能识别。').wrap,
+    h('div', {class: 'actions'}, dryBtn, importBtn,
+      h('button', {type: 'button', class: 'btn btn-ghost', id: 'bank-template', onclick: () => csvTemplate('题库导入模板.csv', BANK_TEMPLATE)}, '下载导入模板')),
     h('p', {class: 'hint'}, '全部或不导入：只要有一行被拒绝，整个文件都不会导入。同一编号且内容相同的题目计为“未变”。'));
 
   async function upload(dryRun) {

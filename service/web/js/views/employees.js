@@ -23,8 +23,8 @@ export async function render(main, ctx) {
     ? (await get('/users' + qs({role: 'employee', department: p.get('department'), grade: p.get('grade')}))).users || []
     : all;
   const rows = users.map((u) => h('tr', {class: u.active === false ? 'row-retired' : null},
-    h('td', null, h('a', {href: `#/hr/employee/${encodeURIComponent(u.username)}`}, u.name || u.username)),
-    h('td', null, u.username),
+    h('td', {translate: 'no'}, h('a', {href: `#/hr/employee/${encodeURIComponent(u.username)}`}, u.name || u.username)),
+    h('td', {translate: 'no'}, u.username),
     h('td', null, u.department || '—'),
     h('td', null, gradeName(u.grade)),
     h('td', null, u.active === false ? '已停用' : '在职'),

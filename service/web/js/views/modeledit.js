@@ -2,6 +2,7 @@
 // grade × item matrix, subtopic weights, exam bands and rater weights — with a live preview of
 // what changes against the version in force. Only the changed parts are sent as overrides.
 import {h, field, select, table, replace, fmtTime, confirmDialog, labelled} from '../dom.js';
+import {actorName} from '../messages.js';
 import {get, post, errorText} from '../api.js';
 import {loadModel, levels, levelName, itemName, subtopicName, relationName, gradeName, categoryName} from '../model.js';
 
@@ -179,7 +180,7 @@ export async function render(main, ctx) {
 
   const vrows = (versions.versions || []).slice().reverse().map((v) => h('tr', null,
     h('td', {class: 'num'}, String(v.version), v.version === versions.current ? h('span', {class: 'chip status-meets'}, '现行') : null),
-    h('td', null, Date.parse(v.effective_from) <= 0 ? '初始版本' : fmtTime(v.effective_from)), h('td', null, v.note || ''), h('td', null, v.created_by || ''), h('td', null, fmtTime(v.created_at))));
+    h('td', null, Date.parse(v.effective_from) <= 0 ? '初始版本' : fmtTime(v.effective_from)), h('td', null, v.version === 1 || /^seed\b/i.test(v.note || '') ? '系统初始版本' : v.note || ''), h('td', null, actorName(v.created_by)), h('td', null, fmtTime(v.created_at))));
   main.append(h('div', {class: 'page-head'}, h('h1', null, '模型版本'),
     h('p', {class: 'muted'}, `现行第 ${m.version} 版${Date.parse(m.effective_from) > 0 ? `（${fmtTime(m.effective_from)} 起）` : ''}。新版本 = 现行版本 + 修改项；历史版本不会被改写。`)),
   h('section', {class: 'panel'}, h('h2', null, '版本历史'),

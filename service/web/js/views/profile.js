@@ -97,7 +97,7 @@ export async function render(main, ctx) {
   const emp = prof.employee && typeof prof.employee === 'object' ? prof.employee : {username};
   replace(head,
     h('h1', null, isMe ? '我的能力画像' : `能力画像 · ${emp.name || emp.username || username}`),
-    h('p', {class: 'muted'}, [emp.username || username, emp.department, emp.grade != null ? gradeName(emp.grade) : null,
+    h('p', {class: 'muted', translate: 'no'}, [emp.username || username, emp.department, emp.grade != null ? gradeName(emp.grade) : null,
       prof.model_version != null ? `模型第 ${prof.model_version} 版` : null, prof.period ? `评价周期 ${prof.period}` : '暂无行为评价周期']
       .filter(Boolean).join(' · ')));
 

@@ -81,7 +81,7 @@ export async function render(main, ctx) {
     const username = r.username || (r.employee && (r.employee.username || r.employee)) || '';
     const name = r.name || (r.employee && r.employee.name) || username;
     return h('tr', null,
-      h('th', {scope: 'row', class: 'sticky-col'}, h('a', {href: `#/hr/employee/${encodeURIComponent(username)}` +
+      h('th', {scope: 'row', class: 'sticky-col', translate: 'no'}, h('a', {href: `#/hr/employee/${encodeURIComponent(username)}` +
         (r.period ? '?period=' + encodeURIComponent(r.period) : '')}, name),
       h('span', {class: 'muted small'}, ` ${r.department || ''}${r.period ? ' · ' + r.period : ''}`)),
       h('td', null, String(r.grade ?? '—')),
@@ -89,7 +89,7 @@ export async function render(main, ctx) {
         const v = actualOf(r, it.code, i);
         const missing = v === null || v === undefined || v === '';
         const gap = missing ? null : Number(v) - 5;
-        return h('td', {class: ['heat', gapClass(gap)], title: `${name} · ${it.name_zh}：${missing ? '无数据' : fmtNum(v, 2, true)}`},
+        return h('td', {class: ['heat', gapClass(gap)], translate: 'no', title: `${name} · ${it.name_zh}：${missing ? '无数据' : fmtNum(v, 2, true)}`},
           missing ? '—' : fmtNum(v, 1, true));
       }),
       ['below', 'meets', 'exceeds', 'missing'].map((k) => h('td', {class: 'num'}, String(countOf(r, k) ?? '—'))));

@@ -51,11 +51,11 @@ export async function render(main, ctx) {
     const state = h('span', {class: ['chip', q.active ? 'status-meets' : 'status-missing']}, q.active ? '在用' : '已停用');
     const tr = h('tr', {class: q.active ? null : 'row-retired'},
       h('td', {class: 'num'}, String(q.id)),
-      h('td', null, q.external_id || '—'),
+      h('td', {translate: 'no'}, q.external_id || '—'),
       h('td', null, itemName(q.item), h('br'), h('span', {class: 'muted small'}, subtopicName(q.item, q.subtopic))),
       h('td', null, levelName(q.level)),
       h('td', null, TYPE_NAMES[q.type] || q.type),
-      h('td', {class: 'stem-cell'}, h('span', null, q.stem),
+      h('td', {class: 'stem-cell', translate: 'no'}, h('span', null, q.stem),
         q.options && q.options.length ? h('ol', {class: 'opt-list', type: 'A'}, q.options.map((o) => h('li', null, o))) : null,
         q.explanation ? h('p', {class: 'muted small'}, '解析：' + q.explanation) : null),
       h('td', null, answerText(q)),
@@ -68,7 +68,7 @@ export async function render(main, ctx) {
         let warnings = null;
         const ok = await confirmDialog({
           title: '停用试题',
-          body: [h('p', null, `确定停用第 ${q.id} 号题？`), h('p', {class: 'muted'}, q.stem),
+          body: [h('p', null, `确定停用第 ${q.id} 号题？`), h('p', {class: 'muted', translate: 'no'}, q.stem),
             h('p', null, '停用后该题不再被抽取；已有答卷保留原题快照。')],
           ok: '停用', danger: true,
           onConfirm: async () => {

@@ -150,7 +150,7 @@ export async function render(main, ctx) {
       return h('th', {scope: 'col', class: num ? 'num' : null,
         'aria-sort': key === sortKey ? (desc ? 'descending' : 'ascending') : 'none'}, btn);
     }));
-    const body2 = rows.map((q) => h('tr', {class: q.flags.length ? 'row-short' : null, title: q.stem},
+    const body2 = rows.map((q) => h('tr', {class: q.flags.length ? 'row-short' : null, title: q.stem, translate: 'no'},
       COLUMNS.map(([key, , fn, num]) => h('td', {class: num ? 'num' : null}, String(fn(q, item))))));
     replace(tableBox, h('h2', null, '题目'), h('div', {class: 'table-wrap'},
       h('table', {class: 'data', id: 'stats-table'}, h('caption', {class: 'sr-only'}, '题目统计'),
