@@ -4,8 +4,7 @@
  * validation and the upsert in one statement. Each worker lets at most `slots` statements of
  * saves run at once (two; the other connections of its pool stay free for other requests); saves
  * that arrive while all slots are busy wait, and the next free slot sends all of them (up to
- * SAVES_BATCH_MAX, one per question) as one statement and one transaction, checked and written
- * set-wise (examd_answer_save_group, migration 0025).
+ * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_batch, migration 0014).
  * At low load every save goes alone, at once; under load one commit serves many saves. A group
  * whose statement fails as a whole is sent again save by save, so one save's failure is never
  * another's. A statement that holds its slot longer than EXAMD_SAVE_SLOT_WAIT_MS (waiting on a
@@ -183,22 +182,11 @@ static void drain(struct saves *s)
 		return;
 	s->draining = true;
 	while (s->npending > 0 && s->busy < s->slots) {
-		/* In arrival order, at most one save per question: a second save of a question waits for
-		 * a later group, so that the saves of one question apply one after the other. */
 		struct save group[SAVES_BATCH_MAX];
-		size_t n = 0, kept = 0;
-		for (size_t i = 0; i < s->npending; i++) {
-			struct save *v = &s->pending[i];
-			bool twice = n == SAVES_BATCH_MAX;
-			for (size_t j = 0; j < n && !twice; j++)
-				twice = !strcmp(group[j].r->params[0], v->r->params[0]) &&
-					!strcmp(group[j].r->params[1], v->r->params[1]);
-			if (!twice)
-				group[n++] = *v;
-			else
-				s->pending[kept++] = *v;
-		}
-		s->npending = kept;
+		size_t n = s->npending < SAVES_BATCH_MAX ? s->npending : SAVES_BATCH_MAX;
+		memcpy(group, s->pending, n * sizeof *group);
+		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
+		s->npending -= n;
 		send_group(s, group, n);
 	}
 	s->draining = false;
@@ -329,7 +317,7 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 		snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 		snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
 		const char *params[] = {text, idle, grace};
-		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_group($1::jsonb, $2::int, $3::int)", 3,
+		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
 				params, on_group, g);
 	}
 	free(text);

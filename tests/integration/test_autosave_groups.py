@@ -108,11 +108,9 @@ class AutosaveGroupsTest(ExamdTestCase):
                 self.assertEqual(self.stored(u, q), "%s/1" % ("true" if (k + q) % 2 == 0 else "false"))
         self.assertEqual(self.stored("g6", 0), "false/2")
         self.assertEqual(results["second"].json["seq"], 2)
-        # The ten waiting saves went in two statements besides the two held ones: nine together,
-        # and the second save of g6's question after them (a group holds one save per question,
-        # so that the saves of one question apply in order).
-        self.assertEqual(self.metric("examd_autosave_grouped_total") - grouped, 9)
-        self.assertEqual(self.metric("examd_autosave_statements_total") - statements, 4)
+        # The ten waiting saves went in one statement (two for the held ones, one for the group).
+        self.assertEqual(self.metric("examd_autosave_grouped_total") - grouped, 10)
+        self.assertEqual(self.metric("examd_autosave_statements_total") - statements, 3)
 
     def test_stale_and_errors_inside_a_group_stay_their_own(self):
         results, threads = {}, []
@@ -246,8 +244,7 @@ class AutosaveGroupsTest(ExamdTestCase):
 
 
 class GroupGuaranteesTest(ExamdTestCase):
-    """The guarantees of a save inside a group (migration 0025, examd_answer_save_group) hold across
-    processes: a logout on one process stops saves on another at once, a deadline moved into the
+    """The guarantees of a save inside a group (examd_answer_save_batch) hold across processes: a logout on one process stops saves on another at once, a deadline moved into the
     past is honoured at once, and a group mixing good saves with every kind of refusal answers each
     save on its own."""
     workers = 1
