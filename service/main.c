@@ -116,6 +116,7 @@ static int cmd_serve(int argc, char **argv)
 		.nworkers = cfg.workers,
 		.dispatch = api_dispatch,
 		.body_limit = api_body_limit,
+		.worker_init = api_worker_init,
 		.worker_start = api_worker_start,
 		.worker_stop = api_worker_stop,
 		.worker_exit = api_worker_exit,

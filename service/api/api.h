@@ -23,9 +23,11 @@ void api_dispatch(struct req *r);
 #define API_MAX_SAVE_BODY ((size_t)16 * 1024)
 size_t api_body_limit(const struct config *cfg, const char *method, const char *path, bool has_bearer,
 		      bool *auth_first);
+/* Makes the worker's database pool (on the starting thread, before the loops). */
+bool api_worker_init(struct server *s, struct worker *w);
 void api_worker_start(struct server *s, struct worker *w);
 void api_worker_stop(struct server *s, struct worker *w);
-/* After the worker's pool is freed (every statement's callback has run). */
+/* After every worker stopped: frees the pool (every statement's callback runs) and the rest. */
 void api_worker_exit(struct server *s, struct worker *w);
 
 /* Saving answers, grouped per worker (api/saves.c). */
@@ -50,6 +52,9 @@ void api_query_json(struct req *r, int status, const char *sql, int n, const cha
  * when there is no row; database failures reply 503. */
 void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
 		     const char *missing_code, const char *missing_message);
+
+/* Maps a failed database result to 503 unavailable (outage or unexpected error), logged. */
+void api_reply_db_failure(struct req *r, const struct db_result *res);
 
 /* 503 unavailable with Retry-After: the work pool's queue is full (or the server is stopping). */
 void api_reply_busy(struct req *r);

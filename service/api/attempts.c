@@ -168,7 +168,7 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 	int status = r->data ? (int)(intptr_t)r->data : 200;
 	r->data = NULL;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
@@ -250,7 +250,7 @@ static void on_started(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct start_state *s = r->data;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	json_error_t jerr;
@@ -352,7 +352,7 @@ static void on_submit_owner(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1) {

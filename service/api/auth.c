@@ -43,7 +43,7 @@ static void on_session(const struct db_result *res, void *arg)
 	void (*next)(struct req *) = (void (*)(struct req *))r->data;
 	r->data = NULL;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1) {
@@ -216,7 +216,7 @@ static void on_login_ok(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
@@ -226,7 +226,7 @@ static void on_login_failed(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	req_reply_error(r, 401, "unauthenticated", "wrong username or password");
@@ -296,7 +296,7 @@ static void on_login_begin(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct login *l = r->data;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_isnull(res, 0, 0)) {
@@ -370,7 +370,7 @@ static void on_logout(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	req_reply_empty(r, 204);

@@ -298,7 +298,7 @@ static void on_lint_pool(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct lint_job *j = r->data;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	/* The result is cleared after this callback: the offload thread gets its own copy. */

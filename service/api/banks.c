@@ -110,7 +110,7 @@ static void on_imported(const struct db_result *res, void *arg)
 		return;
 	}
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	json_error_t err;
@@ -153,7 +153,7 @@ static void on_pool(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct import_job *j = r->data;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	/* The result is cleared after this callback: the offload thread gets its own copy. */
@@ -299,7 +299,7 @@ static void on_blueprint_put(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	json_error_t err;

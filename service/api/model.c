@@ -80,7 +80,7 @@ static void on_version_full(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	req_reply_json_text(r, 201, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
@@ -94,7 +94,7 @@ static void on_version_created(const struct db_result *res, void *arg)
 		return;
 	}
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	json_error_t jerr;

@@ -191,8 +191,21 @@ void api_worker_stop(struct server *s, struct worker *w)
 	b->stats = NULL;
 }
 
+bool api_worker_init(struct server *s, struct worker *w)
+{
+	const struct config *cfg = s->cfg;
+	w->db = db_pool_new(w->base, cfg->database_url, cfg->db_pool_size, cfg->db_queue_max, cfg->db_prepare != 0);
+	if (!w->db)
+		return false;
+	db_pool_set_timeout(w->db, cfg->db_timeout_ms);
+	return true;
+}
+
 void api_worker_exit(struct server *s, struct worker *w)
 {
+	/* Fails what is still queued or running; the callbacks find their requests orphaned. */
+	db_pool_free(w->db);
+	w->db = NULL;
 	struct background *b = w->app;
 	if (!b)
 		return;

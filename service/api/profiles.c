@@ -84,7 +84,7 @@ static void on_profile_exists(const struct db_result *res, void *arg)
 	r->data = NULL;
 	r->data_free = NULL;
 	if (db_result_status(res) != DB_OK)
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 	else if (db_result_rows(res) == 0)
 		req_reply_error(r, 404, "not_found", "no such employee");
 	else
@@ -232,7 +232,7 @@ static void on_profile(const struct db_result *res, void *arg)
 		return;
 	}
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) == 0) {
@@ -576,7 +576,7 @@ static void on_listing(const struct db_result *res, void *arg)
 		return;
 	}
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	const struct catalog *cat = catalog_default();

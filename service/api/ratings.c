@@ -56,7 +56,7 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	json_error_t jerr;

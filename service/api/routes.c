@@ -48,6 +48,7 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/model/versions/{n}", model_version_get, ROLE_ANY, BODY_NONE, false},
 };
 const int api_nroutes = sizeof api_routes / sizeof api_routes[0];
+_Static_assert(REQ_MAX_PARAMS == ROUTER_MAX_PARAMS, "a request holds every path parameter a route captures");
 
 static void run_handler(struct req *r)
 {
@@ -143,7 +144,7 @@ void api_dispatch(struct req *r)
 		return;
 	}
 	int index;
-	switch (router_match(api_routes, api_nroutes, req_method_name(r), r->path, r, &index)) {
+	switch (router_match(api_routes, api_nroutes, req_method_name(r), r->path, r->params, &r->nparams, &index)) {
 	case ROUTER_NOT_FOUND:
 		/* Under /api only a caller with a session learns which routes exist. */
 		if (!strncmp(r->path, "/api/", 5))
@@ -194,6 +195,18 @@ json_t *api_json_body(struct req *r)
 	return body;
 }
 
+void api_reply_db_failure(struct req *r, const struct db_result *res)
+{
+	if (db_result_status(res) == DB_ERROR)
+		log_error("database error on %s %s: %s (%s)", req_method_name(r), r->route ? r->route->pattern : "",
+			  db_result_message(res), db_result_sqlstate(res));
+	else if (*db_result_sqlstate(res))
+		/* The server said why (disk full, statement timeout, shutting down): operators need it. */
+		log_warning("database unavailable on %s %s: %s (%s)", req_method_name(r),
+			    r->route ? r->route->pattern : "", db_result_message(res), db_result_sqlstate(res));
+	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
+}
+
 void api_reply_busy(struct req *r)
 {
 	req_add_header(r, "Retry-After", "5");
@@ -212,7 +225,7 @@ void api_reply_value(struct req *r, const struct db_result *res, int status, int
 		     const char *missing_code, const char *missing_message)
 {
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) == 0 || db_result_isnull(res, 0, 0)) {

@@ -151,7 +151,7 @@ static void on_saved_alone(const struct db_result *res, void *arg)
 	bool bad_json = r->data != NULL;
 	r->data = NULL;
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	reply_saved(r, bad_json, db_result_value(res, 0, 1));
@@ -245,7 +245,7 @@ static void on_group(const struct db_result *res, void *arg)
 	} else {
 		for (size_t i = 0; i < g->n; i++) {
 			json_decref(g->items[i].answer);
-			req_reply_db_failure(g->items[i].r, res);
+			api_reply_db_failure(g->items[i].r, res);
 		}
 	}
 	free(g);

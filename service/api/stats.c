@@ -386,7 +386,7 @@ static void on_gathered(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct stats_job *j = r->data;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (!job_take_rows(j, res)) {
@@ -463,7 +463,7 @@ static void on_question_found(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct stats_job *j = r->data;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1) {

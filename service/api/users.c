@@ -283,7 +283,7 @@ static void on_update_target(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct user_edit *e = r->data;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1) {

@@ -24,7 +24,7 @@
 
 #include "core/log.h"
 #include "http/headcheck.h"
-#include "http/server.h"
+#include "http/worker.h"
 
 enum refusal { REFUSE_NONE, REFUSE_CAP, REFUSE_TLS };
 

@@ -3,6 +3,7 @@
 
 #include <event2/buffer.h>
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "http/router.h"
 

@@ -12,11 +12,9 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "db/pool.h"
 #include "http/conn.h"
 #include "http/metrics.h"
-#include "http/router.h"
-#include "http/server.h"
+#include "http/worker.h"
 
 struct req *req_new(struct evhttp_request *ev, struct worker *w)
 {
@@ -286,16 +284,4 @@ void req_reply_error(struct req *r, int status, const char *code, const char *fm
 			evhttp_add_header(h, "Retry-After", status == 503 ? "2" : "60");
 	}
 	req_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
-}
-
-void req_reply_db_failure(struct req *r, const struct db_result *res)
-{
-	if (db_result_status(res) == DB_ERROR)
-		log_error("database error on %s %s: %s (%s)", req_method_name(r), r->route ? r->route->pattern : "",
-			  db_result_message(res), db_result_sqlstate(res));
-	else if (*db_result_sqlstate(res))
-		/* The server said why (disk full, statement timeout, shutting down): operators need it. */
-		log_warning("database unavailable on %s %s: %s (%s)", req_method_name(r),
-			    r->route ? r->route->pattern : "", db_result_message(res), db_result_sqlstate(res));
-	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
 }

@@ -7,12 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REQ_MAX_PARAMS 4
+#define REQ_MAX_PARAMS 4 /* = ROUTER_MAX_PARAMS (router.c captures them) */
 
 struct evhttp_request;
 struct worker;
 struct route;
-struct db_result;
 
 /* The authenticated caller. */
 struct req_user {
@@ -68,8 +67,6 @@ void req_reply_json_text(struct req *r, int status, const char *json, size_t len
 void req_reply_empty(struct req *r, int status);
 void req_reply_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Maps a failed database result to 503 unavailable (outage or unexpected error). */
-void req_reply_db_failure(struct req *r, const struct db_result *res);
 void req_add_header(struct req *r, const char *name, const char *value);
 
 #endif

@@ -31,7 +31,7 @@ static bool match_pattern(const char *pattern, const char *path, const char **st
 		const char *send = strchr(path, '/');
 		size_t slen = send ? (size_t)(send - path) : strlen(path);
 		if (plen > 1 && pattern[0] == '{' && pattern[plen - 1] == '}') {
-			if (slen == 0 || *n >= REQ_MAX_PARAMS)
+			if (slen == 0 || *n >= ROUTER_MAX_PARAMS)
 				return false;
 			starts[*n] = path;
 			lens[*n] = slen;
@@ -46,11 +46,11 @@ static bool match_pattern(const char *pattern, const char *path, const char **st
 }
 
 enum router_match router_match(const struct route *routes, int n, const char *method, const char *path,
-			       struct req *r, int *index)
+			       char *params[ROUTER_MAX_PARAMS], int *nparams_out, int *index)
 {
 	bool path_known = false;
-	const char *starts[REQ_MAX_PARAMS];
-	size_t lens[REQ_MAX_PARAMS];
+	const char *starts[ROUTER_MAX_PARAMS];
+	size_t lens[ROUTER_MAX_PARAMS];
 	int nparams;
 	*index = -1;
 	for (int i = 0; i < n; i++) {
@@ -61,17 +61,17 @@ enum router_match router_match(const struct route *routes, int n, const char *me
 		    !(strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0))
 			continue;
 		for (int j = 0; j < nparams; j++) {
-			r->params[j] = strndup(starts[j], lens[j]);
-			if (!r->params[j]) {
+			params[j] = strndup(starts[j], lens[j]);
+			if (!params[j]) {
 				for (int k = 0; k < j; k++) {
-					free(r->params[k]);
-					r->params[k] = NULL;
+					free(params[k]);
+					params[k] = NULL;
 				}
-				r->nparams = 0;
+				*nparams_out = 0;
 				return ROUTER_NO_MEMORY;
 			}
 		}
-		r->nparams = nparams;
+		*nparams_out = nparams;
 		*index = i;
 		return ROUTER_FOUND;
 	}
@@ -80,8 +80,8 @@ enum router_match router_match(const struct route *routes, int n, const char *me
 
 int router_find(const struct route *routes, int n, const char *method, const char *path)
 {
-	const char *starts[REQ_MAX_PARAMS];
-	size_t lens[REQ_MAX_PARAMS];
+	const char *starts[ROUTER_MAX_PARAMS];
+	size_t lens[ROUTER_MAX_PARAMS];
 	int nparams;
 	for (int i = 0; i < n; i++)
 		if (match_pattern(routes[i].pattern, path, starts, lens, &nparams) &&

@@ -4,7 +4,11 @@
 
 #include <stdbool.h>
 
-#include "http/request.h"
+
+/* Path parameters of a route ({name} segments) at most. */
+#define ROUTER_MAX_PARAMS 4
+
+struct req;
 
 enum role_bits {
 	ROLE_EMPLOYEE = 1,
@@ -29,9 +33,10 @@ struct route {
 
 enum router_match { ROUTER_FOUND, ROUTER_NOT_FOUND, ROUTER_BAD_METHOD, ROUTER_NO_MEMORY };
 
-/* Finds the route for method+path; fills r->params (decoded segments, owned by r). */
+/* Finds the route for method+path; on ROUTER_FOUND fills params[0..*nparams) with the captured
+ * segments (malloc'd, the caller frees them); otherwise leaves them NULL and *nparams 0. */
 enum router_match router_match(const struct route *routes, int n, const char *method, const char *path,
-			       struct req *r, int *index);
+			       char *params[ROUTER_MAX_PARAMS], int *nparams, int *index);
 /* The index of the route for method+path (path not decoded), or -1; allocates nothing. */
 int router_find(const struct route *routes, int n, const char *method, const char *path);
 int role_bit(const char *role);

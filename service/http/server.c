@@ -17,15 +17,11 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
-#include "db/pool.h"
 #include "http/conn.h"
 #include "http/offload.h"
 #include "http/request.h"
 
 #define DRAIN_SECONDS 10
-
-void worker_request_started(struct worker *w) { w->inflight++; }
-void worker_request_finished(struct worker *w) { w->inflight--; }
 
 static void reply_raw_error(struct evhttp_request *ev, int status, const char *reason, const char *code,
 			    const char *message, bool close)
@@ -147,11 +143,7 @@ static bool worker_init(struct worker *w, int port)
 	evhttp_set_bevcb(w->http, conn_accept, w);
 	if (!worker_listen(w, port))
 		return false;
-	w->db = db_pool_new(w->base, cfg->database_url, cfg->db_pool_size, cfg->db_queue_max, cfg->db_prepare != 0);
-	if (!w->db)
-		return false;
-	db_pool_set_timeout(w->db, cfg->db_timeout_ms);
-	return true;
+	return !w->server->worker_init || w->server->worker_init(w->server, w);
 }
 
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
@@ -280,10 +272,8 @@ void server_stop(struct server *s)
 		event_base_loop(s->workers[i].base, EVLOOP_NONBLOCK);
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
-		/* Fails what is still queued or running; the callbacks find their requests orphaned
-		 * (req_orphaned: the worker's evhttp is gone) and only free them. */
-		db_pool_free(w->db);
-		w->db = NULL;
+		/* The application frees its state (its pool fails what is still queued or running; the
+		 * callbacks find their requests orphaned, the worker's evhttp being gone, and only free them). */
 		if (s->worker_exit)
 			s->worker_exit(s, w);
 		/* evhttp_free already closed the listener it was bound to. */

@@ -46,6 +46,7 @@
 #include "domain/modelver.h"
 #include "domain/ratings.h"
 #include "http/headcheck.h"
+#include "http/request.h"
 #include "http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -183,7 +184,7 @@ static void check_route(const char *method, const char *path)
 	struct req r;
 	memset(&r, 0, sizeof r);
 	int index = 12345;
-	enum router_match m = router_match(routes, NROUTES, method, path, &r, &index);
+	enum router_match m = router_match(routes, NROUTES, method, path, r.params, &r.nparams, &index);
 	if (m != ROUTER_FOUND) {
 		CHECK(m == ROUTER_NOT_FOUND || m == ROUTER_BAD_METHOD);
 		CHECK(index == -1);

@@ -77,9 +77,9 @@ build_target() { # NAME SOURCES...
 	# shellcheck disable=SC2086 # deps is a list of flags
 	"$cc" "${cflags[@]}" "$here/$name.c" "$@" "$model_c" $deps -lm -lpthread -o "$build/$name"
 }
-build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank.c" "$dom/rowerr.c" "$repo/service/core/util.c"
+build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank.c" "$dom/rowerr.c" "$dom/textenc.c" "$repo/service/core/util.c"
 build_target fuzz_request "$dom/catalog.c" "$dom/csv.c" "$dom/blueprint.c" "$dom/modelver.c" \
-	"$dom/ratings.c" "$dom/rowerr.c" "$dom/attempt.c" "$dom/score.c" "$dom/decimal.c" "$dom/textnorm.c" \
+	"$dom/ratings.c" "$dom/rowerr.c" "$dom/textenc.c" "$dom/attempt.c" "$dom/score.c" "$dom/decimal.c" "$dom/textnorm.c" \
 	"$repo/service/http/router.c" "$repo/service/http/headcheck.c" "$repo/service/core/util.c"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1:abort_on_error=0"

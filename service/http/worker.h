@@ -1,0 +1,77 @@
+/* The state the HTTP layer's modules share: the server, and each worker (one event loop thread
+ * with its evhttp, listener and client connections). server.c starts and stops them; request.c and
+ * conn.c read them. */
+#ifndef EXAMD_HTTP_WORKER_H
+#define EXAMD_HTTP_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "core/config.h"
+#include "core/util.h"
+
+struct event_base;
+struct evhttp;
+struct evconnlistener;
+struct db_pool;
+struct offload;
+struct req;
+struct server;
+struct worker;
+struct event;
+struct conn_ctx;
+
+typedef void (*server_dispatch_fn)(struct req *r);
+typedef void (*server_worker_hook)(struct server *s, struct worker *w);
+
+struct worker {
+	int index;
+	struct server *server;
+	struct event_base *base;
+	struct evhttp *http;
+	struct evconnlistener *listener;
+	struct db_pool *db; /* the application's (api) database pool; the HTTP layer never uses it */
+	pthread_t thread;
+	int inflight;
+	bool draining;
+	int64_t drain_deadline_us;
+	struct event *drain_timer;
+	void *app; /* per-worker state of the application (timers etc.) */
+	/* Client connections (http/conn.c): counted from accept to close, by socket. */
+	TAILQ_HEAD(, conn_ctx) conn_list;
+	void **conn_by_fd;
+	size_t conn_by_fd_cap;
+	_Atomic long conns_live; /* read by /metrics on other workers */
+	int writing;             /* replies handed to evhttp and not yet written */
+};
+
+struct server {
+	const struct config *cfg;
+	struct worker *workers;
+	int nworkers;
+	int port; /* the bound port */
+	struct offload *offload;
+	server_dispatch_fn dispatch;
+	/* The application's per-worker state (the database pool among it): made by worker_init on the
+	 * starting thread, before the loops run; freed by worker_exit after every worker stopped. */
+	bool (*worker_init)(struct server *s, struct worker *w);
+	server_worker_hook worker_start; /* runs on each worker's thread before its loop */
+	server_worker_hook worker_stop;  /* runs on each worker's thread when draining starts */
+	server_worker_hook worker_exit;  /* runs after every worker stopped (frees what worker_init made) */
+	void *ssl_ctx;                   /* SSL_CTX * when TLS is on */
+	/* The largest body a request may carry, decided from its method, path and whether it has a
+	 * bearer token, before the body is read (http/conn.c); auth_first: the route needs a session,
+	 * so an anonymous request over the limit is answered 401. NULL: EXAMD_MAX_JSON_BODY for all. */
+	size_t (*body_limit)(const struct config *cfg, const char *method, const char *path, bool has_bearer,
+			     bool *auth_first);
+};
+
+/* Requests in flight on a worker, from their context's creation to its release (request.c). */
+static inline void worker_request_started(struct worker *w) { w->inflight++; }
+static inline void worker_request_finished(struct worker *w) { w->inflight--; }
+
+#endif
