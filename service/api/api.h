@@ -118,6 +118,8 @@ void profiles_get(struct req *r);
 void profiles_svg(struct req *r);
 void profiles_list(struct req *r);
 void profiles_gaps(struct req *r);
+/* Readiness for the next grade (api/readiness.c). */
+void readiness_list(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
 

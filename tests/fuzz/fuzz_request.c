@@ -102,6 +102,7 @@ static const struct {
 	{"GET", "/api/v1/employees/{username}/profile.svg", P_TEXT},
 	{"GET", "/api/v1/profiles", P_NONE},
 	{"GET", "/api/v1/profiles/gaps", P_NONE},
+	{"GET", "/api/v1/profiles/readiness", P_NONE},
 	{"POST", "/api/v1/behaviour-ratings", P_NONE},
 	{"POST", "/api/v1/model/versions", P_NONE},
 	{"GET", "/api/v1/audit", P_NONE},
