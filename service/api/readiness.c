@@ -12,12 +12,14 @@
 #include "domain/readiness.h"
 #include "http/offload.h"
 
-/* The listing's statement (api/profiles.c), ordered by name, with the evidence as of now of the
+/* The listing's statement (api/profiles.c) with each employee's place in the order by name (ord:
+ * sorting the narrow users rows, not the wide evidence rows, which would spill to disk), with the evidence as of now of the
  * employees rated after now from examd_behaviour_packed_at (their summary holds later ratings). */
 static const char *const sql_readiness =
 	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
 	"                        FROM (SELECT now() AS at) x),"
-	" e AS (SELECT u.username FROM users u, t WHERE u.role = 'employee' AND u.active"
+	" e AS MATERIALIZED (SELECT u.username, row_number() OVER (ORDER BY u.name, u.username) AS ord"
+	"       FROM users u, t WHERE u.role = 'employee' AND u.active"
 	"       AND ($1::text IS NULL OR u.department = $1)"
 	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)),"
 	" d AS MATERIALIZED (SELECT d.*, row_number() OVER () AS n"
@@ -26,15 +28,16 @@ static const char *const sql_readiness =
 	" s AS (SELECT p.username, p.packed FROM w CROSS JOIN t CROSS JOIN LATERAL examd_behaviour_packed_at(w.us, w.ps, t.at) p)"
 	" SELECT d.username, d.grade, d.period, d.exam, CASE WHEN d.behaviour_weighted IS NULL THEN d.behaviour"
 	"        ELSE s.packed END, u.name, u.department, t.version, t.at_text,"
-	"        CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END"
-	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username LEFT JOIN s ON s.username = d.username"
-	" ORDER BY u.name, d.username";
+	"        CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END, e.ord"
+	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username JOIN e ON e.username = d.username"
+	" LEFT JOIN s ON s.username = d.username";
 
-enum { R_USERNAME, R_GRADE, R_PERIOD, R_EXAM, R_BEHAVIOUR, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_COLS };
+enum { R_USERNAME, R_GRADE, R_PERIOD, R_EXAM, R_BEHAVIOUR, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD, R_COLS };
 #define TEXT_COLS 7 /* username .. department */
 
 struct emp {
 	char *f[TEXT_COLS]; /* NULL for SQL NULL */
+	long ord;	    /* place in the order by name */
 	struct readiness rd;
 };
 
@@ -199,6 +202,12 @@ static void write_csv(struct job *j, const size_t *order)
 	}
 }
 
+static int by_ord(const void *a, const void *b)
+{
+	long x = ((const struct emp *)a)->ord, y = ((const struct emp *)b)->ord;
+	return x < y ? -1 : x > y;
+}
+
 /* On an offload thread. */
 static void job_work(void *arg)
 {
@@ -225,8 +234,11 @@ static void job_work(void *arg)
 			log_error("readiness: malformed evidence for %s", e->f[R_USERNAME]);
 			goto fail;
 		}
-		status[k] = e->rd.status;
 	}
+	/* By name (ord), then stably by status. */
+	qsort(j->emps, j->n, sizeof *j->emps, by_ord);
+	for (size_t k = 0; k < j->n; k++)
+		status[k] = j->emps[k].rd.status;
 	readiness_order(status, j->n, order);
 	if (j->csv)
 		write_csv(j, order);
@@ -288,6 +300,7 @@ static void on_rows(const struct db_result *res, void *arg)
 		struct emp *e = &j->emps[j->n++];
 		for (int c = 0; c < TEXT_COLS; c++)
 			e->f[c] = dup_or_null(res, row, c, &ok);
+		e->ord = db_result_long(res, row, R_ORD);
 		if (!db_result_isnull(res, row, R_RULES))
 			j->rules_text = dup_or_null(res, row, R_RULES, &ok);
 	}
