@@ -15,13 +15,14 @@
 /* The listing's statement (api/profiles.c) with each employee's place in the order by name (ord:
  * sorting the narrow users rows, not the wide evidence rows, which would spill to disk), with the evidence as of now of the
  * employees rated after now from examd_behaviour_packed_at (their summary holds later ratings). */
-static const char *const sql_readiness =
+const char readiness_sql[] =
 	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
 	"                        FROM (SELECT now() AS at) x),"
 	" e AS MATERIALIZED (SELECT u.username, row_number() OVER (ORDER BY u.name, u.username) AS ord"
 	"       FROM users u, t WHERE u.role = 'employee' AND u.active"
 	"       AND ($1::text IS NULL OR u.department = $1)"
-	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)),"
+	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)"
+	"       AND ($4::text IS NULL OR u.username = $4)),"
 	" d AS MATERIALIZED (SELECT d.*, row_number() OVER () AS n"
 	"       FROM t CROSS JOIN LATERAL examd_profile_listing_packed(ARRAY(SELECT username FROM e), t.at, $3) d),"
 	" w AS (SELECT array_agg(d.username) AS us, array_agg(d.period) AS ps FROM d WHERE d.behaviour_weighted IS NOT NULL),"
@@ -353,6 +354,22 @@ void readiness_list(struct req *r)
 	r->data = j;
 	r->data_free = job_free;
 	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL,
-				period && *period ? period : NULL};
-	api_query(r, sql_readiness, 3, params, on_rows);
+				period && *period ? period : NULL, NULL};
+	api_query(r, readiness_sql, 4, params, on_rows);
+}
+
+bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules)
+{
+	char why[128] = "";
+	int with_rules = 0, rows = db_result_rows(res);
+	while (with_rules < rows && db_result_isnull(res, with_rules, R_RULES))
+		with_rules++;
+	if (row >= rows || with_rules == rows ||
+	    !listing_rules_parse(db_result_value(res, with_rules, R_RULES), rules, why, sizeof why)) {
+		log_error("readiness: %s", *why ? why : "no rules row");
+		return false;
+	}
+	return readiness_of(rules, catalog_default(), db_result_isnull(res, row, R_GRADE) ? 0 : atoi(db_result_value(res, row, R_GRADE)),
+			    db_result_isnull(res, row, R_EXAM) ? NULL : db_result_value(res, row, R_EXAM),
+			    db_result_isnull(res, row, R_BEHAVIOUR) ? NULL : db_result_value(res, row, R_BEHAVIOUR), NULL, out);
 }

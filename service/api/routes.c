@@ -38,6 +38,8 @@ const struct route api_routes[] = {
 	{"POST", "/api/v1/attempts/{id}/submit", attempts_submit, ROLE_EMPLOYEE, BODY_NONE, false},
 	{"GET", "/api/v1/employees/{username}/profile", profiles_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/employees/{username}/profile.svg", profiles_svg, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/employees/{username}/report.pdf", profiles_report_pdf, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE,
+	 false},
 	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/readiness", readiness_list, HR_ADMIN, BODY_NONE, false},

@@ -100,6 +100,7 @@ static const struct {
 	{"POST", "/api/v1/attempts/{id}/submit", P_ID},
 	{"GET", "/api/v1/employees/{username}/profile", P_TEXT},
 	{"GET", "/api/v1/employees/{username}/profile.svg", P_TEXT},
+	{"GET", "/api/v1/employees/{username}/report.pdf", P_TEXT},
 	{"GET", "/api/v1/profiles", P_NONE},
 	{"GET", "/api/v1/profiles/gaps", P_NONE},
 	{"GET", "/api/v1/profiles/readiness", P_NONE},

@@ -63,6 +63,8 @@ class ReadinessTest(ExamdTestCase):
         evidence(app, "near3", "senior", dict(full, **{EXAM[0]: 4, BEHAVIOUR[0]: 4}))  # two items 1 short
         evidence(app, "three3", "senior", dict(full, **{BEHAVIOUR[0]: 4, BEHAVIOUR[1]: 4, BEHAVIOUR[4]: 4}))
         evidence(app, "two3", "senior", dict(full, **{BEHAVIOUR[5]: 3}))      # one item 2 short
+        # near3's evidence at its own level (intermediate), for its profile and report.
+        evidence(app, "near3", "intermediate", {i: 5 for i in ITEMS}, rater="zhou_sup")
         # Evidence at the employee's own level only (intermediate for grade 3): nothing for grade 2.
         evidence(app, "own3", "intermediate", {i: 6 for i in ITEMS})
         # Grade 4 -> 3 requires intermediate; senior results do not count for it, intermediate ones do.
@@ -155,6 +157,63 @@ class ReadinessTest(ExamdTestCase):
         empty = self.app.get("/api/v1/profiles/readiness?department=nowhere", token=self.hr)
         self.assertEqual(empty.status, 200, empty)
         self.assertEqual(empty.json["employees"], [])
+
+    # ---------------------------------------------------------------- the printable report
+    def pdf_text(self, resp):
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), "application/pdf")
+        self.assertTrue(resp.body.startswith(b"%PDF-"))
+        exe = shutil.which("pdftotext")
+        self.assertIsNotNone(exe, "pdftotext (poppler-utils) is needed: deploy/install-deps.sh installs it")
+        p = subprocess.run([exe, "-layout", "-", "-"], input=resp.body, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        info = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", "-"], input=resp.body, capture_output=True,
+                              timeout=60).stdout.decode()
+        self.assertIn("595.28 x 841.89", info)  # A4 in points
+        return p.stdout.decode("utf-8")
+
+    def test_report_pdf_for_hr(self):
+        text = self.pdf_text(self.app.get("/api/v1/employees/near3/report.pdf", token=self.hr))
+        flat = "".join(text.split())
+        self.assertIn("丁三", flat)
+        for code, name in NAME_ZH.items():
+            self.assertIn(name, flat, code)
+        self.assertIn("客户经理3级", flat)
+        self.assertIn("2026H2", flat)
+        self.assertIn("晋级准备度", flat)
+        self.assertIn("接近就绪", flat)       # readiness: nearly
+        self.assertIn("上级zhou_sup：5分", flat)  # HR sees raters
+        self.assertIn("考试", flat)
+        self.assertIn("差距与发展建议", flat)
+        self.assertIn("考试", flat)
+
+    def test_report_pdf_for_the_employee_keeps_raters_anonymous(self):
+        token = self.app.login("near3")
+        text = self.pdf_text(self.app.get("/api/v1/employees/near3/report.pdf", token=token))
+        flat = "".join(text.split())
+        self.assertIn("丁三", flat)
+        for name in NAME_ZH.values():
+            self.assertIn(name, flat)
+        self.assertNotIn("zhou_sup", flat)
+        self.assertIn("上级评价1份", flat)
+        self.assertError(self.app.get("/api/v1/employees/rdy3/report.pdf", token=token), 403, "forbidden")
+
+    def test_report_pdf_gaps_suggest_the_required_levels_indicators(self):
+        # emp3 (grade 3) has no evidence: every item is a gap with intermediate indicators.
+        item = MODEL["items"][0]
+        text = self.pdf_text(self.app.get("/api/v1/employees/emp3/report.pdf", token=self.hr))
+        flat = "".join(text.split())
+        self.assertIn("".join(item["levels"]["intermediate"]["indicators_zh"][0].split()), flat)
+        self.assertIn("暂无该级别的证据", flat)
+
+    def test_report_roles(self):
+        self.assertError(self.app.get("/api/v1/employees/near3/report.pdf"), 401, "unauthenticated")
+        self.assertError(self.app.get("/api/v1/employees/near3/report.pdf", token=self.app.login("trainer1")), 403)
+        self.assertError(self.app.get("/api/v1/employees/nobody/report.pdf", token=self.hr), 404, "not_found")
+        self.assertError(self.app.get("/api/v1/employees/nobody/report.pdf?at=yesterday", token=self.hr), 404)
+        self.assertError(self.app.get("/api/v1/employees/near3/report.pdf?at=yesterday", token=self.hr), 400)
+        top = self.pdf_text(self.app.get("/api/v1/employees/top1/report.pdf", token=self.app.login("admin")))
+        self.assertIn("已是最高职级", "".join(top.split()))
 
 
 if __name__ == "__main__":
