@@ -15,7 +15,7 @@ mkdir -p "$EXAMD_VAR_DIR"
 EXAMD_VAR_DIR=$(cd "$EXAMD_VAR_DIR" && pwd)
 env_file="$EXAMD_VAR_DIR/examd.env"
 
-"$root/deploy/install-deps.sh"
+"$root/deploy/install-deps.sh" --runtime
 
 echo "up: building examd" >&2
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
