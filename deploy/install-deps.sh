@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages examd needs. Does nothing when they are all present; needs root
 # (or sudo) only when something is missing.
-#   install-deps.sh          what building and running need (deploy/local/up.sh)
-#   install-deps.sh --test   that plus what the tests need (tests/run.sh): cmocka, Python, clang
-#                            for the fuzzers, Chromium, CJK fonts and Node.js for the browser tests,
-#                            nginx and PgBouncer for the deployment tests
+#   install-deps.sh [--runtime]  what building and running need (deploy/local/up.sh), with the
+#                                libraries and the CJK font of the PDF reports
+#   install-deps.sh --test       that plus what the tests need (tests/run.sh): cmocka, Python, clang
+#                                for the fuzzers, Chromium and Node.js for the browser tests,
+#                                poppler-utils (pdftotext) for the report tests, nginx and PgBouncer
+#                                for the deployment tests
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libevent-dev libpq-dev libssl-dev libjansson-dev libutf8proc-dev
+  libcairo2-dev libpango1.0-dev librsvg2-dev fonts-noto-cjk
   postgresql postgresql-client
   curl openssl util-linux procps
 )
@@ -19,7 +22,8 @@ if [ "$test_deps" = 1 ]; then
   packages+=(
     libcmocka-dev python3 ca-certificates
     clang libclang-rt-dev
-    chromium fonts-noto-cjk
+    chromium
+    poppler-utils
     nginx-light pgbouncer
   )
 fi

@@ -39,6 +39,8 @@ export EXAMD_TEST_PG="postgresql://postgres@127.0.0.1:$port/postgres"
 export EXAMD_TEST_TMP="$tmp"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Caches of the font and PDF libraries that the printable reports use (see the file).
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}
 
 status=0
 echo "== fuzzing the bank parsers and request decoding (${EXAMD_FUZZ_SECONDS:-30} s)"

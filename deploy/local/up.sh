@@ -26,7 +26,7 @@ mkdir -p "$EXAMD_VAR_DIR"
 EXAMD_VAR_DIR=$(cd "$EXAMD_VAR_DIR" && pwd)
 env_file="$EXAMD_VAR_DIR/examd.env"
 
-"$root/deploy/install-deps.sh"
+"$root/deploy/install-deps.sh" --runtime
 
 echo "up: building examd" >&2
 # The tests are not built here (their dependencies come with tests/run.sh); a build folder that

@@ -125,6 +125,16 @@ void profiles_get(struct req *r);
 void profiles_svg(struct req *r);
 void profiles_list(struct req *r);
 void profiles_gaps(struct req *r);
+/* Readiness for the next grade (api/readiness.c). */
+void readiness_list(struct req *r);
+/* Its statement: $1 department, $2 grade, $3 period, $4 username (NULL: any). */
+extern const char readiness_sql[];
+struct readiness;
+struct listing_rules;
+/* The readiness of one row of readiness_sql (rules: scratch space); false when malformed. */
+bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules);
+/* GET /api/v1/employees/{username}/report.pdf (api/profiles.c). */
+void profiles_report_pdf(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
 

@@ -11,10 +11,14 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "domain/csv.h"
+#include "domain/empreport.h"
 #include "domain/itemstats.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
+#include "domain/readiness.h"
+#include "domain/report.h"
+#include "http/offload.h"
 
 #define NITEMS 18
 #define STR_(x) #x
@@ -692,3 +696,135 @@ static void listing_start(struct req *r, enum listing_kind kind)
 
 void profiles_list(struct req *r) { listing_start(r, LIST_JSON); }
 void profiles_gaps(struct req *r) { listing_start(r, LIST_GAPS); }
+
+/* ------------------------------------------------------------------ the printable report */
+
+/* GET /api/v1/employees/{username}/report.pdf (SPEC §4.6b): the profile (as the caller may see it:
+ * an employee reading their own gets per-relation evidence only, SPEC §4.5), then the readiness for
+ * the next grade, then the chart and the PDF drawn on an offload thread. */
+struct report_job {
+	json_t *profile;
+	struct profile_value values[NITEMS];
+	struct readiness rd;
+	struct listing_rules rules;
+	char levels[NITEMS][LISTING_LEVEL_MAX];
+	unsigned char *pdf;
+	size_t len;
+	char why[160];
+};
+
+static void report_job_free(void *arg)
+{
+	struct report_job *j = arg;
+	if (!j)
+		return;
+	json_decref(j->profile);
+	free(j->pdf);
+	free(j);
+}
+
+static void report_work(void *arg)
+{
+	struct req *r = arg;
+	struct report_job *j = r->data;
+	const struct catalog *cat = catalog_default();
+	struct radar_axis axes[NITEMS];
+	const char *levels[NITEMS];
+	for (int i = 0; i < NITEMS; i++) {
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, j->values[i].has, j->values[i].tenths};
+		levels[i] = j->levels[i][0] ? j->levels[i] : NULL;
+	}
+	char *svg = radar_svg(axes, NITEMS, NULL, 600);
+	json_t *doc = svg ? empreport_document(j->profile, &j->rd, levels, svg) : NULL;
+	free(svg);
+	if (!doc)
+		snprintf(j->why, sizeof j->why, "the report could not be composed");
+	else if (!report_pdf(doc, &j->pdf, &j->len, j->why, sizeof j->why))
+		j->pdf = NULL;
+	json_decref(doc);
+}
+
+static void report_done(void *arg)
+{
+	struct req *r = arg;
+	struct report_job *j = r->data;
+	if (!j->pdf) {
+		log_error("report of %s: %s", r->params[0], j->why);
+		req_reply_error(r, 503, "unavailable", "the report could not be drawn");
+		return;
+	}
+	req_add_header(r, "Content-Disposition", "inline; filename=\"report.pdf\"");
+	req_reply(r, 200, "application/pdf", j->pdf, j->len);
+}
+
+static void on_report_readiness(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct report_job *j = r->data;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1 || !readiness_row(res, 0, &j->rd, &j->rules)) {
+		req_reply_error(r, 503, "unavailable", "the readiness could not be computed");
+		return;
+	}
+	for (int i = 0; i < NITEMS; i++)
+		if (j->rd.next_grade)
+			memcpy(j->levels[i], j->rules.level[j->rd.next_grade - 1][i], LISTING_LEVEL_MAX);
+	if (!offload_submit(r->worker->server->offload, r->worker->base, report_work, report_done, r))
+		api_reply_busy(r);
+}
+
+static void on_report_profile(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct report_job *j = r->data;
+	if (is_bad_time(res)) {
+		report_job_free(j);
+		r->data = NULL;
+		r->data_free = NULL;
+		reply_bad_param_or_unknown(r, "at must be an RFC 3339 time");
+		return;
+	}
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) == 0) {
+		req_reply_error(r, 404, "not_found", "no such employee");
+		return;
+	}
+	j->profile = profile_document(res, j->values, !strcmp(r->user.role, "employee"));
+	if (!j->profile) {
+		req_reply_error(r, 503, "unavailable", "the profile could not be computed");
+		return;
+	}
+	const char *period = json_string_value(json_object_get(j->profile, "period"));
+	const char *params[] = {NULL, NULL, period, r->params[0]};
+	api_query(r, readiness_sql, 4, params, on_report_readiness);
+}
+
+void profiles_report_pdf(struct req *r)
+{
+	const char *target = r->params[0];
+	if (!strcmp(r->user.role, "employee") && strcmp(target, r->user.username) != 0) {
+		req_reply_error(r, 403, "forbidden", "you may read your own report only");
+		return;
+	}
+	const char *at, *period;
+	const char *bad = profile_param_error(r, &at, &period);
+	if (bad) {
+		reply_bad_param_or_unknown(r, bad);
+		return;
+	}
+	struct report_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	r->data = j;
+	r->data_free = report_job_free;
+	const char *params[] = {target, at, period};
+	api_query(r, sql_profile, 3, params, on_report_profile);
+}

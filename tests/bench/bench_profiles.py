@@ -1,5 +1,7 @@
 """HR listing benchmark: 10,000 employees with behaviour ratings and exam results; times the
-department listing (JSON), the CSV export and the gaps query through the real examd.
+department listing (JSON), the CSV export, the gaps query and the readiness listing (SPEC §4.6b)
+through the real examd. For readiness every employee below grade 1 also has one attempt per exam
+item and one rating per behaviour item (rater "mentor") at the next grade's level.
 
 Usage (after a build): EXAMD_TEST_PG=postgresql://postgres@127.0.0.1:PORT/postgres \
     python3 tests/bench/bench_profiles.py [--employees 10000] [--runs 5]
@@ -51,8 +53,26 @@ def fill(app, n):
              unnest(ARRAY['general_knowledge','professional_knowledge','job_knowledge','job_skills']) item,
              generate_series(1, 2) k,
              LATERAL (SELECT ((i * 37 + k * 11 + length(item)) %% 6000) / 100.0 + 40 AS s) sc;
-        ANALYZE;
     """ % n)
+    # Evidence at the next grade's level (readiness): grade g holds against grade g-1's level.
+    app.sql("""
+        INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at)
+        SELECT 'b' || i, item, 3 + (i + length(item)) %% 4, 'mentor', 'peer', '2026H2',
+               (ARRAY['expert','senior','intermediate'])[i %% 4], now() - interval '2 days'
+        FROM generate_series(1, %d) i, unnest(ARRAY[%s]) item
+        WHERE i %% 4 <> 0;
+        INSERT INTO attempts (username, item, level, status, model_version, grading, time_limit_seconds,
+                              started_at, deadline, submitted_at, standard_score, band, result)
+        SELECT 'b' || i, item, (ARRAY['expert','senior','intermediate'])[i %% 4], 'submitted', 1,
+               'highest', 1200, now() - interval '3 days', now() - interval '2 days', now() - interval '2 days',
+               s, CASE WHEN round(s) >= 91 THEN 6 WHEN round(s) >= 81 THEN 5 WHEN round(s) >= 71 THEN 4
+                   WHEN round(s) >= 61 THEN 3 WHEN round(s) >= 41 THEN 2 ELSE 1 END, '{}'
+        FROM generate_series(1, %d) i,
+             unnest(ARRAY['general_knowledge','professional_knowledge','job_knowledge','job_skills']) item,
+             LATERAL (SELECT ((i * 53 + length(item)) %% 3000) / 100.0 + 70 AS s) sc
+        WHERE i %% 4 <> 0;
+        ANALYZE;
+    """ % (n, ",".join("'%s'" % b for b in BEHAVIOUR), n))
     return time.time() - t0
 
 
@@ -93,6 +113,9 @@ def main():
                             ("listing CSV (all)", "/api/v1/profiles?format=csv"),
                             ("listing JSON (one department)", "/api/v1/profiles?department=%E6%94%BF%E4%BC%81%E5%AE%A2%E6%88%B7%E9%83%A83"),
                             ("gaps (all, top 1000)", "/api/v1/profiles/gaps"),
+                            ("readiness JSON (all)", "/api/v1/profiles/readiness"),
+                            ("readiness CSV (all)", "/api/v1/profiles/readiness?format=csv"),
+                            ("readiness JSON (one department)", "/api/v1/profiles/readiness?department=%E6%94%BF%E4%BC%81%E5%AE%A2%E6%88%B7%E9%83%A83"),
                             ("one profile", "/api/v1/employees/b42/profile")]:
             best, median, size = timed(app, token, path, args.runs)
             print("%-34s %10.3f %10.3f %10d" % (label, best, median, size))

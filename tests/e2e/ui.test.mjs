@@ -424,6 +424,47 @@ test('hr: search, a profile with the radar chart and 18 items, the heat map and 
   assert.deepEqual(problems, []);
 });
 
+test('hr: 晋级准备度 lists readiness with filters, counts and CSV; the profile downloads its PDF report', async () => {
+  await uiLogout(page);
+  await uiLogin(page, HR);
+  await page.getByRole('heading', {name: '员工查询'}).waitFor();
+  await page.getByRole('link', {name: '晋级准备度'}).click();
+  await page.getByRole('heading', {name: '晋级准备度'}).waitFor();
+  await page.locator('#readiness-table tbody tr').first().waitFor();
+  const statuses = await page.locator('#readiness-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.status));
+  const rank = ['ready', 'nearly', 'not_ready', 'top_grade'];
+  assert.ok(statuses.length > 0);
+  assert.deepEqual(statuses, [...statuses].sort((a, b) => rank.indexOf(a) - rank.indexOf(b)), 'ordered by readiness');
+  await page.locator('#readiness-counts').getByText(/未就绪 \d+ 人/).waitFor();
+  await shot(page, 'hr-readiness.png');
+  const filters = page.getByRole('form', {name: '晋级准备度查询条件'});
+  await filters.getByLabel('当前职级').selectOption('4');
+  await filters.getByRole('button', {name: '查询'}).click();
+  await page.waitForFunction(() => location.hash.includes('grade=4'));
+  await page.locator('#readiness-table tbody tr').first().waitFor();
+  const grades = await page.locator('#readiness-table tbody tr td:nth-child(3)').allTextContents();
+  assert.ok(grades.length > 0 && grades.every((g) => g.includes('4')), grades.join(','));
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', {name: '下载 CSV'}).click()]);
+  const csv = fs.readFileSync(await dl.path());
+  assert.deepEqual([...csv.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'the CSV keeps its BOM');
+  assert.match(csv.toString('utf-8'), /next_grade,status/);
+  await assertLabelled(page, 'the readiness page');
+
+  await page.goto(`${BASE}/#/hr/employee/${EMPLOYEE}`);
+  await page.locator('.profile-table tbody tr').first().waitFor();
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', {name: '下载 PDF 报告'}).click()]);
+  assert.match(pdf.suggestedFilename(), /\.pdf$/);
+  const bytes = fs.readFileSync(await pdf.path());
+  assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+  await page.emulateMedia({media: 'print'});
+  assert.equal(await page.locator('#topbar').isVisible(), false, 'the print stylesheet hides the navigation');
+  await shot(page, 'hr-profile-print.png');
+  await page.emulateMedia({media: 'screen'});
+  await page.getByRole('link', {name: '晋级准备度'}).click(); // leave the profile: the next test opens it afresh
+  await page.getByRole('heading', {name: '晋级准备度'}).waitFor();
+  assert.deepEqual(problems, []);
+});
+
 test('raters stay anonymous to the employee: the own profile shows per relation only, HR sees the raters', async () => {
   // Still signed in as HR from the test above.
   const hrTok = await token(page);

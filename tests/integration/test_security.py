@@ -43,8 +43,10 @@ MATRIX = [
     ("POST", "/api/v1/attempts/999999/submit", None, EMP, 404),
     ("GET", "/api/v1/employees/emp4/profile", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/profile.svg", None, EMP | HR_ADMIN, 200),
+    ("GET", "/api/v1/employees/emp4/report.pdf", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/gaps", None, HR_ADMIN, 200),
+    ("GET", "/api/v1/profiles/readiness", None, HR_ADMIN, 200),
     ("POST", "/api/v1/behaviour-ratings", [], HR_ADMIN, 422),
     ("GET", "/api/v1/audit", None, {"admin"}, 200),
 ]

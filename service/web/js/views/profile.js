@@ -1,6 +1,6 @@
 // 能力画像: one employee's combined profile — the radar chart (the API's SVG) and the 18-item table
 // with required level, actual, gap and evidence. Used for #/me/profile and #/hr/employee/{u}.
-import {h, field, table, fmtNum, fmtTime, replace} from '../dom.js';
+import {h, field, table, fmtNum, fmtTime, replace, download} from '../dom.js';
 import {get, api, qs, errorText} from '../api.js';
 import {itemName, levelName, categoryName, gradeName, relationName, scaleName, STATUS_NAMES, model} from '../model.js';
 
@@ -62,6 +62,25 @@ function summaryNodes(sum) {
       meanRows.map(([c, v]) => [h('dt', null, `${categoryName(c)} 平均`), h('dd', null, v === null || v === undefined ? '—' : fmtNum(v, 2))])) : null);
 }
 
+// 下载 PDF 报告 (GET /employees/{u}/report.pdf: A4, real text) and 打印 (this page with the print stylesheet).
+function reportButtons(username, params, emp, ctx) {
+  const pdf = h('button', {type: 'button', class: 'btn', id: 'report-pdf'}, '下载 PDF 报告');
+  pdf.addEventListener('click', async () => {
+    pdf.disabled = true;
+    try {
+      const blob = await api('GET', `/employees/${encodeURIComponent(username)}/report.pdf${qs(params)}`, {blob: true, timeout: 60000});
+      download(`能力素质测评报告-${emp.name || username}.pdf`, new Blob([blob], {type: 'application/pdf'}));
+    } catch (e) {
+      ctx.showBanner('报告生成失败：' + errorText(e));
+    } finally {
+      pdf.disabled = false;
+    }
+  });
+  const print = h('button', {type: 'button', class: 'btn btn-ghost', id: 'report-print'}, '打印本页');
+  print.addEventListener('click', () => window.print());
+  return h('div', {class: 'report-actions no-print'}, pdf, print);
+}
+
 export async function render(main, ctx) {
   const username = ctx.params.u || ctx.user.username;
   const isMe = !ctx.params.u;
@@ -99,7 +118,8 @@ export async function render(main, ctx) {
     h('h1', null, isMe ? '我的能力画像' : `能力画像 · ${emp.name || emp.username || username}`),
     h('p', {class: 'muted', translate: 'no'}, [emp.username || username, emp.department, emp.grade != null ? gradeName(emp.grade) : null,
       prof.model_version != null ? `模型第 ${prof.model_version} 版` : null, prof.period ? `评价周期 ${prof.period}` : '暂无行为评价周期']
-      .filter(Boolean).join(' · ')));
+      .filter(Boolean).join(' · ')),
+    reportButtons(username, params, emp, ctx));
 
   const img = h('img', {class: 'radar', alt: `${emp.name || username} 的能力画像雷达图：蓝色为实际水平，红色圆为达标标准（5）`, width: '520', height: '520'});
   const radarBox = h('figure', {class: 'radar-box'}, img,

@@ -1,0 +1,375 @@
+/* Readiness for the next grade (SPEC §4.6b): GET /api/v1/profiles/readiness. The database returns
+ * the HR listing's packed evidence, one row per employee (migration 0013; 0018 for employees rated
+ * after now); an offload thread applies the listing's rules at the next grade's levels
+ * (domain/readiness.c), orders by status then name, and writes the JSON or CSV. */
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+#include "domain/readiness.h"
+#include "http/offload.h"
+
+/* The listing's statement (api/profiles.c) with each employee's place in the order by name (ord:
+ * sorting the narrow users rows, not the wide evidence rows, which would spill to disk), with the evidence as of now of the
+ * employees rated after now from examd_behaviour_packed_at (their summary holds later ratings). */
+const char readiness_sql[] =
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
+	"                        FROM (SELECT now() AS at) x),"
+	" e AS MATERIALIZED (SELECT u.username, row_number() OVER (ORDER BY u.name, u.username) AS ord"
+	"       FROM users u, t WHERE u.role = 'employee' AND u.active"
+	"       AND ($1::text IS NULL OR u.department = $1)"
+	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)"
+	"       AND ($4::text IS NULL OR u.username = $4)),"
+	" d AS MATERIALIZED (SELECT d.*, row_number() OVER () AS n"
+	"       FROM t CROSS JOIN LATERAL examd_profile_listing_packed(ARRAY(SELECT username FROM e), t.at, $3) d),"
+	" w AS (SELECT array_agg(d.username) AS us, array_agg(d.period) AS ps FROM d WHERE d.behaviour_weighted IS NOT NULL),"
+	" s AS (SELECT p.username, p.packed FROM w CROSS JOIN t CROSS JOIN LATERAL examd_behaviour_packed_at(w.us, w.ps, t.at) p)"
+	" SELECT d.username, d.grade, d.period, d.exam, CASE WHEN d.behaviour_weighted IS NULL THEN d.behaviour"
+	"        ELSE s.packed END, u.name, u.department, t.version, t.at_text,"
+	"        CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END, e.ord"
+	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username JOIN e ON e.username = d.username"
+	" LEFT JOIN s ON s.username = d.username";
+
+enum { R_USERNAME, R_GRADE, R_PERIOD, R_EXAM, R_BEHAVIOUR, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD, R_COLS };
+#define TEXT_COLS 7 /* username .. department */
+
+struct emp {
+	char *f[TEXT_COLS]; /* NULL for SQL NULL */
+	long ord;	    /* place in the order by name */
+	struct readiness rd;
+};
+
+struct job {
+	bool csv, failed;
+	struct emp *emps;
+	size_t n;
+	char *rules_text, *at, *version;
+	struct listing_rules rules;
+	struct evbuffer *out;
+	bool out_failed;
+};
+
+static void job_free(void *arg)
+{
+	struct job *j = arg;
+	if (!j)
+		return;
+	for (size_t k = 0; k < j->n; k++)
+		for (int c = 0; c < TEXT_COLS; c++)
+			free(j->emps[k].f[c]);
+	free(j->emps);
+	free(j->rules_text);
+	free(j->at);
+	free(j->version);
+	if (j->out)
+		evbuffer_free(j->out);
+	free(j);
+}
+
+static void add(struct job *j, const void *p, size_t n)
+{
+	if (evbuffer_add(j->out, p, n) != 0)
+		j->out_failed = true;
+}
+
+static void addf(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (evbuffer_add_vprintf(j->out, fmt, ap) < 0)
+		j->out_failed = true;
+	va_end(ap);
+}
+
+/* A JSON string (the database's text is valid UTF-8), or null. */
+static void jstr(struct job *j, const char *s)
+{
+	if (!s) {
+		add(j, "null", 4);
+		return;
+	}
+	const char *run = s;
+	add(j, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		add(j, run, (size_t)(p - run));
+		if (c == '"' || c == '\\')
+			addf(j, "\\%c", c);
+		else
+			addf(j, "\\u%04x", c);
+		run = p + 1;
+	}
+	add(j, run, strlen(run));
+	add(j, "\"", 1);
+}
+
+/* A value as the listing writes it: whole, or one decimal. */
+static void value(struct job *j, struct profile_value v, const char *missing)
+{
+	if (!v.has)
+		add(j, missing, strlen(missing));
+	else if (v.tenths % 10 == 0)
+		addf(j, "%d", v.tenths / 10);
+	else
+		addf(j, "%d.%d", v.tenths / 10, v.tenths % 10);
+}
+
+static void write_json(struct job *j, const size_t *order)
+{
+	const struct catalog *cat = catalog_default();
+	addf(j, "{\"at\":");
+	jstr(j, j->at ? j->at : "");
+	addf(j, ",\"model_version\":%s,\"employees\":[", j->version ? j->version : "0");
+	for (size_t k = 0; k < j->n; k++) {
+		const struct emp *e = &j->emps[order[k]];
+		const struct readiness *rd = &e->rd;
+		addf(j, "%s{\"username\":", k ? "," : "");
+		jstr(j, e->f[R_USERNAME]);
+		addf(j, ",\"name\":");
+		jstr(j, e->f[R_NAME]);
+		addf(j, ",\"department\":");
+		jstr(j, e->f[R_DEPARTMENT]);
+		addf(j, ",\"grade\":%s", e->f[R_GRADE] ? e->f[R_GRADE] : "null");
+		if (rd->next_grade)
+			addf(j, ",\"next_grade\":%d", rd->next_grade);
+		else
+			addf(j, ",\"next_grade\":null");
+		addf(j, ",\"period\":");
+		jstr(j, e->f[R_PERIOD]);
+		addf(j, ",\"status\":\"%s\",\"met\":%d,\"below\":%d,\"missing\":%d,\"items\":[",
+		     readiness_status_name(rd->status), rd->met, rd->below, rd->missing);
+		if (rd->status != READINESS_TOP_GRADE)
+			for (int i = 0; i < LISTING_ITEMS; i++) {
+				const char *lv = rd->next_grade ? j->rules.level[rd->next_grade - 1][i] : "";
+				addf(j, "%s{\"item\":\"%s\",\"required_level\":", i ? "," : "",
+				     catalog_item_at(cat, (size_t)i)->code);
+				jstr(j, *lv ? lv : NULL);
+				addf(j, ",\"actual\":");
+				value(j, rd->value[i], "null");
+				addf(j, ",\"status\":\"%s\"}", readiness_item_name(rd->item[i]));
+			}
+		add(j, "]}", 2);
+	}
+	addf(j, "],\"counts\":{");
+	int counts[READINESS_STATUSES] = {0};
+	for (size_t k = 0; k < j->n; k++)
+		counts[j->emps[k].rd.status]++;
+	for (int s = 0; s < READINESS_STATUSES; s++)
+		addf(j, "%s\"%s\":%d", s ? "," : "", readiness_status_name((enum readiness_status)s), counts[s]);
+	addf(j, "},\"items\":[");
+	for (int i = 0; i < LISTING_ITEMS; i++)
+		addf(j, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
+	add(j, "]}", 2);
+}
+
+/* Same conventions as the profile listing's CSV: UTF-8 with BOM, CRLF, formula-safe cells. */
+static void write_csv(struct job *j, const size_t *order)
+{
+	const struct catalog *cat = catalog_default();
+	add(j, "\xEF\xBB\xBF", 3);
+	addf(j, "username,name,department,grade,period,next_grade,status");
+	for (int i = 0; i < LISTING_ITEMS; i++)
+		addf(j, ",%s", catalog_item_at(cat, (size_t)i)->code);
+	addf(j, ",met,below,missing\r\n");
+	for (size_t k = 0; k < j->n && !j->out_failed; k++) {
+		const struct emp *e = &j->emps[order[k]];
+		const struct readiness *rd = &e->rd;
+		static const int text_cols[] = {R_USERNAME, R_NAME, R_DEPARTMENT, R_GRADE, R_PERIOD};
+		for (size_t c = 0; c < sizeof text_cols / sizeof text_cols[0]; c++) {
+			if (c)
+				add(j, ",", 1);
+			if (e->f[text_cols[c]] && !api_csv_cell(j->out, e->f[text_cols[c]]))
+				j->out_failed = true;
+		}
+		add(j, ",", 1);
+		if (rd->next_grade)
+			addf(j, "%d", rd->next_grade);
+		addf(j, ",%s", readiness_status_name(rd->status));
+		for (int i = 0; i < LISTING_ITEMS; i++) {
+			add(j, ",", 1);
+			if (rd->status != READINESS_TOP_GRADE)
+				value(j, rd->value[i], "");
+		}
+		if (rd->status == READINESS_TOP_GRADE)
+			addf(j, ",,,\r\n");
+		else
+			addf(j, ",%d,%d,%d\r\n", rd->met, rd->below, rd->missing);
+	}
+}
+
+static int by_ord(const void *a, const void *b)
+{
+	long x = ((const struct emp *)a)->ord, y = ((const struct emp *)b)->ord;
+	return x < y ? -1 : x > y;
+}
+
+/* On an offload thread. */
+static void job_work(void *arg)
+{
+	struct req *r = arg;
+	struct job *j = r->data;
+	const struct catalog *cat = catalog_default();
+	char why[128] = "";
+	size_t *order = NULL;
+	enum readiness_status *status = NULL;
+	if (j->n && (!j->rules_text || !listing_rules_parse(j->rules_text, &j->rules, why, sizeof why))) {
+		log_error("readiness: %s", *why ? why : "no rules row");
+		goto fail;
+	}
+	order = malloc((j->n ? j->n : 1) * sizeof *order);
+	status = malloc((j->n ? j->n : 1) * sizeof *status);
+	j->out = evbuffer_new();
+	if (!order || !status || !j->out)
+		goto fail;
+	for (size_t k = 0; k < j->n; k++) {
+		struct emp *e = &j->emps[k];
+		if (!readiness_of(&j->rules, cat, e->f[R_GRADE] ? atoi(e->f[R_GRADE]) : 0, e->f[R_EXAM], e->f[R_BEHAVIOUR],
+				  NULL, &e->rd)) {
+			/* Never a listing that silently leaves someone out. */
+			log_error("readiness: malformed evidence for %s", e->f[R_USERNAME]);
+			goto fail;
+		}
+	}
+	/* By name (ord), then stably by status. */
+	qsort(j->emps, j->n, sizeof *j->emps, by_ord);
+	for (size_t k = 0; k < j->n; k++)
+		status[k] = j->emps[k].rd.status;
+	readiness_order(status, j->n, order);
+	if (j->csv)
+		write_csv(j, order);
+	else
+		write_json(j, order);
+	if (j->out_failed)
+		goto fail;
+	free(order);
+	free(status);
+	return;
+fail:
+	j->failed = true;
+	free(order);
+	free(status);
+}
+
+static void job_done(void *arg)
+{
+	struct req *r = arg;
+	struct job *j = r->data;
+	if (j->failed) {
+		req_reply_error(r, 503, "unavailable", "the readiness listing could not be computed");
+		return;
+	}
+	struct evbuffer *out = j->out;
+	j->out = NULL;
+	if (j->csv) {
+		req_add_header(r, "Content-Disposition", "attachment; filename=\"readiness.csv\"");
+		req_reply_evbuffer(r, 200, "text/csv; charset=utf-8", out);
+	} else {
+		req_reply_evbuffer(r, 200, "application/json; charset=utf-8", out);
+	}
+}
+
+static char *dup_or_null(const struct db_result *res, int row, int col, bool *ok)
+{
+	if (db_result_isnull(res, row, col))
+		return NULL;
+	char *s = strdup(db_result_value(res, row, col));
+	if (!s)
+		*ok = false;
+	return s;
+}
+
+static void on_rows(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct job *j = r->data;
+	if (db_result_status(res) != DB_OK) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	int rows = db_result_rows(res);
+	bool ok = true;
+	j->emps = calloc(rows > 0 ? (size_t)rows : 1, sizeof *j->emps);
+	if (!j->emps)
+		ok = false;
+	for (int row = 0; ok && row < rows; row++) {
+		struct emp *e = &j->emps[j->n++];
+		for (int c = 0; c < TEXT_COLS; c++)
+			e->f[c] = dup_or_null(res, row, c, &ok);
+		e->ord = db_result_long(res, row, R_ORD);
+		if (!db_result_isnull(res, row, R_RULES))
+			j->rules_text = dup_or_null(res, row, R_RULES, &ok);
+	}
+	if (rows) {
+		j->at = dup_or_null(res, 0, R_AT, &ok);
+		j->version = dup_or_null(res, 0, R_VERSION, &ok);
+	}
+	if (!ok) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	if (!offload_submit(r->worker->server->offload, r->worker->base, job_work, job_done, r))
+		api_reply_busy(r);
+}
+
+static bool period_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+void readiness_list(struct req *r)
+{
+	const char *department = req_query(r, "department"), *grade = req_query(r, "grade");
+	const char *period = req_query(r, "period"), *format = req_query(r, "format");
+	long g;
+	if (grade && *grade && !util_parse_long(grade, 1, 4, &g)) {
+		req_reply_error(r, 400, "invalid_field", "grade must be a number from 1 to 4");
+		return;
+	}
+	if (period && *period && !period_ok(period)) {
+		req_reply_error(r, 400, "invalid_field", "period must be a label of 1-32 characters, e.g. 2026H2");
+		return;
+	}
+	if (format && *format && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
+		req_reply_error(r, 400, "invalid_field", "format must be json or csv");
+		return;
+	}
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	j->csv = format && !strcmp(format, "csv");
+	r->data = j;
+	r->data_free = job_free;
+	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL,
+				period && *period ? period : NULL, NULL};
+	api_query(r, readiness_sql, 4, params, on_rows);
+}
+
+bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules)
+{
+	char why[128] = "";
+	int with_rules = 0, rows = db_result_rows(res);
+	while (with_rules < rows && db_result_isnull(res, with_rules, R_RULES))
+		with_rules++;
+	if (row >= rows || with_rules == rows ||
+	    !listing_rules_parse(db_result_value(res, with_rules, R_RULES), rules, why, sizeof why)) {
+		log_error("readiness: %s", *why ? why : "no rules row");
+		return false;
+	}
+	return readiness_of(rules, catalog_default(), db_result_isnull(res, row, R_GRADE) ? 0 : atoi(db_result_value(res, row, R_GRADE)),
+			    db_result_isnull(res, row, R_EXAM) ? NULL : db_result_value(res, row, R_EXAM),
+			    db_result_isnull(res, row, R_BEHAVIOUR) ? NULL : db_result_value(res, row, R_BEHAVIOUR), NULL, out);
+}
