@@ -731,7 +731,7 @@ static void report_work(void *arg)
 	struct radar_axis axes[NITEMS];
 	const char *levels[NITEMS];
 	for (int i = 0; i < NITEMS; i++) {
-		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, j->values[i].has, j->values[i].tenths};
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, j->values[i].has, j->values[i].tenths, NULL};
 		levels[i] = j->levels[i][0] ? j->levels[i] : NULL;
 	}
 	char *svg = radar_svg(axes, NITEMS, NULL, 600);
@@ -762,7 +762,7 @@ static void on_report_readiness(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct report_job *j = r->data;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) != 1 || !readiness_row(res, 0, &j->rd, &j->rules)) {
@@ -788,7 +788,7 @@ static void on_report_profile(const struct db_result *res, void *arg)
 		return;
 	}
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	if (db_result_rows(res) == 0) {

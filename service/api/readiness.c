@@ -289,7 +289,7 @@ static void on_rows(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct job *j = r->data;
 	if (db_result_status(res) != DB_OK) {
-		req_reply_db_failure(r, res);
+		api_reply_db_failure(r, res);
 		return;
 	}
 	int rows = db_result_rows(res);
