@@ -73,7 +73,7 @@ struct saves *saves_new(struct worker *w, int pool_size)
 	s->w = w;
 	/* Two statements at a time (one when the pool has two connections or fewer): enough that one
 	 * group waiting on a lock does not hold up the worker's other saves, few enough that under
-	 * load the groups grow. Measured in tests/bench/README.md (session 3). */
+	 * load the groups grow. Measured 2026-11-26 at 52bba8e (tests/bench/README.md). */
 	s->slots = pool_size > 2 ? 2 : 1;
 	return s;
 }

@@ -1,5 +1,6 @@
 """examd load benchmark (issue #8): scenarios against the real examd, each next to a ceiling measured
-in the same run, printed as one table and written to tests/bench/results-<date>.md.
+in the same run, printed as one table; one row per scenario is appended to tests/bench/RESULTS.md
+(the details stay in the scratch folder).
 
 Normally started by tests/bench/run.sh, which builds examd, compiles the load generator and the hello
 server, and starts a throwaway PostgreSQL (fsync on). Direct use:
@@ -810,7 +811,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(SRC, "build", "examd"))
     ap.add_argument("--tools", required=True, help="folder with the compiled loadgen and hello")
     ap.add_argument("--work", required=True, help="scratch folder (logs, request files, raw outputs)")
-    ap.add_argument("--results", default=HERE, help="where results-<date>.md goes")
+    ap.add_argument("--results", default=HERE, help="the folder of RESULTS.md (rows are appended)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="examd and hello workers (cores)")
     ap.add_argument("--duration", type=float, default=16, help="seconds per measurement (default 16)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for ceiling pairs (default 2)")
@@ -884,11 +885,24 @@ def main():
     if not ctx.rows:  # profile alone: its outputs are in the scratch folder
         log("no table rows; nothing written to %s" % args.results)
         return
-    path = os.path.join(args.results, "results-%s.md" % started.strftime("%Y-%m-%d"))
-    if os.path.exists(path):
-        path = os.path.join(args.results, "results-%s.md" % started.strftime("%Y-%m-%d-%H%M"))
-    with open(path, "w") as f:
+    # The details go to the scratch folder; one row per scenario is appended to RESULTS.md.
+    detail_path = os.path.join(args.work, "results-%s.md" % started.strftime("%Y-%m-%d-%H%M"))
+    with open(detail_path, "w") as f:
         f.write("\n".join(text))
+    commit = subprocess.run(["git", "-C", SRC, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "?"
+    dirty = subprocess.run(["git", "-C", SRC, "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                           text=True).stdout.strip()
+    when = started.strftime("%Y-%m-%d %H:%M")
+    results = os.path.join(args.results, "RESULTS.md")
+    with open(results, "a") as f:
+        for line in tbl.splitlines():
+            if line.startswith("| ") and not line.startswith("| scenario") and not line.startswith("| ---"):
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
+                scen, thr, _p50, p99, _err, ceil, ratio, goal, met = (cells + [""] * 9)[:9]
+                f.write("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s |\n"
+                        % (when, commit, "+" if dirty else "", scen, thr, p99, ceil, ratio, goal, met))
+    path = results
     print(details)
     print()
     log("written %s" % path)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # examd load benchmark (issue #8): builds examd, compiles the load generator and the hello server,
 # starts a throwaway PostgreSQL (fsync on), runs the scenarios and prints one results table, also
-# written to tests/bench/results-<date>.md. See tests/bench/README.md.
+# appended to tests/bench/RESULTS.md. See tests/bench/README.md.
 #
 #   tests/bench/run.sh [scenario ...] [--option value ...]
 #
