@@ -343,7 +343,21 @@ struct listing {
 	enum listing_kind kind;
 	const char *item; /* gaps: only this item */
 	long limit;
+	/* Computed and written on the offload pool: a listing of 10,000 employees would otherwise hold
+	 * the worker's loop (and every examinee on it) for a tenth of a second or more. */
+	struct db_result *res; /* the rows, kept past their callback */
+	struct evbuffer *out;  /* the reply body */
+	const char *error;     /* NULL, or why there is no listing (503) */
 };
+
+static void listing_free(void *arg)
+{
+	struct listing *l = arg;
+	db_result_free(l->res);
+	if (l->out)
+		evbuffer_free(l->out);
+	free(l);
+}
 
 /* The listing's writers append to one evbuffer; a failed append (out of memory) is remembered,
  * and the reply is then a 503, never a truncated 200. The writers run on one thread at a time. */
@@ -432,18 +446,6 @@ static void json_str_or_null(struct evbuffer *out, const char *s, bool number)
 		out_add(out, s, strlen(s));
 	else
 		json_str(out, s);
-}
-
-/* Sends out as the 200 body (handed over, not copied), or a 503 when a write to it failed. */
-static void reply_evbuffer(struct req *r, const char *type, struct evbuffer *out)
-{
-	if (out_failed) {
-		out_failed = false;
-		evbuffer_free(out);
-		req_reply_error(r, 503, "unavailable", "out of memory while writing the reply");
-		return;
-	}
-	req_reply_evbuffer(r, 200, type, out);
 }
 
 /* One employee of the listing: the row and the computed values. */
@@ -571,33 +573,27 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 	return true;
 }
 
-static void on_listing(const struct db_result *res, void *arg)
+/* On an offload thread: the per-item rules for every employee, then the JSON or CSV. */
+static void listing_work(void *arg)
 {
 	struct req *r = arg;
 	struct listing *l = r->data;
-	if (is_bad_time(res)) {
-		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time");
-		return;
-	}
-	if (db_result_status(res) != DB_OK) {
-		api_reply_db_failure(r, res);
-		return;
-	}
+	const struct db_result *res = l->res;
 	const struct catalog *cat = catalog_default();
+	struct evbuffer *out = l->out;
 	int rows = db_result_rows(res);
 	struct listing_rules *rules = malloc(sizeof *rules);
 	struct listed *emps = calloc(rows ? (size_t)rows : 1, sizeof *emps);
-	struct evbuffer *out = evbuffer_new();
 	out_failed = false;
 	char why[128] = "";
 	int with_rules = 0;
 	while (with_rules < rows && db_result_isnull(res, with_rules, L_RULES))
 		with_rules++;
-	if (!rules || !emps || !out ||
+	if (!rules || !emps ||
 	    (rows && (with_rules == rows ||
 		      !listing_rules_parse(db_result_value(res, with_rules, L_RULES), rules, why, sizeof why)))) {
-		log_error("profile listing: %s", !rules || !emps || !out ? "out of memory" : *why ? why : "no rules row");
-		req_reply_error(r, 503, "unavailable", "the listing could not be computed");
+		log_error("profile listing: %s", !rules || !emps ? "out of memory" : *why ? why : "no rules row");
+		l->error = "the listing could not be computed";
 		goto done;
 	}
 	size_t n = 0;
@@ -612,7 +608,7 @@ static void on_listing(const struct db_result *res, void *arg)
 				    e->values)) {
 			/* Never a listing that silently leaves someone out. */
 			log_error("profile listing: malformed evidence for %s", db_result_value(res, row, L_USERNAME));
-			req_reply_error(r, 503, "unavailable", "the listing could not be computed");
+			l->error = "the listing could not be computed";
 			goto done;
 		}
 		for (int i = 0; i < NITEMS; i++)
@@ -621,18 +617,15 @@ static void on_listing(const struct db_result *res, void *arg)
 	}
 	if (l->kind == LIST_CSV) {
 		write_csv(out, res, emps, n);
-		req_add_header(r, "Content-Disposition", "attachment; filename=\"profiles.csv\"");
-		reply_evbuffer(r, "text/csv; charset=utf-8", out);
-		out = NULL;
 		goto done;
 	}
 	out_printf(out, "{\"at\":");
 	json_str(out, rows ? db_result_value(res, 0, L_AT) : "");
 	out_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
-			    l->kind == LIST_GAPS ? "gaps" : "employees");
+		   l->kind == LIST_GAPS ? "gaps" : "employees");
 	if (l->kind == LIST_GAPS) {
 		if (!write_gaps(out, res, emps, n, l)) {
-			req_reply_error(r, 503, "unavailable", "out of memory");
+			l->error = "out of memory";
 			goto done;
 		}
 	} else {
@@ -642,13 +635,55 @@ static void on_listing(const struct db_result *res, void *arg)
 	for (int i = 0; i < NITEMS; i++)
 		out_printf(out, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
 	out_printf(out, "]}");
-	reply_evbuffer(r, "application/json; charset=utf-8", out);
-	out = NULL;
 done:
-	if (out)
-		evbuffer_free(out);
+	if (!l->error && out_failed)
+		l->error = "out of memory while writing the reply";
+	out_failed = false;
 	free(emps);
 	free(rules);
+	/* The rows are not needed on the loop: free them here, off it. */
+	db_result_free(l->res);
+	l->res = NULL;
+}
+
+static void listing_done(void *arg)
+{
+	struct req *r = arg;
+	struct listing *l = r->data;
+	if (req_orphaned(r) || l->error) {
+		req_reply_error(r, 503, "unavailable", "%s", l->error ? l->error : "shutting down");
+		return;
+	}
+	struct evbuffer *out = l->out;
+	l->out = NULL;
+	if (l->kind == LIST_CSV) {
+		req_add_header(r, "Content-Disposition", "attachment; filename=\"profiles.csv\"");
+		req_reply_evbuffer(r, 200, "text/csv; charset=utf-8", out);
+	} else {
+		req_reply_evbuffer(r, 200, "application/json; charset=utf-8", out);
+	}
+}
+
+static void on_listing(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct listing *l = r->data;
+	if (is_bad_time(res)) {
+		req_reply_error(r, 400, "invalid_field", "at must be an RFC 3339 time");
+		return;
+	}
+	if (db_result_status(res) != DB_OK) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	l->out = evbuffer_new();
+	l->res = l->out ? db_result_keep(res) : NULL;
+	if (!l->res) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	if (!offload_submit(r->worker->server->offload, r->worker->base, listing_work, listing_done, r))
+		api_reply_busy(r);
 }
 
 static void listing_start(struct req *r, enum listing_kind kind)
@@ -688,7 +723,7 @@ static void listing_start(struct req *r, enum listing_kind kind)
 	l->item = it ? it->code : NULL;
 	l->limit = lim;
 	r->data = l;
-	r->data_free = free;
+	r->data_free = listing_free;
 	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL, period,
 				at};
 	api_query(r, sql_listing, 4, params, on_listing);

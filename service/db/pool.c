@@ -28,6 +28,8 @@ struct db_result {
 	enum db_status status;
 	PGresult *pg;
 	const char *message;
+	bool kept;     /* the callback took pg (db_result_keep): the pool does not clear it */
+	char *owned;   /* a kept result's copy of message */
 };
 
 struct query {
@@ -205,11 +207,40 @@ static void query_free(struct query *q)
 	free(q);
 }
 
-static void query_finish(struct query *q, enum db_status status, PGresult *pg, const char *message)
+/* Runs q's callback; true when the callback kept pg (db_result_keep). */
+static bool query_finish(struct query *q, enum db_status status, PGresult *pg, const char *message)
 {
 	struct db_result res = {.status = status, .pg = pg, .message = message ? message : ""};
 	q->cb(&res, q->arg);
 	query_free(q);
+	return res.kept;
+}
+
+struct db_result *db_result_keep(const struct db_result *res)
+{
+	struct db_result *copy = calloc(1, sizeof *copy);
+	if (!copy)
+		return NULL;
+	copy->status = res->status;
+	copy->owned = strdup(res->message ? res->message : "");
+	if (!copy->owned) {
+		free(copy);
+		return NULL;
+	}
+	copy->message = copy->owned;
+	copy->pg = res->pg;
+	((struct db_result *)res)->kept = true; /* the pool hands pg over instead of clearing it */
+	return copy;
+}
+
+void db_result_free(struct db_result *res)
+{
+	if (!res)
+		return;
+	if (res->pg)
+		PQclear(res->pg);
+	free(res->owned);
+	free(res);
 }
 
 /* Fails q on a later loop turn: a callback never runs on the stack of db_query's caller. */
@@ -530,8 +561,8 @@ static void conn_deliver(struct conn *c)
 			status = DB_ERROR;
 		atomic_fetch_add(&c->pool->failures, 1);
 	}
-	query_finish(q, status, pg, message);
-	if (pg)
+	bool kept = query_finish(q, status, pg, message);
+	if (pg && !kept)
 		PQclear(pg);
 	if (PQstatus(c->pg) == CONNECTION_BAD)
 		conn_lost(c, "connection closed");

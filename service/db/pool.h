@@ -49,6 +49,12 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out);
 bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
 	      void *arg) MUST_CHECK;
 
+/* Takes a result out of its callback (call it there): the copy stays valid after the callback
+ * returns, until db_result_free, and may be read on another thread (one at a time). NULL when
+ * out of memory (res is then untouched). */
+struct db_result *db_result_keep(const struct db_result *res);
+void db_result_free(struct db_result *res);
+
 enum db_status db_result_status(const struct db_result *res);
 const char *db_result_sqlstate(const struct db_result *res); /* "" when none */
 const char *db_result_message(const struct db_result *res);

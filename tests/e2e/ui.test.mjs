@@ -428,7 +428,7 @@ test('hr: 晋级准备度 lists readiness with filters, counts and CSV; the prof
   await uiLogout(page);
   await uiLogin(page, HR);
   await page.getByRole('heading', {name: '员工查询'}).waitFor();
-  await page.getByRole('link', {name: '晋级准备度'}).click();
+  await page.getByRole('link', {name: '晋级准备度', exact: true}).click();
   await page.getByRole('heading', {name: '晋级准备度'}).waitFor();
   await page.locator('#readiness-table tbody tr').first().waitFor();
   const statuses = await page.locator('#readiness-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.status));
@@ -460,7 +460,7 @@ test('hr: 晋级准备度 lists readiness with filters, counts and CSV; the prof
   assert.equal(await page.locator('#topbar').isVisible(), false, 'the print stylesheet hides the navigation');
   await shot(page, 'hr-profile-print.png');
   await page.emulateMedia({media: 'screen'});
-  await page.getByRole('link', {name: '晋级准备度'}).click(); // leave the profile: the next test opens it afresh
+  await page.getByRole('link', {name: '晋级准备度', exact: true}).click(); // leave the profile: the next test opens it afresh
   await page.getByRole('heading', {name: '晋级准备度'}).waitFor();
   assert.deepEqual(problems, []);
 });
