@@ -87,6 +87,8 @@ void users_update(struct req *r);
 void banks_import(struct req *r);
 void questions_list(struct req *r);
 void questions_retire(struct req *r);
+void questions_impact(struct req *r);
+void questions_activate(struct req *r);
 void blueprints_put(struct req *r);
 void blueprints_get(struct req *r);
 void blueprints_list(struct req *r);

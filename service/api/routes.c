@@ -25,6 +25,8 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/banks/lint", banks_lint, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/questions", questions_list, TRAINER_ADMIN, BODY_NONE, false},
 	{"DELETE", "/api/v1/questions/{id}", questions_retire, TRAINER_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/questions/{id}/impact", questions_impact, TRAINER_ADMIN, BODY_NONE, false},
+	{"POST", "/api/v1/questions/{id}/activate", questions_activate, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/blueprints", blueprints_list, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/blueprints/{item}/{level}", blueprints_get, TRAINER_ADMIN, BODY_NONE, false},
 	{"PUT", "/api/v1/blueprints/{item}/{level}", blueprints_put, TRAINER_ADMIN, BODY_JSON, false},

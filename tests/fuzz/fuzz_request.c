@@ -90,6 +90,8 @@ static const struct {
 	{"GET", "/api/v1/banks/lint", P_NONE},
 	{"GET", "/api/v1/questions", P_NONE},
 	{"DELETE", "/api/v1/questions/{id}", P_ID},
+	{"GET", "/api/v1/questions/{id}/impact", P_ID},
+	{"POST", "/api/v1/questions/{id}/activate", P_ID},
 	{"GET", "/api/v1/blueprints", P_NONE},
 	{"GET", "/api/v1/blueprints/{item}/{level}", P_ITEM_LEVEL},
 	{"PUT", "/api/v1/blueprints/{item}/{level}", P_ITEM_LEVEL},

@@ -31,6 +31,8 @@ MATRIX = [
     ("GET", "/api/v1/banks/lint", None, TRAINER_ADMIN, 200),
     ("GET", "/api/v1/questions", None, TRAINER_ADMIN, 200),
     ("DELETE", "/api/v1/questions/999999", None, TRAINER_ADMIN, 404),
+    ("GET", "/api/v1/questions/999999/impact", None, TRAINER_ADMIN, 404),
+    ("POST", "/api/v1/questions/999999/activate", None, TRAINER_ADMIN, 404),
     ("GET", "/api/v1/blueprints", None, TRAINER_ADMIN, 200),
     ("GET", "/api/v1/blueprints/job_skills/junior", None, TRAINER_ADMIN, 404),
     ("PUT", "/api/v1/blueprints/job_skills/junior", {}, TRAINER_ADMIN, 400),
