@@ -89,6 +89,7 @@ void questions_list(struct req *r);
 void questions_retire(struct req *r);
 void questions_impact(struct req *r);
 void questions_activate(struct req *r);
+void blueprints_results(struct req *r);
 void blueprints_put(struct req *r);
 void blueprints_get(struct req *r);
 void blueprints_list(struct req *r);
@@ -122,6 +123,7 @@ void profiles_get(struct req *r);
 void profiles_svg(struct req *r);
 void profiles_list(struct req *r);
 void profiles_gaps(struct req *r);
+void profiles_summary(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
 

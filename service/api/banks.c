@@ -532,3 +532,102 @@ void blueprints_list(struct req *r)
 		       " FROM blueprints b JOIN model_items i ON i.code = b.item JOIN model_levels l ON l.code = b.level",
 		       0, NULL);
 }
+
+/* ------------------------------------------------------------------ results of one exam */
+
+/* The closed attempts of one exam (item x level), one row per attempt: the employee (names only,
+ * no profile), which of their attempts it is (第 n 次, in start order, open attempts counted) of
+ * the blueprint's maximum, score, band and time. Names in pinyin order (ICU collation zh-x-icu). */
+#define RESULTS_FILTERED                                                                                      \
+	"WITH a AS (SELECT a.*, row_number() OVER (PARTITION BY a.username ORDER BY a.started_at, a.id) AS n,"      \
+	"                  count(*) OVER (PARTITION BY a.username) AS used"                                            \
+	"           FROM attempts a WHERE a.item = $1 AND a.level = $2),"                                              \
+	" f AS (SELECT a.id, a.username, a.status, a.started_at, a.submitted_at, a.standard_score, a.band, a.n, a.used,"\
+	"              u.name, u.department"                                                                           \
+	"       FROM a JOIN users u ON u.username = a.username,"                                                       \
+	"            LATERAL (SELECT '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"   \
+	"                            || '%' AS pat) w"                                                                  \
+	"       WHERE a.status <> 'open' AND ($3::text IS NULL OR u.name ILIKE w.pat OR u.username ILIKE w.pat"        \
+	"                                     OR u.department ILIKE w.pat))"
+
+static const char *const sql_results_page =
+	RESULTS_FILTERED
+	" SELECT json_build_object('item', $1::text, 'level', $2::text,"
+	"   'max_attempts', (SELECT max_attempts FROM blueprints WHERE item = $1 AND level = $2),"
+	"   'total', (SELECT count(*) FROM f), 'employees', (SELECT count(DISTINCT username) FROM f),"
+	"   'offset', $5::int, 'limit', $4::int,"
+	"   'results', coalesce((SELECT json_agg(json_build_object('attempt_id', p.id, 'username', p.username,"
+	"        'name', p.name, 'department', p.department, 'attempt_no', p.n, 'attempts_used', p.used,"
+	"        'status', p.status, 'standard_score', p.standard_score, 'band', p.band,"
+	"        'band_name_zh', (SELECT name_zh FROM model_rating_scale WHERE score = p.band),"
+	"        'started_at', examd_ts(p.started_at), 'submitted_at', examd_ts(p.submitted_at)) ORDER BY p.o)"
+	"      FROM (SELECT f.*, row_number() OVER (ORDER BY f.name COLLATE \"zh-x-icu\", f.username, f.n) AS o"
+	"            FROM f ORDER BY o LIMIT $4::int OFFSET $5::int) p), '[]'))::text";
+
+/* The same as a CSV file for Excel (UTF-8 with BOM, Chinese headers, Beijing time); user text that
+ * Excel would run as a formula is prefixed with an apostrophe. */
+static const char *const sql_results_csv =
+	RESULTS_FILTERED
+	" SELECT E'\\uFEFF' || '工号,姓名,部门,第几次,已考次数,最多次数,状态,标准分,等级,等级名称,交卷时间（北京时间）'"
+	"        || E'\\r\\n' || coalesce(string_agg(c.line, '' ORDER BY f.name COLLATE \"zh-x-icu\", f.username, f.n), '')"
+	" FROM f CROSS JOIN LATERAL ("
+	"   SELECT string_agg(CASE WHEN v ~ '^[-=+@\\t\\r]' THEN '\"''' || replace(v, '\"', '\"\"') || '\"'"
+	"                          WHEN v ~ '[\",\\r\\n]' THEN '\"' || replace(v, '\"', '\"\"') || '\"'"
+	"                          ELSE v END, ',' ORDER BY o) || E'\\r\\n' AS line"
+	"   FROM unnest(ARRAY[f.username, f.name, f.department, f.n::text, f.used::text,"
+	"     coalesce((SELECT max_attempts::text FROM blueprints WHERE item = $1 AND level = $2), ''),"
+	"     CASE f.status WHEN 'auto_submitted' THEN '超时自动交卷' ELSE '已交卷' END,"
+	"     coalesce(f.standard_score::text, ''), coalesce(f.band::text, ''),"
+	"     coalesce((SELECT name_zh FROM model_rating_scale WHERE score = f.band), ''),"
+	"     coalesce(to_char(f.submitted_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '')])"
+	"   WITH ORDINALITY u(v, o)) c";
+
+static void on_results_csv(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		req_reply_db_failure(r, res);
+		return;
+	}
+	req_add_header(r, "Content-Disposition", "attachment; filename=\"results.csv\"");
+	req_reply(r, 200, "text/csv; charset=utf-8", db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+void blueprints_results(struct req *r)
+{
+	const struct catalog_item *item;
+	const struct catalog_level *level;
+	if (!blueprint_path(r, &item, &level))
+		return;
+	const char *text = req_query(r, "q"), *format = req_query(r, "format");
+	const char *limit = req_query(r, "limit"), *offset = req_query(r, "offset");
+	long lim = 0, off = 0;
+	if (limit && *limit && !util_parse_long(limit, 1, 1000, &lim)) {
+		req_reply_error(r, 400, "invalid_field", "limit must be a number from 1 to 1000");
+		return;
+	}
+	if (offset && *offset && !util_parse_long(offset, 0, 100000000, &off)) {
+		req_reply_error(r, 400, "invalid_field", "offset must be a number from 0");
+		return;
+	}
+	bool csv = false;
+	if (format && *format && strcmp(format, "json") != 0) {
+		if (strcmp(format, "csv") != 0) {
+			req_reply_error(r, 400, "invalid_field", "format must be json or csv");
+			return;
+		}
+		csv = true;
+	}
+	if (text && strlen(text) > 200) {
+		req_reply_error(r, 400, "invalid_field", "q must be at most 200 bytes");
+		return;
+	}
+	char lim_text[24], off_text[24];
+	snprintf(lim_text, sizeof lim_text, "%ld", lim);
+	snprintf(off_text, sizeof off_text, "%ld", off);
+	const char *params[] = {item->code, level->code, text && *text ? text : NULL, lim ? lim_text : NULL, off_text};
+	if (csv)
+		(void)api_query(r, sql_results_csv, 3, params, on_results_csv);
+	else
+		api_query_json(r, 200, sql_results_page, 5, params);
+}

@@ -143,6 +143,101 @@ class QuestionManagementTest(ExamdTestCase):
                                       " AND target = 'question:%d'" % new[0]["id"]).strip(), "1")
 
 
+
+class ResultsAndSummaryTest(ExamdTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for path in ("job_skills.csv", "general_knowledge.csv", "professional_knowledge.csv", "job_knowledge.csv"):
+            p = cls.app.cli("bank", "import", os.path.join(SRC, "question-banks", path))
+            assert p.returncode == 0, p.stdout + p.stderr
+        p = cls.app.cli("blueprint", "put", os.path.join(SRC, "question-banks", "blueprints.json"))
+        assert p.returncode == 0, p.stdout + p.stderr
+        p = cls.app.cli("demo", "simulate", "--employees", "12", "--seed", "7")
+        assert p.returncode == 0, p.stdout + p.stderr
+        cls.trainer = cls.app.login("trainer1")
+        cls.hr = cls.app.login("hr1")
+
+    def test_results_list(self):
+        r = self.app.get("/api/v1/blueprints/job_skills/junior/results", token=self.trainer)
+        self.assertEqual(r.status, 200, r)
+        body = r.json
+        closed = int(self.app.sql("SELECT count(*) FROM attempts WHERE item = 'job_skills' AND level = 'junior'"
+                                  " AND status <> 'open'"))
+        self.assertGreater(closed, 0)
+        self.assertEqual((body["total"], len(body["results"])), (closed, closed))
+        self.assertEqual(body["max_attempts"], int(self.app.sql(
+            "SELECT max_attempts FROM blueprints WHERE item = 'job_skills' AND level = 'junior'")))
+        first = body["results"][0]
+        self.assertTrue({"username", "name", "department", "attempt_no", "attempts_used", "standard_score", "band",
+                         "band_name_zh", "submitted_at", "attempt_id"} <= set(first), first)
+        # 第 n 次: per employee, in start order, 1..used.
+        by_user = {}
+        for x in body["results"]:
+            by_user.setdefault(x["username"], []).append(x["attempt_no"])
+        for user, ns in by_user.items():
+            self.assertEqual(sorted(ns), list(range(1, len(ns) + 1)), user)
+        db = self.app.sql("SELECT standard_score FROM attempts WHERE id = %d" % first["attempt_id"]).strip()
+        self.assertEqual(float(first["standard_score"]), float(db))
+        # Names in pinyin order (ICU zh collation).
+        names = [x["name"] for x in body["results"]]
+        want = self.app.sql("SELECT string_agg(n, '|' ORDER BY n COLLATE \"zh-x-icu\") FROM unnest(ARRAY[%s]) n"
+                            % ",".join("'%s'" % n.replace("'", "''") for n in names)).strip().split("|")
+        self.assertEqual(names, want)
+        # Pages and search.
+        page = self.app.get("/api/v1/blueprints/job_skills/junior/results?limit=3&offset=3", token=self.trainer).json
+        self.assertEqual([x["attempt_id"] for x in page["results"]],
+                         [x["attempt_id"] for x in body["results"][3:6]])
+        one = body["results"][0]["username"]
+        found = self.app.get("/api/v1/blueprints/job_skills/junior/results?q=" + one, token=self.trainer).json
+        self.assertTrue(found["results"] and all(one in x["username"] or one in x["name"] for x in found["results"]))
+        # CSV with Chinese headers and a BOM.
+        c = self.app.get("/api/v1/blueprints/job_skills/junior/results?format=csv", token=self.trainer)
+        self.assertEqual(c.status, 200, c)
+        self.assertEqual(c.body[:3], b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(c.body.decode("utf-8")[1:])))
+        self.assertEqual(rows[0][:4], ["工号", "姓名", "部门", "第几次"])
+        self.assertEqual(len(rows) - 1, closed)
+        # Roles and errors.
+        emp = self.app.login("emp3")
+        for tok in (emp, self.hr):
+            self.assertError(self.app.get("/api/v1/blueprints/job_skills/junior/results", token=tok), 403, "forbidden")
+        self.assertEqual(self.app.get("/api/v1/blueprints/job_skills/junior/results",
+                                      token=self.app.login("admin")).status, 200)
+        self.assertError(self.app.get("/api/v1/blueprints/coordination/junior/results", token=self.trainer), 404,
+                         "not_found")
+        for bad in ("?limit=0", "?offset=x", "?format=pdf"):
+            self.assertError(self.app.get("/api/v1/blueprints/job_skills/junior/results" + bad, token=self.trainer),
+                             400, "invalid_field")
+
+    def test_department_summary_matches_the_listing(self):
+        emps = self.app.get("/api/v1/profiles", token=self.hr).json["employees"]
+        s = self.app.get("/api/v1/profiles/summary", token=self.hr)
+        self.assertEqual(s.status, 200, s)
+        body = s.json
+        self.assertEqual(body["employees"], len(emps))
+        self.assertEqual(len(body["summary"]), 18)
+        for row in body["summary"]:
+            vals = [e["actual"][row["item"]] for e in emps if e["actual"][row["item"]] is not None]
+            self.assertEqual(row["assessed"], len(vals), row)
+            if not vals:
+                self.assertIsNone(row["mean"])
+                self.assertIsNone(row["meets_rate"])
+                continue
+            from decimal import Decimal, ROUND_HALF_UP
+            mean = (sum(Decimal(str(v)) for v in vals) / len(vals)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            self.assertEqual(Decimal(str(row["mean"])), mean, row)
+            rate = (Decimal(sum(1 for v in vals if v >= 5)) * 100 / len(vals)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+            self.assertEqual(Decimal(str(row["meets_rate"])), rate, row)
+            self.assertEqual(sum(row["distribution"]), len(vals))
+            self.assertEqual(row["below"] + row["meets"] + row["exceeds"] + row["missing"], len(emps))
+        self.assertTrue(any(r["assessed"] for r in body["summary"]), "the demo gives exam evidence")
+        # A department filter narrows it; roles.
+        self.assertEqual(self.app.get("/api/v1/profiles/summary?department=nowhere", token=self.hr).json["employees"], 0)
+        self.assertError(self.app.get("/api/v1/profiles/summary", token=self.trainer), 403, "forbidden")
+        self.assertError(self.app.get("/api/v1/profiles/summary?grade=9", token=self.hr), 400, "invalid_field")
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main(verbosity=2)

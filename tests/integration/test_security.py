@@ -37,6 +37,7 @@ MATRIX = [
     ("GET", "/api/v1/blueprints/job_skills/junior", None, TRAINER_ADMIN, 404),
     ("PUT", "/api/v1/blueprints/job_skills/junior", {}, TRAINER_ADMIN, 400),
     ("GET", "/api/v1/blueprints/job_skills/junior/stats", None, TRAINER_ADMIN, 404),
+    ("GET", "/api/v1/blueprints/job_skills/junior/results", None, TRAINER_ADMIN, 200),
     ("GET", "/api/v1/questions/999999/stats", None, TRAINER_ADMIN, 404),
     ("GET", "/api/v1/exams", None, EMP, 200),
     ("POST", "/api/v1/attempts", {}, EMP, 400),
@@ -47,6 +48,7 @@ MATRIX = [
     ("GET", "/api/v1/employees/emp4/profile.svg", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/gaps", None, HR_ADMIN, 200),
+    ("GET", "/api/v1/profiles/summary", None, HR_ADMIN, 200),
     ("POST", "/api/v1/behaviour-ratings", [], HR_ADMIN, 422),
     ("GET", "/api/v1/audit", None, {"admin"}, 200),
 ]

@@ -18,17 +18,20 @@ const ROUTES = [
   {path: 'trainer/questions', load: () => import('./views/questions.js'), roles: TRAINER, title: '试题浏览'},
   {path: 'trainer/blueprints', load: () => import('./views/blueprints.js'), roles: TRAINER, title: '试卷蓝图'},
   {path: 'trainer/stats', load: () => import('./views/stats.js'), roles: TRAINER, title: '题目统计'},
+  {path: 'trainer/results', load: () => import('./views/examresults.js'), roles: TRAINER, title: '考试成绩'},
   {path: 'hr/employees', load: () => import('./views/employees.js'), roles: HR, title: '员工查询'},
   {path: 'hr/employee/:u', load: () => import('./views/profile.js'), roles: HR, title: '员工能力画像'},
   {path: 'hr/profiles', load: () => import('./views/profiles.js'), roles: HR, title: '部门能力画像'},
+  {path: 'hr/summary', load: () => import('./views/summary.js'), roles: HR, title: '部门汇总'},
+  {path: 'hr/gaps', load: () => import('./views/gaps.js'), roles: HR, title: '差距报告'},
   {path: 'hr/ratings', load: () => import('./views/ratings.js'), roles: HR, title: '行为评价'},
   {path: 'hr/model', load: () => import('./views/modeledit.js'), roles: HR, title: '模型版本'},
 ];
 
 const NAV = {
   employee: [['exams', '我的考试'], ['me/profile', '我的能力画像']],
-  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计']],
-  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
+  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计'], ['trainer/results', '考试成绩']],
+  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
 };
 NAV.admin = [...NAV.trainer, ...NAV.hr];
 
