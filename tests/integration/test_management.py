@@ -238,6 +238,76 @@ class ResultsAndSummaryTest(ExamdTestCase):
         self.assertError(self.app.get("/api/v1/profiles/summary?grade=9", token=self.hr), 400, "invalid_field")
 
 
+
+class PeopleTest(ExamdTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for u, name, dept, grade in [("p_zhao", "赵一", "政企客户一部", 4), ("p_an", "安二", "政企客户二部", 4),
+                                     ("p_li", "李三", "行业客户部", 3), ("p_wang", "王四", "政企客户一部", 2)]:
+            cls.app.add_user(u, "employee", grade=grade, name=name, department=dept)
+        cls.hr = cls.app.login("hr1")
+
+    def users(self, query):
+        r = self.app.get("/api/v1/users" + query, token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        return r.json
+
+    def test_search_fuzzy_department_pages_and_pinyin_order(self):
+        from urllib.parse import quote
+        found = self.users("?role=employee&department_like=" + quote("客户一"))
+        self.assertEqual(sorted(u["username"] for u in found["users"]), ["p_wang", "p_zhao"])
+        self.assertEqual(found["total"], 2)
+        # Exact department stays exact (SPEC).
+        self.assertEqual(self.users("?department=" + quote("客户一"))["users"], [])
+        self.assertEqual([u["username"] for u in self.users("?role=employee&q=" + quote("李"))["users"]], ["p_li"])
+        self.assertEqual([u["username"] for u in self.users("?q=P_AN")["users"]], ["p_an"])
+        self.assertEqual(self.users("?department_like=%25")["total"], 0)
+        # Within a department, names in pinyin order: 王 (wang) before 赵 (zhao).
+        one = self.users("?department=" + quote("政企客户一部"))["users"]
+        self.assertEqual([u["name"] for u in one], ["王四", "赵一"])
+        every = self.users("?role=employee")
+        page = self.users("?role=employee&limit=2&offset=1")
+        self.assertEqual(page["total"], every["total"])
+        self.assertEqual([u["username"] for u in page["users"]], [u["username"] for u in every["users"][1:3]])
+        for bad in ("?limit=0", "?offset=-2", "?active=maybe"):
+            self.assertError(self.app.get("/api/v1/users" + bad, token=self.hr), 400, "invalid_field")
+
+    def test_grade_change_with_its_date(self):
+        # Promoted from grade 4 to 3 as of ten days ago: the profile ten days ago uses 3, before that 4.
+        import datetime
+        self.app.sql("UPDATE user_grades SET effective_from = now() - interval '1 year' WHERE username = 'p_an'")
+        when = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=10)).replace(microsecond=0)
+        r = self.app.request("PATCH", "/api/v1/users/p_an", {"grade": 3, "grade_effective_from": when.isoformat()},
+                             token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["grade"], 3)
+        rows = self.app.sql("SELECT grade || '@' || (effective_from = '%s'::timestamptz) FROM user_grades"
+                            " WHERE username = 'p_an' ORDER BY effective_from" % when.isoformat()).split()
+        self.assertEqual(rows[-1], "3@true")
+        before = (when - datetime.timedelta(days=1)).isoformat()
+        self.assertEqual(self.app.sql("SELECT examd_grade_at('p_an', '%s')" % before).strip(), "4")
+        prof = self.app.get("/api/v1/employees/p_an/profile", token=self.hr).json
+        self.assertEqual({i["required_level"] for i in prof["items"] if i["item"] == "job_skills"}, {"intermediate"})
+        # A future date: the current grade stays until then.
+        later = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)).replace(microsecond=0)
+        r = self.app.request("PATCH", "/api/v1/users/p_an", {"grade": 2, "grade_effective_from": later.isoformat()},
+                             token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["grade"], 3)
+        self.assertEqual(self.users("?q=p_an")["users"][0]["grade"], 3)
+        # Department, deactivation and a new password, audited; errors.
+        r = self.app.request("PATCH", "/api/v1/users/p_an", {"department": "行业客户部", "active": False}, token=self.hr)
+        self.assertEqual((r.status, r.json["department"], r.json["active"]), (200, "行业客户部", False))
+        self.assertEqual(self.users("?q=p_an&active=false")["total"], 1)
+        self.assertEqual(self.users("?q=p_an&active=true")["total"], 0)
+        for body in ({"grade_effective_from": when.isoformat()}, {"grade": 3, "grade_effective_from": "yesterday"},
+                     {"grade": 3, "grade_effective_from": "2026-13-45"}):
+            self.assertError(self.app.request("PATCH", "/api/v1/users/p_an", body, token=self.hr), 400, "invalid_field")
+        self.assertIn("grade_effective_from", self.app.sql(
+            "SELECT detail::text FROM audit_log WHERE action = 'user.update' AND target = 'user:p_an' ORDER BY id LIMIT 1"))
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main(verbosity=2)
