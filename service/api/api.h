@@ -124,6 +124,7 @@ void profiles_svg(struct req *r);
 void profiles_list(struct req *r);
 void profiles_gaps(struct req *r);
 void profiles_summary(struct req *r);
+void attempts_history(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
 

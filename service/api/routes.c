@@ -35,6 +35,7 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/questions/{id}/stats", stats_question, TRAINER_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/exams", exams_list, ROLE_EMPLOYEE, BODY_NONE, false},
 	{"POST", "/api/v1/attempts", attempts_start, ROLE_EMPLOYEE, BODY_JSON, false},
+	{"GET", "/api/v1/attempts", attempts_history, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/attempts/{id}", attempts_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON,
 	 true},

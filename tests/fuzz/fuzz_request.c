@@ -100,6 +100,7 @@ static const struct {
 	{"GET", "/api/v1/questions/{id}/stats", P_ID},
 	{"GET", "/api/v1/exams", P_NONE},
 	{"POST", "/api/v1/attempts", P_NONE},
+	{"GET", "/api/v1/attempts", P_NONE},
 	{"GET", "/api/v1/attempts/{id}", P_ID},
 	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", P_ID},
 	{"POST", "/api/v1/attempts/{id}/submit", P_ID},

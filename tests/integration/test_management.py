@@ -210,6 +210,31 @@ class ResultsAndSummaryTest(ExamdTestCase):
             self.assertError(self.app.get("/api/v1/blueprints/job_skills/junior/results" + bad, token=self.trainer),
                              400, "invalid_field")
 
+    def test_attempt_history_numbers_per_exam(self):
+        user = self.app.sql("SELECT username FROM attempts WHERE status <> 'open' GROUP BY username"
+                            " ORDER BY count(*) DESC, username LIMIT 1").strip()
+        r = self.app.get("/api/v1/attempts?username=" + user, token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        seen = {}
+        for a in r.json["attempts"]:
+            seen.setdefault((a["item"], a["level"]), []).append(a["attempt_no"])
+        self.assertTrue(seen)
+        for ns in seen.values():
+            self.assertEqual(ns, list(range(1, len(ns) + 1)))
+        # The same numbers as the trainers' results list.
+        a = r.json["attempts"][0]
+        res = self.app.get("/api/v1/blueprints/%s/%s/results?q=%s" % (a["item"], a["level"], user),
+                           token=self.trainer).json["results"]
+        self.assertIn((a["attempt_id"], a["attempt_no"]), [(x["attempt_id"], x["attempt_no"]) for x in res])
+        only = self.app.get("/api/v1/attempts?username=%s&item=%s" % (user, a["item"]), token=self.hr).json
+        self.assertTrue(all(x["item"] == a["item"] for x in only["attempts"]))
+        # An employee reads their own only; a trainer not at all.
+        emp = self.app.login("emp3")
+        self.assertEqual(self.app.get("/api/v1/attempts", token=emp).json["attempts"], [])
+        self.assertError(self.app.get("/api/v1/attempts?username=" + user, token=emp), 403, "forbidden")
+        self.assertError(self.app.get("/api/v1/attempts", token=self.trainer), 403, "forbidden")
+        self.assertError(self.app.get("/api/v1/attempts?item=coordination", token=self.hr), 400, "invalid_field")
+
     def test_department_summary_matches_the_listing(self):
         emps = self.app.get("/api/v1/profiles", token=self.hr).json["employees"]
         s = self.app.get("/api/v1/profiles/summary", token=self.hr)

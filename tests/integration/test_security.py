@@ -41,6 +41,7 @@ MATRIX = [
     ("GET", "/api/v1/questions/999999/stats", None, TRAINER_ADMIN, 404),
     ("GET", "/api/v1/exams", None, EMP, 200),
     ("POST", "/api/v1/attempts", {}, EMP, 400),
+    ("GET", "/api/v1/attempts", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/attempts/999999", None, EMP | HR_ADMIN, 404),
     ("PUT", "/api/v1/attempts/999999/answers/1", {"answer": "A"}, EMP, 404),
     ("POST", "/api/v1/attempts/999999/submit", None, EMP, 404),

@@ -85,6 +85,17 @@ function renderChrome(route) {
   }
   const logout = h('button', {type: 'button', class: 'btn btn-small btn-ghost', id: 'logout'}, '退出');
   logout.addEventListener('click', async () => {
+    // During an exam the clock keeps running on the server: ask first.
+    if (/^#\/exam\/\d+/.test(location.hash)) {
+      const {confirmDialog} = await import('./dom.js');
+      const ok = await confirmDialog({
+        title: '考试尚未交卷',
+        body: [h('p', null, '退出登录不会暂停考试计时：时间到后系统会按已保存的答案自动交卷。'),
+          h('p', null, '已作答的题目都已保存，在时限内重新登录可以继续作答。确定要退出吗？')],
+        ok: '仍然退出', cancel: '继续考试', danger: true,
+      });
+      if (!ok) return;
+    }
     try { await post('/logout'); } catch { /* the token is dropped either way */ }
     session.clear();
     resetModel();
