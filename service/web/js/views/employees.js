@@ -32,7 +32,8 @@ export async function render(main, ctx) {
   const total = data.total ?? users.length;
   const reload = () => ctx.navigate(location.hash);
   const rows = users.map((u) => {
-    const edit = h('button', {type: 'button', class: 'btn btn-small', 'aria-label': `编辑 ${u.name || u.username}`}, '编辑');
+    // The label names the person (user data): kept out of the English-text scan like other names.
+    const edit = h('button', {type: 'button', class: 'btn btn-small', translate: 'no', 'aria-label': `编辑：${u.name || u.username}`}, '编辑');
     edit.addEventListener('click', () => editUser(u, departments, ctx, reload));
     return h('tr', {class: u.active === false ? 'row-retired' : null, dataset: {username: u.username}},
       h('td', {translate: 'no'}, h('a', {href: `#/hr/employee/${encodeURIComponent(u.username)}`}, u.name || u.username)),
