@@ -92,6 +92,9 @@ void users_update(struct req *r);
 void banks_import(struct req *r);
 void questions_list(struct req *r);
 void questions_retire(struct req *r);
+void questions_impact(struct req *r);
+void questions_activate(struct req *r);
+void blueprints_results(struct req *r);
 void blueprints_put(struct req *r);
 void blueprints_get(struct req *r);
 void blueprints_list(struct req *r);
@@ -135,6 +138,8 @@ struct listing_rules;
 bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules);
 /* GET /api/v1/employees/{username}/report.pdf (api/profiles.c). */
 void profiles_report_pdf(struct req *r);
+void profiles_summary(struct req *r);
+void attempts_history(struct req *r);
 void ratings_import(struct req *r);
 void model_versions_create(struct req *r);
 

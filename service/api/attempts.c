@@ -222,7 +222,18 @@ void attempts_get(struct req *r)
 void exams_list(struct req *r)
 {
 	const char *params[] = {r->user.username};
-	api_query_json(r, 200, "SELECT examd_exams_for($1)::text", 1, params);
+	/* available: the blueprint has draw rows and the active pool fills each of them (else the page
+	 * offers no start button and says why). */
+	api_query_json(r, 200,
+		       "SELECT json_build_object('exams', coalesce(json_agg(e.value::jsonb || jsonb_build_object("
+		       "  'available', EXISTS (SELECT 1 FROM blueprint_draws d WHERE d.item = e.value->>'item'"
+		       "                       AND d.level = e.value->>'level')"
+		       "    AND NOT EXISTS (SELECT 1 FROM blueprint_draws d WHERE d.item = e.value->>'item'"
+		       "                    AND d.level = e.value->>'level' AND d.count > (SELECT count(*) FROM questions q"
+		       "                    WHERE q.active AND q.item = d.item AND q.subtopic = d.subtopic"
+		       "                    AND q.level = d.draw_level))) ORDER BY e.n), '[]'))::text"
+		       " FROM json_array_elements(examd_exams_for($1)->'exams') WITH ORDINALITY e(value, n)",
+		       1, params);
 }
 
 /* ------------------------------------------------------------------ start */

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "domain/csv.h"
 #include "domain/empreport.h"
+#include "domain/deptsummary.h"
 #include "domain/itemstats.h"
 #include "domain/listing.h"
 #include "domain/profile.h"
@@ -333,11 +334,11 @@ static const char *const sql_listing =
 	" SELECT d.username, d.grade, d.period, d.exam, d.behaviour, d.behaviour_weighted, u.name, u.department,"
 	"        t.version, t.at_text, CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END"
 	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username"
-	" ORDER BY u.department, d.username";
+	" ORDER BY u.department, u.name COLLATE \"zh-x-icu\", d.username"; /* names in pinyin order */
 
 enum { L_USERNAME, L_GRADE, L_PERIOD, L_EXAM, L_BEHAVIOUR, L_WEIGHTED, L_NAME, L_DEPARTMENT, L_VERSION, L_AT, L_RULES };
 
-enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS };
+enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS, LIST_SUMMARY };
 
 struct listing {
 	enum listing_kind kind;
@@ -573,6 +574,44 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 	return true;
 }
 
+/* The department summary: per item in model order, over the listed employees (deptsummary.h). */
+static void write_summary(struct evbuffer *out, const struct listed *emps, size_t n)
+{
+	const struct catalog *cat = catalog_default();
+	int overall[4] = {0};
+	for (size_t k = 0; k < n; k++)
+		for (int i = 0; i < NITEMS; i++)
+			overall[profile_status_of(emps[k].values[i])]++;
+	out_printf(out, "\"employees\":%zu,\"statuses\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d},"
+			"\"summary\":[", n, overall[0], overall[1], overall[2], overall[3]);
+	for (int i = 0; i < NITEMS; i++) {
+		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
+		struct dept_item_summary s = {0};
+		for (size_t k = 0; k < n; k++)
+			dept_summary_add(&s, emps[k].values[i]);
+		int64_t mean, rate;
+		out_printf(out, "%s{\"item\":\"%s\",\"name_zh\":", i ? "," : "", it->code);
+		json_str(out, it->name_zh);
+		out_printf(out, ",\"source\":\"%s\",\"assessed\":%d,\"mean\":",
+			   it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", s.assessed);
+		if (dept_summary_mean(&s, &mean))
+			out_printf(out, "%lld.%02lld", (long long)(mean / 100), (long long)(mean % 100));
+		else
+			out_add(out, "null", 4);
+		out_printf(out, ",\"meets_rate\":");
+		if (dept_summary_meets_rate(&s, &rate))
+			out_printf(out, "%lld.%lld", (long long)(rate / 10), (long long)(rate % 10));
+		else
+			out_add(out, "null", 4);
+		out_printf(out, ",\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d,\"distribution\":[",
+			   s.counts[0], s.counts[1], s.counts[2], s.counts[3]);
+		for (int v = 0; v <= 6; v++)
+			out_printf(out, "%s%d", v ? "," : "", s.distribution[v]);
+		out_add(out, "]}", 2);
+	}
+	out_add(out, "]", 1);
+}
+
 /* On an offload thread: the per-item rules for every employee, then the JSON or CSV. */
 static void listing_work(void *arg)
 {
@@ -621,6 +660,12 @@ static void listing_work(void *arg)
 	}
 	out_printf(out, "{\"at\":");
 	json_str(out, rows ? db_result_value(res, 0, L_AT) : "");
+	if (l->kind == LIST_SUMMARY) {
+		out_printf(out, ",\"model_version\":%s,", rows ? db_result_value(res, 0, L_VERSION) : "0");
+		write_summary(out, emps, n);
+		out_printf(out, "}");
+		goto done;
+	}
 	out_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
 		   l->kind == LIST_GAPS ? "gaps" : "employees");
 	if (l->kind == LIST_GAPS) {
@@ -863,3 +908,4 @@ void profiles_report_pdf(struct req *r)
 	const char *params[] = {target, at, period};
 	api_query(r, sql_profile, 3, params, on_report_profile);
 }
+void profiles_summary(struct req *r) { listing_start(r, LIST_SUMMARY); }

@@ -1,5 +1,6 @@
 /* Users: HR manages employees, admin manages everyone. Passwords are hashed off the loop;
  * grade changes are kept with their time; password changes and deactivation end sessions. */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <regex.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@ struct user_edit {
 	char *role;
 	char *department;
 	int grade; /* 0 = unchanged / none */
+	char *grade_from; /* when the new grade takes effect (RFC 3339); NULL = now */
 	int active; /* -1 unchanged */
 	char *password;
 	char hash[PASSWORD_HASH_MAX];
@@ -37,6 +39,7 @@ static void user_edit_free(void *arg)
 	free(e->name);
 	free(e->role);
 	free(e->department);
+	free(e->grade_from);
 	json_decref(e->changes);
 	free(e);
 }
@@ -48,6 +51,19 @@ static bool valid_text(const char *s, size_t max)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
+/* Loose shape check of a time before PostgreSQL parses it (as profiles' at): a date, then time-ish
+ * characters; PostgreSQL's own refusal is answered 400 too. */
+static bool time_shape_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 10 || n > 40 || !isdigit((unsigned char)s[0]) || s[4] != '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789-:.TZ+ tz", s[i]))
 			return false;
 	return true;
 }
@@ -200,12 +216,17 @@ void users_create(struct req *r)
 
 /* ------------------------------------------------------------------ list */
 
+/* Filters: role, department (exact, SPEC), grade; and for the people pages department_like
+ * (contains, case-insensitive), q (name or username contains), active; limit/offset pages with the
+ * total. Names in pinyin order (ICU collation zh-x-icu) within each department. */
 void users_list(struct req *r)
 {
 	const char *role = req_query(r, "role");
 	const char *department = req_query(r, "department");
 	const char *grade = req_query(r, "grade");
-	long g;
+	const char *like = req_query(r, "department_like"), *text = req_query(r, "q");
+	const char *limit = req_query(r, "limit"), *offset = req_query(r, "offset");
+	long g, lim = 0, off = 0;
 	if (role && *role && !role_bit(role)) {
 		req_reply_error(r, 400, "invalid_field", "role must be employee, trainer, hr or admin");
 		return;
@@ -214,14 +235,49 @@ void users_list(struct req *r)
 		req_reply_error(r, 400, "invalid_field", "grade must be a number from 1 to 4");
 		return;
 	}
-	const char *params[] = {role && *role ? role : NULL, department, grade && *grade ? grade : NULL};
-	api_query_json(r, 200,
-		       "SELECT json_build_object('users', coalesce(json_agg(examd_user_json(u.username)"
-		       "                                  ORDER BY u.department, u.username), '[]'))::text"
-		       " FROM users u"
-		       " WHERE ($1::text IS NULL OR u.role = $1) AND ($2::text IS NULL OR u.department = $2)"
-		       "   AND ($3::int IS NULL OR examd_grade_at(u.username, now()) = $3::int)",
-		       3, params);
+	if (limit && *limit && !util_parse_long(limit, 1, 1000, &lim)) {
+		req_reply_error(r, 400, "invalid_field", "limit must be a number from 1 to 1000");
+		return;
+	}
+	if (offset && *offset && !util_parse_long(offset, 0, 100000000, &off)) {
+		req_reply_error(r, 400, "invalid_field", "offset must be a number from 0");
+		return;
+	}
+	if ((like && strlen(like) > 200) || (text && strlen(text) > 200)) {
+		req_reply_error(r, 400, "invalid_field", "department_like and q must be at most 200 bytes");
+		return;
+	}
+	int active;
+	if (!api_query_bool(r, "active", -1, &active))
+		return;
+	char lim_text[24], off_text[24];
+	snprintf(lim_text, sizeof lim_text, "%ld", lim);
+	snprintf(off_text, sizeof off_text, "%ld", off);
+	const char *params[] = {role && *role ? role : NULL,
+				department,
+				grade && *grade ? grade : NULL,
+				like && *like ? like : NULL,
+				text && *text ? text : NULL,
+				active < 0 ? NULL : (active ? "true" : "false"),
+				lim ? lim_text : NULL,
+				off_text};
+	api_query_json(
+		r, 200,
+		"WITH f AS (SELECT u.username, u.name, u.department FROM users u"
+		"  WHERE ($1::text IS NULL OR u.role = $1) AND ($2::text IS NULL OR u.department = $2)"
+		"    AND ($3::int IS NULL OR examd_grade_at(u.username, now()) = $3::int)"
+		"    AND ($4::text IS NULL OR u.department ILIKE '%' || replace(replace(replace($4, '\\', '\\\\'), '%',"
+		"                                 '\\%'), '_', '\\_') || '%')"
+		"    AND ($5::text IS NULL OR u.name ILIKE '%' || replace(replace(replace($5, '\\', '\\\\'), '%', '\\%'),"
+		"                                 '_', '\\_') || '%'"
+		"         OR u.username ILIKE '%' || replace(replace(replace($5, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"
+		"                                 || '%')"
+		"    AND ($6::boolean IS NULL OR u.active = $6::boolean))"
+		" SELECT json_build_object('total', (SELECT count(*) FROM f), 'offset', $8::int, 'limit', $7::int,"
+		"   'users', coalesce((SELECT json_agg(examd_user_json(p.username) ORDER BY p.o)"
+		"     FROM (SELECT username, row_number() OVER (ORDER BY department, name COLLATE \"zh-x-icu\", username) AS o"
+		"           FROM f ORDER BY o LIMIT $7::int OFFSET $8::int) p), '[]'))::text",
+		8, params);
 }
 
 /* ------------------------------------------------------------------ update */
@@ -232,20 +288,31 @@ static const char *const sql_user_update =
 	"             password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,"
 	"             updated_at = now()"
 	"           WHERE username = $1 RETURNING username, name, role, department, active, created_at),"
-	" g AS (INSERT INTO user_grades (username, grade, recorded_by)"
-	"       SELECT username, $6::int, $7 FROM u"
-	"       WHERE $6::int IS NOT NULL AND $6::int IS DISTINCT FROM examd_grade_at($1, now())),"
+	" g AS (INSERT INTO user_grades (username, grade, effective_from, recorded_by)"
+	"       SELECT username, $6::int, coalesce($10::timestamptz, now()), $7 FROM u"
+	"       WHERE $6::int IS NOT NULL"
+	"         AND $6::int IS DISTINCT FROM examd_grade_at($1, coalesce($10::timestamptz, now()))),"
 	" s AS (DELETE FROM sessions WHERE username = $1 AND ($5::text IS NOT NULL OR $4::boolean = false)"
 	"       AND EXISTS (SELECT 1 FROM u)),"
 	" a AS (INSERT INTO audit_log (actor, action, target, address, detail)"
 	"       SELECT $7, 'user.update', 'user:' || $1, $8, $9::jsonb FROM u)"
 	" SELECT json_build_object('username', username, 'name', name, 'role', role,"
-	"                          'grade', coalesce($6::int, examd_grade_at($1, now())), 'department', department,"
+	"                          'grade', CASE WHEN $6::int IS NOT NULL AND coalesce($10::timestamptz, now()) <= now()"
+	"                            AND NOT EXISTS (SELECT 1 FROM user_grades x WHERE x.username = $1"
+	"                              AND x.effective_from > coalesce($10::timestamptz, now()) AND x.effective_from <= now())"
+	"                            THEN $6::int ELSE examd_grade_at($1, now()) END, 'department', department,"
 	"                          'active', active, 'created_at', examd_ts(created_at))::text FROM u";
 
 static void on_user_updated(const struct db_result *res, void *arg)
 {
-	api_reply_value(arg, res, 200, 404, "not_found", "no such user");
+	struct req *r = arg;
+	/* grade_effective_from passed the loose check but is no time PostgreSQL knows. */
+	if (db_result_status(res) == DB_ERROR && (!strcmp(db_result_sqlstate(res), "22007") ||
+						  !strcmp(db_result_sqlstate(res), "22008"))) {
+		req_reply_error(r, 400, "invalid_field", "grade_effective_from must be an RFC 3339 time");
+		return;
+	}
+	api_reply_value(r, res, 200, 404, "not_found", "no such user");
 }
 
 static void update_apply(void *arg)
@@ -271,12 +338,14 @@ static void update_apply(void *arg)
 				e->grade ? grade : NULL,
 				r->user.username,
 				req_client_address(r),
-				changes ? changes : "{}"};
-	(void)api_query(r, sql_user_update, 9, params, on_user_updated);
+				changes ? changes : "{}",
+				e->grade_from};
+	(void)api_query(r, sql_user_update, 10, params, on_user_updated);
 	free(changes);
 }
 
-static const char *const update_fields[] = {"name", "grade", "department", "active", "password", NULL};
+static const char *const update_fields[] = {"name", "grade", "grade_effective_from", "department", "active", "password",
+					     NULL};
 
 static void on_update_target(const struct db_result *res, void *arg)
 {
@@ -329,6 +398,14 @@ static void on_update_target(const struct db_result *res, void *arg)
 			problem = "grade must be a number from 1 to 4";
 		else if (strcmp(target_role, "employee") != 0)
 			problem = "only employees have a grade";
+	}
+	if (!problem && (v = json_object_get(body, "grade_effective_from"))) {
+		if (!json_object_get(body, "grade"))
+			problem = "grade_effective_from needs grade";
+		else if (!json_is_string(v) || !time_shape_ok(json_string_value(v)))
+			problem = "grade_effective_from must be an RFC 3339 time";
+		else
+			e->grade_from = strdup(json_string_value(v));
 	}
 	if (!problem && (v = json_object_get(body, "password"))) {
 		if (!json_is_string(v))

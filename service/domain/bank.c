@@ -850,6 +850,10 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 			(void)catalog_trim(v, n, &tn);
 			if (tn > 0)
 				any = true;
+			/* An exported cell that Excel would run as a formula was written with a leading
+			 * apostrophe (GET /questions?format=csv): the apostrophe is not part of the text. */
+			if (v[0] == '\'' && v[1] && strchr("=+-@\t\r", v[1]))
+				v++;
 			if (i < ncols && colmap[i] >= 0)
 				in.f[colmap[i]] = v;
 			else if (tn > 0 && (i >= ncols || colmap[i] == COL_UNNAMED))

@@ -32,9 +32,9 @@ if (!BASE) {
 }
 // The whole run is bounded: a hung browser must not hang CI.
 const watchdog = setTimeout(() => {
-  console.error('e2e: the run took longer than 260 s; giving up');
+  console.error('e2e: the run took longer than 420 s; giving up');
   process.exit(1);
-}, 260000);
+}, 420000);
 watchdog.unref();
 
 let context;
@@ -276,7 +276,7 @@ test('employee: exam list, start, answer (已保存), reload restores, offline q
   await page.getByRole('button', {name: '交卷'}).click();
   await page.getByRole('dialog').getByRole('button', {name: '确认交卷'}).click();
   await page.waitForURL(new RegExp(`#/result/${attemptId}`));
-  await page.getByText('标准分').waitFor();
+  await page.getByText('标准分', {exact: true}).waitFor();
   doc = (await apiCall('GET', `/attempts/${attemptId}`, tok)).json;
   assert.equal(doc.status, 'submitted');
   const band = await page.locator('#band').textContent();
@@ -362,7 +362,7 @@ test('time out: when the time runs out the page shows that the exam was submitte
   await answerVisible(page);
   await page.locator('#save-status').getByText('已保存').waitFor();
   await page.getByText('考试时间已到，试卷已自动提交').waitFor({timeout: 45000});
-  await page.getByText('标准分').waitFor();
+  await page.getByText('标准分', {exact: true}).waitFor();
   const doc = (await apiCall('GET', `/attempts/${id}`, me2)).json;
   assert.notEqual(doc.status, 'open');
   assert.ok(Object.keys(doc.answers).length >= 1, 'the saved answer counted');
@@ -494,6 +494,155 @@ test('raters stay anonymous to the employee: the own profile shows per relation 
   assert.deepEqual(problems, []);
 });
 
+// ---------------------------------------------------------------- management and results views
+test('trainer: preview, question edit -> new version, the retire dialog names the blueprint it breaks, the results list', async () => {
+  await page.setViewportSize({width: 1280, height: 860});
+  if (await page.locator('#logout').count()) await uiLogout(page);
+  await uiLogin(page, TRAINER);
+  const tok = await token(page);
+  const q = (await apiCall('GET', '/questions?item=job_knowledge&type=single&active=true&limit=1', tok)).json.questions[0];
+  await page.goto(`${BASE}/#/trainer/questions?q=${encodeURIComponent(q.external_id)}&active=true`);
+  const card = page.locator(`li.q-card[data-qid="${q.id}"]`);
+  await card.waitFor();
+  // Preview: the options as the employee sees them (labels A.. in shown order), no key.
+  await card.getByRole('button', {name: /^预览/}).click();
+  const pv = page.getByRole('dialog');
+  await pv.getByText('员工看到的样子').waitFor();
+  assert.equal(await pv.locator('label.option').count(), q.options.length);
+  assert.ok(!(await pv.innerText()).includes('答案：'), 'no key in the preview');
+  await shot(page, 'trainer-question-preview.png');
+  await pv.getByRole('button', {name: '关闭'}).click();
+
+  // Edit: saved as version n + 1, the old version retired.
+  await card.getByRole('button', {name: /^修改/}).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByLabel('题干').fill(q.stem + '（浏览器修订）');
+  await shot(page, 'trainer-question-edit.png');
+  await dlg.getByRole('button', {name: '保存为新版本'}).click();
+  await page.locator('#banner').getByText(/已修改/).waitFor();
+  const now = (await apiCall('GET', `/questions?q=${encodeURIComponent(q.external_id)}`, tok)).json.questions;
+  const active = now.filter((x) => x.active);
+  assert.equal(active.length, 1, JSON.stringify(now));
+  assert.equal(active[0].version, q.version + 1);
+  assert.equal(active[0].stem, q.stem + '（浏览器修订）');
+  assert.ok(now.some((x) => x.id === q.id && !x.active), 'the old version is retired');
+  await page.locator(`li.q-card[data-qid="${active[0].id}"]`).getByText(`第 ${q.version + 1} 版`).waitFor();
+
+  // A blueprint that needs every question of that cell: the retire dialog names it, before retiring.
+  const cell = (await apiCall('GET', `/questions?item=job_knowledge&subtopic=${q.subtopic}&level=${q.level}&active=true&limit=1`, tok)).json.total;
+  const old = (await apiCall('GET', `/blueprints/job_knowledge/${q.level}`, tok)).json;
+  const tight = {time_limit_seconds: old.time_limit_seconds, max_attempts: old.max_attempts, grading: old.grading,
+    draws: [{subtopic: q.subtopic, level: q.level, count: cell}]};
+  assert.equal((await apiCall('PUT', `/blueprints/job_knowledge/${q.level}`, tok, tight)).status, 200);
+  try {
+    await page.locator(`li.q-card[data-qid="${active[0].id}"]`).getByRole('button', {name: /^停用/}).click();
+    const rd = page.getByRole('dialog');
+    await rd.locator('#retire-impact').getByText(/将无法组卷/).waitFor();
+    await rd.locator('#retire-impact').getByText(new RegExp(`需 ${cell} 题，停用后仅剩 ${cell - 1} 题`)).waitFor();
+    await shot(page, 'trainer-retire-impact.png');
+    await rd.getByRole('button', {name: '取消'}).click();
+    const still = (await apiCall('GET', `/questions?q=${encodeURIComponent(q.external_id)}&active=true`, tok)).json.questions;
+    assert.equal(still.length, 1, 'cancel retires nothing');
+  } finally {
+    await apiCall('PUT', `/blueprints/job_knowledge/${q.level}`, tok, {time_limit_seconds: old.time_limit_seconds,
+      max_attempts: old.max_attempts, grading: old.grading,
+      draws: old.draws.map((d) => ({subtopic: d.subtopic, level: d.level, count: d.count}))});
+  }
+
+  // The results list of the exam the employee submitted earlier: 第 1 次, score, CSV.
+  const mine = (await apiCall('GET', `/blueprints/${examItem}/intermediate/results`, tok)).json;
+  const row = mine.results.find((x) => String(x.attempt_id) === String(attemptId));
+  assert.ok(row, 'the submitted attempt is listed');
+  await page.goto(`${BASE}/#/trainer/results?item=${examItem}&level=intermediate`);
+  const tr = page.locator(`tr[data-attempt="${attemptId}"]`);
+  await tr.locator('.attempt-no').getByText(/^第 1 次/).waitFor();
+  assert.match(await tr.innerText(), new RegExp(Number(row.standard_score).toFixed(2).replace('.', '\\.')));
+  assert.equal(await page.locator('main a[href^="#/hr/employee"]').count(), 0, 'no profile links for trainers');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('#results-csv').click()]);
+  const csv = fs.readFileSync(await dl.path()).toString('utf-8');
+  assert.match(csv, /^\uFEFF工号,姓名,部门,第几次/);
+  await shot(page, 'trainer-results.png');
+  assert.deepEqual(problems, []);
+});
+
+test('hr: the gaps report, the department summary, and a grade change through the edit dialog', async () => {
+  await uiLogout(page);
+  await uiLogin(page, HR);
+  const tok = await token(page);
+  const gaps = (await apiCall('GET', '/profiles/gaps', tok)).json.gaps;
+  assert.ok(gaps.length >= 1, 'the employee who took an exam has a gap');
+  await page.goto(`${BASE}/#/hr/gaps`);
+  const rows = page.locator('.gaps-table tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), Math.min(50, gaps.length));
+  assert.equal((await rows.first().locator('td').first().innerText()).trim(), gaps[0].name);
+  await page.locator('#gaps-search').fill(EMPLOYEE);
+  await page.waitForFunction((n) => document.querySelectorAll('.gaps-table tbody tr').length === n,
+    gaps.filter((g) => g.username.includes(EMPLOYEE) || g.name.toLowerCase().includes(EMPLOYEE)).length);
+  await shot(page, 'hr-gaps.png');
+
+  const sum = (await apiCall('GET', '/profiles/summary', tok)).json;
+  await page.goto(`${BASE}/#/hr/summary`);
+  await page.locator('.summary-table tbody tr').first().waitFor();
+  assert.equal(await page.locator('.summary-table tbody tr').count(), 18);
+  const withData = sum.summary.find((x) => x.assessed > 0);
+  assert.ok(withData, 'some item has evidence');
+  const cells = page.locator(`.summary-table tr[data-item="${withData.item}"]`);
+  assert.equal((await cells.locator('td.mean').innerText()).trim(), Number(withData.mean).toFixed(2));
+  await shot(page, 'hr-summary.png');
+
+  // Grade 4 -> 3 through 员工查询's edit dialog; the API has it.
+  const made = await apiCall('POST', '/users', tok, {username: 'e2e_grade', name: '升级测试', role: 'employee', grade: 4,
+    department: '政企三部', password: PASSWORD});
+  assert.equal(made.status, 201, made.text);
+  await page.goto(`${BASE}/#/hr/employees?q=e2e_grade`);
+  const tr = page.locator('tr[data-username="e2e_grade"]');
+  await tr.waitFor();
+  await tr.getByRole('button', {name: /^编辑/}).click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByLabel('职级', {exact: true}).selectOption('3');
+  await dlg.getByLabel('职级生效日期').waitFor();
+  await dlg.getByLabel('部门').fill('政企客户三部');
+  await shot(page, 'hr-employee-edit.png');
+  await dlg.getByRole('button', {name: '保存'}).click();
+  await page.locator('#banner').getByText(/职级改为/).waitFor();
+  await tr.locator('.grade-cell').getByText('3').waitFor();
+  const u = (await apiCall('GET', '/users?q=e2e_grade', tok)).json.users[0];
+  assert.equal(u.grade, 3);
+  assert.equal(u.department, '政企客户三部');
+  // The fuzzy department filter finds it by part of the name.
+  await page.goto(`${BASE}/#/hr/employees?department_like=${encodeURIComponent('客户三')}`);
+  await page.locator('tr[data-username="e2e_grade"]').waitFor();
+  assert.deepEqual(problems, []);
+});
+
+test('employee: 退出 during an exam asks first and says the clock keeps running', async () => {
+  await uiLogout(page);
+  await uiLogin(page, EMPLOYEE);
+  const card = page.locator('li.exam-card', {has: page.getByRole('button', {name: '开始考试'})}).first();
+  await card.getByRole('button', {name: '开始考试'}).click();
+  await page.getByRole('dialog').getByRole('button', {name: '确定开始'}).click();
+  await page.waitForURL(/#\/exam\/\d+/);
+  const url = page.url();
+  await page.locator('#timer').getByText(/^\d\d:\d\d$/).waitFor();
+  await page.locator('#logout').click();
+  const dlg = page.getByRole('dialog');
+  await dlg.getByText(/不会暂停考试计时/).waitFor();
+  await shot(page, 'exam-logout-warning.png');
+  await dlg.getByRole('button', {name: '继续考试'}).click();
+  assert.equal(page.url(), url);
+  assert.ok(await token(page), 'still signed in');
+  // The offline banner while the network is gone.
+  await context.setOffline(true);
+  await page.locator('#offline-banner').waitFor();
+  await context.setOffline(false);
+  await page.locator('#offline-banner').waitFor({state: 'hidden'});
+  await page.locator('#logout').click();
+  await page.getByRole('dialog').getByRole('button', {name: '仍然退出'}).click();
+  await page.getByRole('button', {name: '登录'}).waitFor();
+  assert.deepEqual(problems, []);
+});
+
 // ---------------------------------------------------------------- Chinese everywhere, phones
 // Visible text of the page, without what users typed or uploaded (marked translate="no": user
 // names, question texts, file ids), as one string.
@@ -526,8 +675,8 @@ function englishRuns(text) {
 
 const MAIN_PAGES = {
   employee: ['#/exams', '#/me/profile'],
-  trainer: ['#/trainer/banks', '#/trainer/questions', '#/trainer/blueprints', '#/trainer/stats'],
-  hr: ['#/hr/employees', '#/hr/profiles', '#/hr/ratings', '#/hr/model', `#/hr/employee/${EMPLOYEE}`],
+  trainer: ['#/trainer/banks', '#/trainer/questions', '#/trainer/blueprints', '#/trainer/stats', '#/trainer/results'],
+  hr: ['#/hr/employees', '#/hr/profiles', '#/hr/summary', '#/hr/gaps', '#/hr/ratings', '#/hr/model', `#/hr/employee/${EMPLOYEE}`],
 };
 const ROLE_USER = {employee: EMPLOYEE, trainer: TRAINER, hr: HR};
 

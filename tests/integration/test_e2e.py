@@ -72,10 +72,10 @@ class BrowserTest(unittest.TestCase):
         })
         try:
             p = subprocess.run([NODE, os.path.join(E2E, "ui.test.mjs")], cwd=SRC, env=env, capture_output=True,
-                               text=True, timeout=400)
+                               text=True, timeout=560)
         except subprocess.TimeoutExpired as e:
             out = e.stdout.decode("utf-8", "replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-            self.fail("the browser tests did not finish in 400 s:\n%s" % out)
+            self.fail("the browser tests did not finish in 560 s:\n%s" % out)
         if p.returncode != 0:
             print(p.stdout)
             print(p.stderr)

@@ -401,6 +401,26 @@ static void test_csv_shape_errors(void **state)
 
 /* ---- points ---- */
 
+/* A cell the export wrote with a leading apostrophe (so that Excel shows a formula as text) reads
+ * back without it; an apostrophe before anything else stays. */
+static void test_export_apostrophe_dropped(void **state)
+{
+	(void)state;
+	const char *csv = "题型,知识项,知识点,级别,题干,A,B,答案,编号\n"
+			  "单选,岗位基本技能,计算机操作知识,初级,\"'=B2*C2 的结果?\",'=B2*C2,'-1,A,X-1\n"
+			  "单选,岗位基本技能,计算机操作知识,初级,'引号开头的题干,'甲,乙,A,X-2\n";
+	struct bank b;
+	enum bank_status st = parse_csv(csv, &b);
+	expect_no_errors(&b);
+	assert_int_equal(st, BANK_OK);
+	assert_string_equal(b.questions[0].stem, "=B2*C2 的结果?");
+	assert_string_equal(b.questions[0].options[0], "=B2*C2");
+	assert_string_equal(b.questions[0].options[1], "-1");
+	assert_string_equal(b.questions[1].stem, "'引号开头的题干");
+	assert_string_equal(b.questions[1].options[0], "'甲");
+	bank_free(&b);
+}
+
 static void test_points(void **state)
 {
 	(void)state;
@@ -721,6 +741,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_csv_every_type),
 		cmocka_unit_test(test_chinese_headers_and_names),
+		cmocka_unit_test(test_export_apostrophe_dropped),
 		cmocka_unit_test(test_row_rules),
 		cmocka_unit_test(test_several_errors_in_one_row),
 		cmocka_unit_test(test_header_errors),

@@ -18,18 +18,21 @@ const ROUTES = [
   {path: 'trainer/questions', load: () => import('./views/questions.js'), roles: TRAINER, title: '试题浏览'},
   {path: 'trainer/blueprints', load: () => import('./views/blueprints.js'), roles: TRAINER, title: '试卷蓝图'},
   {path: 'trainer/stats', load: () => import('./views/stats.js'), roles: TRAINER, title: '题目统计'},
+  {path: 'trainer/results', load: () => import('./views/examresults.js'), roles: TRAINER, title: '考试成绩'},
   {path: 'hr/employees', load: () => import('./views/employees.js'), roles: HR, title: '员工查询'},
   {path: 'hr/employee/:u', load: () => import('./views/profile.js'), roles: HR, title: '员工能力画像'},
   {path: 'hr/profiles', load: () => import('./views/profiles.js'), roles: HR, title: '部门能力画像'},
   {path: 'hr/readiness', load: () => import('./views/readiness.js'), roles: HR, title: '晋级准备度'},
+  {path: 'hr/summary', load: () => import('./views/summary.js'), roles: HR, title: '部门汇总'},
+  {path: 'hr/gaps', load: () => import('./views/gaps.js'), roles: HR, title: '差距报告'},
   {path: 'hr/ratings', load: () => import('./views/ratings.js'), roles: HR, title: '行为评价'},
   {path: 'hr/model', load: () => import('./views/modeledit.js'), roles: HR, title: '模型版本'},
 ];
 
 const NAV = {
   employee: [['exams', '我的考试'], ['me/profile', '我的能力画像']],
-  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计']],
-  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/readiness', '晋级准备度'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
+  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计'], ['trainer/results', '考试成绩']],
+  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/readiness', '晋级准备度'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
 };
 NAV.admin = [...NAV.trainer, ...NAV.hr];
 
@@ -83,6 +86,17 @@ function renderChrome(route) {
   }
   const logout = h('button', {type: 'button', class: 'btn btn-small btn-ghost', id: 'logout'}, '退出');
   logout.addEventListener('click', async () => {
+    // During an exam the clock keeps running on the server: ask first.
+    if (/^#\/exam\/\d+/.test(location.hash)) {
+      const {confirmDialog} = await import('./dom.js');
+      const ok = await confirmDialog({
+        title: '考试尚未交卷',
+        body: [h('p', null, '退出登录不会暂停考试计时：时间到后系统会按已保存的答案自动交卷。'),
+          h('p', null, '已作答的题目都已保存，在时限内重新登录可以继续作答。确定要退出吗？')],
+        ok: '仍然退出', cancel: '继续考试', danger: true,
+      });
+      if (!ok) return;
+    }
     try { await post('/logout'); } catch { /* the token is dropped either way */ }
     session.clear();
     resetModel();

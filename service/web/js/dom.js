@@ -116,13 +116,13 @@ export function fmtDuration(seconds) {
 }
 
 // A modal confirmation built on <dialog> (focus is kept inside, Esc cancels).
-export function confirmDialog({title, body, ok = '确定', cancel = '取消', danger = false, onConfirm}) {
+export function confirmDialog({title, body, ok = '确定', cancel = '取消', danger = false, onConfirm, wide = false}) {
   return new Promise((resolve) => {
     const titleId = uid('dlg');
     const err = h('p', {class: 'dialog-error', role: 'alert', hidden: true});
     const okBtn = h('button', {type: 'button', class: ['btn', danger ? 'btn-danger' : 'btn-primary']}, ok);
     const cancelBtn = h('button', {type: 'button', class: 'btn'}, cancel);
-    const dlg = h('dialog', {class: 'dialog', 'aria-labelledby': titleId},
+    const dlg = h('dialog', {class: wide ? 'dialog dialog-wide' : 'dialog', 'aria-labelledby': titleId},
       h('h2', {id: titleId}, title),
       h('div', {class: 'dialog-body'}, body),
       err,

@@ -20,14 +20,17 @@ export async function render(main, ctx) {
       const cur = it.code === selItem && lv.code === selLevel;
       ul.appendChild(h('li', null, h('a', {href: `#/trainer/blueprints?item=${it.code}&level=${lv.code}`,
         class: cur ? 'active' : null, 'aria-current': cur ? 'page' : null},
-      lv.name_zh, h('span', {class: 'muted small'}, bp ? ` ${bp.question_count ?? ''} 题 · ${fmtLimit(bp.time_limit_seconds)}` : ' 未设置'))));
+      lv.name_zh, h('span', {class: 'muted small'}, bp ? ` ${bp.question_count ?? ''} 题 · ${fmtLimit(bp.time_limit_seconds)}` : ' 未设置'),
+      bp && bp.broken ? h('span', {class: 'bp-broken small', dataset: {broken: it.code + '/' + lv.code}}, ' · 题量不足，无法组卷') : null)));
     }
     group.appendChild(ul);
     nav.appendChild(group);
   }
   const editor = h('section', {class: 'panel bp-editor', 'aria-label': '蓝图编辑'});
   main.append(h('div', {class: 'page-head'}, h('h1', null, '试卷蓝图'),
-    h('p', {class: 'muted'}, '每门考试（知识项 × 级别）按蓝图从题库随机抽题。可用题数为当前在用题目数。')),
+    h('p', {class: 'muted'}, '每门考试（知识项 × 级别）按蓝图从题库随机抽题。可用题数为当前在用题目数。'),
+    (data.blueprints || []).some((b) => b.broken)
+      ? h('p', {class: 'form-error', role: 'status'}, `${(data.blueprints || []).filter((b) => b.broken).length} 份蓝图的在用题目不足，员工暂时无法开始这些考试：请补充题目或减少抽题数量。`) : null),
   h('div', {class: 'bp-layout'}, nav, editor));
 
   const item = m.itemByCode.get(selItem);

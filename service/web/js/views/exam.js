@@ -65,6 +65,14 @@ export async function render(main, ctx) {
     else if (s.state === 'offline') saveEl.textContent = `离线（${s.pending} 条待同步）`;
     else if (s.state === 'error') saveEl.textContent = '保存失败';
     else if (s.state === 'closed') saveEl.textContent = '考试已结束';
+    if (s.state === 'offline' || (s.state === 'saved' && s.offline)) offlineEl.hidden = false;
+    // A submit that waited for the network: once everything is saved its message goes.
+    const waiting = document.querySelector('dialog[open] .dialog-error.sync-wait');
+    if (waiting && s.state === 'saved' && !queue.count()) {
+      waiting.textContent = '答案已全部同步到服务器，现在可以交卷。';
+      waiting.classList.remove('sync-wait');
+      waiting.classList.add('sync-done');
+    }
   }
 
   function updateProgress() {
@@ -197,7 +205,15 @@ export async function render(main, ctx) {
     }
   }
 
+  // ---------------------------------------------------------------- offline banner
+  const offlineEl = h('div', {class: 'offline-banner', id: 'offline-banner', role: 'status', hidden: navigator.onLine},
+    '网络已断开：答案先保存在本机，恢复网络后自动同步到服务器。考试计时不会暂停。');
+  const onNet = () => { offlineEl.hidden = navigator.onLine; };
+  window.addEventListener('online', onNet);
+  window.addEventListener('offline', onNet);
+
   // ---------------------------------------------------------------- layout
+  main.appendChild(offlineEl);
   main.appendChild(h('div', {class: 'exam-layout'},
     h('div', {class: 'exam-head'},
       h('h1', null, itemName(doc.item)),
@@ -319,8 +335,24 @@ export async function render(main, ctx) {
       ok: '确认交卷',
       cancel: '继续作答',
       onConfirm: async () => {
+        const note = document.querySelector('dialog[open] .dialog-error');
+        const waitNote = (text) => {
+          if (!note) return;
+          note.textContent = text;
+          note.hidden = false;
+          note.classList.add('sync-wait');
+        };
+        if (queue.count() && !navigator.onLine) {
+          waitNote(`网络已断开：还有 ${queue.count()} 条答案只保存在本机，尚未同步到服务器。恢复网络后会自动同步，届时再点“确认交卷”。`);
+          throw new Error('');
+        }
+        if (queue.count()) waitNote(`正在把 ${queue.count()} 条答案同步到服务器，请稍候（最多约 6 秒）…`);
         const flushed = await queue.flush(6000);
-        if (!flushed) throw new Error(`还有 ${queue.count()} 条答案未同步到服务器，请检查网络后再交卷。`);
+        if (!flushed) {
+          waitNote(`还有 ${queue.count()} 条答案未同步到服务器（网络不通或服务器暂时无法访问）。恢复后会自动同步，届时再点“确认交卷”。`);
+          throw new Error('');
+        }
+        if (note) { note.hidden = true; note.classList.remove('sync-wait'); }
         try {
           await post(`/attempts/${id}/submit`);
         } catch (e) {
@@ -341,6 +373,8 @@ export async function render(main, ctx) {
     document.removeEventListener('visibilitychange', onVisible);
     window.removeEventListener('focus', onVisible);
     window.removeEventListener('online', onOnline);
+    window.removeEventListener('online', onNet);
+    window.removeEventListener('offline', onNet);
     window.removeEventListener('beforeunload', beforeUnload);
     queue.stop();
   };

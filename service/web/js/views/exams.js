@@ -27,6 +27,9 @@ function card(ex, ctx) {
   let action;
   if (ex.open_attempt_id) {
     action = h('a', {href: '#/exam/' + ex.open_attempt_id, class: 'btn btn-primary', 'aria-label': `继续考试：${name}`}, '继续考试');
+  } else if (ex.available === false) {
+    // The pool cannot fill the blueprint: no start button that would only fail.
+    action = h('span', {class: 'notice exam-unavailable'}, '暂不能开考：题库题目不足，培训管理员补充后即可参加。');
   } else if (left > 0) {
     action = h('button', {type: 'button', class: 'btn btn-primary', 'aria-label': `开始考试：${name}`}, '开始考试');
     action.addEventListener('click', () => start(ex, name, minutes, ctx));

@@ -4,6 +4,7 @@ import {h, field, select, replace, download, fmtNum, uid} from '../dom.js';
 import {get, api, qs, errorText} from '../api.js';
 import {model, gradeName, STATUS_NAMES} from '../model.js';
 import {gapClass} from './profile.js';
+import {pager} from '../pager.js';
 
 function rowsOf(data) {
   if (Array.isArray(data)) return data;
@@ -77,7 +78,7 @@ export async function render(main, ctx) {
   const head = h('tr', null, h('th', {scope: 'col', class: 'sticky-col'}, '员工'), h('th', {scope: 'col'}, '职级'),
     items.map((it) => h('th', {scope: 'col', class: 'vert', title: it.name_zh}, h('span', null, it.name_zh))),
     ['below', 'meets', 'exceeds', 'missing'].map((k) => h('th', {scope: 'col', class: 'vert'}, h('span', null, STATUS_NAMES[k]))));
-  const body = rows.map((r) => {
+  const rowHtml = (r) => {
     const username = r.username || (r.employee && (r.employee.username || r.employee)) || '';
     const name = r.name || (r.employee && r.employee.name) || username;
     return h('tr', null,
@@ -93,11 +94,29 @@ export async function render(main, ctx) {
           missing ? '—' : fmtNum(v, 1, true));
       }),
       ['below', 'meets', 'exceeds', 'missing'].map((k) => h('td', {class: 'num'}, String(countOf(r, k) ?? '—'))));
-  });
+  };
   const legend = h('p', {class: 'legend heat-legend'}, '图例：',
     [['gap-m4', '差 4 及以上'], ['gap-m3', '差 3'], ['gap-m2', '差 2'], ['gap-m1', '差 1 以内'], ['gap-0', '达标'], ['gap-pos', '超标'], ['gap-none', '无数据']]
       .map(([c, t]) => h('span', {class: 'legend-item'}, h('span', {class: ['swatch', c]}), t)));
-  replace(out, h('p', {class: 'muted', role: 'status'}, `共 ${rows.length} 人`), legend,
-    h('div', {class: 'table-wrap heat-wrap', tabindex: '0', role: 'region', 'aria-label': '能力差距热力图'},
-      h('table', {class: 'data heatmap'}, h('caption', {class: 'sr-only'}, '能力差距热力图'), h('thead', null, head), h('tbody', null, body))));
+  // Name or 工号 search and pages of 50, in the browser (the listing comes whole, names in pinyin order).
+  const PAGE = 50;
+  const find = h('input', {type: 'search', placeholder: '姓名或工号', id: 'heat-search'});
+  const tbody = h('tbody');
+  const status = h('p', {class: 'muted', role: 'status'});
+  const pagerBox = h('div', {class: 'no-print'});
+  let offset = 0;
+  const show = () => {
+    const t = find.value.trim().toLowerCase();
+    const hits = t ? rows.filter((r) => String(r.name || '').toLowerCase().includes(t) || String(r.username || '').toLowerCase().includes(t)) : rows;
+    if (offset >= hits.length) offset = 0;
+    replace(tbody, hits.slice(offset, offset + PAGE).map(rowHtml));
+    status.textContent = t ? `共 ${rows.length} 人，找到 ${hits.length} 人` : `共 ${rows.length} 人`;
+    replace(pagerBox, hits.length > PAGE ? pager({total: hits.length, offset, limit: PAGE, label: '热力图分页',
+      onPage: (o) => { offset = o; show(); }}) : null);
+  };
+  find.addEventListener('input', () => { offset = 0; show(); });
+  show();
+  replace(out, h('div', {class: 'filters no-print'}, field('查找员工', find).wrap), status, legend, pagerBox,
+    h('div', {class: 'table-wrap heat-wrap table-scroll sticky-head', tabindex: '0', role: 'region', 'aria-label': '能力差距热力图'},
+      h('table', {class: 'data heatmap'}, h('caption', {class: 'sr-only'}, '能力差距热力图'), h('thead', null, head), tbody)));
 }

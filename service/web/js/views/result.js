@@ -1,7 +1,7 @@
 // 考试成绩: the standard score, the band with its Chinese name, subtopic scores and the review.
 import {h, fmtNum, fmtTime, table} from '../dom.js';
 import {get} from '../api.js';
-import {itemName, levelName, subtopicName, TYPE_NAMES} from '../model.js';
+import {itemName, levelName, subtopicName, scaleName, TYPE_NAMES} from '../model.js';
 import {bandTag} from './exams.js';
 
 const STATUS = {submitted: '已交卷', auto_submitted: '超时自动交卷', open: '作答中'};
@@ -24,6 +24,26 @@ function semText(r) {
   return `测量误差 ±${fmtNum(r.sem, 1)} 分${certain}`;
 }
 
+// How the standard score comes about: each sub-topic's 得分率 × its weight, summed, over the sum of
+// the weights (SPEC §3.1), then the band from the thresholds of the attempt's model version.
+function explanation(subs, r, bands, doc) {
+  const used = subs.filter((s) => s.possible > 0);
+  const wsum = used.reduce((a, s) => a + Number(s.weight || 0), 0);
+  const equal = wsum === 0;
+  const terms = used.map((s) => `${fmtNum(s.score)} × ${equal ? 1 : fmtNum(s.weight, 4, true)}`).join(' + ');
+  const sorted = [...bands].sort((a, b) => b.score - a.score);
+  const R = Math.floor(Number(r.standard_score) + 0.5);
+  return h('div', {class: 'score-explain', id: 'score-explain'},
+    h('h3', null, '标准分怎么算'),
+    h('p', null, '每个知识点的得分率 = 该知识点得分 ÷ 满分 × 100；标准分 = Σ（得分率 × 权重）÷ Σ 权重' +
+      (equal ? '（本次各知识点权重相同）' : '') + '，四舍五入到两位小数。'),
+    used.length ? h('p', {class: 'small', translate: 'no'}, `（${terms}）÷ ${equal ? used.length : fmtNum(wsum, 4, true)} = ${fmtNum(r.standard_score)}`) : null,
+    sorted.length ? [h('p', null, `等级按标准分四舍五入到整数（${R}）对照下表（模型第 ${r.model_version} 版）：`),
+      table(['等级', ['标准分不低于', 'num']], sorted.map((b) => h('tr', {class: Number(b.score) === Number(r.band) ? 'row-current' : null},
+        h('td', null, bandTag(b.score, scaleName(b.score))), h('td', {class: 'num'}, fmtNum(b.min, 0)))), {caption: '等级对照表', class: 'band-table'})] : null,
+    h('p', {class: 'muted small'}, `${itemName(doc.item)}的等级 5（达标）即满足当前职级要求。`));
+}
+
 export async function render(main, ctx) {
   const id = ctx.params.id;
   const doc = await get(`/attempts/${id}`);
@@ -42,7 +62,13 @@ export async function render(main, ctx) {
 
   main.appendChild(h('div', {class: 'page-head'},
     h('h1', null, `考试成绩 · ${itemName(doc.item)}`),
-    h('p', {class: 'muted'}, `${levelName(doc.level)} · 第 ${id} 号答卷` + (doc.username && ctx.user.role !== 'employee' ? ` · ${doc.username}` : ''))));
+    h('p', {class: 'muted', id: 'attempt-title'}, levelName(doc.level) + (doc.username && ctx.user.role !== 'employee' ? ` · ${doc.username}` : ''))));
+  // 第 n 次 (this exam's attempts of this employee in start order, not the global id) and the others.
+  const history = await get('/attempts' + (ctx.user.role === 'employee' ? `?item=${doc.item}`
+    : `?item=${doc.item}&username=${encodeURIComponent(doc.username || '')}`)).catch(() => null);
+  const mine = history ? (history.attempts || []).filter((a) => a.level === doc.level) : [];
+  const me = mine.find((a) => String(a.attempt_id) === String(id));
+  if (me) main.querySelector('#attempt-title').prepend(`第 ${me.attempt_no} 次作答 · `);
 
   if (timedOut) main.appendChild(h('p', {class: 'notice', role: 'status', id: 'timeout-notice'}, '考试时间已到，试卷已自动提交。'));
   else if (q.get('closed')) main.appendChild(h('p', {class: 'notice', role: 'status'}, '本次考试已结束，试卷已提交。'));
@@ -67,6 +93,7 @@ export async function render(main, ctx) {
       h('dt', null, '测量误差'), h('dd', {id: 'sem'}, semText(r)))));
 
   const subs = r.subtopic_scores || [];
+  const bands = await get(`/model/versions/${r.model_version}`).then((v) => v.exam_bands || []).catch(() => []);
   main.appendChild(h('section', {class: 'panel'},
     h('h2', null, '知识点得分'),
     table(['知识点', ['得分 / 满分', 'num'], ['得分率', 'num'], ['权重', 'num'], ''], subs.map((s) => {
@@ -79,7 +106,16 @@ export async function render(main, ctx) {
         h('td', {class: 'num'}, fmtNum(s.score)),
         h('td', {class: 'num'}, fmtNum(s.weight, 4, true)),
         h('td', {class: 'bar-cell', 'aria-hidden': 'true'}, bar));
-    }), {caption: '知识点得分'})));
+    }), {caption: '知识点得分'}),
+    explanation(subs, r, bands, doc)));
+  if (mine.length > 1) {
+    main.appendChild(h('section', {class: 'panel', id: 'attempt-history'}, h('h2', null, '本门考试的作答记录'),
+      h('ol', {class: 'explain-list'}, mine.map((a) => h('li', null,
+        String(a.attempt_id) === String(id) ? h('strong', null, `第 ${a.attempt_no} 次（本次）`)
+          : h('a', {href: `#/result/${a.attempt_id}`}, `第 ${a.attempt_no} 次`),
+        a.status === 'open' ? ' · 作答中' : ` · ${fmtNum(a.standard_score)} 分 · `, a.status === 'open' ? null : bandTag(a.band, a.band_name_zh),
+        ` · ${fmtTime(a.submitted_at || a.started_at)}`)))));
+  }
 
   const qs = doc.questions || [];
   if (qs.length && qs.some((x) => 'key' in x)) {
