@@ -287,7 +287,12 @@ static void on_profile(const struct db_result *res, void *arg)
 	snprintf(title, sizeof title, "%s（%s）能力素质画像%s%s", json_string_value(json_object_get(emp, "name")),
 		 json_string_value(json_object_get(emp, "username")), gradebuf, periodbuf);
 	json_decref(doc);
-	char *text = radar_svg(axes, NITEMS, title, 600);
+	/* ?size=: the canvas in px (a phone asks for its width, so that the labels stay readable). */
+	long size = 600;
+	const char *size_param = req_query(r, "size");
+	if (size_param && *size_param && !util_parse_long(size_param, 300, 1200, &size))
+		size = 600;
+	char *text = radar_svg(axes, NITEMS, title, (int)size);
 	if (!text) {
 		req_reply_error(r, 503, "unavailable", "the chart could not be drawn");
 		return;

@@ -722,15 +722,16 @@ char *radar_svg(const struct radar_axis *axes, size_t n, const char *title, int 
     struct geometry g;
     g.size = size;
     g.k = size / 600.0;
-    /* Everything scales with the canvas: a small chart is the 600 px one
-     * shrunk, never a crowded one with overlapping labels. */
-    g.fs_label = 13.0 * g.k;
+    /* Everything scales with the canvas, text down to 85 % at most: a chart drawn for a phone
+     * (360 px) keeps labels of 11 px and gives the rings less room instead. */
+    double kt = g.k < RADAR_MIN_TEXT_SCALE ? RADAR_MIN_TEXT_SCALE : g.k;
+    g.fs_label = 13.0 * kt;
     g.lh_label = 1.2 * g.fs_label;
-    g.fs_status = 11.0 * g.k;
+    g.fs_status = 11.0 * kt;
     g.lh_status = 1.25 * g.fs_status;
-    g.fs_ring = 10.0 * g.k;
-    g.fs_title = 17.0 * g.k;
-    g.fs_legend = 12.0 * g.k;
+    g.fs_ring = 10.0 * kt;
+    g.fs_title = 17.0 * kt;
+    g.fs_legend = 12.0 * kt;
     g.gap = 10.0 * g.k;
     g.pad = 10.0 * g.k;
     g.top = g.pad + (title ? g.fs_title * 1.9 : 0.0);

@@ -14,6 +14,7 @@
 #define RADAR_MAX_SIZE 4000
 #define RADAR_MAX_TENTHS 60 /* the scale runs 0..6 */
 #define RADAR_STANDARD_TENTHS 50
+#define RADAR_MIN_TEXT_SCALE 0.85 /* of the 600 px chart's text sizes, however small the canvas */
 
 struct radar_axis {
     const char *label; /* the item's Chinese name, UTF-8; escaped on output */

@@ -297,6 +297,24 @@ static void test_note_in_the_tooltip(void **state)
     free(svg);
 }
 
+/* Drawn for a phone (360 px), the labels keep 85 % of their size on the 600 px chart (11 px, not
+ * 7.8): the rings get less room instead. */
+static void test_phone_size_keeps_labels_readable(void **state)
+{
+    (void)state;
+    struct radar_axis ax[18];
+    profile(ax);
+    char *svg = radar_svg(ax, 18, "t", 360);
+    check_document(svg);
+    assert_non_null(strstr(svg, "font-size=\"11.0\""));
+    assert_null(strstr(svg, "font-size=\"7.8\""));
+    free(svg);
+    svg = radar_svg(ax, 18, "t", 600);
+    check_document(svg);
+    assert_non_null(strstr(svg, "font-size=\"13.0\""));
+    free(svg);
+}
+
 static void test_bad_bytes_stay_well_formed(void **state)
 {
     (void)state;
@@ -414,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_profile_chart),
         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_note_in_the_tooltip),
+        cmocka_unit_test(test_phone_size_keeps_labels_readable),
         cmocka_unit_test(test_bad_bytes_stay_well_formed),
         cmocka_unit_test(test_all_missing),
         cmocka_unit_test(test_few_present),

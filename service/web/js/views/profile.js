@@ -121,10 +121,13 @@ export async function render(main, ctx) {
       .filter(Boolean).join(' · ')),
     reportButtons(username, params, emp, ctx));
 
-  const img = h('img', {class: 'radar', alt: `${emp.name || username} 的能力画像雷达图：蓝色为实际水平，红色圆为达标标准（5）`, width: '520', height: '520'});
+  // On a phone the chart is drawn at the screen's width, so that its labels stay readable.
+  const chartSize = window.innerWidth < 600 ? Math.max(300, Math.min(600, Math.round(window.innerWidth - 24))) : 600;
+  const img = h('img', {class: 'radar', alt: `${emp.name || username} 的能力画像雷达图：蓝色为实际水平，红色圆为达标标准（5）`,
+    width: String(chartSize < 600 ? chartSize : 520), height: String(chartSize < 600 ? chartSize : 520)});
   const radarBox = h('figure', {class: 'radar-box'}, img,
     h('figcaption', null, '雷达图：18 项能力，0–6 分，红色圆圈为达标线 5 分；缺少数据的项单独标出。'));
-  api('GET', `/employees/${encodeURIComponent(username)}/profile.svg${qs(params)}`, {text: true})
+  api('GET', `/employees/${encodeURIComponent(username)}/profile.svg${qs({...params, size: chartSize < 600 ? chartSize : undefined})}`, {text: true})
     .then((svg) => { img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svg); })
     .catch((e) => { replace(radarBox, h('p', {class: 'error-text'}, '雷达图加载失败：' + errorText(e))); });
 
