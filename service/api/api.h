@@ -133,6 +133,20 @@ struct readiness;
 struct listing_rules;
 /* The readiness of one row of readiness_sql (rules: scratch space); false when malformed. */
 bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules);
+/* Rater quality (api/raters.c): GET /api/v1/raters/quality. */
+void raters_quality(struct req *r);
+/* Its statement: $1 period (NULL: the newest rating's), $2 department (NULL: all); one row. */
+extern const char raters_sql[];
+/* Copies the row of raters_sql (malloc'd strings); false when out of memory or no row. */
+bool raters_row_copy(const struct db_result *res, char **period, char **packed, char **names, long *employees);
+/* The rater-quality document from that row (CPU: offload threads); NULL (and why) when malformed. */
+json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees,
+				char *why, size_t whylen);
+/* Trends over periods (api/trends.c). */
+void trends_employee(struct req *r);
+void trends_department(struct req *r);
+/* GET /api/v1/departments/{department}/report.pdf (api/deptreport.c). */
+void departments_report_pdf(struct req *r);
 /* GET /api/v1/employees/{username}/report.pdf (api/profiles.c). */
 void profiles_report_pdf(struct req *r);
 void ratings_import(struct req *r);

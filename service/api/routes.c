@@ -43,6 +43,7 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/readiness", readiness_list, HR_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/raters/quality", raters_quality, HR_ADMIN, BODY_NONE, false},
 	{"POST", "/api/v1/behaviour-ratings", ratings_import, HR_ADMIN, BODY_BANK, false},
 	{"POST", "/api/v1/model/versions", model_versions_create, HR_ADMIN, BODY_JSON, false},
 	{"GET", "/api/v1/audit", ops_audit, ROLE_ADMIN, BODY_NONE, false},

@@ -107,6 +107,7 @@ static const struct {
 	{"GET", "/api/v1/profiles", P_NONE},
 	{"GET", "/api/v1/profiles/gaps", P_NONE},
 	{"GET", "/api/v1/profiles/readiness", P_NONE},
+	{"GET", "/api/v1/raters/quality", P_NONE},
 	{"POST", "/api/v1/behaviour-ratings", P_NONE},
 	{"POST", "/api/v1/model/versions", P_NONE},
 	{"GET", "/api/v1/audit", P_NONE},

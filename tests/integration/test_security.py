@@ -47,6 +47,7 @@ MATRIX = [
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/gaps", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/readiness", None, HR_ADMIN, 200),
+    ("GET", "/api/v1/raters/quality", None, HR_ADMIN, 200),
     ("POST", "/api/v1/behaviour-ratings", [], HR_ADMIN, 422),
     ("GET", "/api/v1/audit", None, {"admin"}, 200),
 ]

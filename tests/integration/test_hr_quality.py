@@ -1,0 +1,175 @@
+"""HR decisions (issue #19), the rest: rater quality, trends over periods and the department report,
+against the real examd over HTTP."""
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import urllib.parse
+
+from harness import ExamdTestCase, SRC
+
+MODEL = json.load(open(os.path.join(SRC, "model", "competency-model.json"), encoding="utf-8"))
+ITEMS = [i["code"] for i in MODEL["items"]]
+EXAM = [i["code"] for i in MODEL["items"] if i["assessment"] == "exam"]
+BEHAVIOUR = [i for i in ITEMS if i not in EXAM]
+NAME_ZH = {i["code"]: i["name_zh"] for i in MODEL["items"]}
+DEPT = "质量测试部"
+QDEPT = urllib.parse.quote(DEPT)
+TDEPT = "趋势测试部"
+QTDEPT = urllib.parse.quote(TDEPT)
+BAND_SCORE = {1: 30, 2: 50, 3: 65, 4: 75, 5: 85, 6: 95}
+PERIOD = "2025Q3"  # the crafted rater-quality set; nothing else is rated in it
+
+
+def rating_row(employee, item, score, rater, relation, period, days_ago, level=None):
+    return "('%s', '%s', %d, '%s', '%s', '%s', %s, now() - make_interval(days => %d))" % (
+        employee, item, score, rater, relation, period, "'%s'" % level if level else "NULL", days_ago)
+
+
+def insert_ratings(app, rows):
+    app.sql("INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at) "
+            "VALUES " + ",".join(rows))
+
+
+def attempt(app, username, item, level, band, days_ago):
+    app.sql("INSERT INTO attempts (username, item, level, status, model_version, grading, time_limit_seconds, "
+            "started_at, deadline, submitted_at, standard_score, band, result) VALUES ('%s', '%s', '%s', 'submitted', "
+            "1, 'highest', 600, now() - make_interval(days => %d, mins => 20), now() - make_interval(days => %d), "
+            "now() - make_interval(days => %d, mins => 10), %d, %d, '{}')"
+            % (username, item, level, days_ago, days_ago, days_ago, BAND_SCORE[band], band))
+
+
+def crafted_quality_set():
+    """(employee, item, score, rater, relation) of the crafted period. Four ordinary raters give the
+    cell's base value b = 2..4 (sup1 as supervisor, peer1 as peer: they agree exactly); 'kind' gives
+    b + 2 to everyone (lenient, as customer); 'flat' gives 3 to everyone (single value, whose
+    leniency averages -0.4); 'few' gives 6 on four cells of q6 only, next to 'other' who gives 3
+    there (leniency +3 but over 4 shared ratings: below the 5 a flag needs)."""
+    rows = []
+    for e in range(5):
+        for i, item in enumerate(BEHAVIOUR):
+            b = 2 + (e + i) % 3
+            for rater, rel in [("sup1", "supervisor"), ("peer1", "peer"), ("sub1", "subordinate"), ("sub2", "subordinate")]:
+                rows.append(("q%d" % e, item, b, rater, rel))
+            rows.append(("q%d" % e, item, b + 2, "kind", "customer"))
+            rows.append(("q%d" % e, item, 3, "flat", "hr"))
+    for item in BEHAVIOUR[:4]:
+        rows.append(("q6", item, 6, "few", "peer"))
+        rows.append(("q6", item, 3, "other", "peer"))
+    return rows
+
+
+def expected_leniency(rows, rater):
+    """The definition, computed independently: mean over the rater's ratings of a cell that others
+    also rated of (rating - mean of the others' ratings of that cell)."""
+    cells = {}
+    for e, item, score, r, _ in rows:
+        cells.setdefault((e, item), []).append((r, score))
+    diffs = []
+    for entries in cells.values():
+        mine = [s for r, s in entries if r == rater]
+        others = [s for r, s in entries if r != rater]
+        if mine and others:
+            diffs.append(mine[0] - sum(others) / len(others))
+    return sum(diffs) / len(diffs), len(diffs)
+
+
+class HrQualityTest(ExamdTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        app = cls.app
+        for k in range(7):
+            app.add_user("q%d" % k, "employee", grade=3, name="质%d" % k, department=DEPT)
+        app.add_user("sup1", "hr", name="赵主管", department=DEPT)
+        app.sql("UPDATE user_grades SET effective_from = now() - interval '400 days'")
+        cls.rows = crafted_quality_set()
+        insert_ratings(app, [rating_row(e, item, s, r, rel, PERIOD, 200) for e, item, s, r, rel in cls.rows])
+        cls.hr = app.login("hr1")
+        cls.admin = app.login("admin")
+        cls.emp = app.login("emp3")
+
+    # ------------------------------------------------------------ rater quality
+    def quality(self, query=""):
+        r = self.app.get("/api/v1/raters/quality?period=" + PERIOD + query, token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        return r.json
+
+    def test_exactly_one_lenient_and_one_single_value_rater(self):
+        q = self.quality()
+        self.assertEqual(q["period"], PERIOD)
+        flagged = {r["rater"]: r["flags"] for r in q["raters"] if r["flags"]}
+        self.assertEqual(flagged, {"kind": ["lenient"], "flat": ["single_value"]})
+        self.assertEqual(q["counts"]["lenient"], 1)
+        self.assertEqual(q["counts"]["single_value"], 1)
+        self.assertEqual(q["counts"]["severe"], 0)
+        self.assertEqual(q["counts"]["flagged_raters"], 2)
+        self.assertEqual(q["raters_count"], 8)
+        self.assertEqual(q["ratings"], len(self.rows))
+        by = {r["rater"]: r for r in q["raters"]}
+        # Flagged first.
+        self.assertEqual({q["raters"][0]["rater"], q["raters"][1]["rater"]}, {"kind", "flat"})
+        for rater in ["kind", "flat", "sup1", "few"]:
+            want, shared = expected_leniency(self.rows, rater)
+            self.assertEqual(by[rater]["shared"], shared, rater)
+            self.assertAlmostEqual(by[rater]["leniency"], round(want, 2), places=6, msg=rater)
+        self.assertEqual(by["flat"]["mode"], 3)
+        self.assertEqual(by["flat"]["mode_share"], 1)
+        self.assertEqual(by["few"]["shared"], 4)
+        self.assertEqual(by["few"]["leniency"], 3)
+        self.assertEqual(by["few"]["mode_share"], 1)  # but only 4 ratings: no flag
+        self.assertEqual(by["sup1"]["name"], "赵主管")
+        self.assertEqual(by["kind"]["relations"], ["customer"])
+        self.assertEqual(by["kind"]["mean"], round(sum(s for _, _, s, r, _ in self.rows if r == "kind") / 70, 2))
+        # Supervisor and peer agree exactly on all 70 cells: kappa 1.
+        self.assertEqual(q["agreement"], {"pairs": 70, "exact": 1, "within_one": 1, "kappa": 1})
+        self.assertEqual(by["sup1"]["agreement"]["pairs"], 70)
+        self.assertIsNone(by["kind"]["agreement"]["kappa"])
+        rules = {r["flag"]: r for r in q["rules"]}
+        self.assertEqual(rules["lenient"]["threshold"], 1.0)
+        self.assertEqual(rules["single_value"]["min_count"], 5)
+
+    def test_quality_csv(self):
+        r = self.app.get("/api/v1/raters/quality?format=csv&period=" + PERIOD, token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/csv"))
+        self.assertTrue(r.body.startswith(b"\xef\xbb\xbf"))
+        text = r.body.decode("utf-8-sig")
+        self.assertIn("\r\n", text)
+        rows = list(csv.DictReader(io.StringIO(text)))
+        self.assertEqual(len(rows), 8)
+        by = {x["rater"]: x for x in rows}
+        self.assertEqual(by["kind"]["flags"], "lenient")
+        self.assertEqual(by["flat"]["flags"], "single_value")
+        self.assertEqual(by["sup1"]["flags"], "")
+        self.assertEqual(by["sup1"]["name"], "赵主管")
+        self.assertEqual(by["flat"]["mode_share"], "1")
+        self.assertEqual(by["few"]["kappa"], "")
+        self.assertEqual(by["kind"]["period"], PERIOD)
+
+    def test_quality_default_period_and_department(self):
+        # No other ratings in this database are newer than the crafted set's.
+        q = self.app.get("/api/v1/raters/quality?department=" + QDEPT, token=self.hr).json
+        self.assertEqual(q["period"], PERIOD)
+        self.assertEqual(q["department"], DEPT)
+        empty = self.quality("&department=" + urllib.parse.quote("无此部门"))
+        self.assertEqual(empty["raters"], [])
+        self.assertEqual(empty["agreement"]["pairs"], 0)
+        self.assertIsNone(empty["agreement"]["kappa"])
+
+    def test_quality_bad_input(self):
+        self.assertError(self.app.get("/api/v1/raters/quality?format=xml", token=self.hr), 400, "invalid_field")
+        self.assertError(self.app.get("/api/v1/raters/quality?period=" + "x" * 40, token=self.hr), 400, "invalid_field")
+
+    # ------------------------------------------------------------ roles
+    def test_roles(self):
+        for path in ["/api/v1/raters/quality"]:
+            self.assertError(self.app.get(path, token=self.emp), 403, "forbidden")
+            self.assertError(self.app.get(path), 401, "unauthenticated")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
