@@ -40,6 +40,8 @@ const struct route api_routes[] = {
 	{"GET", "/api/v1/employees/{username}/profile.svg", profiles_svg, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/employees/{username}/report.pdf", profiles_report_pdf, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE,
 	 false},
+	{"GET", "/api/v1/employees/{username}/trends", trends_employee, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/departments/{department}/trends", trends_department, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/readiness", readiness_list, HR_ADMIN, BODY_NONE, false},

@@ -87,6 +87,21 @@ class HrQualityTest(ExamdTestCase):
         app.sql("UPDATE user_grades SET effective_from = now() - interval '400 days'")
         cls.rows = crafted_quality_set()
         insert_ratings(app, [rating_row(e, item, s, r, rel, PERIOD, 200) for e, item, s, r, rel in cls.rows])
+        # Trends: t1 and t2 of TDEPT over two periods (H1 rated 100 days ago, H2 10 days ago).
+        app.add_user("t1", "employee", grade=3, name="趋一", department=TDEPT)
+        app.add_user("t2", "employee", grade=3, name="趋二", department=TDEPT)
+        app.sql("UPDATE user_grades SET effective_from = now() - interval '400 days'")
+        rows = []
+        for item in BEHAVIOUR:
+            rows.append(rating_row("t1", item, 3, "boss", "supervisor", "2026H1", 100))
+            rows.append(rating_row("t1", item, 5, "boss", "supervisor", "2026H2", 10))
+        rows.append(rating_row("t2", BEHAVIOUR[0], 4, "boss", "supervisor", "2026H1", 100))
+        rows.append(rating_row("t2", BEHAVIOUR[0], 6, "boss", "supervisor", "2026H2", 10))
+        rows.append(rating_row("t2", BEHAVIOUR[0], 5, "peer9", "peer", "2026H2", 11))
+        insert_ratings(app, rows)
+        attempt(app, "t1", "job_skills", "intermediate", 3, 120)
+        attempt(app, "t1", "job_skills", "intermediate", 5, 20)
+        attempt(app, "t2", "job_skills", "senior", 6, 20)  # not at grade 3's level: never counts
         cls.hr = app.login("hr1")
         cls.admin = app.login("admin")
         cls.emp = app.login("emp3")
@@ -163,9 +178,67 @@ class HrQualityTest(ExamdTestCase):
         self.assertError(self.app.get("/api/v1/raters/quality?format=xml", token=self.hr), 400, "invalid_field")
         self.assertError(self.app.get("/api/v1/raters/quality?period=" + "x" * 40, token=self.hr), 400, "invalid_field")
 
+    # ------------------------------------------------------------ trends
+    def test_employee_trends_over_two_periods(self):
+        r = self.app.get("/api/v1/employees/t1/trends", token=self.hr)
+        self.assertEqual(r.status, 200, r)
+        t = r.json
+        self.assertEqual(t["employee"]["name"], "趋一")
+        self.assertEqual(t["items"], ITEMS)
+        self.assertEqual([p["period"] for p in t["periods"]], ["2026H1", "2026H2"])
+        h1, h2 = t["periods"]
+        # The exam counted at the end of each period: band 3 then, the better 5 by H2 (grading highest).
+        self.assertEqual(h1["values"]["job_skills"], 3)
+        self.assertEqual(h2["values"]["job_skills"], 5)
+        self.assertIsNone(h1["values"]["general_knowledge"])
+        for item in BEHAVIOUR:
+            self.assertEqual(h1["values"][item], 3, item)
+            self.assertEqual(h2["values"][item], 5, item)
+        self.assertEqual(h1["required_levels"]["job_skills"], "intermediate")
+        self.assertEqual(h1["grade"], 3)
+        self.assertLess(h1["at"], h2["at"])
+        # Raters stay anonymous: no names anywhere.
+        self.assertNotIn("boss", r.body.decode())
+
+    def test_employee_trends_access(self):
+        own = self.app.get("/api/v1/employees/emp3/trends", token=self.emp)
+        self.assertEqual(own.status, 200, own)
+        self.assertEqual(own.json["periods"], [])
+        self.assertError(self.app.get("/api/v1/employees/t1/trends", token=self.emp), 403, "forbidden")
+        self.assertError(self.app.get("/api/v1/employees/nobody/trends", token=self.hr), 404, "not_found")
+        self.assertError(self.app.get("/api/v1/employees/t1/trends"), 401, "unauthenticated")
+
+    def test_department_trends(self):
+        r = self.app.get("/api/v1/departments/%s/trends" % QTDEPT, token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        t = r.json
+        self.assertEqual(t["department"], TDEPT)
+        self.assertEqual(t["employees"], 2)
+        self.assertEqual([p["period"] for p in t["periods"]], ["2026H1", "2026H2"])
+        h1 = {i["item"]: i for i in t["periods"][0]["items"]}
+        h2 = {i["item"]: i for i in t["periods"][1]["items"]}
+        self.assertEqual(len(h1), 18)
+        b0 = BEHAVIOUR[0]
+        self.assertEqual(h1[b0]["counts"], [0, 0, 0, 1, 1, 0, 0])   # t1 3, t2 4
+        self.assertEqual(h1[b0]["missing"], 0)
+        self.assertEqual(h1[b0]["met"], 0)
+        self.assertEqual(h1[b0]["mean"], 3.5)
+        # H2: t1 5; t2 (6 + 5) / 2 = 5.5, band 5 (its whole part).
+        self.assertEqual(h2[b0]["counts"], [0, 0, 0, 0, 0, 2, 0])
+        self.assertEqual(h2[b0]["met"], 2)
+        self.assertEqual(h2[b0]["mean"], 5.25)
+        self.assertEqual(h1[BEHAVIOUR[1]]["counts"], [0, 0, 0, 1, 0, 0, 0])
+        self.assertEqual(h1[BEHAVIOUR[1]]["missing"], 1)
+        self.assertEqual(h1["job_skills"]["counts"], [0, 0, 0, 1, 0, 0, 0])
+        self.assertEqual(h1["job_skills"]["missing"], 1)  # t2's senior attempt does not count
+        self.assertEqual(h2["job_skills"]["counts"][5], 1)
+        self.assertEqual(h2["general_knowledge"]["missing"], 2)
+        self.assertError(self.app.get("/api/v1/departments/%s/trends" % urllib.parse.quote("无此部门"), token=self.hr),
+                         404, "not_found")
+
     # ------------------------------------------------------------ roles
     def test_roles(self):
-        for path in ["/api/v1/raters/quality"]:
+        for path in ["/api/v1/raters/quality", "/api/v1/departments/%s/trends" % QTDEPT]:
             self.assertError(self.app.get(path, token=self.emp), 403, "forbidden")
             self.assertError(self.app.get(path), 401, "unauthenticated")
 
