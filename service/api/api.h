@@ -129,6 +129,9 @@ void profiles_gaps(struct req *r);
 void readiness_list(struct req *r);
 /* Its statement: $1 department, $2 grade, $3 period, $4 username (NULL: any). */
 extern const char readiness_sql[];
+/* Its columns. */
+enum { READINESS_C_USERNAME, READINESS_C_GRADE, READINESS_C_PERIOD, READINESS_C_EXAM, READINESS_C_BEHAVIOUR,
+       READINESS_C_NAME, READINESS_C_DEPARTMENT, READINESS_C_VERSION, READINESS_C_AT, READINESS_C_RULES, READINESS_C_ORD };
 struct readiness;
 struct listing_rules;
 /* The readiness of one row of readiness_sql (rules: scratch space); false when malformed. */

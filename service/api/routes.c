@@ -42,6 +42,7 @@ const struct route api_routes[] = {
 	 false},
 	{"GET", "/api/v1/employees/{username}/trends", trends_employee, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/departments/{department}/trends", trends_department, HR_ADMIN, BODY_NONE, false},
+	{"GET", "/api/v1/departments/{department}/report.pdf", departments_report_pdf, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles", profiles_list, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/gaps", profiles_gaps, HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/profiles/readiness", readiness_list, HR_ADMIN, BODY_NONE, false},

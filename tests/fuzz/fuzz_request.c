@@ -106,6 +106,7 @@ static const struct {
 	{"GET", "/api/v1/employees/{username}/report.pdf", P_TEXT},
 	{"GET", "/api/v1/employees/{username}/trends", P_TEXT},
 	{"GET", "/api/v1/departments/{department}/trends", P_TEXT},
+	{"GET", "/api/v1/departments/{department}/report.pdf", P_TEXT},
 	{"GET", "/api/v1/profiles", P_NONE},
 	{"GET", "/api/v1/profiles/gaps", P_NONE},
 	{"GET", "/api/v1/profiles/readiness", P_NONE},

@@ -236,9 +236,52 @@ class HrQualityTest(ExamdTestCase):
         self.assertError(self.app.get("/api/v1/departments/%s/trends" % urllib.parse.quote("无此部门"), token=self.hr),
                          404, "not_found")
 
+    # ------------------------------------------------------------ department report
+    def pdf_text(self, resp):
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.header("Content-Type"), "application/pdf")
+        self.assertTrue(resp.body.startswith(b"%PDF-"))
+        exe = shutil.which("pdftotext")
+        self.assertIsNotNone(exe, "pdftotext (poppler-utils) is needed: deploy/install-deps.sh installs it")
+        p = subprocess.run([exe, "-layout", "-", "-"], input=resp.body, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        info = subprocess.run([shutil.which("pdfinfo") or "pdfinfo", "-"], input=resp.body, capture_output=True,
+                              timeout=60).stdout.decode()
+        self.assertIn("595.28 x 841.89", info)  # A4 in points
+        return p.stdout.decode("utf-8")
+
+    def test_department_report_pdf(self):
+        text = self.pdf_text(self.app.get("/api/v1/departments/%s/report.pdf" % QDEPT, token=self.hr))
+        flat = "".join(text.split())
+        self.assertIn(DEPT + "部门能力素质报告", flat)
+        for code, name in NAME_ZH.items():
+            self.assertIn(name, flat, code)
+        self.assertIn("员工7人", flat)
+        # The crafted set: 8 raters, 2 flagged, one lenient and one single-value.
+        self.assertIn("评价周期%s：评价人8位" % PERIOD, flat)
+        self.assertIn("被标记的评价人2位", flat)
+        self.assertIn("偏宽：1位", flat)
+        self.assertIn("评分单一：1位", flat)
+        self.assertIn("偏严：0位", flat)
+        self.assertIn("最常见的差距", flat)
+        # q0..q6 are grade 3 with no evidence at grade 2's levels: all 7 not ready.
+        self.assertIn("未就绪：7人", flat)
+        # Each employee's latest period is the crafted one, rated without a level (intermediate for
+        # grade 3): every behaviour item has evidence, every exam item none.
+        self.assertRegex(text, r"%s\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+7\s+—" % NAME_ZH[EXAM[0]])
+
+    def test_department_report_other_department_and_unknown(self):
+        text = self.pdf_text(self.app.get("/api/v1/departments/%s/report.pdf" % QTDEPT, token=self.admin))
+        flat = "".join(text.split())
+        self.assertIn(TDEPT, flat)
+        self.assertIn("员工2人", flat)
+        self.assertError(self.app.get("/api/v1/departments/%s/report.pdf" % urllib.parse.quote("无此部门"),
+                                      token=self.hr), 404, "not_found")
+
     # ------------------------------------------------------------ roles
     def test_roles(self):
-        for path in ["/api/v1/raters/quality", "/api/v1/departments/%s/trends" % QTDEPT]:
+        for path in ["/api/v1/raters/quality", "/api/v1/departments/%s/trends" % QTDEPT,
+                     "/api/v1/departments/%s/report.pdf" % QDEPT]:
             self.assertError(self.app.get(path, token=self.emp), 403, "forbidden")
             self.assertError(self.app.get(path), 401, "unauthenticated")
 

@@ -47,6 +47,7 @@ MATRIX = [
     ("GET", "/api/v1/employees/emp4/report.pdf", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/trends", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/departments/%s/trends" % DEPT, None, HR_ADMIN, 200),
+    ("GET", "/api/v1/departments/%s/report.pdf" % DEPT, None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/gaps", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/readiness", None, HR_ADMIN, 200),
