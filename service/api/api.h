@@ -132,10 +132,27 @@ void profiles_gaps(struct req *r);
 void readiness_list(struct req *r);
 /* Its statement: $1 department, $2 grade, $3 period, $4 username (NULL: any). */
 extern const char readiness_sql[];
+/* Its columns. */
+enum { READINESS_C_USERNAME, READINESS_C_GRADE, READINESS_C_PERIOD, READINESS_C_EXAM, READINESS_C_BEHAVIOUR,
+       READINESS_C_NAME, READINESS_C_DEPARTMENT, READINESS_C_VERSION, READINESS_C_AT, READINESS_C_RULES, READINESS_C_ORD };
 struct readiness;
 struct listing_rules;
 /* The readiness of one row of readiness_sql (rules: scratch space); false when malformed. */
 bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules);
+/* Rater quality (api/raters.c): GET /api/v1/raters/quality. */
+void raters_quality(struct req *r);
+/* Its statement: $1 period (NULL: the newest rating's), $2 department (NULL: all); one row. */
+extern const char raters_sql[];
+/* Copies the row of raters_sql (malloc'd strings); false when out of memory or no row. */
+bool raters_row_copy(const struct db_result *res, char **period, char **packed, char **names, long *employees);
+/* The rater-quality document from that row (CPU: offload threads); NULL (and why) when malformed. */
+json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees,
+				char *why, size_t whylen);
+/* Trends over periods (api/trends.c). */
+void trends_employee(struct req *r);
+void trends_department(struct req *r);
+/* GET /api/v1/departments/{department}/report.pdf (api/deptreport.c). */
+void departments_report_pdf(struct req *r);
 /* GET /api/v1/employees/{username}/report.pdf (api/profiles.c). */
 void profiles_report_pdf(struct req *r);
 void profiles_summary(struct req *r);

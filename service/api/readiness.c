@@ -35,6 +35,11 @@ const char readiness_sql[] =
 
 enum { R_USERNAME, R_GRADE, R_PERIOD, R_EXAM, R_BEHAVIOUR, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD, R_COLS };
 #define TEXT_COLS 7 /* username .. department */
+_Static_assert((int)R_RULES == (int)READINESS_C_RULES && (int)R_ORD == (int)READINESS_C_ORD &&
+		       (int)R_BEHAVIOUR == (int)READINESS_C_BEHAVIOUR && (int)R_AT == (int)READINESS_C_AT &&
+		       (int)R_GRADE == (int)READINESS_C_GRADE && (int)R_EXAM == (int)READINESS_C_EXAM &&
+		       (int)R_VERSION == (int)READINESS_C_VERSION,
+	       "api.h names the columns of readiness_sql");
 
 struct emp {
 	char *f[TEXT_COLS]; /* NULL for SQL NULL */

@@ -16,6 +16,7 @@ ALL = {"employee", "trainer", "hr", "admin"}
 HR_ADMIN = {"hr", "admin"}
 TRAINER_ADMIN = {"trainer", "admin"}
 EMP = {"employee"}
+DEPT = quote("政企客户部")  # the department of emp3 and emp4
 
 # (method, path, body, roles allowed, status for an allowed role). The employee is emp4.
 MATRIX = [
@@ -48,10 +49,14 @@ MATRIX = [
     ("GET", "/api/v1/employees/emp4/profile", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/profile.svg", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/report.pdf", None, EMP | HR_ADMIN, 200),
+    ("GET", "/api/v1/employees/emp4/trends", None, EMP | HR_ADMIN, 200),
+    ("GET", "/api/v1/departments/%s/trends" % DEPT, None, HR_ADMIN, 200),
+    ("GET", "/api/v1/departments/%s/report.pdf" % DEPT, None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/gaps", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/readiness", None, HR_ADMIN, 200),
     ("GET", "/api/v1/profiles/summary", None, HR_ADMIN, 200),
+    ("GET", "/api/v1/raters/quality", None, HR_ADMIN, 200),
     ("POST", "/api/v1/behaviour-ratings", [], HR_ADMIN, 422),
     ("GET", "/api/v1/audit", None, {"admin"}, 200),
 ]
@@ -68,7 +73,7 @@ class RoleMatrixTest(ExamdTestCase):
         with open(os.path.join(SRC, "service", "api", "routes.c"), encoding="utf-8") as f:
             table = re.findall(r'\{"([A-Z]+)", "(/[^"]*)"', f.read())
         declared = {(m, p) for m, p in table}
-        tested = {(m, re.sub(r"/(emp4|999999|1|job_skills|junior)(?=/|$)", "/{x}", p)) for m, p, *_ in MATRIX}
+        tested = {(m, re.sub(r"/(emp4|999999|1|job_skills|junior|%s)(?=/|$)" % re.escape(DEPT), "/{x}", p)) for m, p, *_ in MATRIX}
         tested |= {(m, p) for m, p, _ in PUBLIC}
         tested.add(("POST", "/api/v1/login"))
         tested.add(("POST", "/api/v1/logout"))

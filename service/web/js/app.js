@@ -25,6 +25,8 @@ const ROUTES = [
   {path: 'hr/readiness', load: () => import('./views/readiness.js'), roles: HR, title: '晋级准备度'},
   {path: 'hr/summary', load: () => import('./views/summary.js'), roles: HR, title: '部门汇总'},
   {path: 'hr/gaps', load: () => import('./views/gaps.js'), roles: HR, title: '差距报告'},
+  {path: 'hr/raters', load: () => import('./views/raters.js'), roles: HR, title: '评价人质量'},
+  {path: 'hr/trends', load: () => import('./views/trends.js'), roles: HR, title: '趋势'},
   {path: 'hr/ratings', load: () => import('./views/ratings.js'), roles: HR, title: '行为评价'},
   {path: 'hr/model', load: () => import('./views/modeledit.js'), roles: HR, title: '模型版本'},
 ];
@@ -32,7 +34,7 @@ const ROUTES = [
 const NAV = {
   employee: [['exams', '我的考试'], ['me/profile', '我的能力画像']],
   trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计'], ['trainer/results', '考试成绩']],
-  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/readiness', '晋级准备度'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
+  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/readiness', '晋级准备度'], ['hr/trends', '趋势'], ['hr/raters', '评价人质量'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
 };
 NAV.admin = [...NAV.trainer, ...NAV.hr];
 
