@@ -676,7 +676,7 @@ function englishRuns(text) {
 const MAIN_PAGES = {
   employee: ['#/exams', '#/me/profile'],
   trainer: ['#/trainer/banks', '#/trainer/questions', '#/trainer/blueprints', '#/trainer/stats', '#/trainer/results'],
-  hr: ['#/hr/employees', '#/hr/profiles', '#/hr/summary', '#/hr/gaps', '#/hr/ratings', '#/hr/model', `#/hr/employee/${EMPLOYEE}`],
+  hr: ['#/hr/employees', '#/hr/profiles', '#/hr/summary', '#/hr/gaps', '#/hr/readiness', '#/hr/trends', '#/hr/raters', '#/hr/ratings', '#/hr/model', `#/hr/employee/${EMPLOYEE}`],
 };
 const ROLE_USER = {employee: EMPLOYEE, trainer: TRAINER, hr: HR};
 

@@ -68,9 +68,9 @@ export async function render(main, ctx) {
     Object.keys(READINESS_NAMES).map((k) => h('span', {class: ['chip', CHIP[k]]}, `${READINESS_NAMES[k]} ${counts[k] ?? 0} 人`)));
   const shown = rows.slice(0, 2000);
   const body = shown.map((e) => h('tr', {'data-status': e.status},
-    h('th', {scope: 'row'}, h('a', {href: `#/hr/employee/${encodeURIComponent(e.username)}` + (e.period ? '?period=' + encodeURIComponent(e.period) : '')},
+    h('th', {scope: 'row', translate: 'no'}, h('a', {href: `#/hr/employee/${encodeURIComponent(e.username)}` + (e.period ? '?period=' + encodeURIComponent(e.period) : '')},
       e.name || e.username), h('span', {class: 'muted small'}, ` ${e.username}`)),
-    h('td', null, e.department || '—'),
+    h('td', {translate: 'no'}, e.department || '—'),
     h('td', null, e.grade != null ? gradeName(e.grade) : '—'),
     h('td', null, e.next_grade != null ? gradeName(e.next_grade) : '—'),
     h('td', null, h('span', {class: ['chip', CHIP[e.status]]}, READINESS_NAMES[e.status] || e.status)),

@@ -110,7 +110,7 @@ export async function render(main, ctx) {
     try {
       const t = await get(`/employees/${encodeURIComponent(p.get('employee'))}/trends`);
       const e = t.employee;
-      replace(empOut, h('h2', null, `${e.name || e.username}（${e.username}）${e.grade != null ? ' · ' + gradeName(e.grade) : ''}`),
+      replace(empOut, h('h2', {translate: 'no'}, `${e.name || e.username}（${e.username}）${e.grade != null ? ' · ' + gradeName(e.grade) : ''}`),
         t.periods.length ? [...lineChart(t), valueTable(t)] : h('p', {class: 'panel'}, '该员工还没有任何周期的评价。'));
     } catch (err) {
       replace(empOut, h('p', {class: 'panel error-text', role: 'alert'}, '无法读取员工趋势：' + errorText(err)));
@@ -119,7 +119,7 @@ export async function render(main, ctx) {
   if (p.get('department')) {
     try {
       const t = await get(`/departments/${encodeURIComponent(p.get('department'))}/trends`, {timeout: 60000});
-      replace(deptOut, h('h2', null, `${t.department}：${t.employees} 人，各项达标人数（5 分及以上）`),
+      replace(deptOut, h('h2', {translate: 'no'}, `${t.department}：${t.employees} 人，各项达标人数（5 分及以上）`),
         h('p', {class: 'no-print'}, reportButton(t.department, ctx)),
         t.periods.length ? heatMap(t) : h('p', {class: 'panel'}, '该部门还没有任何周期的评价。'));
     } catch (err) {
