@@ -110,9 +110,11 @@ void attempts_start(struct req *r);
 void attempts_get(struct req *r);
 void attempts_save_answer(struct req *r);
 void attempts_submit(struct req *r);
-/* The auto-submitter of a worker (api/attempts.c). */
+/* The auto-submitter of a worker (api/expiry.c). */
 void *autosubmit_start(struct worker *w);
 void autosubmit_stop(void *handle);
+/* Its metrics; open < 0 when the gauges could not be read from the database. */
+void expiry_metrics(struct evbuffer *out, long long open, long long due, double oldest, long long parked);
 
 void profiles_get(struct req *r);
 void profiles_svg(struct req *r);

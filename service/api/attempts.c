@@ -17,7 +17,6 @@
 #define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 #define CLOSE_MAX_TRIES 5
-#define AUTO_SUBMIT_BATCH "100"
 
 static void grace_text(const struct config *cfg, char buf[16])
 {
@@ -375,106 +374,4 @@ void attempts_submit(struct req *r)
 		return;
 	const char *params[] = {r->params[0], r->user.username};
 	api_query(r, "SELECT status FROM attempts WHERE id = $1::bigint AND username = $2", 2, params, on_submit_owner);
-}
-
-/* ------------------------------------------------------------------ the auto-submitter */
-
-/* On worker 0 of every process: once a second, close open attempts past deadline + grace,
- * one after another. With several processes they may pick the same attempt; the close itself
- * decides, so each attempt is closed exactly once. */
-struct autosubmit {
-	struct worker *w;
-	struct event *timer;
-	bool running;
-	char **ids;
-	int n, next;
-	bool stopping;
-};
-
-static void autosubmit_next(struct autosubmit *a);
-
-static void autosubmit_finish(struct autosubmit *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->ids[i]);
-	free(a->ids);
-	a->ids = NULL;
-	a->n = a->next = 0;
-	a->running = false;
-	if (a->stopping) {
-		event_free(a->timer);
-		free(a);
-	}
-}
-
-static void on_auto_closed(struct closer *c, bool ok)
-{
-	struct autosubmit *a = c->arg;
-	if (ok)
-		log_json(LOG_INFO, json_pack("{s:s,s:s}", "msg", "attempt auto-submitted or already closed", "attempt", c->id));
-	free(c);
-	autosubmit_next(a);
-}
-
-static void autosubmit_next(struct autosubmit *a)
-{
-	if (a->next >= a->n || a->stopping) {
-		autosubmit_finish(a);
-		return;
-	}
-	struct closer *c = closer_new(a->w->db, a->w->server->cfg, a->ids[a->next++], "auto_submitted", "examd",
-				      on_auto_closed, a);
-	if (!c) {
-		autosubmit_finish(a);
-		return;
-	}
-	closer_read(c);
-}
-
-static void on_due(const struct db_result *res, void *arg)
-{
-	struct autosubmit *a = arg;
-	int n = db_result_status(res) == DB_OK ? db_result_rows(res) : 0;
-	a->ids = n ? calloc((size_t)n, sizeof *a->ids) : NULL;
-	for (int i = 0; a->ids && i < n; i++)
-		a->ids[a->n++] = strdup(db_result_value(res, i, 0));
-	autosubmit_next(a);
-}
-
-static void on_autosubmit_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct autosubmit *a = arg;
-	if (a->running)
-		return;
-	char grace[16];
-	grace_text(a->w->server->cfg, grace);
-	const char *params[] = {grace, AUTO_SUBMIT_BATCH};
-	a->running = true;
-	if (!db_query(a->w->db, "SELECT examd_attempts_due($1::int, $2::int)", 2, params, on_due, a))
-		a->running = false;
-}
-
-void *autosubmit_start(struct worker *w)
-{
-	struct autosubmit *a = calloc(1, sizeof *a);
-	if (!a)
-		return NULL;
-	a->w = w;
-	a->timer = event_new(w->base, -1, EV_PERSIST, on_autosubmit_tick, a);
-	struct timeval tv = {1, 0};
-	event_add(a->timer, &tv);
-	return a;
-}
-
-void autosubmit_stop(void *handle)
-{
-	struct autosubmit *a = handle;
-	if (!a)
-		return;
-	event_del(a->timer);
-	a->stopping = true;
-	if (!a->running) {
-		event_free(a->timer);
-		free(a);
-	}
 }
