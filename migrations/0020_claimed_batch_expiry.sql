@@ -62,7 +62,7 @@ BEGIN
         SELECT a.id FROM attempts a
         WHERE a.status = 'open' AND a.deadline < now() - make_interval(secs => p_grace)
           AND (a.close_after IS NULL OR a.close_after <= now())
-        ORDER BY a.deadline, a.id
+        ORDER BY a.deadline
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED),
     u AS (

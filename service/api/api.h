@@ -113,6 +113,8 @@ void attempts_submit(struct req *r);
 /* The auto-submitter of a worker (api/expiry.c). */
 void *autosubmit_start(struct worker *w);
 void autosubmit_stop(void *handle);
+/* After the loop stopped (api_worker_exit): closes its connections and frees it. */
+void autosubmit_free(void *handle);
 /* Its metrics; open < 0 when the gauges could not be read from the database. */
 void expiry_metrics(struct evbuffer *out, long long open, long long due, double oldest, long long parked);
 

@@ -107,7 +107,7 @@ struct xslot {
 	char **bad; /* could not be scored: park */
 	int nbad;
 	int single; /* next element when closing one by one */
-	int64_t started_us;
+	int64_t started_us, claimed_us, scored_us;
 	int closed, already;
 	bool split;
 	char **changed;
@@ -116,6 +116,7 @@ struct xslot {
 
 struct expiry {
 	struct worker *w;
+	struct db_pool *db; /* the closer's own connections: a wave never queues request traffic */
 	struct event *timer;
 	struct xslot *slots;
 	int nslots, busy;
@@ -127,6 +128,14 @@ struct expiry {
 static void slot_claim(struct xslot *s);
 static void slot_finish(struct xslot *s);
 static void slot_close_batch(struct xslot *s);
+
+/* Every statement of the closer: none once stopping (the pool is being freed). */
+static bool xquery(struct xslot *s, const char *sql, int n, const char *const *params, db_callback cb)
+{
+	if (s->x->stopping)
+		return false;
+	return db_query(s->x->db, sql, n, params, cb, s);
+}
 
 static void strv_free(char **v, int n)
 {
@@ -154,6 +163,7 @@ static void slot_reset_scored(struct xslot *s)
 
 static void expiry_free(struct expiry *x)
 {
+	db_pool_free(x->db); /* runs the callbacks of what was in flight */
 	for (int i = 0; i < x->nslots; i++) {
 		slot_reset_input(&x->slots[i]);
 		slot_reset_scored(&x->slots[i]);
@@ -201,7 +211,7 @@ static void slot_park(struct xslot *s, char **ids, int n)
 					"attempts", arr ? arr : ""));
 	strv_free(ids, n);
 	const char *params[] = {arr, s->x->owner};
-	bool queued = arr && db_query(s->x->w->db, "SELECT examd_attempts_park($1::bigint[], $2)", 2, params, on_parked, s);
+	bool queued = arr && xquery(s, "SELECT examd_attempts_park($1::bigint[], $2)", 2, params, on_parked);
 	free(arr);
 	if (!queued)
 		slot_finish(s); /* the lease runs out and the attempts are tried again */
@@ -252,6 +262,7 @@ static void score_work(void *arg)
 static void score_done(void *arg)
 {
 	struct xslot *s = arg;
+	s->scored_us = util_now_us();
 	slot_reset_input(s);
 	if (!s->elems) { /* out of memory: leave it to the lease */
 		slot_reset_scored(s);
@@ -384,9 +395,8 @@ static void slot_close_batch(struct xslot *s)
 			snprintf(text, l + 3, "[%s]", s->elems[s->single]);
 	}
 	const char *params[] = {text, x->grace};
-	bool queued = text && db_query(x->w->db,
-				       "SELECT id, outcome FROM examd_attempt_close_batch($1::jsonb, 'auto_submitted', $2::int, 'examd')",
-				       2, params, on_batch_closed, s);
+	bool queued = text && xquery(s, "SELECT id, outcome FROM examd_attempt_close_batch($1::jsonb, 'auto_submitted',"
+					" $2::int, 'examd')", 2, params, on_batch_closed);
 	free(text);
 	if (!queued) {
 		slot_reset_scored(s);
@@ -418,9 +428,12 @@ static void slot_after_close(struct xslot *s)
 	}
 	if (s->nelems) {
 		atomic_fetch_add(&batches_total, 1);
-		log_json(LOG_INFO, json_pack("{s:s,s:i,s:i,s:i,s:i,s:I}", "msg", "auto-submit batch", "closed", s->closed,
-					     "already", s->already, "changed", s->nchanged, "round", s->round,
-					     "ms", (json_int_t)((util_now_us() - s->started_us) / 1000)));
+		int64_t now = util_now_us();
+		log_json(LOG_INFO, json_pack("{s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "msg", "auto-submit batch", "closed",
+					     s->closed, "already", s->already, "changed", s->nchanged, "round", s->round,
+					     "claim_ms", (json_int_t)((s->claimed_us - s->started_us) / 1000),
+					     "score_ms", (json_int_t)((s->scored_us - s->claimed_us) / 1000),
+					     "close_ms", (json_int_t)((now - s->scored_us) / 1000)));
 	}
 	char **bad = s->bad;
 	int nbad = s->nbad;
@@ -435,8 +448,8 @@ static void slot_after_close(struct xslot *s)
 		s->changed = NULL;
 		s->nchanged = 0;
 		const char *params[] = {arr};
-		bool queued = arr && db_query(s->x->w->db, "SELECT id, input FROM examd_attempts_scoring_text($1::bigint[])",
-					      1, params, on_reread, s);
+		bool queued = arr && xquery(s, "SELECT id, input FROM examd_attempts_scoring_text($1::bigint[])",
+					      1, params, on_reread);
 		free(arr);
 		strv_free(bad, nbad); /* the lease brings them back */
 		if (!queued)
@@ -477,7 +490,7 @@ static void on_cells_flushed(const struct db_result *res, void *arg)
 /* Nothing is due: write the statistics cells of recent closes (queued by the close, migration 0020). */
 static void slot_flush_cells(struct xslot *s)
 {
-	if (!db_query(s->x->w->db, "SELECT examd_attempt_cells_flush(NULL, NULL, 500)", 0, NULL, on_cells_flushed, s))
+	if (!xquery(s, "SELECT examd_attempt_cells_flush(NULL, NULL, 500)", 0, NULL, on_cells_flushed))
 		slot_finish(s);
 }
 
@@ -498,6 +511,7 @@ static void on_claimed(const struct db_result *res, void *arg)
 		slot_flush_cells(s);
 		return;
 	}
+	s->claimed_us = util_now_us();
 	if (s->full && !x->stopping) /* more are due: put every idle slot to work */
 		for (int i = 0; i < x->nslots; i++)
 			if (!x->slots[i].busy)
@@ -519,8 +533,7 @@ static void slot_claim(struct xslot *s)
 	s->closed = s->already = 0;
 	s->started_us = util_now_us();
 	const char *params[] = {x->grace, x->batch, x->lease, x->owner};
-	if (!db_query(x->w->db, "SELECT id, input FROM examd_attempts_claim($1::int, $2::int, $3::int, $4)", 4, params,
-		      on_claimed, s)) {
+	if (!xquery(s, "SELECT id, input FROM examd_attempts_claim($1::int, $2::int, $3::int, $4)", 4, params, on_claimed)) {
 		s->full = false;
 		slot_finish(s);
 	}
@@ -534,11 +547,8 @@ static void slot_finish(struct xslot *s)
 	s->nchanged = 0;
 	s->busy = false;
 	x->busy--;
-	if (x->stopping) {
-		if (!x->busy)
-			expiry_free(x);
+	if (x->stopping)
 		return;
-	}
 	if (s->full) {
 		s->full = false;
 		slot_claim(s);
@@ -568,13 +578,16 @@ void *autosubmit_start(struct worker *w)
 	x->nslots = cfg->close_concurrency > 0 ? cfg->close_concurrency : 1;
 	x->slots = calloc((size_t)x->nslots, sizeof *x->slots);
 	x->timer = event_new(w->base, -1, EV_PERSIST, on_tick, x);
-	if (!x->slots || !x->timer) {
+	x->db = db_pool_new(w->base, cfg->database_url, x->nslots + 1, 1000, cfg->db_prepare != 0);
+	if (!x->slots || !x->timer || !x->db) {
 		free(x->slots);
 		if (x->timer)
 			event_free(x->timer);
+		db_pool_free(x->db);
 		free(x);
 		return NULL;
 	}
+	db_pool_set_timeout(x->db, cfg->db_timeout_ms);
 	for (int i = 0; i < x->nslots; i++)
 		x->slots[i].x = x;
 	char host[64] = "";
@@ -595,6 +608,13 @@ void autosubmit_stop(void *handle)
 		return;
 	event_del(x->timer);
 	x->stopping = true;
-	if (!x->busy)
-		expiry_free(x);
+}
+
+void autosubmit_free(void *handle)
+{
+	struct expiry *x = handle;
+	if (!x)
+		return;
+	x->stopping = true;
+	expiry_free(x); /* the pool's failed statements run their callbacks first; they start nothing new */
 }

@@ -198,7 +198,6 @@ void api_worker_stop(struct server *s, struct worker *w)
 		event_free(b->housekeeping);
 	b->housekeeping = NULL;
 	autosubmit_stop(b->autosubmit);
-	b->autosubmit = NULL;
 	stats_refresher_stop(b->stats);
 	b->stats = NULL;
 }
@@ -209,6 +208,7 @@ void api_worker_exit(struct server *s, struct worker *w)
 	if (!b)
 		return;
 	saves_free(b->saves);
+	autosubmit_free(b->autosubmit);
 	free(b);
 	w->app = NULL;
 }

@@ -56,11 +56,14 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--grace", type=int, default=2)
     ap.add_argument("--savers", type=int, default=8, help="threads saving answers of other examinees meanwhile")
+    ap.add_argument("--concurrency", type=int, default=3, help="EXAMD_CLOSE_CONCURRENCY")
+    ap.add_argument("--batch", type=int, default=250, help="EXAMD_CLOSE_BATCH")
     ap.add_argument("--lead", type=int, default=6, help="seconds from setting the deadline to the deadline")
     args = ap.parse_args()
 
     db = fresh_database("bx")
-    env = {"EXAMD_GRACE_SECONDS": str(args.grace), "EXAMD_LOG_LEVEL": "warning", "EXAMD_STATS_REFRESH_SECONDS": "0"}
+    env = {"EXAMD_GRACE_SECONDS": str(args.grace), "EXAMD_LOG_LEVEL": "warning", "EXAMD_STATS_REFRESH_SECONDS": "0",
+           "EXAMD_CLOSE_CONCURRENCY": str(args.concurrency), "EXAMD_CLOSE_BATCH": str(args.batch)}
     apps = [Examd(database=db, env=env, workers=args.workers)]
     apps[0].start()
     seconds, tokens = massfill.fill(apps[0], args.attempts, others=200 if args.savers else 0)
@@ -78,9 +81,10 @@ def main():
     due = deadline + args.grace
     samples = []
     while time.time() < due + 120:
-        time.sleep(0.25)
-        n, closed, still, latest, audits, dup = massfill.closing_report(apps[0])
-        samples.append((time.time() - due, closed))
+        time.sleep(0.5)
+        still = int(apps[0].sql("SELECT count(*) FROM attempts WHERE status = 'open' AND username LIKE 'm%' "
+                                "AND username NOT LIKE 'mo%'"))
+        samples.append((time.time() - due, args.attempts - still))
         if time.time() > due and still == 0:
             break
     stop.set()
