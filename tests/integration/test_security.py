@@ -16,6 +16,7 @@ ALL = {"employee", "trainer", "hr", "admin"}
 HR_ADMIN = {"hr", "admin"}
 TRAINER_ADMIN = {"trainer", "admin"}
 EMP = {"employee"}
+STAFF = {"trainer", "hr", "admin"}
 
 # (method, path, body, roles allowed, status for an allowed role). The employee is emp4.
 MATRIX = [
@@ -41,6 +42,15 @@ MATRIX = [
     ("GET", "/api/v1/attempts/999999", None, EMP | HR_ADMIN, 404),
     ("PUT", "/api/v1/attempts/999999/answers/1", {"answer": "A"}, EMP, 404),
     ("POST", "/api/v1/attempts/999999/submit", None, EMP, 404),
+    ("POST", "/api/v1/attempts/999999/close", None, STAFF, 404),
+    ("POST", "/api/v1/attempts/999999/void", {"reason": "x"}, STAFF, 404),
+    ("POST", "/api/v1/sessions", {}, STAFF, 400),
+    ("GET", "/api/v1/sessions", None, ALL, 200),
+    ("GET", "/api/v1/sessions/999999", None, ALL, 404),
+    ("GET", "/api/v1/sessions/999999/roster", None, STAFF, 404),
+    ("GET", "/api/v1/sessions/999999/overrides", None, STAFF, 404),
+    ("POST", "/api/v1/sessions/999999/overrides", {}, STAFF, 404),
+    ("POST", "/api/v1/sessions/999999/attempts", {}, EMP, 404),
     ("GET", "/api/v1/employees/emp4/profile", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/profile.svg", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/profiles", None, HR_ADMIN, 200),
