@@ -52,8 +52,10 @@ def fill(app, attempts, per_attempt=40, pool=100, prefix="m", others=0):
                     ELSE to_jsonb(chr(65 + floor(random() * 4)::int)) END
         FROM attempt_questions q JOIN attempts a ON a.id = q.attempt_id
         WHERE a.username LIKE '%(p)s%%' AND a.username NOT LIKE '%(p)so%%' AND random() < 0.9;
-        ANALYZE attempts; ANALYZE attempt_questions; ANALYZE answers;
     """ % {"p": prefix, "pool": pool, "per_sub": per_sub})
+    # Settled tables, as in a running system (otherwise autovacuum works through the new rows
+    # during the wave).
+    app.sql("VACUUM (ANALYZE) attempts, attempt_questions, answers, users, audit_log")
     tokens = []
     if others:
         rows = app.sql("SELECT a.username, a.id, string_agg(q.question_id::text, ',' ORDER BY q.position) "
