@@ -1,6 +1,6 @@
 // 考试安排 (trainer, hr, admin): the sessions one may manage, and a form to schedule a new one.
 // Times are entered and shown in Asia/Shanghai; the API speaks UTC.
-import {h, table, field, select} from '../dom.js';
+import {h, table, field, select, labelled} from '../dom.js';
 import {get, post, errorText} from '../api.js';
 import {itemName, levelName} from '../model.js';
 
@@ -52,8 +52,9 @@ function form(ctx, reload) {
   const title = h('input', {type: 'text', id: 'session-title', required: true, maxlength: '200'});
   const itemBoxes = EXAM_ITEMS.map((code) => {
     const cb = h('input', {type: 'checkbox', value: code, id: 'item-' + code});
-    const lv = select([{value: '', label: '按职级要求'}, ...LEVELS.map((l) => ({value: l, label: levelName(l)}))], '', {'aria-label': itemName(code) + ' 等级'});
-    return {code, cb, lv, el: h('div', {class: 'inline'}, h('label', {for: cb.id}, cb, ' ', itemName(code)), ' ', lv)};
+    const lv = select([{value: '', label: '按职级要求'}, ...LEVELS.map((l) => ({value: l, label: levelName(l)}))], '', {id: 'level-' + code});
+    return {code, cb, lv, el: h('div', {class: 'inline'}, h('label', {for: cb.id}, cb, ' ', itemName(code)), ' ',
+      labelled(itemName(code) + ' 等级', lv))};
   });
   const depts = h('input', {type: 'text', id: 'session-departments', placeholder: '如：政企客户部，多个用逗号分隔'});
   const grades = [1, 2, 3, 4].map((g) => h('input', {type: 'checkbox', value: String(g), id: 'grade-' + g}));
