@@ -454,7 +454,7 @@ test('sessions: HR schedules a session in Beijing time; the employee sees it wit
   await uiLogout(page);
   await uiLogin(page, HR);
   await page.getByRole('link', {name: '考试安排'}).first().click();
-  await page.getByRole('heading', {name: '考试安排'}).waitFor();
+  await page.getByRole('heading', {name: '考试安排', exact: true}).waitFor();
   const title = 'E2E 2026年下半年客户经理知识考试';
   await page.getByLabel('标题').fill(title);
   await page.locator('#item-professional_knowledge').check();
@@ -485,7 +485,7 @@ test('sessions: HR schedules a session in Beijing time; the employee sees it wit
   await uiLogin(page, EMPLOYEE2);
   await page.getByRole('heading', {name: '我的考试'}).waitFor();
   const upcoming = page.locator(`li.session-card[data-session="${later.json.id}"]`);
-  await upcoming.getByText(/距开始 0?\d:\d\d:\d\d/).waitFor();
+  await upcoming.getByText(/距开始 (\d+:)?\d\d:\d\d/).waitFor();
   assert.ok(await upcoming.locator('button').first().isDisabled());
   const card = page.locator(`li.session-card[data-session="${s.id}"]`);
   await card.getByText(/距截止/).waitFor();
