@@ -77,19 +77,56 @@ BEGIN
     RETURN QUERY SELECT t.id, t.input FROM examd_attempts_scoring_text(v_ids) t;
 END $$;
 
--- Closes a batch: p_batch = [{"id", "version", "result"}] (the scorer's output for the digest
--- "version"), in one transaction, attempt by attempt in id order (the advisory locks are taken in
--- that order). Outcomes as examd_attempt_close: closed, already, changed.
+-- Closes a batch: p_batch = [{"id", "version", "result"}] (the scorer's output for the answers
+-- digest "version"), in one transaction and set-wise: the same rules as examd_attempt_close for each
+-- attempt. First the advisory locks of the attempts, in id order (saves hold them shared, so every
+-- save that got in has committed when they are granted, and no new one gets in until the commit);
+-- then, in a statement whose snapshot is taken under those locks, the status and the digest of
+-- each attempt are read and the open ones whose answers are unchanged are closed, with one audit
+-- entry each. Outcomes as examd_attempt_close: closed, already, changed.
 CREATE FUNCTION examd_attempt_close_batch(p_batch jsonb, p_status text, p_grace int, p_actor text)
     RETURNS TABLE (id bigint, outcome text) LANGUAGE plpgsql AS $$
-DECLARE
-    e jsonb;
 BEGIN
-    FOR e IN SELECT x FROM jsonb_array_elements(p_batch) AS x ORDER BY (x->>'id')::bigint LOOP
-        id := (e->>'id')::bigint;
-        outcome := examd_attempt_close(id, (e->>'version')::bigint, p_status, p_grace, e->'result', p_actor);
-        RETURN NEXT;
-    END LOOP;
+    PERFORM pg_advisory_xact_lock(1703, (x.id % 2147483647)::int)
+    FROM (SELECT DISTINCT (e->>'id')::bigint AS id FROM jsonb_array_elements(p_batch) e ORDER BY 1) x;
+    RETURN QUERY
+    WITH b AS (
+        SELECT DISTINCT ON ((e->>'id')::bigint) (e->>'id')::bigint AS id, (e->>'version')::bigint AS version,
+               e->'result' AS r
+        FROM jsonb_array_elements(p_batch) e),
+    s AS (
+        SELECT b.id, b.r, a.status AS cur, a.model_version, a.username, a.item, a.level,
+               CASE WHEN now() > a.deadline + make_interval(secs => p_grace) THEN 'auto_submitted' ELSE p_status END
+                   AS st,
+               a.status = 'open' AND examd_answers_digest(a.id) = b.version AS ok
+        FROM b JOIN attempts a ON a.id = b.id),
+    u AS (
+        UPDATE attempts a SET status = s.st, submitted_at = now(), standard_score = (s.r->>'standard_score')::numeric,
+            band = (s.r->>'band')::int,
+            result = jsonb_build_object(
+                'status', s.st, 'submitted_at', examd_ts(now()), 'standard_score', (s.r->>'standard_score')::numeric,
+                'band', (s.r->>'band')::int, 'band_name_zh', s.r->>'band_name_zh', 'model_version', s.model_version,
+                'equal_weights', s.r->'equal_weights',
+                'subtopic_scores', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                        'subtopic', e->>'subtopic', 'questions', (e->>'questions')::int,
+                        'earned', (e->>'earned')::numeric, 'possible', (e->>'possible')::numeric,
+                        'score', (e->>'score')::numeric, 'weight', (e->>'weight')::numeric)
+                        ORDER BY (SELECT m.position FROM model_subtopics m WHERE m.code = e->>'subtopic'), o)
+                    FROM jsonb_array_elements(s.r->'subtopic_scores') WITH ORDINALITY AS t(e, o)), '[]'),
+                'question_scores', s.r->'question_scores')
+        FROM s
+        WHERE a.id = s.id AND s.ok
+        RETURNING a.id, s.st, s.username, s.item, s.level, a.standard_score, a.band),
+    au AS (
+        INSERT INTO audit_log (actor, action, target, detail)
+        SELECT p_actor, 'attempt.' || u.st, 'attempt:' || u.id,
+               jsonb_build_object('username', u.username, 'item', u.item, 'level', u.level,
+                                  'standard_score', u.standard_score, 'band', u.band)
+        FROM u ORDER BY u.id
+        RETURNING 1)
+    SELECT s.id, CASE WHEN u.id IS NOT NULL THEN 'closed' WHEN s.cur = 'open' THEN 'changed' ELSE 'already' END
+    FROM s LEFT JOIN u ON u.id = s.id
+    ORDER BY s.id;
 END $$;
 
 -- Parks attempts that failed to close: later tries, further apart, never at the head of the queue.
