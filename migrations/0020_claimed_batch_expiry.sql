@@ -56,8 +56,9 @@ CREATE FUNCTION examd_attempts_scoring_text(p_ids bigint[]) RETURNS TABLE (id bi
     ORDER BY a.id
 $$;
 
--- Claims up to p_limit due attempts for p_lease seconds and returns their scoring input.
-CREATE FUNCTION examd_attempts_claim(p_grace int, p_limit int, p_lease int, p_owner text)
+-- Claims up to p_limit due attempts for p_lease_ms milliseconds and returns their scoring input.
+-- A lease that runs out while its batch is still being closed only costs work: the close decides.
+CREATE FUNCTION examd_attempts_claim(p_grace int, p_limit int, p_lease_ms int, p_owner text)
     RETURNS TABLE (id bigint, input text) LANGUAGE plpgsql AS $$
 DECLARE
     v_ids bigint[];
@@ -70,7 +71,7 @@ BEGIN
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED),
     u AS (
-        UPDATE attempts a SET close_after = now() + make_interval(secs => p_lease), close_owner = p_owner
+        UPDATE attempts a SET close_after = now() + make_interval(secs => p_lease_ms / 1000.0), close_owner = p_owner
         FROM c WHERE a.id = c.id
         RETURNING a.id)
     SELECT array_agg(u.id ORDER BY u.id) INTO v_ids FROM u;

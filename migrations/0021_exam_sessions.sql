@@ -263,7 +263,9 @@ BEGIN
         IF now() > v_open.deadline + make_interval(secs => p_grace) THEN
             RETURN jsonb_build_object('expired', v_open.id);
         END IF;
-        IF v_open.mode <> p_mode OR v_open.session_id IS DISTINCT FROM p_session THEN
+        -- The SPEC's start resumes whatever attempt at this exam is open; practice and session starts
+        -- do not take over an attempt of another kind.
+        IF p_mode <> 'exam' AND (v_open.mode <> p_mode OR v_open.session_id IS DISTINCT FROM p_session) THEN
             RETURN jsonb_build_object('error', 'conflict', 'message',
                                       'another attempt at this exam is open: submit it first', 'open_attempt_id', v_open.id);
         END IF;

@@ -112,6 +112,8 @@ struct xslot {
 	bool split;
 	char **changed;
 	int nchanged;
+	char **carry; /* could not be closed in an earlier round of this batch: parked at its end */
+	int ncarry;
 };
 
 struct expiry {
@@ -168,6 +170,7 @@ static void expiry_free(struct expiry *x)
 		slot_reset_input(&x->slots[i]);
 		slot_reset_scored(&x->slots[i]);
 		strv_free(x->slots[i].changed, x->slots[i].nchanged);
+		strv_free(x->slots[i].carry, x->slots[i].ncarry);
 	}
 	free(x->slots);
 	event_free(x->timer);
@@ -451,10 +454,31 @@ static void slot_after_close(struct xslot *s)
 		bool queued = arr && xquery(s, "SELECT id, input FROM examd_attempts_scoring_text($1::bigint[])",
 					      1, params, on_reread);
 		free(arr);
-		strv_free(bad, nbad); /* the lease brings them back */
+		char **v = nbad ? realloc(s->carry, (size_t)(s->ncarry + nbad) * sizeof *v) : NULL;
+		if (v) {
+			s->carry = v;
+			for (int i = 0; i < nbad; i++)
+				s->carry[s->ncarry++] = bad[i];
+			free(bad);
+		} else {
+			strv_free(bad, nbad); /* no memory: the lease brings them back */
+		}
 		if (!queued)
 			slot_finish(s);
 		return;
+	}
+	if (s->ncarry) {
+		char **v = realloc(bad, (size_t)(nbad + s->ncarry) * sizeof *v);
+		if (v) {
+			bad = v;
+			for (int i = 0; i < s->ncarry; i++)
+				bad[nbad++] = s->carry[i];
+			free(s->carry);
+		} else {
+			strv_free(s->carry, s->ncarry);
+		}
+		s->carry = NULL;
+		s->ncarry = 0;
 	}
 	if (s->nchanged) { /* still changing after every round: park them with the failures */
 		char **v = realloc(bad, (size_t)(nbad + s->nchanged) * sizeof *v);
@@ -545,6 +569,9 @@ static void slot_finish(struct xslot *s)
 	strv_free(s->changed, s->nchanged);
 	s->changed = NULL;
 	s->nchanged = 0;
+	strv_free(s->carry, s->ncarry);
+	s->carry = NULL;
+	s->ncarry = 0;
 	s->busy = false;
 	x->busy--;
 	if (x->stopping)
@@ -595,7 +622,7 @@ void *autosubmit_start(struct worker *w)
 	snprintf(x->owner, sizeof x->owner, "%s:%ld", host, (long)getpid());
 	snprintf(x->grace, sizeof x->grace, "%d", cfg->grace_seconds);
 	snprintf(x->batch, sizeof x->batch, "%d", cfg->close_batch);
-	snprintf(x->lease, sizeof x->lease, "%d", cfg->close_lease_seconds);
+	snprintf(x->lease, sizeof x->lease, "%d", cfg->close_lease_ms);
 	struct timeval tv = {0, EXPIRY_TICK_MS * 1000};
 	event_add(x->timer, &tv);
 	return x;

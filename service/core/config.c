@@ -42,7 +42,7 @@ static const struct key keys[] = {
 	{"EXAMD_GRACE_SECONDS", "grace-seconds", KEY_INT, OFF(grace_seconds), "10", 0, 3600, "grace after an exam deadline"},
 	{"EXAMD_CLOSE_BATCH", "close-batch", KEY_INT, OFF(close_batch), "250", 1, 5000, "due attempts claimed, scored and closed per auto-submit batch"},
 	{"EXAMD_CLOSE_CONCURRENCY", "close-concurrency", KEY_INT, OFF(close_concurrency), "3", 1, 64, "auto-submit batches in flight per process (each holds one database connection while it closes)"},
-	{"EXAMD_CLOSE_LEASE_SECONDS", "close-lease-seconds", KEY_INT, OFF(close_lease_seconds), "2", 1, 600, "a claim on due attempts lapses after this long, so a process that died mid-close leaves them to the others"},
+	{"EXAMD_CLOSE_LEASE_MS", "close-lease-ms", KEY_INT, OFF(close_lease_ms), "1500", 200, 600000, "a claim on due attempts lapses after this many milliseconds, so a process that died mid-close leaves them to the others"},
 	{"EXAMD_STATS_REFRESH_SECONDS", "stats-refresh-seconds", KEY_INT, OFF(stats_refresh_seconds), "10", 0, 86400, "recompute each blueprint's SEM this often after closes (0 = never)"},
 	{"EXAMD_SESSION_IDLE_SECONDS", "session-idle-seconds", KEY_INT, OFF(session_idle_seconds), "7200", 60, 31536000, "session idle expiry"},
 	{"EXAMD_SESSION_TTL_SECONDS", "session-ttl-seconds", KEY_INT, OFF(session_ttl_seconds), "43200", 60, 31536000, "session absolute expiry"},

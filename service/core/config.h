@@ -21,7 +21,7 @@ struct config {
 	int grace_seconds;     /* exam grace after the deadline */
 	int close_batch;       /* attempts claimed and closed per auto-submit batch */
 	int close_concurrency; /* auto-submit batches in flight per process */
-	int close_lease_seconds; /* how long a claim on due attempts holds */
+	int close_lease_ms;    /* how long a claim on due attempts holds */
 	int stats_refresh_seconds; /* the SEM refresher's period (api/stats.c); 0 = off */
 	int save_slot_wait_ms; /* a save statement still running after this gives up its slot (api/saves.c) */
 	int session_idle_seconds;

@@ -4,6 +4,7 @@ killed while it holds claims; an attempt that cannot be closed is parked and doe
 import os
 import re
 import signal
+import sys
 import time
 import unittest
 
@@ -67,6 +68,8 @@ class MassExpiryTest(unittest.TestCase):
                 break
             time.sleep(0.1)
         n, closed, still, latest, audits, dup = massfill.closing_report(b)
+        print("killed A %.2f s after deadline + grace holding %d claims; last close %.2f s after deadline + grace"
+              % (killed_at, killed_holding, latest - GRACE), file=sys.stderr)
         self.assertGreater(killed_holding, 0, "A held no claims when it was killed (%.2f s after due)" % killed_at)
         self.assertEqual((n, closed, still), (2000, 2000, 0))
         # latest = last submitted_at - deadline: within 5 s of deadline + grace

@@ -263,6 +263,9 @@ class SessionsTest(ExamdTestCase):
         self.assertEqual(r.status, 201, r)
         doc = r.json
         self.assertTrue(doc["practice"])
+        # The SPEC's start resumes the open attempt at that exam, whatever its kind.
+        again = self.app.post("/api/v1/attempts", {"item": "general_knowledge"}, token=token)
+        self.assertEqual((again.status, again.json["attempt_id"]), (200, doc["attempt_id"]))
         out = self.submit_all_true("svc3", doc)
         self.assertEqual((out["status"], out["result"]["standard_score"]), ("submitted", 100))
         self.assertFalse(out["result"]["counted"])
