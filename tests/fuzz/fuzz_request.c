@@ -93,6 +93,8 @@ static const struct {
 	{"GET", "/api/v1/blueprints", P_NONE},
 	{"GET", "/api/v1/blueprints/{item}/{level}", P_ITEM_LEVEL},
 	{"PUT", "/api/v1/blueprints/{item}/{level}", P_ITEM_LEVEL},
+	{"GET", "/api/v1/blueprints/{item}/{level}/stats", P_ITEM_LEVEL},
+	{"GET", "/api/v1/questions/{id}/stats", P_ID},
 	{"GET", "/api/v1/exams", P_NONE},
 	{"POST", "/api/v1/attempts", P_NONE},
 	{"GET", "/api/v1/attempts/{id}", P_ID},
