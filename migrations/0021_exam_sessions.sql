@@ -426,6 +426,11 @@ CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAG
         'open_attempt_mode', (SELECT a.mode FROM attempts a WHERE a.username = p_username AND a.item = b.item
                               AND a.status = 'open'),
         'counted_result', CASE WHEN c.r->'standard_score' = 'null'::jsonb THEN NULL
+                               -- a session's score stays hidden here too until its results are out
+                               WHEN EXISTS (SELECT 1 FROM attempts x
+                                            WHERE x.id IN (SELECT jsonb_array_elements_text(c.r->'attempt_ids')::bigint)
+                                              AND x.session_id IS NOT NULL
+                                              AND now() < examd_session_reveal_at(x.session_id)) THEN NULL
                                ELSE (c.r - 'level' - 'grading') END,
         'practice_allowed', b.practice_allowed, 'practice_counts', false,
         'practice_attempts_used', (SELECT count(*) FROM attempts a WHERE a.username = p_username

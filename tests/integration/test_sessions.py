@@ -196,6 +196,8 @@ class SessionsTest(ExamdTestCase):
         self.assertIsNotNone(out["review_hidden_until"])
         for q in out["questions"]:
             self.assertNotIn("key", q)
+        exams = self.app.get("/api/v1/exams", token=self.app.login("emp4")).json["exams"]
+        self.assertIsNone([e for e in exams if e["item"] == "general_knowledge"][0]["counted_result"])
         time.sleep(max(0, (parse(s["closes_at"]) - datetime.datetime.now(datetime.timezone.utc)).total_seconds()) + 0.5)
         after = self.app.get("/api/v1/attempts/%s" % doc["attempt_id"], token=self.app.login("emp4")).json
         self.assertEqual(after["result"]["standard_score"], 100)
