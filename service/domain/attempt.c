@@ -118,7 +118,18 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 	}
 	size_t nq = json_array_size(questions), nw = json_object_size(weights), nb = json_array_size(bands);
 	struct score_question *qs = calloc(nq ? nq : 1, sizeof *qs);
-	const char **accepted = calloc(ATTEMPT_MAX_ACCEPTED, sizeof *accepted);
+	/* Room for the accepted fill answers of this attempt only (never more than the bound that
+	 * parse_question enforces): a 64 KiB table per attempt made malloc consolidate its free lists
+	 * on every close of a mass expiry. */
+	size_t need = 1;
+	for (size_t qi = 0; qi < nq; qi++) {
+		json_t *key = json_object_get(json_array_get(questions, qi), "key");
+		if (json_is_array(key))
+			need += json_array_size(key);
+	}
+	if (need > ATTEMPT_MAX_ACCEPTED)
+		need = ATTEMPT_MAX_ACCEPTED;
+	const char **accepted = calloc(need, sizeof *accepted);
 	struct score_weight *ws = calloc(nw ? nw : 1, sizeof *ws);
 	struct score_band bs[16];
 	struct score_result *res = calloc(1, sizeof *res);
