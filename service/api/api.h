@@ -116,13 +116,33 @@ bool banklint_import_report(const struct bank *file, const char *pool_text, size
 			    json_t **baselines) MUST_CHECK;
 
 void exams_list(struct req *r);
+/* Starts or resumes an attempt: mode "exam", "practice" or "session" (session id; item NULL = its only exam). */
+void attempts_begin(struct req *r, const char *mode, const char *session, const char *item);
+/* Replies with the attempt document (examd_attempt_json) as r's caller may see it. */
+void attempts_reply(struct req *r, const char *id, int status);
+void attempts_close_early(struct req *r);
+void attempts_void(struct req *r);
+/* Exam sessions (api/sessions.c). */
+void sessions_create(struct req *r);
+void sessions_list(struct req *r);
+void sessions_get(struct req *r);
+void sessions_roster(struct req *r);
+void sessions_overrides_list(struct req *r);
+void sessions_overrides_put(struct req *r);
+void sessions_start(struct req *r);
+/* The HTTP status of an error code of a statement (409 not_open, 422 exam_unavailable...). */
+int api_error_status(const char *code);
 void attempts_start(struct req *r);
 void attempts_get(struct req *r);
 void attempts_save_answer(struct req *r);
 void attempts_submit(struct req *r);
-/* The auto-submitter of a worker (api/attempts.c). */
+/* The auto-submitter of a worker (api/expiry.c). */
 void *autosubmit_start(struct worker *w);
 void autosubmit_stop(void *handle);
+/* After the loop stopped (api_worker_exit): closes its connections and frees it. */
+void autosubmit_free(void *handle);
+/* Its metrics; open < 0 when the gauges could not be read from the database. */
+void expiry_metrics(struct evbuffer *out, long long open, long long due, double oldest, long long parked);
 
 void profiles_get(struct req *r);
 void profiles_svg(struct req *r);

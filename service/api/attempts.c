@@ -17,7 +17,6 @@
 #define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
 #define CLOSE_MAX_TRIES 5
-#define AUTO_SUBMIT_BATCH "100"
 
 static void grace_text(const struct config *cfg, char buf[16])
 {
@@ -186,7 +185,7 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
 }
 
-static void reply_attempt(struct req *r, const char *id, int status)
+void attempts_reply(struct req *r, const char *id, int status)
 {
 	char grace[16];
 	grace_text(api_cfg(r), grace);
@@ -214,7 +213,7 @@ void attempts_get(struct req *r)
 {
 	if (!attempt_id_param(r, 0))
 		return;
-	reply_attempt(r, r->params[0], 200);
+	attempts_reply(r, r->params[0], 200);
 }
 
 /* ------------------------------------------------------------------ exams */
@@ -239,7 +238,9 @@ void exams_list(struct req *r)
 /* ------------------------------------------------------------------ start */
 
 struct start_state {
-	char item[64];
+	char item[64]; /* "" = the session's only exam */
+	char mode[16];
+	char session[24];
 	bool retried;
 };
 
@@ -270,8 +271,7 @@ static void on_started(const struct db_result *res, void *arg)
 	json_t *expired = json_object_get(out, "expired");
 	json_t *id = json_object_get(out, "attempt_id");
 	if (error) {
-		bool exhausted = !strcmp(error, "attempts_exhausted");
-		req_reply_error(r, exhausted ? 409 : 422, error, "%s",
+		req_reply_error(r, api_error_status(error), error, "%s",
 				json_string_value(json_object_get(out, "message")) ?: error);
 	} else if (expired && !s->retried) {
 		/* An open attempt past its time that the auto-submitter has not reached yet. */
@@ -288,7 +288,7 @@ static void on_started(const struct db_result *res, void *arg)
 		snprintf(aid, sizeof aid, "%lld", (long long)json_integer_value(id));
 		free(r->data);
 		r->data = NULL;
-		reply_attempt(r, aid, json_is_true(json_object_get(out, "created")) ? 201 : 200);
+		attempts_reply(r, aid, json_is_true(json_object_get(out, "created")) ? 201 : 200);
 	} else {
 		req_reply_error(r, 503, "unavailable", "the attempt could not be started; try again shortly");
 	}
@@ -300,8 +300,24 @@ static void start_run(struct req *r)
 	struct start_state *s = r->data;
 	char grace[16];
 	grace_text(api_cfg(r), grace);
-	const char *params[] = {r->user.username, s->item, grace};
-	api_query(r, "SELECT examd_attempt_start($1, $2, $3::int)::text", 3, params, on_started);
+	const char *params[] = {r->user.username, s->item[0] ? s->item : NULL, grace, s->mode,
+				s->session[0] ? s->session : NULL};
+	api_query(r, "SELECT examd_attempt_begin($1, $2, $3::int, $4, $5::bigint)::text", 5, params, on_started);
+}
+
+void attempts_begin(struct req *r, const char *mode, const char *session, const char *item)
+{
+	struct start_state *s = calloc(1, sizeof *s);
+	if (!s) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	snprintf(s->item, sizeof s->item, "%s", item ? item : "");
+	snprintf(s->mode, sizeof s->mode, "%s", mode);
+	snprintf(s->session, sizeof s->session, "%s", session ? session : "");
+	r->data = s;
+	r->data_free = free;
+	start_run(r);
 }
 
 void attempts_start(struct req *r)
@@ -311,23 +327,97 @@ void attempts_start(struct req *r)
 		return;
 	const char *item = json_string_value(json_object_get(body, "item"));
 	const struct catalog_item *it = item ? catalog_item_find(catalog_default(), item) : NULL;
-	if (!it || it->assessment != CATALOG_ASSESS_EXAM || json_object_size(body) != 1) {
+	json_t *practice = json_object_get(body, "practice");
+	size_t fields = 1 + (practice != NULL);
+	if (!it || it->assessment != CATALOG_ASSESS_EXAM || json_object_size(body) != fields ||
+	    (practice && !json_is_boolean(practice))) {
 		json_decref(body);
 		req_reply_error(r, 400, "invalid_field",
 				"the body must be {\"item\": one of general_knowledge, professional_knowledge, "
-				"job_knowledge, job_skills}");
+				"job_knowledge, job_skills, \"practice\"?: true|false}");
 		return;
 	}
+	bool is_practice = json_is_true(practice);
 	json_decref(body);
-	struct start_state *s = calloc(1, sizeof *s);
-	if (!s) {
+	attempts_begin(r, is_practice ? "practice" : "exam", NULL, it->code);
+}
+
+/* POST /api/v1/sessions/{id}/attempts {"item"?}: an attempt in a session (the session's checks come
+ * before the body's: 404, then the window's 409, then the item). */
+void sessions_start(struct req *r)
+{
+	long id;
+	if (!util_parse_long(r->params[0], 1, 9000000000000000000L, &id)) {
+		req_reply_error(r, 404, "not_found", "no such session");
+		return;
+	}
+	const char *code = NULL;
+	bool bad = false;
+	if (r->body_len) {
+		json_error_t jerr;
+		json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
+		json_t *item = json_object_get(body, "item");
+		const struct catalog_item *it = json_is_string(item) ? catalog_item_find(catalog_default(), json_string_value(item)) : NULL;
+		bad = !json_is_object(body) || json_object_size(body) > 1 || (json_object_size(body) == 1 && !item) ||
+		      (item && !json_is_null(item) && (!it || it->assessment != CATALOG_ASSESS_EXAM));
+		code = it ? it->code : NULL;
+		json_decref(body);
+	}
+	/* A bad body is reported after the session's own checks: an unknown item then names no exam. */
+	attempts_begin(r, "session", r->params[0], bad ? "(invalid)" : code);
+}
+
+/* POST /api/v1/attempts/{id}/close: the proctor closes an attempt early, with its saved answers. */
+static void on_proctor_closed(struct closer *c, bool ok)
+{
+	struct req *r = c->arg;
+	char id[24];
+	snprintf(id, sizeof id, "%s", c->id);
+	free(c);
+	if (!ok) {
+		req_reply_error(r, 503, "unavailable", "the attempt could not be closed; try again shortly");
+		return;
+	}
+	attempts_reply(r, id, 200);
+}
+
+static void on_proctor_access(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	const char *access = db_result_rows(res) == 1 ? db_result_value(res, 0, 0) : "not_found";
+	if (strcmp(access, "ok") != 0) {
+		req_reply_error(r, api_error_status(access), access, "%s",
+				!strcmp(access, "forbidden") ? "only the session's creator, hr or admin may close it"
+							     : "no such attempt");
+		return;
+	}
+	if (strcmp(db_result_value(res, 0, 1), "open") != 0) {
+		req_reply_error(r, 409, "attempt_closed", "the attempt is already closed");
+		return;
+	}
+	struct closer *c = closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username,
+				      on_proctor_closed, r);
+	if (!c) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
 		return;
 	}
-	snprintf(s->item, sizeof s->item, "%s", it->code);
-	r->data = s;
-	r->data_free = free;
-	start_run(r);
+	closer_read(c);
+}
+
+void attempts_close_early(struct req *r)
+{
+	if (!attempt_id_param(r, 0))
+		return;
+	const char *params[] = {r->params[0], r->user.username, r->user.role};
+	api_query(r,
+		  "SELECT CASE WHEN $3 IN ('hr', 'admin') THEN 'ok' WHEN a.session_id IS NULL THEN 'forbidden'"
+		  " ELSE examd_session_access(a.session_id, $2, $3) END, a.status"
+		  " FROM attempts a WHERE a.id = $1::bigint",
+		  3, params, on_proctor_access);
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -356,7 +446,7 @@ static void on_submit_closed(struct closer *c, bool ok)
 		req_reply_error(r, 503, "unavailable", "the attempt could not be submitted; try again shortly");
 		return;
 	}
-	reply_attempt(r, id, 200);
+	attempts_reply(r, id, 200);
 }
 
 static void on_submit_owner(const struct db_result *res, void *arg)
@@ -386,106 +476,4 @@ void attempts_submit(struct req *r)
 		return;
 	const char *params[] = {r->params[0], r->user.username};
 	api_query(r, "SELECT status FROM attempts WHERE id = $1::bigint AND username = $2", 2, params, on_submit_owner);
-}
-
-/* ------------------------------------------------------------------ the auto-submitter */
-
-/* On worker 0 of every process: once a second, close open attempts past deadline + grace,
- * one after another. With several processes they may pick the same attempt; the close itself
- * decides, so each attempt is closed exactly once. */
-struct autosubmit {
-	struct worker *w;
-	struct event *timer;
-	bool running;
-	char **ids;
-	int n, next;
-	bool stopping;
-};
-
-static void autosubmit_next(struct autosubmit *a);
-
-static void autosubmit_finish(struct autosubmit *a)
-{
-	for (int i = 0; i < a->n; i++)
-		free(a->ids[i]);
-	free(a->ids);
-	a->ids = NULL;
-	a->n = a->next = 0;
-	a->running = false;
-	if (a->stopping) {
-		event_free(a->timer);
-		free(a);
-	}
-}
-
-static void on_auto_closed(struct closer *c, bool ok)
-{
-	struct autosubmit *a = c->arg;
-	if (ok)
-		log_json(LOG_INFO, json_pack("{s:s,s:s}", "msg", "attempt auto-submitted or already closed", "attempt", c->id));
-	free(c);
-	autosubmit_next(a);
-}
-
-static void autosubmit_next(struct autosubmit *a)
-{
-	if (a->next >= a->n || a->stopping) {
-		autosubmit_finish(a);
-		return;
-	}
-	struct closer *c = closer_new(a->w->db, a->w->server->cfg, a->ids[a->next++], "auto_submitted", "examd",
-				      on_auto_closed, a);
-	if (!c) {
-		autosubmit_finish(a);
-		return;
-	}
-	closer_read(c);
-}
-
-static void on_due(const struct db_result *res, void *arg)
-{
-	struct autosubmit *a = arg;
-	int n = db_result_status(res) == DB_OK ? db_result_rows(res) : 0;
-	a->ids = n ? calloc((size_t)n, sizeof *a->ids) : NULL;
-	for (int i = 0; a->ids && i < n; i++)
-		a->ids[a->n++] = strdup(db_result_value(res, i, 0));
-	autosubmit_next(a);
-}
-
-static void on_autosubmit_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct autosubmit *a = arg;
-	if (a->running)
-		return;
-	char grace[16];
-	grace_text(a->w->server->cfg, grace);
-	const char *params[] = {grace, AUTO_SUBMIT_BATCH};
-	a->running = true;
-	if (!db_query(a->w->db, "SELECT examd_attempts_due($1::int, $2::int)", 2, params, on_due, a))
-		a->running = false;
-}
-
-void *autosubmit_start(struct worker *w)
-{
-	struct autosubmit *a = calloc(1, sizeof *a);
-	if (!a)
-		return NULL;
-	a->w = w;
-	a->timer = event_new(w->base, -1, EV_PERSIST, on_autosubmit_tick, a);
-	struct timeval tv = {1, 0};
-	event_add(a->timer, &tv);
-	return a;
-}
-
-void autosubmit_stop(void *handle)
-{
-	struct autosubmit *a = handle;
-	if (!a)
-		return;
-	event_del(a->timer);
-	a->stopping = true;
-	if (!a->running) {
-		event_free(a->timer);
-		free(a);
-	}
 }

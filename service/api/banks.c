@@ -504,10 +504,17 @@ void blueprints_put(struct req *r)
 	json_t *draws = blueprint_draws_json(&bp);
 	char *draws_text = draws ? json_dumps(draws, JSON_COMPACT) : NULL;
 	json_decref(draws);
-	const char *params[] = {item->code, level->code, tl, ma, bp.grading, draws_text ? draws_text : "[]",
-				r->user.username, req_client_address(r)};
-	api_query(r, "SELECT examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8)::text", 8, params,
-		  on_blueprint_put);
+	const char *params[] = {item->code,
+				level->code,
+				tl,
+				ma,
+				bp.grading,
+				draws_text ? draws_text : "[]",
+				r->user.username,
+				req_client_address(r),
+				bp.practice_allowed < 0 ? NULL : bp.practice_allowed ? "true" : "false"};
+	api_query(r, "SELECT examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8, $9::boolean)::text", 9,
+		  params, on_blueprint_put);
 	free(draws_text);
 }
 

@@ -75,16 +75,22 @@ static void render_pool(struct evbuffer *out, struct server *s)
 	evbuffer_add_printf(out,
 			    "# HELP examd_offload_pending Jobs (password hashing, imports) waiting or running, by class.\n"
 			    "# TYPE examd_offload_pending gauge\nexamd_offload_pending{class=\"login\"} %ld\n"
-			    "examd_offload_pending{class=\"bulk\"} %ld\n"
+			    "examd_offload_pending{class=\"bulk\"} %ld\nexamd_offload_pending{class=\"close\"} %ld\n"
 			    "# HELP examd_offload_refused_total Jobs refused because their queue was full.\n"
 			    "# TYPE examd_offload_refused_total counter\nexamd_offload_refused_total %ld\n"
 			    "# HELP examd_password_checks_total Password verifications run for logins.\n"
 			    "# TYPE examd_password_checks_total counter\nexamd_password_checks_total %lu\n",
 			    offload_pending_class(s->offload, OFFLOAD_LOGIN), offload_pending_class(s->offload, OFFLOAD_BULK),
+			    offload_pending_class(s->offload, OFFLOAD_CLOSE),
 			    offload_refused(s->offload), auth_password_checks());
 }
 
-static void metrics_send(struct req *r, long open_attempts)
+struct expiry_gauges {
+	long long open, due, parked;
+	double oldest;
+};
+
+static void metrics_send(struct req *r, const struct expiry_gauges *g)
 {
 	struct evbuffer *out = evbuffer_new();
 	if (!out) {
@@ -94,10 +100,7 @@ static void metrics_send(struct req *r, long open_attempts)
 	metrics_render(out, api_routes, api_nroutes);
 	render_pool(out, r->worker->server);
 	saves_metrics(out);
-	if (open_attempts >= 0)
-		evbuffer_add_printf(out, "# HELP examd_open_attempts Exam attempts currently open.\n"
-					 "# TYPE examd_open_attempts gauge\nexamd_open_attempts %ld\n",
-				    open_attempts);
+	expiry_metrics(out, g ? g->open : -1, g ? g->due : 0, g ? g->oldest : 0, g ? g->parked : 0);
 	size_t len = evbuffer_get_length(out);
 	char *text = malloc(len + 1);
 	if (text) {
@@ -117,14 +120,24 @@ static void on_open_attempts(const struct db_result *res, void *arg)
 		req_reply_empty(r, 503);
 		return;
 	}
-	metrics_send(r, db_result_status(res) == DB_OK && db_result_rows(res) == 1 ? db_result_long(res, 0, 0) : -1);
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		metrics_send(r, NULL);
+		return;
+	}
+	struct expiry_gauges g = {db_result_long(res, 0, 0), db_result_long(res, 0, 1), db_result_long(res, 0, 3),
+				  atof(db_result_value(res, 0, 2))};
+	metrics_send(r, &g);
 }
 
 void ops_metrics(struct req *r)
 {
-	/* The gauge of open attempts needs the database; the rest is rendered without it. */
-	if (!db_query(api_db(r), "SELECT count(*) FROM attempts WHERE status = 'open'", 0, NULL, on_open_attempts, r))
-		metrics_send(r, -1);
+	/* The attempt gauges need the database; the rest is rendered without it. */
+	char grace[16];
+	snprintf(grace, sizeof grace, "%d", api_cfg(r)->grace_seconds);
+	const char *params[] = {grace};
+	if (!db_query(api_db(r), "SELECT open, due, oldest_overdue_seconds, parked FROM examd_expiry_gauges($1::int)", 1,
+		      params, on_open_attempts, r))
+		metrics_send(r, NULL);
 }
 
 /* Background work on worker 0 of every process: housekeeping every minute (expired sessions,
@@ -186,7 +199,6 @@ void api_worker_stop(struct server *s, struct worker *w)
 		event_free(b->housekeeping);
 	b->housekeeping = NULL;
 	autosubmit_stop(b->autosubmit);
-	b->autosubmit = NULL;
 	stats_refresher_stop(b->stats);
 	b->stats = NULL;
 }
@@ -210,6 +222,7 @@ void api_worker_exit(struct server *s, struct worker *w)
 	if (!b)
 		return;
 	saves_free(b->saves);
+	autosubmit_free(b->autosubmit);
 	free(b);
 	w->app = NULL;
 }

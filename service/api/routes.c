@@ -10,6 +10,7 @@
 
 #define HR_ADMIN (ROLE_HR | ROLE_ADMIN)
 #define TRAINER_ADMIN (ROLE_TRAINER | ROLE_ADMIN)
+#define STAFF (ROLE_TRAINER | ROLE_HR | ROLE_ADMIN)
 
 const struct route api_routes[] = {
 	{"GET", "/healthz", ops_healthz, 0, BODY_NONE, false},
@@ -40,6 +41,15 @@ const struct route api_routes[] = {
 	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON,
 	 true},
 	{"POST", "/api/v1/attempts/{id}/submit", attempts_submit, ROLE_EMPLOYEE, BODY_NONE, false},
+	{"POST", "/api/v1/attempts/{id}/close", attempts_close_early, STAFF, BODY_NONE, false},
+	{"POST", "/api/v1/attempts/{id}/void", attempts_void, STAFF, BODY_JSON, false},
+	{"POST", "/api/v1/sessions", sessions_create, STAFF, BODY_JSON, false},
+	{"GET", "/api/v1/sessions", sessions_list, ROLE_ANY, BODY_NONE, false},
+	{"GET", "/api/v1/sessions/{id}", sessions_get, ROLE_EMPLOYEE | STAFF, BODY_NONE, false},
+	{"GET", "/api/v1/sessions/{id}/roster", sessions_roster, STAFF, BODY_NONE, false},
+	{"GET", "/api/v1/sessions/{id}/overrides", sessions_overrides_list, STAFF, BODY_NONE, false},
+	{"POST", "/api/v1/sessions/{id}/overrides", sessions_overrides_put, STAFF, BODY_JSON, false},
+	{"POST", "/api/v1/sessions/{id}/attempts", sessions_start, ROLE_EMPLOYEE, BODY_JSON, false},
 	{"GET", "/api/v1/employees/{username}/profile", profiles_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/employees/{username}/profile.svg", profiles_svg, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/employees/{username}/report.pdf", profiles_report_pdf, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE,

@@ -19,6 +19,9 @@ struct config {
 	int hash_threads;      /* password hashing threads */
 	int scrypt_log2n;      /* scrypt cost for new hashes */
 	int grace_seconds;     /* exam grace after the deadline */
+	int close_batch;       /* attempts claimed and closed per auto-submit batch */
+	int close_concurrency; /* auto-submit batches in flight per process */
+	int close_lease_ms;    /* how long a claim on due attempts holds */
 	int stats_refresh_seconds; /* the SEM refresher's period (api/stats.c); 0 = off */
 	int save_slot_wait_ms; /* a save statement still running after this gives up its slot (api/saves.c) */
 	int session_idle_seconds;

@@ -118,7 +118,18 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 	}
 	size_t nq = json_array_size(questions), nw = json_object_size(weights), nb = json_array_size(bands);
 	struct score_question *qs = calloc(nq ? nq : 1, sizeof *qs);
-	const char **accepted = calloc(ATTEMPT_MAX_ACCEPTED, sizeof *accepted);
+	/* Room for the accepted fill answers of this attempt only (never more than the bound that
+	 * parse_question enforces): a 64 KiB table per attempt made malloc consolidate its free lists
+	 * on every close of a mass expiry. */
+	size_t need = 1;
+	for (size_t qi = 0; qi < nq; qi++) {
+		json_t *key = json_object_get(json_array_get(questions, qi), "key");
+		if (json_is_array(key))
+			need += json_array_size(key);
+	}
+	if (need > ATTEMPT_MAX_ACCEPTED)
+		need = ATTEMPT_MAX_ACCEPTED;
+	const char **accepted = calloc(need, sizeof *accepted);
 	struct score_weight *ws = calloc(nw ? nw : 1, sizeof *ws);
 	struct score_band bs[16];
 	struct score_result *res = calloc(1, sizeof *res);
@@ -191,4 +202,89 @@ done:
 	free(res);
 	free(correct);
 	return st;
+}
+
+/* Splits s at the next tab into a NUL-terminated field of at most cap bytes; false when missing. */
+static const char *next_field(const char *s, const char *end, char sep, char *out, size_t cap)
+{
+	const char *p = memchr(s, sep, (size_t)(end - s));
+	if (!p)
+		p = end;
+	size_t len = (size_t)(p - s);
+	if (len >= cap)
+		return NULL;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return p < end ? p + 1 : p;
+}
+
+static json_t *load_any(const char *text, size_t len)
+{
+	json_error_t jerr;
+	return json_loadb(text, len, JSON_DECODE_ANY, &jerr);
+}
+
+json_t *attempt_input_from_text(const char *text, char *err, size_t errlen)
+{
+	const char *line = text, *end;
+	json_t *in = json_object(), *questions = json_array();
+	char status[32], digest[32];
+	if (!in || !questions || !text)
+		goto fail_nomem;
+	json_object_set_new(in, "questions", questions);
+	/* head line */
+	end = strchr(line, '\n');
+	if (!end)
+		end = line + strlen(line);
+	const char *p = next_field(line, end, '\t', status, sizeof status);
+	p = p ? next_field(p, end, '\t', digest, sizeof digest) : NULL;
+	const char *tab = p ? memchr(p, '\t', (size_t)(end - p)) : NULL;
+	json_t *weights = tab ? load_any(p, (size_t)(tab - p)) : NULL;
+	json_t *bands = tab ? load_any(tab + 1, (size_t)(end - tab - 1)) : NULL;
+	if (!weights || !bands || !json_is_object(weights) || !json_is_array(bands)) {
+		json_decref(weights);
+		json_decref(bands);
+		snprintf(err, errlen, "bad head line");
+		goto fail;
+	}
+	json_object_set_new(in, "status", json_string(status));
+	json_object_set_new(in, "answers_version", json_string(digest));
+	json_object_set_new(in, "weights", weights);
+	json_object_set_new(in, "bands", bands);
+	while (*end == '\n') {
+		line = end + 1;
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		char id[24], subtopic[128], type[16], points[32];
+		p = next_field(line, end, '\t', id, sizeof id);
+		p = p ? next_field(p, end, '\t', subtopic, sizeof subtopic) : NULL;
+		p = p ? next_field(p, end, '\t', type, sizeof type) : NULL;
+		p = p ? next_field(p, end, '\t', points, sizeof points) : NULL;
+		/* key and answer are JSON texts: JSON escapes tabs inside strings, so the next tab ends the key */
+		tab = p ? memchr(p, '\t', (size_t)(end - p)) : NULL;
+		json_t *key = tab ? load_any(p, (size_t)(tab - p)) : NULL;
+		json_t *answer = tab && end > tab + 1 ? load_any(tab + 1, (size_t)(end - tab - 1)) : json_null();
+		char *idend;
+		long long qid = strtoll(id, &idend, 10);
+		if (!key || !answer || *idend || !*id) {
+			json_decref(key);
+			json_decref(answer);
+			snprintf(err, errlen, "bad question line %zu", json_array_size(questions) + 1);
+			goto fail;
+		}
+		json_t *q = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)qid, "subtopic", subtopic, "type", type,
+				      "points", points, "key", key, "answer", answer);
+		if (!q || json_array_append_new(questions, q))
+			goto fail_nomem;
+	}
+	return in;
+fail_nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	if (in)
+		json_decref(in);
+	else
+		json_decref(questions);
+	return NULL;
 }

@@ -22,4 +22,11 @@
  * with decimals as strings, exact. Otherwise err says why. */
 enum score_status attempt_score_json(json_t *input, json_t **out, char *err, size_t errlen);
 
+/* The compact scoring input of examd_attempts_scoring_text (migration 0020), as the JSON input above
+ * plus "status" and "answers_version" (the digest, as a string): a head line
+ * "status\tdigest\tweights\tbands" (weights and bands as JSON), then per question
+ * "\nquestion_id\tsubtopic\ttype\tpoints\tkey\tanswer" (key and answer as JSON text; answer empty
+ * when none was saved). NULL when the text does not have that shape (err says why). */
+json_t *attempt_input_from_text(const char *text, char *err, size_t errlen);
+
 #endif

@@ -48,7 +48,8 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 				   const struct catalog_level *level, json_t *body, struct blueprint *out, char *msg,
 				   size_t msglen)
 {
-	static const char *const fields[] = {"time_limit_seconds", "max_attempts", "grading", "draws", "item", "level"};
+	static const char *const fields[] = {"time_limit_seconds", "max_attempts", "grading", "draws", "item", "level",
+					     "practice_allowed"};
 	enum blueprint_status st = BLUEPRINT_OK;
 	memset(out, 0, sizeof *out);
 	out->item = item;
@@ -102,6 +103,15 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 		for (size_t i = 0; i < sizeof gradings / sizeof gradings[0]; i++)
 			if (!strcmp(gs, gradings[i]))
 				out->grading = gradings[i];
+	}
+	json_t *pa = json_object_get(body, "practice_allowed");
+	out->practice_allowed = -1;
+	if (pa && !json_is_null(pa)) {
+		if (!json_is_boolean(pa)) {
+			snprintf(msg, msglen, "practice_allowed must be true or false");
+			return BLUEPRINT_BAD_FIELD;
+		}
+		out->practice_allowed = json_is_true(pa);
 	}
 	json_t *draws = json_object_get(body, "draws");
 	if (!json_is_array(draws)) {

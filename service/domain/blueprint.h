@@ -26,6 +26,7 @@ struct blueprint {
 	int time_limit_seconds;
 	int max_attempts;
 	const char *grading; /* "highest", "latest", "first", "average" (static strings) */
+	int practice_allowed; /* 1, 0, or -1 when the body leaves it out (keep it) */
 	struct blueprint_draw draws[BLUEPRINT_MAX_DRAWS];
 	size_t ndraws;
 };

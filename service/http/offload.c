@@ -32,7 +32,8 @@ struct offload {
 	pthread_t *threads;
 };
 
-static const long class_max[OFFLOAD_NCLASSES] = {[OFFLOAD_BULK] = OFFLOAD_MAX_BULK, [OFFLOAD_LOGIN] = OFFLOAD_MAX_LOGIN};
+static const long class_max[OFFLOAD_NCLASSES] = {
+	[OFFLOAD_BULK] = OFFLOAD_MAX_BULK, [OFFLOAD_LOGIN] = OFFLOAD_MAX_LOGIN, [OFFLOAD_CLOSE] = OFFLOAD_MAX_CLOSE};
 
 static void job_done(evutil_socket_t fd, short what, void *arg)
 {

@@ -17,11 +17,14 @@ struct offload;
 
 typedef void (*offload_fn)(void *arg);
 
-enum offload_class { OFFLOAD_BULK, OFFLOAD_LOGIN, OFFLOAD_NCLASSES };
+/* Closing exams at their deadline (scoring batches) has a queue of its own, so that neither a
+ * login flood nor a row of listings delays a close by more than one job each. */
+enum offload_class { OFFLOAD_BULK, OFFLOAD_LOGIN, OFFLOAD_CLOSE, OFFLOAD_NCLASSES };
 
 /* Jobs waiting or running per class before offload_submit refuses more. */
 #define OFFLOAD_MAX_LOGIN 64
 #define OFFLOAD_MAX_BULK 32
+#define OFFLOAD_MAX_CLOSE 16
 
 struct offload *offload_new(int threads);
 /* Finishes queued jobs first; their done() callbacks are left active on their bases (run them

@@ -743,5 +743,65 @@ test('hr: a GBK CSV of ratings imported through the page (dry run, then import);
   assert.equal(prof.status, 200, prof.text);
   const item = prof.json.items.find((i) => i.item === 'achievement_orientation');
   assert.equal(Number(item.actual), 5);
+// A datetime-local value in Beijing time, minutes from now.
+const shanghaiLocal = (minutes) => new Date(Date.now() + 8 * 3600e3 + minutes * 60e3).toISOString().slice(0, 16);
+
+test('sessions: HR schedules a session in Beijing time; the employee sees it with a countdown, starts it and the exam page shows it; the roster shows the paper', async () => {
+  await uiLogout(page);
+  await uiLogin(page, HR);
+  await page.getByRole('link', {name: '考试安排'}).first().click();
+  await page.getByRole('heading', {name: '考试安排', exact: true}).waitFor();
+  const title = 'E2E 2026年下半年客户经理知识考试';
+  await page.getByLabel('标题').fill(title);
+  await page.locator('#item-professional_knowledge').check();
+  await page.locator('#session-usernames').fill(EMPLOYEE2);
+  await page.locator('#session-opens').fill(shanghaiLocal(-1));
+  await page.locator('#session-closes').fill(shanghaiLocal(120));
+  await page.locator('#session-results').selectOption('after_close');
+  await page.getByRole('button', {name: '创建'}).click();
+  await page.locator('#session-form .form-msg').getByText(/已创建/).waitFor();
+  const row = page.locator('#session-list tr', {hasText: title});
+  await row.waitFor();
+  await assertLabelled(page, 'the sessions page');
+  await shot(page, 'sessions-list.png');
+  const hrTok = await token(page);
+  const sessions = (await apiCall('GET', '/sessions', hrTok)).json.sessions;
+  const s = sessions.find((x) => x.title === title);
+  assert.ok(s, 'the session was created');
+  // Beijing time in the form is UTC in the API: 8 hours apart.
+  const opened = Date.parse(s.opens_at);
+  assert.ok(Math.abs(opened - (Date.now() - 60e3)) < 120e3, `opens_at ${s.opens_at}`);
+  // An upcoming session too, for the countdown.
+  const later = await apiCall('POST', '/sessions', hrTok, {title: 'E2E 补充考试', items: [{item: 'job_knowledge'}],
+    cohort: {usernames: [EMPLOYEE2]}, opens_at: new Date(Date.now() + 3600e3).toISOString(),
+    closes_at: new Date(Date.now() + 7200e3).toISOString()});
+  assert.equal(later.status, 201, later.text);
+
+  await uiLogout(page);
+  await uiLogin(page, EMPLOYEE2);
+  await page.getByRole('heading', {name: '我的考试'}).waitFor();
+  const upcoming = page.locator(`li.session-card[data-session="${later.json.id}"]`);
+  await upcoming.getByText(/距开始 (\d+:)?\d\d:\d\d/).waitFor();
+  assert.ok(await upcoming.locator('button').first().isDisabled());
+  const card = page.locator(`li.session-card[data-session="${s.id}"]`);
+  await card.getByText(/距截止/).waitFor();
+  await shot(page, 'employee-sessions.png');
+  await card.locator('button[data-item="professional_knowledge"]').click();
+  await page.locator('#exam-session').getByText(title).waitFor();
+  assert.match(await page.locator('#exam-session').textContent(), /截止 .*北京时间/);
+  await answerVisible(page);
+  await page.locator('#save-status').getByText('已保存').waitFor();
+  await shot(page, 'employee-session-exam.png');
+
+  await uiLogout(page);
+  await uiLogin(page, HR);
+  await page.goto(`${BASE}/#/sessions/${s.id}`);
+  await page.getByRole('heading', {name: new RegExp('考试监控')}).waitFor();
+  const mine = page.locator(`#roster-table tr[data-user="${EMPLOYEE2}"]`);
+  await mine.waitFor();
+  assert.equal(await mine.getAttribute('data-state'), 'in_progress');
+  await page.locator('#roster-totals').getByText(/作答中 1/).waitFor();
+  await assertLabelled(page, 'the roster page');
+  await shot(page, 'session-roster.png');
   assert.deepEqual(problems, []);
 });

@@ -17,6 +17,7 @@ HR_ADMIN = {"hr", "admin"}
 TRAINER_ADMIN = {"trainer", "admin"}
 EMP = {"employee"}
 DEPT = quote("政企客户部")  # the department of emp3 and emp4
+STAFF = {"trainer", "hr", "admin"}
 
 # (method, path, body, roles allowed, status for an allowed role). The employee is emp4.
 MATRIX = [
@@ -46,6 +47,15 @@ MATRIX = [
     ("GET", "/api/v1/attempts/999999", None, EMP | HR_ADMIN, 404),
     ("PUT", "/api/v1/attempts/999999/answers/1", {"answer": "A"}, EMP, 404),
     ("POST", "/api/v1/attempts/999999/submit", None, EMP, 404),
+    ("POST", "/api/v1/attempts/999999/close", None, STAFF, 404),
+    ("POST", "/api/v1/attempts/999999/void", {"reason": "x"}, STAFF, 404),
+    ("POST", "/api/v1/sessions", {}, STAFF, 400),
+    ("GET", "/api/v1/sessions", None, ALL, 200),
+    ("GET", "/api/v1/sessions/999999", None, ALL, 404),
+    ("GET", "/api/v1/sessions/999999/roster", None, STAFF, 404),
+    ("GET", "/api/v1/sessions/999999/overrides", None, STAFF, 404),
+    ("POST", "/api/v1/sessions/999999/overrides", {}, STAFF, 404),
+    ("POST", "/api/v1/sessions/999999/attempts", {}, EMP, 404),
     ("GET", "/api/v1/employees/emp4/profile", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/profile.svg", None, EMP | HR_ADMIN, 200),
     ("GET", "/api/v1/employees/emp4/report.pdf", None, EMP | HR_ADMIN, 200),

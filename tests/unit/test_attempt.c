@@ -594,6 +594,52 @@ static void test_fill_many_accepted_answers(void **state)
 	}
 }
 
+/* The compact text of examd_attempts_scoring_text gives the same input, and the same score, as the JSON
+ * document: the worked example of SPEC §3.1 (subtopic scores 80, 90, 70, 100 over weights 30, 30, 20, 20),
+ * with a tab and a line feed inside a fill answer, a cleared answer (JSON null) and a missing one. */
+static void test_input_from_text(void **state)
+{
+	(void)state;
+	const char *text =
+		"open\t-42\t{\"a\": \"30\", \"b\": \"30\", \"c\": \"20\", \"d\": \"20\"}\t" BANDS
+		"\n1\ta\tsingle\t4.00\t\"B\"\t\"B\""
+		"\n2\ta\ttruefalse\t1.00\ttrue\tfalse"
+		"\n3\tb\tmultiple\t9.00\t[\"A\", \"C\"]\t[\"A\", \"C\"]"
+		"\n4\tb\tfill\t1.00\t[\"5G\", \"x\\ty\"]\t\"x\\ty\\nz\""
+		"\n5\tc\tsingle\t7.00\t\"A\"\t\"A\""
+		"\n6\tc\tsingle\t3.00\t\"C\"\tnull"
+		"\n7\td\tsingle\t1.00\t\"D\"\t\"D\"";
+	char err[128] = "";
+	json_t *in = attempt_input_from_text(text, err, sizeof err);
+	if (!in)
+		fail_msg("%s", err);
+	assert_string_equal(json_string_value(json_object_get(in, "status")), "open");
+	assert_string_equal(json_string_value(json_object_get(in, "answers_version")), "-42");
+	json_t *qs = json_object_get(in, "questions");
+	assert_int_equal(json_array_size(qs), 7);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(qs, 3), "answer")), "x\ty\nz");
+	assert_true(json_is_null(json_object_get(json_array_get(qs, 5), "answer")));
+	json_t *out = score_ok(in);
+	/* a: 4 of 5 = 80; b: 9 of 10 = 90; c: 7 of 10 = 70; d: 100 -> 85.00 */
+	assert_string_equal(json_string_value(json_object_get(out, "standard_score")), "85.00");
+	assert_int_equal(json_integer_value(json_object_get(out, "band")), 5);
+	json_decref(out);
+
+	/* no questions at all: the head line alone */
+	in = attempt_input_from_text("submitted\t0\t{}\t" BANDS, err, sizeof err);
+	assert_non_null(in);
+	assert_int_equal(json_array_size(json_object_get(in, "questions")), 0);
+	json_decref(in);
+
+	const char *bad[] = {"", "open\t1", "open\t1\t{}\tnot json", "open\t1\t{}\t[]\n1\ta\tsingle",
+			     "open\t1\t{}\t[]\nx\ta\tsingle\t1\t\"A\"\t", "open\t1\t{}\t[]\n1\ta\tsingle\t1\t{bad\t"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		err[0] = '\0';
+		assert_null(attempt_input_from_text(bad[i], err, sizeof err));
+		assert_true(err[0] != '\0');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_weights),
 		cmocka_unit_test(test_malformed_bands),
 		cmocka_unit_test(test_fill_many_accepted_answers),
+		cmocka_unit_test(test_input_from_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

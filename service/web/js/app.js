@@ -6,6 +6,7 @@ import {loadModel, resetModel, ROLE_NAMES} from './model.js';
 const EMPLOYEE = ['employee'];
 const TRAINER = ['trainer', 'admin'];
 const HR = ['hr', 'admin'];
+const STAFF = ['trainer', 'hr', 'admin'];
 
 // pattern, module, roles (null: anyone signed in), navigation label
 const ROUTES = [
@@ -19,6 +20,8 @@ const ROUTES = [
   {path: 'trainer/blueprints', load: () => import('./views/blueprints.js'), roles: TRAINER, title: '试卷蓝图'},
   {path: 'trainer/stats', load: () => import('./views/stats.js'), roles: TRAINER, title: '题目统计'},
   {path: 'trainer/results', load: () => import('./views/examresults.js'), roles: TRAINER, title: '考试成绩'},
+  {path: 'sessions', load: () => import('./views/sessions.js'), roles: STAFF, title: '考试安排'},
+  {path: 'sessions/:id', load: () => import('./views/roster.js'), roles: STAFF, title: '考试监控'},
   {path: 'hr/employees', load: () => import('./views/employees.js'), roles: HR, title: '员工查询'},
   {path: 'hr/employee/:u', load: () => import('./views/profile.js'), roles: HR, title: '员工能力画像'},
   {path: 'hr/profiles', load: () => import('./views/profiles.js'), roles: HR, title: '部门能力画像'},
@@ -33,10 +36,10 @@ const ROUTES = [
 
 const NAV = {
   employee: [['exams', '我的考试'], ['me/profile', '我的能力画像']],
-  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计'], ['trainer/results', '考试成绩']],
-  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/readiness', '晋级准备度'], ['hr/trends', '趋势'], ['hr/raters', '评价人质量'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本']],
+  trainer: [['trainer/banks', '题库管理'], ['trainer/questions', '试题浏览'], ['trainer/blueprints', '试卷蓝图'], ['trainer/stats', '题目统计'], ['trainer/results', '考试成绩'], ['sessions', '考试安排']],
+  hr: [['hr/employees', '员工查询'], ['hr/profiles', '部门能力画像'], ['hr/summary', '部门汇总'], ['hr/gaps', '差距报告'], ['hr/readiness', '晋级准备度'], ['hr/trends', '趋势'], ['hr/raters', '评价人质量'], ['hr/ratings', '行为评价'], ['hr/model', '模型版本'], ['sessions', '考试安排']],
 };
-NAV.admin = [...NAV.trainer, ...NAV.hr];
+NAV.admin = [...NAV.trainer, ...NAV.hr.filter(([p]) => p !== 'sessions')];
 
 export function homeFor(user) {
   if (!user) return '#/login';
@@ -83,7 +86,7 @@ function renderChrome(route) {
   const current = route ? route.path.split('/:')[0] : '';
   for (const [path, label] of links) {
     const active = current === path || (path === 'exams' && current === 'exam') ||
-      (path === 'hr/employees' && current === 'hr/employee');
+      (path === 'hr/employees' && current === 'hr/employee') || (path === 'sessions' && current === 'sessions');
     nav.appendChild(h('a', {href: '#/' + path, class: active ? 'active' : null, 'aria-current': active ? 'page' : null}, label));
   }
   const logout = h('button', {type: 'button', class: 'btn btn-small btn-ghost', id: 'logout'}, '退出');

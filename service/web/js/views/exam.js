@@ -217,7 +217,10 @@ export async function render(main, ctx) {
   main.appendChild(h('div', {class: 'exam-layout'},
     h('div', {class: 'exam-head'},
       h('h1', null, itemName(doc.item)),
-      h('p', {class: 'muted'}, `${levelName(doc.level)} · 共 ${questions.length} 题 · 限时 ${fmtLimit(doc.time_limit_seconds)}`)),
+      h('p', {class: 'muted'}, `${levelName(doc.level)} · 共 ${questions.length} 题 · 限时 ${fmtLimit(doc.time_limit_seconds)}`),
+      doc.session ? h('p', {class: 'session-line', id: 'exam-session'}, `考试安排：${doc.session.title} · 截止 ` +
+        new Date(doc.session.closes_at).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai', hour12: false}) + '（北京时间）') : null,
+      doc.practice ? h('p', {class: 'session-line', id: 'exam-practice'}, '练习模式：本次成绩不计入能力画像') : null),
     h('aside', {class: 'exam-status panel', 'aria-label': '考试状态'}, timerBox, saveEl, progressEl, submitBtn, timeAnnounce),
     h('section', {class: 'exam-main', 'aria-label': '试题'}, endedEl, qArea,
       h('div', {class: 'q-pager'}, prevBtn, nextBtn)),

@@ -74,6 +74,17 @@ export async function render(main, ctx) {
   else if (q.get('closed')) main.appendChild(h('p', {class: 'notice', role: 'status'}, '本次考试已结束，试卷已提交。'));
   else if (q.get('submitted')) main.appendChild(h('p', {class: 'notice notice-ok', role: 'status'}, '交卷成功。'));
 
+  if (doc.voided) {
+    main.appendChild(h('p', {class: 'notice', role: 'alert', id: 'void-notice'},
+      `本次试卷已被作废，不计入成绩。原因：${doc.void && doc.void.reason ? doc.void.reason : '—'}`));
+  }
+  if (doc.practice) main.appendChild(h('p', {class: 'notice', role: 'status'}, '这是一次练习，成绩不计入能力画像。'));
+  if (doc.session) main.appendChild(h('p', {class: 'muted'}, `考试安排：${doc.session.title}`));
+  if (r && r.hidden_until) {
+    main.appendChild(h('p', {class: 'panel', id: 'hidden-notice'}, '试卷已提交。成绩与解析将在 ' +
+      new Date(r.hidden_until).toLocaleString('zh-CN', {timeZone: 'Asia/Shanghai', hour12: false}) + '（北京时间）考试截止后公布。'), back);
+    return;
+  }
   if (!r) {
     main.appendChild(h('p', {class: 'panel'}, '成绩尚未生成。'), back);
     return;

@@ -1,0 +1,399 @@
+/* Exam sessions (考试安排, issue #17): creating and listing sessions, the live roster (JSON, CSV),
+ * personal overrides and voiding attempts. Starting an attempt in a session is in api/attempts.c
+ * (sessions_start); the rules (cohort, window, caps, hiding results) live in migration 0021. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/log.h"
+
+/* One table from a statement's error code to its HTTP status. */
+int api_error_status(const char *code)
+{
+	static const struct {
+		const char *code;
+		int status;
+	} map[] = {
+		{"unauthenticated", 401},   {"forbidden", 403},       {"not_found", 404},
+		{"not_open", 409},          {"closed", 409},          {"attempts_exhausted", 409},
+		{"attempt_closed", 409},    {"conflict", 409},        {"invalid_field", 400},
+		{"bad_json", 400},          {"validation_failed", 422}, {"exam_unavailable", 422},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strcmp(code, map[i].code))
+			return map[i].status;
+	return 422;
+}
+
+static bool session_id_param(struct req *r)
+{
+	long v;
+	if (util_parse_long(r->params[0], 1, 9000000000000000000L, &v))
+		return true;
+	req_reply_error(r, 404, "not_found", "no such session");
+	return false;
+}
+
+/* A statement's single jsonb value: {"error","message"} → the mapped error; otherwise the member
+ * named in r->data (or the whole document) with the status packed beside it. */
+struct doc_reply {
+	int status;
+	const char *member; /* static */
+};
+
+static void on_doc(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct doc_reply d = *(struct doc_reply *)r->data;
+	if (db_result_status(res) != DB_OK) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	if (db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
+		req_reply_error(r, 404, "not_found", "no such session");
+		return;
+	}
+	json_error_t jerr;
+	json_t *doc = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	const char *error = json_string_value(json_object_get(doc, "error"));
+	if (error) {
+		req_reply_error(r, api_error_status(error), error, "%s",
+				json_string_value(json_object_get(doc, "message")) ?: error);
+	} else if (d.member) {
+		req_reply_json(r, d.status, json_incref(json_object_get(doc, d.member)));
+	} else {
+		req_reply_json_text(r, d.status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	}
+	json_decref(doc);
+}
+
+static void query_doc(struct req *r, int status, const char *member, const char *sql, int n, const char *const *params)
+{
+	struct doc_reply *d = malloc(sizeof *d);
+	if (!d) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	d->status = status;
+	d->member = member;
+	r->data = d;
+	r->data_free = free;
+	api_query(r, sql, n, params, on_doc);
+}
+
+/* ------------------------------------------------------------------ access */
+
+typedef void (*session_next)(struct req *r);
+
+/* The session's manager check (its creator, hr, admin) for the routes that only they reach; then next. */
+static void on_access(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	session_next next = (session_next)(intptr_t)r->data;
+	r->data = NULL;
+	if (db_result_status(res) != DB_OK) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	const char *access = db_result_rows(res) == 1 ? db_result_value(res, 0, 0) : "not_found";
+	if (!strcmp(access, "forbidden")) {
+		req_reply_error(r, 403, "forbidden", "only the session's creator, hr or admin may do this");
+		return;
+	}
+	if (strcmp(access, "ok") != 0) {
+		req_reply_error(r, 404, "not_found", "no such session");
+		return;
+	}
+	next(r);
+}
+
+static void with_access(struct req *r, session_next next)
+{
+	if (!session_id_param(r))
+		return;
+	const char *params[] = {r->params[0], r->user.username, r->user.role};
+	r->data = (void *)(intptr_t)next;
+	r->data_free = NULL;
+	api_query(r, "SELECT examd_session_access($1::bigint, $2, $3)", 3, params, on_access);
+}
+
+/* ------------------------------------------------------------------ validation of bodies */
+
+static bool string_array(json_t *v, size_t max_len)
+{
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_array(v) || json_array_size(v) > 5000)
+		return false;
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || !json_string_length(e) || json_string_length(e) > max_len)
+			return false;
+	}
+	return true;
+}
+
+/* Types and ranges of a session body; the times and the employees are checked by the statement. */
+static bool session_body_valid(json_t *b, char *msg, size_t len)
+{
+	static const char *const fields[] = {"title", "items", "cohort", "opens_at", "closes_at", "time_limit_seconds",
+					     "attempts_allowed", "results"};
+	const char *key;
+	json_t *v;
+	json_object_foreach(b, key, v) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+			known |= !strcmp(key, fields[i]);
+		if (!known) {
+			snprintf(msg, len, "unknown field \"%s\"", key);
+			return false;
+		}
+	}
+	json_t *title = json_object_get(b, "title");
+	if (!json_is_string(title) || !json_string_length(title) || json_string_length(title) > 600) {
+		snprintf(msg, len, "title must be a text of 1 to 200 characters");
+		return false;
+	}
+	json_t *items = json_object_get(b, "items");
+	if (!json_is_array(items) || !json_array_size(items) || json_array_size(items) > 4) {
+		snprintf(msg, len, "items must be a list of 1 to 4 {\"item\", \"level\"?}");
+		return false;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(items, i, e) {
+		const struct catalog_item *it = catalog_item_find(catalog_default(), json_string_value(json_object_get(e, "item")) ?: "");
+		json_t *lv = json_object_get(e, "level");
+		if (!json_is_object(e) || !it || it->assessment != CATALOG_ASSESS_EXAM ||
+		    json_object_size(e) != 1 + (lv != NULL) ||
+		    (lv && !json_is_null(lv) && !catalog_level_find(catalog_default(), json_string_value(lv) ?: ""))) {
+			snprintf(msg, len, "items[%zu]: item must be an exam item and level a level code or null", i);
+			return false;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (json_equal(json_object_get(json_array_get(items, k), "item"), json_object_get(e, "item"))) {
+				snprintf(msg, len, "items[%zu]: the same exam twice", i);
+				return false;
+			}
+	}
+	json_t *c = json_object_get(b, "cohort");
+	if (!json_is_object(c)) {
+		snprintf(msg, len, "cohort must be {\"departments\"?, \"grades\"?, \"usernames\"?}");
+		return false;
+	}
+	json_object_foreach(c, key, v) {
+		if (strcmp(key, "departments") && strcmp(key, "grades") && strcmp(key, "usernames")) {
+			snprintf(msg, len, "cohort: unknown field \"%s\"", key);
+			return false;
+		}
+	}
+	json_t *grades = json_object_get(c, "grades");
+	if (!string_array(json_object_get(c, "departments"), 200) || !string_array(json_object_get(c, "usernames"), 64) ||
+	    (grades && !json_is_null(grades) && !json_is_array(grades))) {
+		snprintf(msg, len, "cohort: departments and usernames are lists of texts, grades a list of 1..4");
+		return false;
+	}
+	json_array_foreach(grades, i, e) {
+		if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4) {
+			snprintf(msg, len, "cohort: grades are numbers from 1 to 4");
+			return false;
+		}
+	}
+	if (!json_string_value(json_object_get(b, "opens_at")) || !json_string_value(json_object_get(b, "closes_at"))) {
+		snprintf(msg, len, "opens_at and closes_at must be RFC 3339 times");
+		return false;
+	}
+	json_t *tl = json_object_get(b, "time_limit_seconds"), *aa = json_object_get(b, "attempts_allowed");
+	json_t *res = json_object_get(b, "results");
+	if ((tl && !json_is_null(tl) && (!json_is_integer(tl) || json_integer_value(tl) < 60 || json_integer_value(tl) > 86400)) ||
+	    (aa && (!json_is_integer(aa) || json_integer_value(aa) < 1 || json_integer_value(aa) > 100))) {
+		snprintf(msg, len, "time_limit_seconds is 60..86400 or null (the blueprint's); attempts_allowed 1..100");
+		return false;
+	}
+	if (res && (!json_is_string(res) || (strcmp(json_string_value(res), "at_submit") &&
+					      strcmp(json_string_value(res), "after_close")))) {
+		snprintf(msg, len, "results must be at_submit or after_close");
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ routes */
+
+void sessions_create(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	char msg[256];
+	if (!session_body_valid(body, msg, sizeof msg)) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field", "%s", msg);
+		return;
+	}
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	const char *params[] = {text, r->user.username, req_client_address(r)};
+	if (text)
+		query_doc(r, 201, "session", "SELECT examd_session_create($1::jsonb, $2, $3)::text", 3, params);
+	else
+		req_reply_error(r, 503, "unavailable", "out of memory");
+	free(text);
+}
+
+void sessions_list(struct req *r)
+{
+	const char *params[] = {r->user.username, r->user.role};
+	api_query_json(r, 200, "SELECT examd_sessions_for($1, $2)::text", 2, params);
+}
+
+/* Employees see a session they are invited to (with their own window); managers any they manage. */
+void sessions_get(struct req *r)
+{
+	if (!session_id_param(r))
+		return;
+	const char *params[] = {r->params[0], r->user.username, r->user.role};
+	query_doc(r, 200, NULL,
+		  "SELECT CASE WHEN $3 = 'employee' THEN"
+		  "  CASE WHEN examd_session_invited($1::bigint, $2) THEN examd_session_json($1::bigint, $2) END"
+		  " ELSE CASE examd_session_access($1::bigint, $2, $3) WHEN 'ok' THEN examd_session_json($1::bigint, NULL)"
+		  "  WHEN 'forbidden' THEN jsonb_build_object('error', 'forbidden', 'message',"
+		  "   'only the session''s creator, hr or admin may read it') END END::text",
+		  3, params);
+}
+
+static void on_roster_csv(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	req_add_header(r, "Content-Disposition", "attachment; filename=\"roster.csv\"");
+	req_reply(r, 200, "text/csv; charset=utf-8", db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+}
+
+static void roster_after_access(struct req *r)
+{
+	const char *format = req_query(r, "format");
+	if (format && *format && strcmp(format, "csv") && strcmp(format, "json")) {
+		req_reply_error(r, 400, "invalid_field", "format must be json or csv");
+		return;
+	}
+	const char *params[] = {r->params[0]};
+	if (format && !strcmp(format, "csv"))
+		api_query(r, "SELECT examd_session_roster_csv($1::bigint)", 1, params, on_roster_csv);
+	else
+		api_query_json(r, 200, "SELECT examd_session_roster($1::bigint)::text", 1, params);
+}
+
+void sessions_roster(struct req *r)
+{
+	with_access(r, roster_after_access);
+}
+
+static void overrides_list_after_access(struct req *r)
+{
+	const char *params[] = {r->params[0]};
+	api_query_json(r, 200,
+		       "SELECT jsonb_build_object('overrides', examd_session_overrides_json($1::bigint, NULL))::text", 1,
+		       params);
+}
+
+void sessions_overrides_list(struct req *r)
+{
+	with_access(r, overrides_list_after_access);
+}
+
+static void overrides_put_after_access(struct req *r)
+{
+	json_t *body = api_json_body(r);
+	if (!body)
+		return;
+	const char *key;
+	json_t *v;
+	bool ok = json_is_string(json_object_get(body, "username")) && json_is_string(json_object_get(body, "reason")) &&
+		  json_string_length(json_object_get(body, "reason")) > 0 &&
+		  json_string_length(json_object_get(body, "reason")) <= 1500;
+	json_object_foreach(body, key, v) {
+		if (!strcmp(key, "extra_seconds"))
+			ok &= json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 86400;
+		else if (!strcmp(key, "extra_attempts"))
+			ok &= json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100;
+		else if (!strcmp(key, "opens_at") || !strcmp(key, "closes_at"))
+			ok &= json_is_string(v) || json_is_null(v);
+		else
+			ok &= !strcmp(key, "username") || !strcmp(key, "reason");
+	}
+	if (!ok) {
+		json_decref(body);
+		req_reply_error(r, 400, "invalid_field",
+				"the body is {\"username\", \"reason\", \"extra_seconds\"?: 0..86400, \"extra_attempts\"?: "
+				"0..100, \"opens_at\"?, \"closes_at\"?}");
+		return;
+	}
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	const char *params[] = {r->params[0], text, r->user.username, req_client_address(r)};
+	if (text)
+		query_doc(r, 201, "override", "SELECT examd_session_override_put($1::bigint, $2::jsonb, $3, $4)::text", 4,
+			  params);
+	else
+		req_reply_error(r, 503, "unavailable", "out of memory");
+	free(text);
+}
+
+void sessions_overrides_put(struct req *r)
+{
+	with_access(r, overrides_put_after_access);
+}
+
+/* POST /api/v1/attempts/{id}/void {"reason"}: the statement checks access (403/404), state (409)
+ * and the reason (422) in that order; the reply is the attempt as its owner now sees it. */
+static void on_voided(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		api_reply_db_failure(r, res);
+		return;
+	}
+	json_error_t jerr;
+	json_t *doc = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	const char *error = json_string_value(json_object_get(doc, "error"));
+	if (error && r->data && !strcmp(error, "validation_failed"))
+		req_reply_error(r, 400, "invalid_field", "the body is {\"reason\": text}");
+	else if (error)
+		req_reply_error(r, api_error_status(error), error, "%s",
+				json_string_value(json_object_get(doc, "message")) ?: error);
+	else
+		attempts_reply(r, r->params[0], 200);
+	json_decref(doc);
+}
+
+void attempts_void(struct req *r)
+{
+	long id;
+	if (!util_parse_long(r->params[0], 1, 9000000000000000000L, &id)) {
+		req_reply_error(r, 404, "not_found", "no such attempt");
+		return;
+	}
+	const char *reason = NULL;
+	char *copy = NULL;
+	if (r->body_len) {
+		json_error_t jerr;
+		json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
+		json_t *rv = json_object_get(body, "reason");
+		/* A malformed body is answered after the access and state checks of the statement. */
+		if (!json_is_object(body) || (rv && !json_is_string(rv)) || json_object_size(body) != (rv != NULL))
+			r->data = (void *)1;
+		else
+			copy = rv ? strdup(json_string_value(rv)) : NULL;
+		reason = copy;
+		json_decref(body);
+	}
+	r->data_free = NULL;
+	const char *params[] = {r->params[0], reason, r->user.username, r->user.role, req_client_address(r)};
+	api_query(r, "SELECT examd_attempt_void($1::bigint, $2, $3, $4, $5)::text", 5, params, on_voided);
+	free(copy);
+}
