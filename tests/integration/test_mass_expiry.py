@@ -14,6 +14,13 @@ from harness import Examd, fresh_database
 GRACE = 2
 
 
+def sanitized(pid):
+    """Whether the process runs under AddressSanitizer (several times slower: the time bound of the
+    SPEC is asserted on the plain build, and a looser one on the sanitized build)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "asan" in f.read()
+
+
 def exact_scores_differ(app, prefix="m"):
     """Attempts whose stored score is not 100 x right / asked (the fill's questions are worth 1 point,
     10 per subtopic, equal weights: S = 2.5 x right exactly)."""
@@ -63,7 +70,9 @@ class MassExpiryTest(unittest.TestCase):
         a.proc.send_signal(signal.SIGKILL)
         a.proc.wait(10)
         killed_at = time.time() - due
-        while time.time() < due + 8:
+        # SPEC §4.4 and the issue: within 5 s of deadline + grace; under AddressSanitizer, 15 s.
+        bound = 15.0 if sanitized(b.proc.pid) else 5.0
+        while time.time() < due + bound + 3:
             if int(b.sql("SELECT count(*) FROM attempts WHERE status = 'open' AND username LIKE 'm%'")) == 0:
                 break
             time.sleep(0.1)
@@ -72,8 +81,8 @@ class MassExpiryTest(unittest.TestCase):
               % (killed_at, killed_holding, latest - GRACE), file=sys.stderr)
         self.assertGreater(killed_holding, 0, "A held no claims when it was killed (%.2f s after due)" % killed_at)
         self.assertEqual((n, closed, still), (2000, 2000, 0))
-        # latest = last submitted_at - deadline: within 5 s of deadline + grace
-        self.assertLessEqual(latest - GRACE, 5.0, "the last attempt closed %.2f s after deadline + grace" % (latest - GRACE))
+        # latest = last submitted_at - deadline: within the bound of deadline + grace
+        self.assertLessEqual(latest - GRACE, bound, "the last attempt closed %.2f s after deadline + grace" % (latest - GRACE))
         self.assertGreaterEqual(latest - GRACE, 0.0)
         self.assertEqual(audits, 2000, "one close entry per attempt")
         self.assertEqual(dup, 0, "no attempt closed twice")
