@@ -110,14 +110,15 @@ class MassExpiryTest(unittest.TestCase):
             time.sleep(0.1)
         n, closed, still, latest, audits, dup = massfill.closing_report(app)
         self.assertEqual((n, closed, still), (300, 299, 1))
-        self.assertLessEqual(latest - GRACE, 5.0)
-        row = app.sql("SELECT status, close_failures, close_after > now() + interval '2 seconds' FROM attempts "
-                      "WHERE id = %s" % broken)
-        self.assertEqual(row, "open|1|t", "the broken attempt is parked for a later try")
+        self.assertLessEqual(latest - GRACE, 15.0 if sanitized(app.proc.pid) else 5.0)
+        # Parked: still open, failed at least once, its next try later (5 s, doubling; on a slow run it
+        # may have been tried and parked again by now).
+        row = app.sql("SELECT status, close_failures >= 1, close_after > now() FROM attempts WHERE id = %s" % broken)
+        self.assertEqual(row, "open|t|t", "the broken attempt is parked for a later try")
         metrics = app.get("/metrics").body.decode()
         self.assertIn("examd_attempts_parked 1", metrics)
         self.assertIn("examd_attempts_due 1", metrics)
-        self.assertRegex(metrics, r"examd_autosubmit_parked_total 1\b")
+        self.assertRegex(metrics, r"examd_autosubmit_parked_total [1-9]")
         self.assertTrue(re.search(r"examd_attempts_oldest_overdue_seconds [0-9.]+", metrics))
         self.assertEqual(exact_scores_differ(app), 0)
         # Repaired, it is closed on a later try.
