@@ -56,6 +56,9 @@ void api_reply_value(struct req *r, const struct db_result *res, int status, int
 /* Maps a failed database result to 503 unavailable (outage or unexpected error), logged. */
 void api_reply_db_failure(struct req *r, const struct db_result *res);
 
+/* An assessment period label (?period=): 1-32 characters, no control characters. */
+bool api_period_ok(const char *s);
+
 /* 503 unavailable with Retry-After: the work pool's queue is full (or the server is stopping). */
 void api_reply_busy(struct req *r);
 /* Writes s as one CSV cell (RFC 4180 quoting; text that Excel would read as a formula gets a ');

@@ -41,17 +41,6 @@ static bool at_param_ok(const char *s)
 	return true;
 }
 
-static bool period_param_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return false;
-	return true;
-}
-
 /* Reads ?at= and ?period=; returns the message of the first malformed one (NULL when both are
  * well-formed). */
 static const char *profile_param_error(struct req *r, const char **at, const char **period)
@@ -64,7 +53,7 @@ static const char *profile_param_error(struct req *r, const char **at, const cha
 		*period = NULL;
 	if (*at && !at_param_ok(*at))
 		return "at must be an RFC 3339 time, e.g. 2026-06-30T00:00:00Z";
-	if (*period && !period_param_ok(*period))
+	if (*period && !api_period_ok(*period))
 		return "period must be a label of 1-32 characters, e.g. 2026H2";
 	return NULL;
 }
@@ -426,21 +415,7 @@ static void json_value(struct evbuffer *out, struct profile_value v)
 /* A JSON string. The database's text is valid UTF-8; quotes, backslashes and controls are escaped. */
 static void json_str(struct evbuffer *out, const char *s)
 {
-	const char *run = s;
-	out_add(out, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		out_add(out, run, (size_t)(p - run));
-		if (c == '"' || c == '\\')
-			out_printf(out, "\\%c", c);
-		else
-			out_printf(out, "\\u%04x", c);
-		run = p + 1;
-	}
-	out_add(out, run, strlen(run));
-	out_add(out, "\"", 1);
+	(void)util_json_string(s, put_evbuffer, out);
 }
 
 /* A string column, or null when empty (grade, period). */

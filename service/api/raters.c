@@ -342,22 +342,11 @@ static void on_rows(const struct db_result *res, void *arg)
 		api_reply_busy(r);
 }
 
-static bool label_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return false;
-	return true;
-}
-
 void raters_quality(struct req *r)
 {
 	const char *period = req_query(r, "period"), *format = req_query(r, "format");
 	const char *department = req_query(r, "department");
-	if (period && *period && !label_ok(period)) {
+	if (period && *period && !api_period_ok(period)) {
 		req_reply_error(r, 400, "invalid_field", "period must be a label of 1-32 characters, e.g. 2026H2");
 		return;
 	}

@@ -90,28 +90,19 @@ static void addf(struct job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
+static bool put_job(void *ctx, const char *p, size_t n)
+{
+	add(ctx, p, n);
+	return !((struct job *)ctx)->out_failed;
+}
+
 /* A JSON string (the database's text is valid UTF-8), or null. */
 static void jstr(struct job *j, const char *s)
 {
-	if (!s) {
+	if (!s)
 		add(j, "null", 4);
-		return;
-	}
-	const char *run = s;
-	add(j, "\"", 1);
-	for (const char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		add(j, run, (size_t)(p - run));
-		if (c == '"' || c == '\\')
-			addf(j, "\\%c", c);
-		else
-			addf(j, "\\u%04x", c);
-		run = p + 1;
-	}
-	add(j, run, strlen(run));
-	add(j, "\"", 1);
+	else
+		(void)util_json_string(s, put_job, j);
 }
 
 /* A value as the listing writes it: whole, or one decimal. */
@@ -322,17 +313,6 @@ static void on_rows(const struct db_result *res, void *arg)
 		api_reply_busy(r);
 }
 
-static bool period_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			return false;
-	return true;
-}
-
 void readiness_list(struct req *r)
 {
 	const char *department = req_query(r, "department"), *grade = req_query(r, "grade");
@@ -342,7 +322,7 @@ void readiness_list(struct req *r)
 		req_reply_error(r, 400, "invalid_field", "grade must be a number from 1 to 4");
 		return;
 	}
-	if (period && *period && !period_ok(period)) {
+	if (period && *period && !api_period_ok(period)) {
 		req_reply_error(r, 400, "invalid_field", "period must be a label of 1-32 characters, e.g. 2026H2");
 		return;
 	}

@@ -229,6 +229,17 @@ void api_reply_db_failure(struct req *r, const struct db_result *res)
 	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
 }
 
+bool api_period_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20)
+			return false;
+	return true;
+}
+
 void api_reply_busy(struct req *r)
 {
 	req_add_header(r, "Retry-After", "5");

@@ -200,3 +200,21 @@ bool util_username_valid(const char *s)
 	}
 	return true;
 }
+
+bool util_json_string(const char *s, util_put_fn put, void *ctx)
+{
+	const char *run = s;
+	if (!put(ctx, "\"", 1))
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		char esc[8];
+		int n = ch == '"' || ch == '\\' ? snprintf(esc, sizeof esc, "\\%c", ch) : snprintf(esc, sizeof esc, "\\u%04x", ch);
+		if (!put(ctx, run, (size_t)(p - run)) || !put(ctx, esc, (size_t)n))
+			return false;
+		run = p + 1;
+	}
+	return put(ctx, run, strlen(run)) && put(ctx, "\"", 1);
+}

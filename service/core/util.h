@@ -37,4 +37,9 @@ bool util_username_valid(const char *s);
 /* Parses a decimal integer in [min,max]; false on anything else. */
 bool util_parse_long(const char *s, long min, long max, long *out) MUST_CHECK;
 
+/* Writes s (valid UTF-8) as a JSON string through put: quotes, backslashes and control characters
+ * escaped. False as soon as put fails. */
+typedef bool (*util_put_fn)(void *ctx, const char *p, size_t n);
+bool util_json_string(const char *s, util_put_fn put, void *ctx);
+
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/textenc.h"
+
 struct csv_reader {
 	const unsigned char *buf;
 	size_t len;
@@ -66,46 +68,6 @@ void csv_reader_free(struct csv_reader *r)
 	free(r);
 }
 
-/* Well-formed UTF-8 per RFC 3629: no overlongs, surrogates or > U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t k;
-		unsigned char lo = 0x80, hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF) {
-			k = 1;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			k = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			k = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			return false;
-		}
-		if (n - i <= k)
-			return false;
-		if (s[i + 1] < lo || s[i + 1] > hi)
-			return false;
-		for (size_t j = 2; j <= k; j++)
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-		i += k + 1;
-	}
-	return true;
-}
 
 static enum csv_status fail(struct csv_reader *r, enum csv_status s, size_t line)
 {
@@ -151,7 +113,7 @@ static enum csv_status finish_field(struct csv_reader *r, size_t start)
 	/* Reserve first: an empty first field has no buffer yet, and NULL + 0 is undefined. */
 	if (!reserve(r, r->data_len + 1))
 		return CSV_ERR_NOMEM;
-	if (!utf8_valid((const unsigned char *)r->data + start, r->data_len - start))
+	if (!textenc_is_utf8(r->data + start, r->data_len - start))
 		return CSV_ERR_INVALID_UTF8;
 	r->data[r->data_len++] = '\0';
 	if (r->nfields == r->fields_cap) {

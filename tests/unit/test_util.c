@@ -312,9 +312,34 @@ static void test_utf8_clip(void **state)
 	assert_string_equal(e, "");
 }
 
+static bool put_buf(void *ctx, const char *p, size_t n)
+{
+	char *buf = ctx;
+	size_t len = strlen(buf);
+	if (len + n >= 128)
+		return false;
+	memcpy(buf + len, p, n);
+	buf[len + n] = '\0';
+	return true;
+}
+
+static void test_json_string(void **state)
+{
+	(void)state;
+	char buf[128] = "";
+	assert_true(util_json_string("a\"b\\c\n\x01中", put_buf, buf));
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\u000a\\u0001中\"");
+	char big[160];
+	memset(big, 'x', 150);
+	big[150] = '\0';
+	char out[128] = "";
+	assert_false(util_json_string(big, put_buf, out)); /* the writer's failure is reported */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_string),
 		cmocka_unit_test(test_utf8_clip),
 		cmocka_unit_test(test_base64url_rfc4648_vectors),
 		cmocka_unit_test(test_base64url_url_alphabet),
