@@ -109,23 +109,6 @@ CREATE TABLE model_rater_weights (
     PRIMARY KEY (version, relation)
 );
 
-CREATE FUNCTION examd_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is immutable: model versions are never edited', TG_TABLE_NAME
-        USING ERRCODE = 'integrity_constraint_violation';
-END $$;
-
-CREATE TRIGGER model_versions_immutable BEFORE UPDATE OR DELETE ON model_versions
-    FOR EACH ROW EXECUTE FUNCTION examd_refuse_change();
-CREATE TRIGGER model_required_levels_immutable BEFORE UPDATE OR DELETE ON model_required_levels
-    FOR EACH ROW EXECUTE FUNCTION examd_refuse_change();
-CREATE TRIGGER model_subtopic_weights_immutable BEFORE UPDATE OR DELETE ON model_subtopic_weights
-    FOR EACH ROW EXECUTE FUNCTION examd_refuse_change();
-CREATE TRIGGER model_exam_bands_immutable BEFORE UPDATE OR DELETE ON model_exam_bands
-    FOR EACH ROW EXECUTE FUNCTION examd_refuse_change();
-CREATE TRIGGER model_rater_weights_immutable BEFORE UPDATE OR DELETE ON model_rater_weights
-    FOR EACH ROW EXECUTE FUNCTION examd_refuse_change();
-
 -- ---------------------------------------------------------------- users and sessions
 CREATE TABLE users (
     username      text PRIMARY KEY CHECK (username ~ '^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$'),
@@ -303,30 +286,5 @@ CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_actor ON audit_log (actor, at);
 CREATE INDEX audit_log_action ON audit_log (action, at);
 
--- ---------------------------------------------------------------- helpers used by queries
--- RFC 3339 UTC text with milliseconds.
-CREATE FUNCTION examd_ts(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-    SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-$$;
-
--- The model version in force at a time: the latest effective_from <= t.
-CREATE FUNCTION examd_model_version_at(t timestamptz) RETURNS int LANGUAGE sql STABLE AS $$
-    SELECT version FROM model_versions WHERE effective_from <= t
-    ORDER BY effective_from DESC, version DESC LIMIT 1
-$$;
-
--- The grade held at a time; before the first recorded grade, that first grade applies.
-CREATE FUNCTION examd_grade_at(who text, t timestamptz) RETURNS int LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
-        (SELECT grade FROM user_grades WHERE username = who AND effective_from <= t
-         ORDER BY effective_from DESC, id DESC LIMIT 1),
-        (SELECT grade FROM user_grades WHERE username = who ORDER BY effective_from, id LIMIT 1))
-$$;
-
--- The public form of a user (SPEC §4.1).
-CREATE FUNCTION examd_user_json(who text) RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object('username', u.username, 'name', u.name, 'role', u.role,
-                             'grade', examd_grade_at(u.username, now()), 'department', u.department,
-                             'active', u.active, 'created_at', examd_ts(u.created_at))
-    FROM users u WHERE u.username = who
-$$;
+-- The functions and triggers this migration created or replaced now live in
+-- migrations/functions/ (moved 2026-12-02, after efaa608).

@@ -1,9 +1,17 @@
-/* Schema migrations and the model's version-1 seed. Synchronous libpq: for the CLI and
- * start-up only, never on an event-loop thread. */
+/* Schema migrations, function files and the model's version-1 seed. Synchronous libpq: for the
+ * CLI and start-up only, never on an event-loop thread.
+ *
+ * migrations/NNNN_*.sql hold schema changes: each is applied once, in order, in its own
+ * transaction, and recorded in schema_migrations with its SHA-256; a recorded file that changed
+ * afterwards is refused (numbered migrations are immutable). migrations/functions/<area>.sql hold every
+ * function and trigger, one file per area, written with CREATE OR REPLACE: a file is applied
+ * whenever its SHA-256 differs from the one recorded in schema_functions (Flyway's repeatable
+ * migrations), all changed files in one transaction, after the numbered ones. */
 #include "db/migrate.h"
 
 #include <dirent.h>
 #include <libpq-fe.h>
+#include <openssl/evp.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +23,14 @@
 extern const char examd_model_json[];
 
 #define MIGRATE_LOCK_KEY "7311560234407012001" /* an arbitrary constant shared by all examd processes */
+
+/* The last numbered migration written before functions moved to migrations/functions/ (main at
+ * efaa608, 2026-12-02). Migrations up to it no longer create functions, and three of them no
+ * longer run the data moves that called those functions: a database migrated part of the way to
+ * it has to be brought there by an examd of that time first. */
+#define MIGRATE_SPLIT_VERSION "0023_ratings_errors_with_codes.sql"
+
+#define SHA256_HEX 65
 
 static bool exec_ok(PGconn *db, const char *sql, int n, const char *const *params, const char *what)
 {
@@ -51,41 +67,200 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* A script's result: the last statement's (an all-comment file is an empty query). */
+static bool script_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+}
+
+static bool sha256_hex(const char *text, char out[SHA256_HEX])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL))
+		return false;
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return true;
+}
+
 static bool apply_one(PGconn *db, const char *dir, const char *name)
 {
-	const char *params[] = {name};
-	PGresult *r = PQexecParams(db, "SELECT 1 FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
-	bool done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-	bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
-	PQclear(r);
-	if (failed) {
-		log_error("cannot read schema_migrations: %s", PQerrorMessage(db));
-		return false;
-	}
-	if (done)
-		return true;
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	char *sql = read_file(path);
-	if (!sql) {
+	char sum[SHA256_HEX] = "";
+	if (!sql || !sha256_hex(sql, sum)) {
 		log_error("cannot read migration %s", path);
+		free(sql);
 		return false;
+	}
+	const char *params[] = {name, sum};
+	PGresult *r =
+		PQexecParams(db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
+	bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
+	bool done = !failed && PQntuples(r) == 1;
+	/* Recorded without a checksum: applied before checksums were kept (and possibly since rewritten
+	 * when functions moved out): accepted as it is. */
+	bool changed = done && !PQgetisnull(r, 0, 0) && strcmp(PQgetvalue(r, 0, 0), sum) != 0;
+	PQclear(r);
+	if (failed || changed) {
+		if (failed)
+			log_error("cannot read schema_migrations: %s", PQerrorMessage(db));
+		else
+			log_error("migration %s was changed after it was applied to this database: numbered migrations "
+				  "are immutable; put the change in a new migration (or a function file)",
+				  name);
+		free(sql);
+		return false;
+	}
+	if (done) {
+		free(sql);
+		return true;
 	}
 	bool ok = exec_ok(db, "BEGIN", 0, NULL, "BEGIN");
 	if (ok) {
 		PGresult *res = PQexec(db, sql);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+		ok = script_ok(res);
 		if (!ok)
 			log_error("migration %s failed: %s", name, PQerrorMessage(db));
 		PQclear(res);
 	}
-	ok = ok && exec_ok(db, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, params, "recording a migration");
+	ok = ok && exec_ok(db, "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)", 2, params,
+			   "recording a migration");
 	ok = ok && exec_ok(db, "COMMIT", 0, NULL, "COMMIT");
 	if (!ok)
 		PQclear(PQexec(db, "ROLLBACK"));
 	else
 		log_json(LOG_INFO, json_pack("{s:s,s:s}", "msg", "migration applied", "version", name));
 	free(sql);
+	return ok;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The sorted names in dir matching pattern (an extended regex); NULL on error, *n = 0 when none. */
+static char **list_files(const char *dir, const char *pattern, size_t *n, bool missing_ok)
+{
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (!missing_ok)
+			log_error("cannot open the migrations folder %s", dir);
+		return missing_ok ? calloc(1, sizeof(char *)) : NULL;
+	}
+	char **names = calloc(1, sizeof *names);
+	regex_t re;
+	regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+	struct dirent *e;
+	while (names && (e = readdir(d)) != NULL) {
+		if (regexec(&re, e->d_name, 0, NULL, 0) != 0)
+			continue;
+		char **grown = realloc(names, (*n + 2) * sizeof *names);
+		if (!grown) {
+			free_names(names, *n);
+			names = NULL;
+			break;
+		}
+		names = grown;
+		names[*n] = strdup(e->d_name);
+		if (!names[*n]) {
+			free_names(names, *n);
+			names = NULL;
+			break;
+		}
+		names[++*n] = NULL;
+	}
+	regfree(&re);
+	closedir(d);
+	if (!names) {
+		log_error("out of memory listing %s", dir);
+		*n = 0;
+		return NULL;
+	}
+	qsort(names, *n, sizeof *names, cmp_names);
+	return names;
+}
+
+/* A database migrated part of the way to MIGRATE_SPLIT_VERSION (see there). */
+static bool not_partly_legacy(PGconn *db)
+{
+	const char *params[] = {MIGRATE_SPLIT_VERSION};
+	PGresult *r = PQexecParams(db,
+				   "SELECT count(*) FILTER (WHERE version <= $1), bool_or(version = $1)"
+				   " FROM schema_migrations",
+				   1, NULL, params, NULL, NULL, 0);
+	bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok)
+		log_error("cannot read schema_migrations: %s", PQerrorMessage(db));
+	else if (strcmp(PQgetvalue(r, 0, 0), "0") != 0 && strcmp(PQgetvalue(r, 0, 1), "t") != 0) {
+		log_error("this database was migrated by an examd older than 2026-12-02 (it lacks %s): migrate it "
+			  "with examd at commit efaa608 first, then with this one",
+			  MIGRATE_SPLIT_VERSION);
+		ok = false;
+	}
+	PQclear(r);
+	return ok;
+}
+
+/* Applies every function file whose checksum changed, in one transaction, with body checks off
+ * (a file may call a function of a file applied after it). */
+static bool apply_functions(PGconn *db, const char *dir)
+{
+	char fdir[4096];
+	snprintf(fdir, sizeof fdir, "%s/functions", dir);
+	size_t n = 0;
+	char **names = list_files(fdir, "^[a-z0-9_]+\\.sql$", &n, true);
+	if (!names)
+		return false;
+	bool ok = exec_ok(db,
+			  "CREATE TABLE IF NOT EXISTS schema_functions ("
+			  " file text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+			  0, NULL, "creating schema_functions");
+	ok = ok && exec_ok(db, "BEGIN", 0, NULL, "BEGIN");
+	ok = ok && exec_ok(db, "SET LOCAL check_function_bodies = off", 0, NULL, "SET");
+	for (size_t i = 0; ok && i < n; i++) {
+		char path[8192], sum[SHA256_HEX] = "";
+		snprintf(path, sizeof path, "%s/%s", fdir, names[i]);
+		char *sql = read_file(path);
+		if (!sql || !sha256_hex(sql, sum)) {
+			log_error("cannot read function file %s", path);
+			free(sql);
+			ok = false;
+			break;
+		}
+		const char *params[] = {names[i], sum};
+		PGresult *r = PQexecParams(db, "SELECT 1 FROM schema_functions WHERE file = $1 AND checksum = $2", 2, NULL,
+					   params, NULL, NULL, 0);
+		bool same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (ok && !same) {
+			PGresult *res = PQexec(db, sql);
+			ok = script_ok(res);
+			if (!ok)
+				log_error("function file %s failed: %s", names[i], PQerrorMessage(db));
+			PQclear(res);
+			ok = ok && exec_ok(db,
+					   "INSERT INTO schema_functions (file, checksum) VALUES ($1, $2)"
+					   " ON CONFLICT (file) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
+					   2, params, "recording a function file");
+			if (ok)
+				log_json(LOG_INFO, json_pack("{s:s,s:s,s:s}", "msg", "function file applied", "file", names[i],
+							     "checksum", sum));
+		}
+		free(sql);
+	}
+	ok = ok && exec_ok(db, "COMMIT", 0, NULL, "COMMIT");
+	if (!ok)
+		PQclear(PQexec(db, "ROLLBACK"));
+	free_names(names, n);
 	return ok;
 }
 
@@ -220,35 +395,15 @@ enum migrate_result migrate_run(const char *conninfo, const char *dir)
 			   "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			   " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
 			   0, NULL, "creating schema_migrations");
-	DIR *d = ok ? opendir(dir) : NULL;
-	if (ok && !d) {
-		log_error("cannot open the migrations folder %s", dir);
-		ok = false;
-	}
-	char **names = NULL;
+	ok = ok && exec_ok(db, "ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text", 0, NULL,
+			   "adding schema_migrations.checksum");
 	size_t n = 0;
-	regex_t re;
-	regcomp(&re, "^[0-9]{4}_[a-z0-9_]+\\.sql$", REG_EXTENDED | REG_NOSUB);
-	struct dirent *e;
-	while (d && (e = readdir(d)) != NULL) {
-		if (regexec(&re, e->d_name, 0, NULL, 0) != 0)
-			continue;
-		char **grown = realloc(names, (n + 1) * sizeof *names);
-		if (!grown)
-			break;
-		names = grown;
-		names[n++] = strdup(e->d_name);
-	}
-	regfree(&re);
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
-	ok = ok && schema_not_newer(db, names, n);
+	char **names = ok ? list_files(dir, "^[0-9]{4}_[a-z0-9_]+\\.sql$", &n, false) : NULL;
+	ok = ok && names && schema_not_newer(db, names, n) && not_partly_legacy(db);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = apply_one(db, dir, names[i]);
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	free_names(names, n);
+	ok = ok && apply_functions(db, dir);
 	ok = ok && seed_model(db);
 	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock, NULL, NULL, 0));
 	bool lost = PQstatus(db) != CONNECTION_OK;

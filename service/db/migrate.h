@@ -7,9 +7,11 @@
 
 #include "core/util.h"
 
-/* Applies pending migrations/NNNN_*.sql in order (each in its own transaction, recorded in
- * schema_migrations) under an advisory lock, then seeds model version 1 if absent.
- * Safe to run concurrently from several processes. */
+/* Under an advisory lock: applies pending migrations/NNNN_*.sql in order (each in its own
+ * transaction, recorded with its checksum in schema_migrations; a changed applied file is refused),
+ * then every migrations/functions/<area>.sql whose checksum changed (one transaction, recorded in
+ * schema_functions), then seeds model version 1 if absent. Safe to run concurrently from several
+ * processes. */
 enum migrate_result {
 	MIGRATE_OK,
 	MIGRATE_UNREACHABLE, /* the database did not answer: worth retrying */

@@ -1,0 +1,545 @@
+-- Exam attempts: the draw and start, answer saves, closing and scoring input, the exams list.
+--
+-- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
+-- changes, after the numbered migrations; see migrations/README.md.
+
+-- The SPEC start is the 'exam' mode of examd_attempt_begin (practice and session attempts do not
+-- use up the blueprint's max_attempts; voided attempts give theirs back).
+CREATE OR REPLACE FUNCTION examd_attempt_start(p_username text, p_item text, p_grace int) RETURNS jsonb
+    LANGUAGE sql AS $$
+    SELECT examd_attempt_begin(p_username, p_item, p_grace, 'exam', NULL)
+$$;
+
+-- The counted exam result of an employee for an item at time T (SPEC §3.2): closed attempts at the
+-- level required at T (version in force at T), under the grading method of that level's blueprint.
+CREATE OR REPLACE FUNCTION examd_counted_exam(p_username text, p_item text, p_at timestamptz) RETURNS jsonb
+    LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_level text := examd_required_level(p_username, p_item, p_at);
+    v_version int := examd_model_version_at(p_at);
+    v_grading text;
+    v_score numeric;
+    v_band int;
+    v_ids jsonb;
+BEGIN
+    IF v_level IS NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT grading INTO v_grading FROM blueprints WHERE item = p_item AND level = v_level;
+    v_grading := coalesce(v_grading, 'highest');
+    IF v_grading = 'average' THEN
+        SELECT round(avg(standard_score), 2), jsonb_agg(id ORDER BY started_at, id) INTO v_score, v_ids
+        FROM attempts
+        WHERE username = p_username AND item = p_item AND level = v_level
+          AND status IN ('submitted', 'auto_submitted') AND submitted_at <= p_at;
+        IF v_ids IS NOT NULL THEN
+            SELECT score INTO v_band FROM model_exam_bands WHERE version = v_version AND min <= round(v_score)
+            ORDER BY score DESC LIMIT 1;
+            v_band := coalesce(v_band, 0);
+        END IF;
+    ELSE
+        SELECT c.standard_score, c.band, jsonb_build_array(c.id) INTO v_score, v_band, v_ids
+        FROM attempts c
+        WHERE c.username = p_username AND c.item = p_item AND c.level = v_level
+          AND c.status IN ('submitted', 'auto_submitted') AND c.submitted_at <= p_at
+        ORDER BY CASE v_grading WHEN 'highest' THEN -c.standard_score END,
+                 CASE v_grading WHEN 'latest' THEN -extract(epoch FROM c.started_at) END,
+                 c.started_at, c.id
+        LIMIT 1;
+    END IF;
+    IF v_ids IS NULL THEN
+        RETURN jsonb_build_object('level', v_level, 'grading', v_grading, 'standard_score', NULL, 'band', NULL,
+                                  'attempt_ids', '[]'::jsonb);
+    END IF;
+    RETURN jsonb_build_object('level', v_level, 'grading', v_grading, 'standard_score', v_score, 'band', v_band,
+                              'band_name_zh', (SELECT name_zh FROM model_rating_scale WHERE score = v_band),
+                              'attempt_ids', v_ids);
+END $$;
+
+-- The attempt as the API shows it (0003), with the session, practice and void fields; a session
+-- attempt whose results wait for the window's close shows neither score nor key until then.
+CREATE OR REPLACE FUNCTION examd_attempt_json(p_id bigint, p_grace int) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'attempt_id', a.id, 'username', a.username, 'item', a.item, 'level', a.level,
+        'status', CASE a.status WHEN 'practice' THEN a.result->>'status'
+                                WHEN 'voided' THEN coalesce(a.result->>'status', 'voided') ELSE a.status END,
+        'started_at', examd_ts(a.started_at), 'deadline', examd_ts(a.deadline), 'server_time', examd_ts(now()),
+        'time_limit_seconds', a.time_limit_seconds, 'grace_seconds', p_grace,
+        'remaining_seconds', CASE WHEN a.status = 'open'
+                                  THEN greatest(0, floor(extract(epoch FROM a.deadline - now())))::int ELSE 0 END,
+        'mode', a.mode, 'practice', a.mode = 'practice',
+        'counts', a.mode <> 'practice' AND a.status <> 'voided',
+        'session', CASE WHEN s.id IS NOT NULL THEN json_build_object('id', s.id, 'title', s.title,
+                        'closes_at', examd_ts(coalesce(o.closes_at, s.closes_at)), 'results', s.results) END,
+        'voided', a.status = 'voided',
+        'void', CASE WHEN a.status = 'voided' THEN json_build_object('reason', a.void_reason,
+                                                                       'at', examd_ts(a.voided_at), 'by', a.voided_by) END,
+        'review_hidden_until', CASE WHEN h.hidden THEN examd_ts(h.reveal) END,
+        'questions', coalesce((SELECT json_agg(CASE WHEN a.status = 'open' OR h.hidden OR a.result IS NULL THEN
+                    json_build_object('id', q.question_id, 'type', q.type, 'subtopic', q.subtopic, 'stem', q.stem,
+                                      'options', q.options, 'points', trim_scale(q.points))
+                  ELSE
+                    json_build_object('id', q.question_id, 'type', q.type, 'subtopic', q.subtopic, 'stem', q.stem,
+                                      'options', q.options, 'points', trim_scale(q.points), 'key', q.answer,
+                                      'explanation', q.explanation,
+                                      'earned', (a.result->'question_scores'->>(q.question_id::text))::numeric,
+                                      'correct', (a.result->'question_scores'->>(q.question_id::text))::numeric
+                                                 = q.points)
+                  END ORDER BY q.position)
+                FROM attempt_questions q WHERE q.attempt_id = a.id), '[]'),
+        'answers', coalesce((SELECT json_object_agg(s2.question_id::text, s2.answer ORDER BY s2.question_id)
+                             FROM answers s2 WHERE s2.attempt_id = a.id), '{}'),
+        'answer_seqs', coalesce((SELECT json_object_agg(s2.question_id::text, s2.seq ORDER BY s2.question_id)
+                                 FROM answers s2 WHERE s2.attempt_id = a.id), '{}'),
+        'result', CASE WHEN a.status = 'open' OR a.result IS NULL THEN NULL
+                       WHEN h.hidden THEN
+                         json_build_object('status', a.result->>'status', 'submitted_at', a.result->>'submitted_at',
+                                           'standard_score', NULL, 'band', NULL, 'band_name_zh', NULL,
+                                           'model_version', a.model_version, 'subtopic_scores', '[]'::json,
+                                           'counted', false, 'hidden_until', examd_ts(h.reveal))
+                       ELSE
+                    ((a.result - 'question_scores') || jsonb_build_object('counted',
+                        a.status NOT IN ('practice', 'voided') AND
+                        coalesce(examd_counted_exam(a.username, a.item, now())->'attempt_ids' @> to_jsonb(a.id),
+                                 false)))::json END)
+    FROM attempts a
+    LEFT JOIN exam_sessions s ON s.id = a.session_id
+    LEFT JOIN exam_session_overrides o ON o.session_id = a.session_id AND o.username = a.username
+    CROSS JOIN LATERAL (SELECT r.reveal, r.reveal IS NOT NULL AND now() < r.reveal AND a.status <> 'open' AS hidden
+                        FROM (SELECT CASE WHEN a.session_id IS NOT NULL
+                                          THEN examd_session_reveal_at(a.session_id) END AS reveal) r) h
+    WHERE a.id = p_id
+$$;
+
+-- What the scorer needs: the snapshot with keys and the saved answers, the weights of (item,
+-- level) and the bands of the attempt's model version, and the answers_version it reflects.
+CREATE OR REPLACE FUNCTION examd_attempt_scoring_input(p_id bigint) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'attempt_id', a.id, 'status', a.status, 'answers_version', examd_answers_digest(a.id),
+        'questions', coalesce((SELECT json_agg(json_build_object('id', q.question_id, 'subtopic', q.subtopic,
+                                  'type', q.type, 'points', q.points::text, 'key', q.answer, 'answer', s.answer)
+                                  ORDER BY q.position)
+                               FROM attempt_questions q
+                               LEFT JOIN answers s ON s.attempt_id = q.attempt_id AND s.question_id = q.question_id
+                               WHERE q.attempt_id = a.id), '[]'),
+        'weights', coalesce((SELECT json_object_agg(w.subtopic, w.weight::text) FROM model_subtopic_weights w
+                             WHERE w.version = a.model_version AND w.item = a.item AND w.level = a.level), '{}'),
+        'bands', (SELECT json_agg(json_build_object('score', b.score, 'min', b.min::text) ORDER BY b.score DESC)
+                  FROM model_exam_bands b WHERE b.version = a.model_version))
+    FROM attempts a WHERE a.id = p_id
+$$;
+
+-- Closes an open attempt with the score computed for answers_version p_version. Returns 'closed'
+-- (done now), 'already' (closed before) or 'changed' (an answer arrived meanwhile: score again).
+-- p_status is the caller's wish; past deadline + grace it is always auto_submitted. p_result is the
+-- scorer's output (decimals as strings); it is stored with exact numerics.
+CREATE OR REPLACE FUNCTION examd_attempt_close(p_id bigint, p_version bigint, p_status text, p_grace int, p_result jsonb,
+                                    p_actor text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    a attempts%ROWTYPE;
+    v_status text;
+    v_score numeric := (p_result->>'standard_score')::numeric;
+    v_band int := (p_result->>'band')::int;
+BEGIN
+    -- Waits for every save in flight (they hold the lock shared) and keeps new ones out until commit.
+    PERFORM pg_advisory_xact_lock(1703, (p_id % 2147483647)::int);
+    SELECT * INTO a FROM attempts WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND OR a.status <> 'open' THEN
+        RETURN 'already';
+    END IF;
+    -- Under the lock every save that got in has committed: its answer is in the digest.
+    IF examd_answers_digest(p_id) <> p_version THEN
+        RETURN 'changed';
+    END IF;
+    v_status := CASE WHEN now() > a.deadline + make_interval(secs => p_grace) THEN 'auto_submitted' ELSE p_status END;
+    UPDATE attempts SET status = v_status, submitted_at = now(), standard_score = v_score, band = v_band,
+        result = jsonb_build_object(
+            'status', v_status, 'submitted_at', examd_ts(now()), 'standard_score', v_score, 'band', v_band,
+            'band_name_zh', p_result->>'band_name_zh', 'model_version', a.model_version,
+            'equal_weights', p_result->'equal_weights',
+            'subtopic_scores', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                    'subtopic', e->>'subtopic', 'questions', (e->>'questions')::int,
+                    'earned', (e->>'earned')::numeric, 'possible', (e->>'possible')::numeric,
+                    'score', (e->>'score')::numeric, 'weight', (e->>'weight')::numeric)
+                    ORDER BY (SELECT s.position FROM model_subtopics s WHERE s.code = e->>'subtopic'), o)
+                FROM jsonb_array_elements(p_result->'subtopic_scores') WITH ORDINALITY AS t(e, o)), '[]'),
+            'question_scores', p_result->'question_scores')
+    WHERE id = p_id;
+    INSERT INTO audit_log (actor, action, target, detail)
+    VALUES (p_actor, 'attempt.' || v_status, 'attempt:' || p_id,
+            jsonb_build_object('username', a.username, 'item', a.item, 'level', a.level,
+                               'standard_score', v_score, 'band', v_band));
+    RETURN 'closed';
+END $$;
+
+-- The exams open to an employee (0003), with what a session or practice adds: practice attempts
+-- never count (practice_counts false); sessions of the item that are open or upcoming.
+CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object('exams', coalesce(json_agg(json_build_object(
+        'item', i.code, 'name_zh', i.name_zh, 'level', b.level, 'time_limit_seconds', b.time_limit_seconds,
+        'max_attempts', b.max_attempts, 'grading', b.grading,
+        'question_count', (SELECT sum(count) FROM blueprint_draws d WHERE d.item = b.item AND d.level = b.level),
+        'attempts_used', (SELECT count(*) FROM attempts a WHERE a.username = p_username AND a.item = b.item
+                          AND a.level = b.level AND a.mode = 'exam' AND a.status <> 'voided'),
+        'open_attempt_id', (SELECT a.id FROM attempts a WHERE a.username = p_username AND a.item = b.item
+                            AND a.status = 'open'),
+        'open_attempt_mode', (SELECT a.mode FROM attempts a WHERE a.username = p_username AND a.item = b.item
+                              AND a.status = 'open'),
+        'counted_result', CASE WHEN c.r->'standard_score' = 'null'::jsonb THEN NULL
+                               -- a session's score stays hidden here too until its results are out
+                               WHEN EXISTS (SELECT 1 FROM attempts x
+                                            WHERE x.id IN (SELECT jsonb_array_elements_text(c.r->'attempt_ids')::bigint)
+                                              AND x.session_id IS NOT NULL
+                                              AND now() < examd_session_reveal_at(x.session_id)) THEN NULL
+                               ELSE (c.r - 'level' - 'grading') END,
+        'practice_allowed', b.practice_allowed, 'practice_counts', false,
+        'practice_attempts_used', (SELECT count(*) FROM attempts a WHERE a.username = p_username
+                                   AND a.item = b.item AND a.mode = 'practice'),
+        'sessions', (SELECT coalesce(json_agg(json_build_object('id', s.id, 'title', s.title,
+                                'opens_at', examd_ts(coalesce(o.opens_at, s.opens_at)),
+                                'closes_at', examd_ts(coalesce(o.closes_at, s.closes_at))) ORDER BY s.opens_at), '[]')
+                     FROM exam_sessions s JOIN exam_session_items si ON si.session_id = s.id AND si.item = i.code
+                     LEFT JOIN exam_session_overrides o ON o.session_id = s.id AND o.username = p_username
+                     WHERE coalesce(o.closes_at, s.closes_at) > now() AND examd_session_invited(s.id, p_username)))
+        ORDER BY i.position), '[]'))
+    FROM model_items i
+    JOIN blueprints b ON b.item = i.code AND b.level = examd_required_level(p_username, i.code, now())
+    CROSS JOIN LATERAL (SELECT examd_counted_exam(p_username, i.code, now()) AS r) c
+    WHERE i.assessment = 'exam'
+$$;
+
+-- A save checks its session and the attempt's owner before it takes the attempt's advisory lock
+-- (it took the lock first, from 0010): an unauthenticated or foreign save holds no lock and makes
+-- no close wait. The rest of the function is unchanged.
+CREATE OR REPLACE FUNCTION examd_answer_save_session(p_token_hash text, p_idle int, p_attempt bigint,
+                                                     p_question bigint, p_answer jsonb, p_seq bigint, p_grace int)
+    RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+    last_label text;
+    norm jsonb := p_answer;
+    r record;
+BEGIN
+    -- Who is asking, and is the attempt theirs: before any lock, so that an unauthenticated or
+    -- foreign caller waits for nothing and holds nothing.
+    SELECT u.username, u.role, s.last_seen, a.id AS attempt
+    INTO c
+    FROM sessions s
+    JOIN users u ON u.username = s.username
+    LEFT JOIN attempts a ON a.id = p_attempt AND a.username = u.username
+    WHERE s.token_hash = p_token_hash AND s.expires_at > now() AND u.active
+      AND s.last_seen > now() - make_interval(secs => p_idle);
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'unauthenticated');
+    END IF;
+    IF c.role <> 'employee' THEN
+        RETURN jsonb_build_object('error', 'forbidden', 'username', c.username);
+    END IF;
+    IF c.attempt IS NULL THEN
+        RETURN jsonb_build_object('error', 'not_found', 'message', 'no such attempt', 'username', c.username);
+    END IF;
+    -- Then the attempt's lock (shared: saves run side by side, a close waits for them), and its
+    -- state as it is under the lock.
+    PERFORM pg_advisory_xact_lock_shared(1703, (p_attempt % 2147483647)::int);
+    SELECT u.username, u.role, s.last_seen, a.id AS attempt, a.status, a.deadline, q.type,
+           jsonb_array_length(q.options) AS n_options, q.question_id
+    INTO c
+    FROM sessions s
+    JOIN users u ON u.username = s.username
+    JOIN attempts a ON a.id = p_attempt AND a.username = u.username
+    LEFT JOIN attempt_questions q ON q.attempt_id = a.id AND q.question_id = p_question
+    WHERE s.token_hash = p_token_hash;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'unauthenticated');
+    END IF;
+    IF c.last_seen < now() - interval '30 seconds' THEN
+        UPDATE sessions SET last_seen = now() WHERE token_hash = p_token_hash;
+    END IF;
+    IF c.question_id IS NULL THEN
+        RETURN jsonb_build_object('error', 'not_found', 'message', 'this question is not part of the attempt',
+                                  'username', c.username);
+    END IF;
+    IF c.status <> 'open' OR now() > c.deadline + make_interval(secs => p_grace) THEN
+        RETURN jsonb_build_object('error', 'attempt_closed',
+                                  'message', 'the attempt is closed; answers can no longer change', 'username', c.username);
+    END IF;
+    IF p_answer IS NULL THEN
+        RETURN jsonb_build_object('error', 'invalid_field', 'message', 'the body must be {"answer": ..., "seq": n}',
+                                  'username', c.username);
+    END IF;
+    -- Option labels are A.. in shown order: a label is one letter from 'A' to chr(64 + n).
+    last_label := chr(64 + greatest(c.n_options, 1));
+    IF jsonb_typeof(p_answer) = 'null' THEN
+        norm := 'null'::jsonb;
+    ELSIF c.type = 'single' THEN
+        IF jsonb_typeof(p_answer) <> 'string' OR length(p_answer #>> '{}') <> 1
+           OR (p_answer #>> '{}') NOT BETWEEN 'A' AND last_label COLLATE "C" THEN
+            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
+                                      'message', 'a single-choice answer is one option label from A to ' || last_label);
+        END IF;
+    ELSIF c.type = 'multiple' THEN
+        IF jsonb_typeof(p_answer) <> 'array' OR jsonb_array_length(p_answer) = 0
+           OR EXISTS (SELECT 1 FROM jsonb_array_elements(p_answer) e
+                      WHERE jsonb_typeof(e) <> 'string' OR length(e #>> '{}') <> 1
+                         OR (e #>> '{}') NOT BETWEEN 'A' AND last_label COLLATE "C")
+           OR (SELECT count(DISTINCT e) FROM jsonb_array_elements_text(p_answer) e) <> jsonb_array_length(p_answer) THEN
+            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
+                                      'message', 'a multiple-choice answer is a list of distinct option labels from A to '
+                                                 || last_label);
+        END IF;
+        SELECT jsonb_agg(e ORDER BY e) INTO norm FROM jsonb_array_elements_text(p_answer) e;
+    ELSIF c.type = 'truefalse' THEN
+        IF jsonb_typeof(p_answer) <> 'boolean' THEN
+            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
+                                      'message', 'a true/false answer is true or false');
+        END IF;
+    ELSE
+        IF jsonb_typeof(p_answer) <> 'string' OR length(p_answer #>> '{}') > 1000 THEN
+            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
+                                      'message', 'a fill-in answer is a text of at most 1000 characters');
+        END IF;
+    END IF;
+    INSERT INTO answers AS s (attempt_id, question_id, answer, seq, saved_at)
+    VALUES (p_attempt, p_question, norm, coalesce(p_seq, 0), clock_timestamp())
+    ON CONFLICT (attempt_id, question_id) DO UPDATE
+        SET answer = EXCLUDED.answer, seq = CASE WHEN p_seq IS NULL THEN s.seq ELSE EXCLUDED.seq END,
+            saved_at = EXCLUDED.saved_at
+        WHERE p_seq IS NULL OR s.seq <= p_seq
+    RETURNING s.seq, s.saved_at INTO r;
+    IF NOT FOUND THEN
+        SELECT s.seq, s.saved_at INTO r FROM answers s WHERE s.attempt_id = p_attempt AND s.question_id = p_question;
+        RETURN jsonb_build_object('stale', true, 'seq', r.seq, 'saved_at', examd_ts(r.saved_at), 'username', c.username);
+    END IF;
+    RETURN jsonb_build_object('saved_at', examd_ts(r.saved_at), 'seq', r.seq, 'username', c.username);
+END $$;
+
+CREATE OR REPLACE FUNCTION examd_answers_digest(p_attempt bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(hashtextextended(string_agg(s.question_id::text || '=' || s.answer::text, ','
+                                                ORDER BY s.question_id), 0), 0)
+    FROM answers s WHERE s.attempt_id = p_attempt
+$$;
+
+-- Autosaves in groups (issue #8): while a worker's saves already occupy its save slots, the saves
+-- that arrive meanwhile go to PostgreSQL together as one statement, one transaction and one
+-- commit. Each save is exactly examd_answer_save_session (0010), called once per element; each
+-- save's outcome is its own element of the result. Nothing is answered before the commit. If the
+-- statement fails as a whole, examd sends each save of the group again on its own.
+--
+-- Order, so that concurrent groups take their locks in one order: by token (a save may refresh
+-- its session's last_seen), then attempt and question (the attempt's advisory lock, shared, and
+-- the answer row), then arrival (two saves of one question keep their order). Two groups could
+-- still wait on each other only through one attempt saved from two sessions of its owner in
+-- opposite question orders; PostgreSQL then aborts one group (40P01) and examd retries its saves
+-- one by one.
+--
+-- p_batch: [{"t": token hash, "a": attempt id, "q": question id, "v": answer (absent: the body
+--            was malformed), "s": seq or null}, ...]
+CREATE OR REPLACE FUNCTION examd_answer_save_batch(p_batch jsonb, p_idle int, p_grace int)
+    RETURNS TABLE (i int, result text) LANGUAGE plpgsql AS $$
+DECLARE
+    e record;
+BEGIN
+    FOR e IN SELECT (x.o - 1)::int AS k, x.v
+             FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(v, o)
+             ORDER BY x.v->>'t' COLLATE "C", (x.v->>'a')::bigint, (x.v->>'q')::bigint, x.o
+    LOOP
+        i := e.k;
+        result := examd_answer_save_session(e.v->>'t', p_idle, (e.v->>'a')::bigint, (e.v->>'q')::bigint,
+                                            CASE WHEN e.v ? 'v' THEN e.v->'v' END, (e.v->>'s')::bigint,
+                                            p_grace)::text;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+-- A practice attempt closes as 'practice' (see above); its result keeps submitted/auto_submitted.
+CREATE OR REPLACE FUNCTION examd_attempt_practice_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.mode = 'practice' AND NEW.status IN ('submitted', 'auto_submitted') THEN
+        NEW.status := 'practice';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER attempts_practice_status BEFORE UPDATE OF status ON attempts
+    FOR EACH ROW WHEN (NEW.mode = 'practice') EXECUTE FUNCTION examd_attempt_practice_status();
+
+-- Starts (or resumes) an attempt: mode 'session' (p_session, p_item), 'practice' or 'exam' (p_item).
+-- Returns {"attempt_id","created"}, {"expired": id} (an open attempt past its time: close it first)
+-- or {"error","message"}. The draw is that of 0011.
+CREATE OR REPLACE FUNCTION examd_attempt_begin(p_username text, p_item text, p_grace int, p_mode text, p_session bigint)
+    RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    s exam_sessions%ROWTYPE;
+    ov exam_session_overrides%ROWTYPE;
+    v_level text;
+    v_version int;
+    bp blueprints%ROWTYPE;
+    v_open attempts%ROWTYPE;
+    v_used int;
+    v_id bigint;
+    v_short int;
+    v_drawn int;
+    v_limit int;
+    v_deadline timestamptz;
+    v_closes timestamptz;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('attempt:' || p_username || ':' || p_item, 0));
+    IF p_mode = 'session' THEN
+        SELECT * INTO s FROM exam_sessions WHERE id = p_session;
+        IF NOT FOUND OR NOT examd_session_invited(p_session, p_username) THEN
+            RETURN jsonb_build_object('error', 'not_found', 'message', 'no such session');
+        END IF;
+        SELECT * INTO ov FROM exam_session_overrides WHERE session_id = p_session AND username = p_username;
+        v_closes := coalesce(ov.closes_at, s.closes_at);
+        IF now() < coalesce(ov.opens_at, s.opens_at) THEN
+            RETURN jsonb_build_object('error', 'not_open', 'message',
+                                      'the session opens at ' || examd_ts(coalesce(ov.opens_at, s.opens_at)));
+        END IF;
+        IF now() > v_closes THEN
+            RETURN jsonb_build_object('error', 'closed', 'message', 'the session closed at ' || examd_ts(v_closes));
+        END IF;
+        IF p_item IS NULL THEN
+            SELECT min(item) INTO p_item FROM exam_session_items WHERE session_id = p_session HAVING count(*) = 1;
+            IF p_item IS NULL THEN
+                RETURN jsonb_build_object('error', 'invalid_field',
+                                          'message', 'this session has several exams: the body must name the item');
+            END IF;
+            PERFORM pg_advisory_xact_lock(hashtextextended('attempt:' || p_username || ':' || p_item, 0));
+        END IF;
+        SELECT coalesce(i.level, examd_required_level(p_username, i.item, now())) INTO v_level
+        FROM exam_session_items i WHERE i.session_id = p_session AND i.item = p_item;
+        IF NOT FOUND THEN
+            RETURN jsonb_build_object('error', 'invalid_field', 'message', 'this exam is not part of the session');
+        END IF;
+    ELSE
+        v_level := examd_required_level(p_username, p_item, now());
+    END IF;
+    SELECT * INTO v_open FROM attempts WHERE username = p_username AND item = p_item AND status = 'open';
+    IF FOUND THEN
+        IF now() > v_open.deadline + make_interval(secs => p_grace) THEN
+            RETURN jsonb_build_object('expired', v_open.id);
+        END IF;
+        -- The SPEC's start resumes whatever attempt at this exam is open; practice and session starts
+        -- do not take over an attempt of another kind.
+        IF p_mode <> 'exam' AND (v_open.mode <> p_mode OR v_open.session_id IS DISTINCT FROM p_session) THEN
+            RETURN jsonb_build_object('error', 'conflict', 'message',
+                                      'another attempt at this exam is open: submit it first', 'open_attempt_id', v_open.id);
+        END IF;
+        RETURN jsonb_build_object('attempt_id', v_open.id, 'created', false);
+    END IF;
+    v_version := examd_model_version_at(now());
+    IF v_level IS NULL THEN
+        RETURN jsonb_build_object('error', 'exam_unavailable', 'message', 'you have no grade, so no exam level applies');
+    END IF;
+    SELECT * INTO bp FROM blueprints WHERE item = p_item AND level = v_level;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'exam_unavailable',
+                                  'message', 'no blueprint exists for this exam at level ' || v_level);
+    END IF;
+    IF p_mode = 'session' THEN
+        SELECT count(*) INTO v_used FROM attempts
+        WHERE session_id = p_session AND username = p_username AND item = p_item AND status <> 'voided';
+        IF v_used >= s.attempts_allowed + coalesce(ov.extra_attempts, 0) THEN
+            RETURN jsonb_build_object('error', 'attempts_exhausted',
+                                      'message', format('all %s attempts of this session are used',
+                                                        s.attempts_allowed + coalesce(ov.extra_attempts, 0)));
+        END IF;
+    ELSIF p_mode = 'practice' THEN
+        IF NOT bp.practice_allowed THEN
+            RETURN jsonb_build_object('error', 'exam_unavailable', 'message', 'free practice is off for this exam');
+        END IF;
+    ELSE
+        SELECT count(*) INTO v_used FROM attempts
+        WHERE username = p_username AND item = p_item AND level = v_level AND mode = 'exam' AND status <> 'voided';
+        IF v_used >= bp.max_attempts THEN
+            RETURN jsonb_build_object('error', 'attempts_exhausted',
+                                      'message', format('all %s attempts at this exam are used', bp.max_attempts));
+        END IF;
+    END IF;
+    SELECT count(*) INTO v_short FROM blueprint_draws d
+    WHERE d.item = bp.item AND d.level = bp.level
+      AND (SELECT count(*) FROM questions q WHERE q.active AND q.item = d.item AND q.subtopic = d.subtopic
+           AND q.level = d.draw_level) < d.count;
+    IF v_short > 0 THEN
+        RETURN jsonb_build_object('error', 'exam_unavailable',
+                                  'message', 'the question pool no longer fills this exam; tell the trainers');
+    END IF;
+    v_limit := coalesce(s.time_limit_seconds, bp.time_limit_seconds) + coalesce(ov.extra_seconds, 0);
+    v_deadline := now() + make_interval(secs => v_limit);
+    IF v_closes IS NOT NULL AND v_closes < v_deadline THEN
+        v_deadline := v_closes; -- a session attempt ends at the latest when the (personal) window closes
+    END IF;
+    INSERT INTO attempts (username, item, level, status, model_version, grading, time_limit_seconds, started_at,
+                          deadline, mode, session_id)
+    VALUES (p_username, p_item, v_level, 'open', v_version, bp.grading, v_limit, now(), v_deadline, p_mode, p_session)
+    RETURNING id INTO v_id;
+    INSERT INTO attempt_questions (attempt_id, question_id, position, subtopic, type, stem, options, answer,
+                                   points, explanation)
+    SELECT v_id, q.id, row_number() OVER (ORDER BY random()), q.subtopic, q.type, q.stem,
+           CASE WHEN q.type IN ('single', 'multiple') THEN
+               (SELECT jsonb_agg(jsonb_build_object('id', chr(64 + n), 'text', q.options->>(p.perm[n])) ORDER BY n)
+                FROM generate_subscripts(p.perm, 1) AS n)
+           ELSE '[]'::jsonb END,
+           CASE q.type
+               WHEN 'single' THEN to_jsonb(chr(64 + array_position(p.perm, ascii(q.answer #>> '{}') - 65)))
+               WHEN 'multiple' THEN
+                   (SELECT jsonb_agg(x.label ORDER BY x.label)
+                    FROM (SELECT chr(64 + array_position(p.perm, ascii(l) - 65)) AS label
+                          FROM jsonb_array_elements_text(q.answer) AS l) x)
+               ELSE q.answer END,
+           q.points, q.explanation
+    FROM blueprint_draws d
+    CROSS JOIN LATERAL (SELECT * FROM questions q WHERE q.active AND q.item = d.item AND q.subtopic = d.subtopic
+                        AND q.level = d.draw_level ORDER BY random() LIMIT d.count) q
+    CROSS JOIN LATERAL (SELECT array_agg((o - 1)::int ORDER BY random()) AS perm
+                        FROM jsonb_array_elements(CASE WHEN q.type IN ('single', 'multiple') THEN q.options
+                                                       ELSE '[]'::jsonb END) WITH ORDINALITY AS t(v, o)) p
+    WHERE d.item = bp.item AND d.level = bp.level;
+    GET DIAGNOSTICS v_drawn = ROW_COUNT;
+    IF v_drawn <> (SELECT sum(count) FROM blueprint_draws WHERE item = bp.item AND level = bp.level) THEN
+        RAISE EXCEPTION 'drew % questions for attempt %, fewer than the blueprint asks', v_drawn, v_id;
+    END IF;
+    INSERT INTO audit_log (actor, action, target, detail)
+    VALUES (p_username, 'attempt.start', 'attempt:' || v_id,
+            jsonb_build_object('item', p_item, 'level', v_level, 'questions', v_drawn, 'mode', p_mode,
+                               'session', p_session));
+    RETURN jsonb_build_object('attempt_id', v_id, 'created', true);
+END $$;
+
+-- Voids an attempt (proctor): it never counts; the employee sees the reason. Session attempts by
+-- the session's creator, hr or admin; other attempts by hr or admin. An open attempt is voided
+-- as it stands (under the attempt's lock, so no save slips in afterwards).
+CREATE OR REPLACE FUNCTION examd_attempt_void(p_id bigint, p_reason text, p_actor text, p_role text, p_address text)
+    RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    a attempts%ROWTYPE;
+    v_access text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(1703, (p_id % 2147483647)::int);
+    SELECT * INTO a FROM attempts WHERE id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('error', 'not_found', 'message', 'no such attempt');
+    END IF;
+    v_access := CASE WHEN p_role IN ('hr', 'admin') THEN 'ok'
+                     WHEN a.session_id IS NOT NULL THEN examd_session_access(a.session_id, p_actor, p_role)
+                     ELSE 'forbidden' END;
+    IF v_access <> 'ok' THEN
+        RETURN jsonb_build_object('error', 'forbidden', 'message', 'only the session''s creator, hr or admin may void it');
+    END IF;
+    IF a.status = 'voided' THEN
+        RETURN jsonb_build_object('error', 'conflict', 'message', 'the attempt is already void');
+    END IF;
+    IF p_reason IS NULL OR length(btrim(p_reason)) = 0 OR length(p_reason) > 500 THEN
+        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'a reason (1 to 500 characters) is required');
+    END IF;
+    UPDATE attempts SET status = 'voided', voided_at = now(), voided_by = p_actor, void_reason = p_reason,
+                        submitted_at = coalesce(submitted_at, now())
+    WHERE id = p_id;
+    DELETE FROM attempt_cells WHERE attempt_id = p_id;
+    DELETE FROM attempt_cells_pending WHERE attempt_id = p_id;
+    INSERT INTO audit_log (actor, action, target, address, detail)
+    VALUES (p_actor, 'attempt.void', 'attempt:' || p_id, p_address,
+            jsonb_build_object('username', a.username, 'item', a.item, 'session', a.session_id,
+                               'previous_status', a.status, 'reason', p_reason));
+    RETURN jsonb_build_object('attempt_id', p_id);
+END $$;
