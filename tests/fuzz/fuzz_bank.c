@@ -1,4 +1,4 @@
-/* libFuzzer target for the question bank parsers (domain/bank.c) and the
+/* libFuzzer target for the question bank parsers (domain/bank_*.c) and the
  * CSV reader under them (domain/csv.c); built and run by tests/fuzz/run.sh.
  *
  * Input convention: the first byte selects the format by its lowest bit,

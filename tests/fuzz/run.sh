@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in tests/fuzz/ with ASan/LSan/UBSan straight from
 # the sources and runs each for half of SECONDS (default 30; at least 1s each):
-#   fuzz_bank     the bank parsers (domain/bank.c, csv.c)          seeds: corpus/
+#   fuzz_bank     the bank parsers (domain/bank_*.c, csv.c)          seeds: corpus/
 #   fuzz_request  request decoding: URI, route match, body parsers  seeds: corpus-request/
 # Usage: tests/fuzz/run.sh [SECONDS]    build folder: $EXAMD_FUZZ_BUILD (default <repo>/build-fuzz)
 # Prints one summary line per target. Exit status: 0 when both ran clean, else
@@ -77,7 +77,7 @@ build_target() { # NAME SOURCES...
 	# shellcheck disable=SC2086 # deps is a list of flags
 	"$cc" "${cflags[@]}" "$here/$name.c" "$@" "$model_c" $deps -lm -lpthread -o "$build/$name"
 }
-build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank.c" "$dom/rowerr.c" "$dom/textenc.c" "$repo/service/core/util.c"
+build_target fuzz_bank "$dom/csv.c" "$dom/catalog.c" "$dom/bank_parse.c" "$dom/bank_row.c" "$dom/bank_csv.c" "$dom/bank_json.c" "$dom/bank_canon.c" "$dom/rowerr.c" "$dom/textenc.c" "$repo/service/core/util.c"
 build_target fuzz_request "$dom/catalog.c" "$dom/csv.c" "$dom/blueprint.c" "$dom/modelver.c" \
 	"$dom/ratings.c" "$dom/rowerr.c" "$dom/textenc.c" "$dom/attempt.c" "$dom/score.c" "$dom/decimal.c" "$dom/textnorm.c" \
 	"$repo/service/http/router.c" "$repo/service/http/headcheck.c" "$repo/service/core/util.c"
