@@ -173,7 +173,8 @@ static void on_started(const struct db_result *res, void *arg)
 	if (!strcmp(status, "expired") && !s->retried) {
 		/* An open attempt past its time that the auto-submitter has not reached yet. */
 		s->retried = true;
-		struct closer *c = closer_new(api_db(r), api_cfg(r), aid, "auto_submitted", "examd", on_expired_closed, r);
+		struct closer *c =
+			closer_new(api_db(r), api_cfg(r), aid, "auto_submitted", "examd", on_expired_closed, r);
 		if (!c)
 			req_reply_error(r, 503, "unavailable", "out of memory");
 		else

@@ -414,8 +414,8 @@ static void on_question_activated(const struct db_result *res, void *arg)
 		return;
 	}
 	if (!strcmp(db_result_value(res, 0, 0), "conflict")) {
-		api_reply_status(r, "conflict",
-				 "another version of this question (same external_id or content) is active; edit that one");
+		api_reply_status(r, "conflict", "another version of this question (same external_id or content) is active;"
+						" edit that one");
 		return;
 	}
 	req_reply_json_text(r, 200, db_result_value(res, 0, 1), (size_t)db_result_length(res, 0, 1));
@@ -435,7 +435,8 @@ void questions_activate(struct req *r)
 static void on_question_retired(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
-	if (db_result_status(res) == DB_OK && db_result_rows(res) == 1 && !strcmp(db_result_value(res, 0, 0), "not_found"))
+	if (db_result_status(res) == DB_OK && db_result_rows(res) == 1 &&
+	    !strcmp(db_result_value(res, 0, 0), "not_found"))
 		api_reply_status(r, "not_found", "no such resource");
 	else
 		api_reply_typed(r, res, 200);
@@ -449,8 +450,8 @@ void questions_retire(struct req *r)
 		return;
 	}
 	const char *params[] = {r->params[0], r->user.username, req_client_address(r)};
-	(void)api_query(r, "SELECT status, message, body::text FROM examd_question_retire($1::bigint, $2, $3)", 3, params,
-			on_question_retired);
+	(void)api_query(r, "SELECT status, message, body::text FROM examd_question_retire($1::bigint, $2, $3)", 3,
+			params, on_question_retired);
 }
 
 /* ------------------------------------------------------------------ blueprints */
@@ -479,8 +480,8 @@ static void on_blueprint_put(const struct db_result *res, void *arg)
 	const char *status = db_result_value(res, 0, 0);
 	if (!strcmp(status, "pool_too_small")) {
 		json_error_t err;
-		api_reply_status_extra(r, status, db_result_value(res, 0, 1), "shortages",
-				       json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &err));
+		json_t *shortages = json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &err);
+		api_reply_status_extra(r, status, db_result_value(res, 0, 1), "shortages", shortages);
 		return;
 	}
 	api_reply_typed(r, res, 200);

@@ -79,9 +79,8 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 		return;
 	}
 	/* A dry run wrote nothing: created is what a real import would create. */
-	json_t *out = json_pack("{s:I,s:b,s:i,s:[]}", "created",
-				j->dry_run ? (json_int_t)j->batch.count : (json_int_t)db_result_long(res, 0, 1), "dry_run",
-				j->dry_run, "rejected", 0, "errors");
+	json_int_t created = j->dry_run ? (json_int_t)j->batch.count : (json_int_t)db_result_long(res, 0, 1);
+	json_t *out = json_pack("{s:I,s:b,s:i,s:[]}", "created", created, "dry_run", j->dry_run, "rejected", 0, "errors");
 	if (out && j->batch.encoding)
 		json_object_set_new(out, "encoding", json_string(j->batch.encoding));
 	if (!out) {

@@ -206,9 +206,11 @@ void sessions_get(struct req *r)
 		return;
 	const char *params[] = {r->params[0], r->user.username, r->user.role};
 	query_doc(r, 200,
-		  "SELECT a.status, CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
+		  "SELECT a.status,"
+		  " CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
 		  "  ELSE 'no such session' END,"
-		  " CASE a.status WHEN 'ok' THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
+		  " CASE a.status WHEN 'ok'"
+		  "  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
 		  " FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
 		  "              WHEN examd_session_invited($1::bigint, $2) THEN 'ok' ELSE 'not_found' END AS status) a",
 		  3, params);
@@ -289,7 +291,8 @@ static void overrides_put_after_access(struct req *r)
 	const char *params[] = {r->params[0], text, r->user.username, req_client_address(r)};
 	if (text)
 		query_doc(r, 201,
-			  "SELECT status, message, body::text FROM examd_session_override_put($1::bigint, $2::jsonb, $3, $4)",
+			  "SELECT status, message, body::text"
+			  " FROM examd_session_override_put($1::bigint, $2::jsonb, $3, $4)",
 			  4, params);
 	else
 		req_reply_error(r, 503, "unavailable", "out of memory");
