@@ -257,12 +257,15 @@ int cli_blueprint_put(int argc, char **argv)
 		json_decref(draws);
 		const char *params[] = {item->code, level->code, tl, ma, bp.grading, draws_text, "examd-cli", ""};
 		if (!db_sync_value(cfg.database_url,
-				   "SELECT examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8)::text", 8,
-				   params, &out, err, sizeof err)) {
+				   "SELECT CASE status WHEN 'ok' THEN 'ok'"
+				   " ELSE status || ': ' || coalesce(body::text, '') END"
+				   " FROM examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8)",
+				   8, params, &out, err, sizeof err)) {
 			fprintf(stderr, "examd blueprint put: %s/%s: %s\n", item->code, level->code, err);
 			rc = 1;
-		} else if (out && strstr(out, "\"shortages\"")) {
-			fprintf(stderr, "examd blueprint put: %s/%s: pool too small: %s\n", item->code, level->code, out);
+		} else if (!out || strcmp(out, "ok") != 0) {
+			fprintf(stderr, "examd blueprint put: %s/%s: %s\n", item->code, level->code,
+				out ? out : "no result");
 			rc = 1;
 		} else {
 			int questions = 0;

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "api/reply.h"
 #include "core/config.h"
 #include "db/pool.h"
 #include "domain/bank.h"
@@ -38,37 +39,21 @@ void saves_free(struct saves *s);
 /* Saves the answer of r (attempt and question ids already validated); s may be NULL. */
 void saves_submit(struct req *r, struct saves *s);
 void saves_metrics(struct evbuffer *out);
-/* The worker's saves state (api/ops.c), NULL when it could not be allocated. */
+/* The worker's saves state (api/worker.c), NULL when it could not be allocated. */
 struct saves *api_saves(struct req *r);
 
 /* Parses r->body as a JSON object; on failure replies 400 bad_json and returns NULL. */
 json_t *api_json_body(struct req *r);
 
-/* Runs a statement whose single row/column is a JSON document and replies with it
- * (status on success, 404 not_found when no row). Failures reply 503. */
-void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params);
-
-/* Replies with the statement's single JSON value (status), or missing_status + code + message
- * when there is no row; database failures reply 503. */
-void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
-		     const char *missing_code, const char *missing_message);
-
-/* Maps a failed database result to 503 unavailable (outage or unexpected error), logged. */
-void api_reply_db_failure(struct req *r, const struct db_result *res);
-
 /* An assessment period label (?period=): 1-32 characters, no control characters. */
 bool api_period_ok(const char *s);
 
-/* 503 unavailable with Retry-After: the work pool's queue is full (or the server is stopping). */
-void api_reply_busy(struct req *r);
 /* Writes s as one CSV cell (RFC 4180 quoting; text that Excel would read as a formula gets a ');
  * false when the buffer could not grow (out of memory). */
 bool api_csv_cell(struct evbuffer *out, const char *s);
 
-/* Sends a statement; on queue/connection failure replies 503 and returns false. */
 /* Reads a boolean query parameter (true/false/1/0); absent = def. false (and a 400 reply) when malformed. */
 bool api_query_bool(struct req *r, const char *name, int def, int *out);
-bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb);
 
 /* Handlers (one file per resource). */
 void ops_healthz(struct req *r);
@@ -133,8 +118,6 @@ void sessions_roster(struct req *r);
 void sessions_overrides_list(struct req *r);
 void sessions_overrides_put(struct req *r);
 void sessions_start(struct req *r);
-/* The HTTP status of an error code of a statement (409 not_open, 422 exam_unavailable...). */
-int api_error_status(const char *code);
 void attempts_start(struct req *r);
 void attempts_get(struct req *r);
 void attempts_save_answer(struct req *r);

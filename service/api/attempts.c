@@ -1,123 +1,24 @@
 /* Timed exams (SPEC §4.4): the exam list, starting (or resuming) an attempt, saving answers
- * (committed before the 200), submitting, and the auto-submitter that closes attempts past
- * deadline + grace. Scoring is the exact pure scorer (domain/attempt.c); closing is decided by
- * examd_attempt_close so that an attempt closes exactly once, whichever process gets there. */
+ * (committed before the 200, api/saves.c), submitting and the proctor's close. Closing one attempt
+ * is api/closer.c (the exact pure scorer, then examd_attempt_close, so that an attempt closes
+ * exactly once, whichever process gets there); the auto-submitter is api/expiry.c. */
 #include <event2/event.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/closer.h"
 #include "core/log.h"
-#include "domain/attempt.h"
 #include "domain/itemstats.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
-#define CLOSE_MAX_TRIES 5
-
 static void grace_text(const struct config *cfg, char buf[16])
 {
 	snprintf(buf, 16, "%d", cfg->grace_seconds);
-}
-
-/* ------------------------------------------------------------------ closing */
-
-struct closer;
-typedef void (*closer_done)(struct closer *c, bool ok);
-
-/* Scores and closes one attempt: read the scoring input, score, close; again if an answer
- * arrived in between (the close refuses a stale digest of the answers, migration 0010). */
-struct closer {
-	struct db_pool *db;
-	const struct config *cfg;
-	char id[24];
-	char status[16]; /* submitted | auto_submitted */
-	char actor[72];
-	int tries;
-	closer_done done;
-	void *arg;
-	char version[24];
-};
-
-static void closer_read(struct closer *c);
-
-static void on_closed(const struct db_result *res, void *arg)
-{
-	struct closer *c = arg;
-	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
-		log_warning("closing attempt %s failed: %s", c->id, db_result_message(res));
-		c->done(c, false);
-		return;
-	}
-	if (!strcmp(db_result_value(res, 0, 0), "changed") && ++c->tries < CLOSE_MAX_TRIES) {
-		closer_read(c);
-		return;
-	}
-	c->done(c, strcmp(db_result_value(res, 0, 0), "changed") != 0);
-}
-
-static void on_scoring_input(const struct db_result *res, void *arg)
-{
-	struct closer *c = arg;
-	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
-		c->done(c, false);
-		return;
-	}
-	json_error_t jerr;
-	json_t *input = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	const char *status = json_string_value(json_object_get(input, "status"));
-	if (!input || !status || strcmp(status, "open") != 0) {
-		json_decref(input);
-		c->done(c, input != NULL); /* already closed: nothing to do */
-		return;
-	}
-	snprintf(c->version, sizeof c->version, "%lld",
-		 (long long)json_integer_value(json_object_get(input, "answers_version")));
-	json_t *result = NULL;
-	char err[256];
-	enum score_status st = attempt_score_json(input, &result, err, sizeof err);
-	json_decref(input);
-	if (st != SCORE_OK) {
-		log_error("attempt %s cannot be scored: %s", c->id, err);
-		c->done(c, false);
-		return;
-	}
-	char *text = json_dumps(result, JSON_COMPACT);
-	json_decref(result);
-	char grace[16];
-	grace_text(c->cfg, grace);
-	const char *params[] = {c->id, c->version, c->status, grace, text, c->actor};
-	bool queued = db_query(c->db, "SELECT examd_attempt_close($1::bigint, $2::bigint, $3, $4::int, $5::jsonb, $6)", 6,
-			       params, on_closed, c);
-	free(text);
-	if (!queued)
-		c->done(c, false);
-}
-
-static void closer_read(struct closer *c)
-{
-	const char *params[] = {c->id};
-	if (!db_query(c->db, "SELECT examd_attempt_scoring_input($1::bigint)::text", 1, params, on_scoring_input, c))
-		c->done(c, false);
-}
-
-static struct closer *closer_new(struct db_pool *db, const struct config *cfg, const char *id, const char *status,
-				 const char *actor, closer_done done, void *arg)
-{
-	struct closer *c = calloc(1, sizeof *c);
-	if (!c)
-		return NULL;
-	c->db = db;
-	c->cfg = cfg;
-	snprintf(c->id, sizeof c->id, "%s", id);
-	snprintf(c->status, sizeof c->status, "%s", status);
-	snprintf(c->actor, sizeof c->actor, "%s", actor);
-	c->done = done;
-	c->arg = arg;
-	return c;
 }
 
 /* ------------------------------------------------------------------ the attempt document */
@@ -257,6 +158,7 @@ static void on_expired_closed(struct closer *c, bool ok)
 	start_run(r);
 }
 
+/* The start's typed result (examd_attempt_begin, migration 0025): status, message, attempt_id. */
 static void on_started(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
@@ -265,34 +167,27 @@ static void on_started(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	json_error_t jerr;
-	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	const char *error = json_string_value(json_object_get(out, "error"));
-	json_t *expired = json_object_get(out, "expired");
-	json_t *id = json_object_get(out, "attempt_id");
-	if (error) {
-		req_reply_error(r, api_error_status(error), error, "%s",
-				json_string_value(json_object_get(out, "message")) ?: error);
-	} else if (expired && !s->retried) {
+	const char *status = db_result_value(res, 0, 0);
+	char aid[24];
+	snprintf(aid, sizeof aid, "%s", db_result_value(res, 0, 2));
+	if (!strcmp(status, "expired") && !s->retried) {
 		/* An open attempt past its time that the auto-submitter has not reached yet. */
-		char eid[24];
-		snprintf(eid, sizeof eid, "%lld", (long long)json_integer_value(expired));
 		s->retried = true;
-		struct closer *c = closer_new(api_db(r), api_cfg(r), eid, "auto_submitted", "examd", on_expired_closed, r);
+		struct closer *c =
+			closer_new(api_db(r), api_cfg(r), aid, "auto_submitted", "examd", on_expired_closed, r);
 		if (!c)
 			req_reply_error(r, 503, "unavailable", "out of memory");
 		else
 			closer_read(c);
-	} else if (json_is_integer(id)) {
-		char aid[24];
-		snprintf(aid, sizeof aid, "%lld", (long long)json_integer_value(id));
+	} else if (!strcmp(status, "expired")) {
+		req_reply_error(r, 503, "unavailable", "the attempt could not be started; try again shortly");
+	} else if (!strcmp(status, "created") || !strcmp(status, "resumed")) {
 		free(r->data);
 		r->data = NULL;
-		attempts_reply(r, aid, json_is_true(json_object_get(out, "created")) ? 201 : 200);
+		attempts_reply(r, aid, api_status_http(status));
 	} else {
-		req_reply_error(r, 503, "unavailable", "the attempt could not be started; try again shortly");
+		api_reply_status(r, status, db_result_value(res, 0, 1));
 	}
-	json_decref(out);
 }
 
 static void start_run(struct req *r)
@@ -302,7 +197,8 @@ static void start_run(struct req *r)
 	grace_text(api_cfg(r), grace);
 	const char *params[] = {r->user.username, s->item[0] ? s->item : NULL, grace, s->mode,
 				s->session[0] ? s->session : NULL};
-	api_query(r, "SELECT examd_attempt_begin($1, $2, $3::int, $4, $5::bigint)::text", 5, params, on_started);
+	api_query(r, "SELECT status, message, attempt_id FROM examd_attempt_begin($1, $2, $3::int, $4, $5::bigint)", 5,
+		  params, on_started);
 }
 
 void attempts_begin(struct req *r, const char *mode, const char *session, const char *item)
@@ -390,9 +286,9 @@ static void on_proctor_access(const struct db_result *res, void *arg)
 	}
 	const char *access = db_result_rows(res) == 1 ? db_result_value(res, 0, 0) : "not_found";
 	if (strcmp(access, "ok") != 0) {
-		req_reply_error(r, api_error_status(access), access, "%s",
-				!strcmp(access, "forbidden") ? "only the session's creator, hr or admin may close it"
-							     : "no such attempt");
+		api_reply_status(r, access,
+				 !strcmp(access, "forbidden") ? "only the session's creator, hr or admin may close it"
+							      : "no such attempt");
 		return;
 	}
 	if (strcmp(db_result_value(res, 0, 1), "open") != 0) {

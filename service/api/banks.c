@@ -393,7 +393,7 @@ static const char *const sql_question_activate =
 	" a AS (INSERT INTO audit_log (actor, action, target, address, detail)"
 	"       SELECT $2, 'question.activate', 'question:' || id, $3, jsonb_build_object('external_id', external_id)"
 	"       FROM u)"
-	" SELECT CASE WHEN NOT q.active AND c.clash THEN 'clash' ELSE 'ok' END,"
+	" SELECT CASE WHEN NOT q.active AND c.clash THEN 'conflict' ELSE 'ok' END,"
 	"        (examd_question_json(q)::jsonb || CASE WHEN EXISTS (SELECT 1 FROM u)"
 	"           THEN jsonb_build_object('active', true, 'retired_at', NULL) ELSE '{}' END)::text"
 	" FROM questions q, c WHERE q.id = $1::bigint";
@@ -413,9 +413,9 @@ static void on_question_activated(const struct db_result *res, void *arg)
 		req_reply_error(r, 404, "not_found", "no such question");
 		return;
 	}
-	if (!strcmp(db_result_value(res, 0, 0), "clash")) {
-		req_reply_error(r, 409, "conflict",
-				"another version of this question (same external_id or content) is active; edit that one");
+	if (!strcmp(db_result_value(res, 0, 0), "conflict")) {
+		api_reply_status(r, "conflict", "another version of this question (same external_id or content) is active;"
+						" edit that one");
 		return;
 	}
 	req_reply_json_text(r, 200, db_result_value(res, 0, 1), (size_t)db_result_length(res, 0, 1));
@@ -432,6 +432,16 @@ void questions_activate(struct req *r)
 	(void)api_query(r, sql_question_activate, 3, params, on_question_activated);
 }
 
+static void on_question_retired(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	if (db_result_status(res) == DB_OK && db_result_rows(res) == 1 &&
+	    !strcmp(db_result_value(res, 0, 0), "not_found"))
+		api_reply_status(r, "not_found", "no such resource");
+	else
+		api_reply_typed(r, res, 200);
+}
+
 void questions_retire(struct req *r)
 {
 	long id;
@@ -440,7 +450,8 @@ void questions_retire(struct req *r)
 		return;
 	}
 	const char *params[] = {r->params[0], r->user.username, req_client_address(r)};
-	api_query_json(r, 200, "SELECT examd_question_retire($1::bigint, $2, $3)::text", 3, params);
+	(void)api_query(r, "SELECT status, message, body::text FROM examd_question_retire($1::bigint, $2, $3)", 3,
+			params, on_question_retired);
 }
 
 /* ------------------------------------------------------------------ blueprints */
@@ -465,19 +476,15 @@ static void on_blueprint_put(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	json_error_t err;
-	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &err);
-	json_t *shortages = json_object_get(out, "shortages");
-	if (shortages) {
-		json_t *body = json_pack("{s:{s:s,s:s},s:O}", "error", "code", "pool_too_small", "message",
-					 "the active questions cannot fill every draw row", "shortages", shortages);
-		json_decref(out);
-		req_reply_json(r, 422, body);
+	/* status, message, body: the blueprint, or the draw rows the pool cannot fill (migration 0025) */
+	const char *status = db_result_value(res, 0, 0);
+	if (!strcmp(status, "pool_too_small")) {
+		json_error_t err;
+		json_t *shortages = json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &err);
+		api_reply_status_extra(r, status, db_result_value(res, 0, 1), "shortages", shortages);
 		return;
 	}
-	json_t *bp = json_incref(json_object_get(out, "blueprint"));
-	json_decref(out);
-	req_reply_json(r, 200, bp);
+	api_reply_typed(r, res, 200);
 }
 
 void blueprints_put(struct req *r)
@@ -513,8 +520,10 @@ void blueprints_put(struct req *r)
 				r->user.username,
 				req_client_address(r),
 				bp.practice_allowed < 0 ? NULL : bp.practice_allowed ? "true" : "false"};
-	api_query(r, "SELECT examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8, $9::boolean)::text", 9,
-		  params, on_blueprint_put);
+	api_query(r,
+		  "SELECT status, message, body::text"
+		  " FROM examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8, $9::boolean)",
+		  9, params, on_blueprint_put);
 	free(draws_text);
 }
 

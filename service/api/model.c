@@ -97,18 +97,13 @@ static void on_version_created(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	json_error_t jerr;
-	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	json_t *version = json_object_get(out, "version");
-	if (!json_is_integer(version)) {
-		const char *message = json_string_value(json_object_get(out, "message"));
-		req_reply_error(r, 422, "validation_failed", "%s", message ? message : "the version was refused");
-		json_decref(out);
+	/* status, message, version (migration 0025) */
+	if (strcmp(db_result_value(res, 0, 0), "ok") != 0) {
+		api_reply_status(r, db_result_value(res, 0, 0), db_result_value(res, 0, 1));
 		return;
 	}
 	char n[24];
-	snprintf(n, sizeof n, "%lld", (long long)json_integer_value(version));
-	json_decref(out);
+	snprintf(n, sizeof n, "%s", db_result_value(res, 0, 2));
 	const char *params[] = {n};
 	api_query(r, sql_model, 1, params, on_version_full);
 }
@@ -130,6 +125,7 @@ void model_versions_create(struct req *r)
 	char *text = json_dumps(overrides, JSON_COMPACT);
 	json_decref(overrides);
 	const char *params[] = {text, r->user.username, req_client_address(r)};
-	api_query(r, "SELECT examd_model_version_create($1::jsonb, $2, $3)::text", 3, params, on_version_created);
+	api_query(r, "SELECT status, message, version FROM examd_model_version_create($1::jsonb, $2, $3)", 3, params,
+		  on_version_created);
 	free(text);
 }

@@ -59,24 +59,35 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	json_error_t jerr;
-	json_t *out = json_loads(db_result_value(res, 0, 0), 0, &jerr);
+	/* status ('ok' | 'rows_rejected'), created, errors (the row errors: data of the report) */
 	struct ratings_job *j = r->data;
-	json_t *errors = json_object_get(out, "errors");
-	if (errors && !json_is_null(errors)) {
-		req_reply_json(r, 422, rejection(json_array_size(errors), json_incref(errors), j->dry_run,
-						  j->batch.encoding));
-	} else {
-		if (j->dry_run) /* nothing written: what a real import would create */
-			json_object_set_new(out, "created", json_integer((json_int_t)j->batch.count));
-		json_object_set_new(out, "dry_run", json_boolean(j->dry_run));
-		json_object_set_new(out, "rejected", json_integer(0));
-		json_object_set_new(out, "errors", json_array());
-		if (j->batch.encoding)
-			json_object_set_new(out, "encoding", json_string(j->batch.encoding));
-		req_reply_json(r, j->dry_run ? 200 : 201, json_incref(out));
+	const char *status = db_result_value(res, 0, 0);
+	if (!strcmp(status, "rows_rejected")) {
+		json_error_t jerr;
+		json_t *errors = json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &jerr);
+		if (!json_is_array(errors)) {
+			json_decref(errors);
+			req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
+			return;
+		}
+		req_reply_json(r, api_status_http(status),
+			       rejection(json_array_size(errors), errors, j->dry_run, j->batch.encoding));
+		return;
 	}
-	json_decref(out);
+	if (strcmp(status, "ok") != 0) {
+		api_reply_status(r, status, NULL);
+		return;
+	}
+	/* A dry run wrote nothing: created is what a real import would create. */
+	json_int_t created = j->dry_run ? (json_int_t)j->batch.count : (json_int_t)db_result_long(res, 0, 1);
+	json_t *out = json_pack("{s:I,s:b,s:i,s:[]}", "created", created, "dry_run", j->dry_run, "rejected", 0, "errors");
+	if (out && j->batch.encoding)
+		json_object_set_new(out, "encoding", json_string(j->batch.encoding));
+	if (!out) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	req_reply_json(r, j->dry_run ? 200 : 201, out);
 }
 
 static void ratings_parsed(void *arg)
@@ -98,12 +109,15 @@ static void ratings_parsed(void *arg)
 	}
 	if (j->dry_run) {
 		const char *params[] = {j->param};
-		api_query(r, "SELECT jsonb_build_object('errors', examd_ratings_check($1::jsonb))::text", 1, params,
-			  on_ratings_imported);
+		api_query(r,
+			  "SELECT CASE WHEN e IS NULL THEN 'ok' ELSE 'rows_rejected' END, 0, e::text"
+			  " FROM examd_ratings_check($1::jsonb) e",
+			  1, params, on_ratings_imported);
 		return;
 	}
 	const char *params[] = {j->param, r->user.username, req_client_address(r)};
-	api_query(r, "SELECT examd_ratings_import($1::jsonb, $2, $3)::text", 3, params, on_ratings_imported);
+	api_query(r, "SELECT status, created, errors::text FROM examd_ratings_import($1::jsonb, $2, $3)", 3, params,
+		  on_ratings_imported);
 }
 
 void ratings_import(struct req *r)

@@ -217,18 +217,6 @@ json_t *api_json_body(struct req *r)
 	return body;
 }
 
-void api_reply_db_failure(struct req *r, const struct db_result *res)
-{
-	if (db_result_status(res) == DB_ERROR)
-		log_error("database error on %s %s: %s (%s)", req_method_name(r), r->route ? r->route->pattern : "",
-			  db_result_message(res), db_result_sqlstate(res));
-	else if (*db_result_sqlstate(res))
-		/* The server said why (disk full, statement timeout, shutting down): operators need it. */
-		log_warning("database unavailable on %s %s: %s (%s)", req_method_name(r),
-			    r->route ? r->route->pattern : "", db_result_message(res), db_result_sqlstate(res));
-	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
-}
-
 bool api_period_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -238,48 +226,4 @@ bool api_period_ok(const char *s)
 		if ((unsigned char)s[i] < 0x20)
 			return false;
 	return true;
-}
-
-void api_reply_busy(struct req *r)
-{
-	req_add_header(r, "Retry-After", "5");
-	req_reply_error(r, 503, "unavailable", "the server is busy; try again in a few seconds");
-}
-
-bool api_query(struct req *r, const char *sql, int n, const char *const *params, db_callback cb)
-{
-	if (db_query(api_db(r), sql, n, params, cb, r))
-		return true;
-	req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
-	return false;
-}
-
-void api_reply_value(struct req *r, const struct db_result *res, int status, int missing_status,
-		     const char *missing_code, const char *missing_message)
-{
-	if (db_result_status(res) != DB_OK) {
-		api_reply_db_failure(r, res);
-		return;
-	}
-	if (db_result_rows(res) == 0 || db_result_isnull(res, 0, 0)) {
-		req_reply_error(r, missing_status, missing_code, "%s", missing_message);
-		return;
-	}
-	req_reply_json_text(r, status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
-}
-
-static void on_json_query(const struct db_result *res, void *arg)
-{
-	struct req *r = arg;
-	int status = (int)(intptr_t)r->data;
-	r->data = NULL;
-	api_reply_value(r, res, status, 404, "not_found", "no such resource");
-}
-
-void api_query_json(struct req *r, int status, const char *sql, int n, const char *const *params)
-{
-	r->data = (void *)(intptr_t)status;
-	r->data_free = NULL;
-	if (!api_query(r, sql, n, params, on_json_query))
-		return;
 }

@@ -1,6 +1,6 @@
 /* Saving answers (SPEC §4.4: committed before the 200), grouped per worker.
  *
- * A save is one call of examd_answer_save_session: session check, ownership, deadline, answer
+ * A save is one call of examd_answer_save_typed: session check, ownership, deadline, answer
  * validation and the upsert in one statement. Each worker lets at most `slots` statements of
  * saves run at once (two; the other connections of its pool stay free for other requests); saves
  * that arrive while all slots are busy wait, and the next free slot sends all of them (up to
@@ -93,39 +93,38 @@ void saves_free(struct saves *s)
 
 /* ------------------------------------------------------------------ the reply of one save */
 
-static void reply_saved(struct req *r, bool bad_json, const char *text)
+/* The columns of a save's outcome, in both statements: i, status, username, message, seq, stale,
+ * saved_at (examd_answer_save_typed, migration 0025). */
+enum { SAVE_C_I, SAVE_C_STATUS, SAVE_C_USERNAME, SAVE_C_MESSAGE, SAVE_C_SEQ, SAVE_C_STALE, SAVE_C_SAVED_AT };
+
+static void reply_saved(struct req *r, bool bad_json, const struct db_result *res, int row)
 {
-	json_error_t jerr;
-	json_t *out = json_loads(text, 0, &jerr);
-	const char *error = json_string_value(json_object_get(out, "error"));
-	const char *message = json_string_value(json_object_get(out, "message"));
-	const char *username = json_string_value(json_object_get(out, "username"));
-	if (username) {
-		snprintf(r->user.username, sizeof r->user.username, "%s", username);
+	const char *status = db_result_value(res, row, SAVE_C_STATUS);
+	if (!db_result_isnull(res, row, SAVE_C_USERNAME)) {
+		snprintf(r->user.username, sizeof r->user.username, "%s", db_result_value(res, row, SAVE_C_USERNAME));
 		r->authed = true;
-		json_object_del(out, "username");
 	}
-	if (!out) {
+	if (strcmp(status, "ok") != 0) {
+		/* A body that was not JSON travelled without an answer: its refusal names the JSON. */
+		api_reply_status(r, bad_json && !strcmp(status, "invalid_field") ? "bad_json" : status,
+				 db_result_value(res, row, SAVE_C_MESSAGE));
+		return;
+	}
+	/* {"seq", "stale"?, "saved_at"}: a number and an RFC 3339 time, nothing to escape. */
+	char body[160];
+	int n = snprintf(body, sizeof body, "{\"seq\":%s%s,\"saved_at\":\"%s\"}", db_result_value(res, row, SAVE_C_SEQ),
+			 !strcmp(db_result_value(res, row, SAVE_C_STALE), "t") ? ",\"stale\":true" : "",
+			 db_result_value(res, row, SAVE_C_SAVED_AT));
+	if (n < 0 || (size_t)n >= sizeof body) {
 		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
-	} else if (error && !strcmp(error, "unauthenticated")) {
-		req_reply_error(r, 401, "unauthenticated", "the session is invalid or has expired; log in again");
-	} else if (error && !strcmp(error, "forbidden")) {
-		req_reply_error(r, 403, "forbidden", "your role may not do this");
-	} else if (!error) {
-		req_reply_json(r, 200, json_incref(out));
-	} else if (!strcmp(error, "not_found")) {
-		req_reply_error(r, 404, "not_found", "%s", message ?: "not found");
-	} else if (!strcmp(error, "attempt_closed")) {
-		req_reply_error(r, 409, "attempt_closed", "%s", message ?: "the attempt is closed");
-	} else {
-		req_reply_error(r, 400, bad_json ? "bad_json" : "invalid_field", "%s", message ?: "invalid answer");
+		return;
 	}
-	json_decref(out);
+	req_reply_json_text(r, 200, body, (size_t)n);
 }
 
 /* ------------------------------------------------------------------ one save alone */
 
-/* Sends the one-save statement for v; its one row is (0, the save's outcome). false: not sent. */
+/* Sends the one-save statement for v; its one row is (0, the save's outcome columns). false: not sent. */
 static bool query_one(struct db_pool *db, const struct config *cfg, const struct save *v, db_callback cb, void *arg)
 {
 	char *answer_text = v->answer ? json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
@@ -138,8 +137,8 @@ static bool query_one(struct db_pool *db, const struct config *cfg, const struct
 	const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
 				v->has_seq ? seqbuf : NULL, grace};
 	bool sent = db_query(db,
-			     "SELECT 0, examd_answer_save_session($1, $2::int, $3::bigint, $4::bigint, $5::jsonb,"
-			     " $6::bigint, $7::int)::text",
+			     "SELECT 0, status, username, message, seq, stale, saved_at FROM examd_answer_save_typed($1,"
+			     " $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint, $7::int)",
 			     7, params, cb, arg);
 	free(answer_text);
 	return sent;
@@ -154,7 +153,7 @@ static void on_saved_alone(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	reply_saved(r, bad_json, db_result_value(res, 0, 1));
+	reply_saved(r, bad_json, res, 0);
 }
 
 /* Sends one save as its own statement (outside the slots: the retry of a failed group). */
@@ -226,7 +225,7 @@ static void on_group(const struct db_result *res, void *arg)
 			if (i < 0 || i >= (long)g->n || (answered >> i & 1))
 				continue;
 			answered |= UINT64_C(1) << i;
-			reply_saved(g->items[i].r, g->items[i].bad_json, db_result_value(res, k, 1));
+			reply_saved(g->items[i].r, g->items[i].bad_json, res, k);
 			json_decref(g->items[i].answer);
 		}
 		for (size_t i = 0; i < g->n; i++)
@@ -317,7 +316,8 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 		snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 		snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
 		const char *params[] = {text, idle, grace};
-		sent = db_query(s->w->db, "SELECT i, result FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
+		sent = db_query(s->w->db, "SELECT i, status, username, message, seq, stale, saved_at"
+				" FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
 				params, on_group, g);
 	}
 	free(text);

@@ -1,29 +1,12 @@
 /* Exam sessions (考试安排, issue #17): creating and listing sessions, the live roster (JSON, CSV),
  * personal overrides and voiding attempts. Starting an attempt in a session is in api/attempts.c
  * (sessions_start); the rules (cohort, window, caps, hiding results) live in migration 0021. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "core/log.h"
-
-/* One table from a statement's error code to its HTTP status. */
-int api_error_status(const char *code)
-{
-	static const struct {
-		const char *code;
-		int status;
-	} map[] = {
-		{"unauthenticated", 401},   {"forbidden", 403},       {"not_found", 404},
-		{"not_open", 409},          {"closed", 409},          {"attempts_exhausted", 409},
-		{"attempt_closed", 409},    {"conflict", 409},        {"invalid_field", 400},
-		{"bad_json", 400},          {"validation_failed", 422}, {"exam_unavailable", 422},
-	};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(code, map[i].code))
-			return map[i].status;
-	return 422;
-}
 
 static bool session_id_param(struct req *r)
 {
@@ -34,50 +17,19 @@ static bool session_id_param(struct req *r)
 	return false;
 }
 
-/* A statement's single jsonb value: {"error","message"} → the mapped error; otherwise the member
- * named in r->data (or the whole document) with the status packed beside it. */
-struct doc_reply {
-	int status;
-	const char *member; /* static */
-};
-
+/* A statement with the typed columns (status, message, body): body with r->data's HTTP status when 'ok'. */
 static void on_doc(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
-	struct doc_reply d = *(struct doc_reply *)r->data;
-	if (db_result_status(res) != DB_OK) {
-		api_reply_db_failure(r, res);
-		return;
-	}
-	if (db_result_rows(res) != 1 || db_result_isnull(res, 0, 0)) {
-		req_reply_error(r, 404, "not_found", "no such session");
-		return;
-	}
-	json_error_t jerr;
-	json_t *doc = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	const char *error = json_string_value(json_object_get(doc, "error"));
-	if (error) {
-		req_reply_error(r, api_error_status(error), error, "%s",
-				json_string_value(json_object_get(doc, "message")) ?: error);
-	} else if (d.member) {
-		req_reply_json(r, d.status, json_incref(json_object_get(doc, d.member)));
-	} else {
-		req_reply_json_text(r, d.status, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
-	}
-	json_decref(doc);
+	int status = (int)(intptr_t)r->data;
+	r->data = NULL;
+	api_reply_typed(r, res, status);
 }
 
-static void query_doc(struct req *r, int status, const char *member, const char *sql, int n, const char *const *params)
+static void query_doc(struct req *r, int status, const char *sql, int n, const char *const *params)
 {
-	struct doc_reply *d = malloc(sizeof *d);
-	if (!d) {
-		req_reply_error(r, 503, "unavailable", "out of memory");
-		return;
-	}
-	d->status = status;
-	d->member = member;
-	r->data = d;
-	r->data_free = free;
+	r->data = (void *)(intptr_t)status;
+	r->data_free = NULL;
 	api_query(r, sql, n, params, on_doc);
 }
 
@@ -96,12 +48,10 @@ static void on_access(const struct db_result *res, void *arg)
 		return;
 	}
 	const char *access = db_result_rows(res) == 1 ? db_result_value(res, 0, 0) : "not_found";
-	if (!strcmp(access, "forbidden")) {
-		req_reply_error(r, 403, "forbidden", "only the session's creator, hr or admin may do this");
-		return;
-	}
 	if (strcmp(access, "ok") != 0) {
-		req_reply_error(r, 404, "not_found", "no such session");
+		bool forbidden = !strcmp(access, "forbidden");
+		api_reply_status(r, forbidden ? "forbidden" : "not_found",
+				 forbidden ? "only the session's creator, hr or admin may do this" : "no such session");
 		return;
 	}
 	next(r);
@@ -236,7 +186,8 @@ void sessions_create(struct req *r)
 	json_decref(body);
 	const char *params[] = {text, r->user.username, req_client_address(r)};
 	if (text)
-		query_doc(r, 201, "session", "SELECT examd_session_create($1::jsonb, $2, $3)::text", 3, params);
+		query_doc(r, 201, "SELECT status, message, body::text FROM examd_session_create($1::jsonb, $2, $3)", 3,
+			  params);
 	else
 		req_reply_error(r, 503, "unavailable", "out of memory");
 	free(text);
@@ -254,12 +205,14 @@ void sessions_get(struct req *r)
 	if (!session_id_param(r))
 		return;
 	const char *params[] = {r->params[0], r->user.username, r->user.role};
-	query_doc(r, 200, NULL,
-		  "SELECT CASE WHEN $3 = 'employee' THEN"
-		  "  CASE WHEN examd_session_invited($1::bigint, $2) THEN examd_session_json($1::bigint, $2) END"
-		  " ELSE CASE examd_session_access($1::bigint, $2, $3) WHEN 'ok' THEN examd_session_json($1::bigint, NULL)"
-		  "  WHEN 'forbidden' THEN jsonb_build_object('error', 'forbidden', 'message',"
-		  "   'only the session''s creator, hr or admin may read it') END END::text",
+	query_doc(r, 200,
+		  "SELECT a.status,"
+		  " CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
+		  "  ELSE 'no such session' END,"
+		  " CASE a.status WHEN 'ok'"
+		  "  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
+		  " FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
+		  "              WHEN examd_session_invited($1::bigint, $2) THEN 'ok' ELSE 'not_found' END AS status) a",
 		  3, params);
 }
 
@@ -337,8 +290,10 @@ static void overrides_put_after_access(struct req *r)
 	json_decref(body);
 	const char *params[] = {r->params[0], text, r->user.username, req_client_address(r)};
 	if (text)
-		query_doc(r, 201, "override", "SELECT examd_session_override_put($1::bigint, $2::jsonb, $3, $4)::text", 4,
-			  params);
+		query_doc(r, 201,
+			  "SELECT status, message, body::text"
+			  " FROM examd_session_override_put($1::bigint, $2::jsonb, $3, $4)",
+			  4, params);
 	else
 		req_reply_error(r, 503, "unavailable", "out of memory");
 	free(text);
@@ -358,17 +313,13 @@ static void on_voided(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	json_error_t jerr;
-	json_t *doc = json_loads(db_result_value(res, 0, 0), 0, &jerr);
-	const char *error = json_string_value(json_object_get(doc, "error"));
-	if (error && r->data && !strcmp(error, "validation_failed"))
+	const char *status = db_result_value(res, 0, 0);
+	if (r->data && !strcmp(status, "validation_failed"))
 		req_reply_error(r, 400, "invalid_field", "the body is {\"reason\": text}");
-	else if (error)
-		req_reply_error(r, api_error_status(error), error, "%s",
-				json_string_value(json_object_get(doc, "message")) ?: error);
+	else if (strcmp(status, "ok") != 0)
+		api_reply_status(r, status, db_result_value(res, 0, 1));
 	else
 		attempts_reply(r, r->params[0], 200);
-	json_decref(doc);
 }
 
 void attempts_void(struct req *r)
@@ -394,6 +345,6 @@ void attempts_void(struct req *r)
 	}
 	r->data_free = NULL;
 	const char *params[] = {r->params[0], reason, r->user.username, r->user.role, req_client_address(r)};
-	api_query(r, "SELECT examd_attempt_void($1::bigint, $2, $3, $4, $5)::text", 5, params, on_voided);
+	api_query(r, "SELECT status, message FROM examd_attempt_void($1::bigint, $2, $3, $4, $5)", 5, params, on_voided);
 	free(copy);
 }

@@ -122,6 +122,33 @@ class SessionsTest(ExamdTestCase):
         self.assertIn('"session.create"', self.app.sql(
             "SELECT to_json(action) FROM audit_log WHERE target = 'session:%s'" % s["id"]))
 
+    def test_refusals_pass_status_and_message(self):
+        """Refusals the statements return as a status with a message (migration 0025) that no other test
+        reaches: each gets its HTTP status and code from the one table, and the statement's own message."""
+        def refused(resp, status, code, message):
+            self.assertError(resp, status, code)
+            self.assertEqual(resp.json["error"]["message"], message, resp)
+        two = self.create(items=[{"item": "general_knowledge"}, {"item": "professional_knowledge"}],
+                          cohort={"usernames": ["emp3"]})
+        start = "/api/v1/sessions/%s/attempts" % two["id"]
+        emp3 = self.app.login("emp3")
+        refused(self.app.post(start, {}, token=emp3), 400, "invalid_field",
+                "this session has several exams: the body must name the item")
+        refused(self.app.post(start, {"item": "job_knowledge"}, token=emp3), 400, "invalid_field",
+                "this exam is not part of the session")
+        refused(self.app.get("/api/v1/sessions/%s" % two["id"], token=self.app.login("emp4")), 404, "not_found",
+                "no such session")
+        refused(self.app.post("/api/v1/sessions/%s/overrides" % two["id"],
+                              {"username": "emp3", "reason": "补考", "opens_at": ts(600), "closes_at": ts(300)},
+                              token=self.trainer), 422, "validation_failed", "closes_at must be after opens_at")
+        refused(self.app.post("/api/v1/sessions/%s/overrides" % two["id"],
+                              {"username": "emp3", "reason": "补考", "closes_at": "tomorrow"},
+                              token=self.trainer), 400, "invalid_field", "opens_at and closes_at must be RFC 3339 times")
+        refused(self.app.post("/api/v1/attempts/987654321/void", {"reason": "x"}, token=self.hr), 404, "not_found",
+                "no such attempt")
+        self.assertEqual(self.app.sql("SELECT count(*) FROM exam_session_overrides WHERE session_id = %s" % two["id"]),
+                         "0")
+
     # ------------------------------------------------------------ window
     def test_window_edges_and_deadline_capped(self):
         early = self.create(opens_at=ts(3600), closes_at=ts(7200), cohort={"usernames": ["emp4"]})
