@@ -3,13 +3,6 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
--- The SPEC start is the 'exam' mode of examd_attempt_begin (practice and session attempts do not
--- use up the blueprint's max_attempts; voided attempts give theirs back).
-CREATE OR REPLACE FUNCTION examd_attempt_start(p_username text, p_item text, p_grace int) RETURNS jsonb
-    LANGUAGE sql AS $$
-    SELECT examd_attempt_begin(p_username, p_item, p_grace, 'exam', NULL)
-$$;
-
 -- The counted exam result of an employee for an item at time T (SPEC §3.2): closed attempts at the
 -- level required at T (version in force at T), under the grading method of that level's blueprint.
 CREATE OR REPLACE FUNCTION examd_counted_exam(p_username text, p_item text, p_at timestamptz) RETURNS jsonb
@@ -208,12 +201,33 @@ CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAG
     WHERE i.assessment = 'exam'
 $$;
 
--- A save checks its session and the attempt's owner before it takes the attempt's advisory lock
--- (it took the lock first, from 0010): an unauthenticated or foreign save holds no lock and makes
--- no close wait. The rest of the function is unchanged.
-CREATE OR REPLACE FUNCTION examd_answer_save_session(p_token_hash text, p_idle int, p_attempt bigint,
-                                                     p_question bigint, p_answer jsonb, p_seq bigint, p_grace int)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION examd_answers_digest(p_attempt bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(hashtextextended(string_agg(s.question_id::text || '=' || s.answer::text, ','
+                                                ORDER BY s.question_id), 0), 0)
+    FROM answers s WHERE s.attempt_id = p_attempt
+$$;
+
+-- A practice attempt closes as 'practice' (see above); its result keeps submitted/auto_submitted.
+CREATE OR REPLACE FUNCTION examd_attempt_practice_status() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.mode = 'practice' AND NEW.status IN ('submitted', 'auto_submitted') THEN
+        NEW.status := 'practice';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER attempts_practice_status BEFORE UPDATE OF status ON attempts
+    FOR EACH ROW WHEN (NEW.mode = 'practice') EXECUTE FUNCTION examd_attempt_practice_status();
+
+-- Saving one answer (0016): status 'ok' (seq, stale, saved_at) or unauthenticated, forbidden,
+-- not_found, attempt_closed, invalid_field (message); username names the session's user whenever it
+-- was found (examd logs the save under it).
+CREATE OR REPLACE FUNCTION examd_answer_save_typed(p_token_hash text, p_idle int, p_attempt bigint, p_question bigint,
+                                        p_answer jsonb, p_seq bigint, p_grace int, OUT status text,
+                                        OUT username text, OUT message text, OUT seq bigint, OUT stale boolean,
+                                        OUT saved_at text)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     c record;
     last_label text;
@@ -230,13 +244,19 @@ BEGIN
     WHERE s.token_hash = p_token_hash AND s.expires_at > now() AND u.active
       AND s.last_seen > now() - make_interval(secs => p_idle);
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'unauthenticated');
+        status := 'unauthenticated';
+        RETURN;
     END IF;
     IF c.role <> 'employee' THEN
-        RETURN jsonb_build_object('error', 'forbidden', 'username', c.username);
+        status := 'forbidden';
+        username := c.username;
+        RETURN;
     END IF;
     IF c.attempt IS NULL THEN
-        RETURN jsonb_build_object('error', 'not_found', 'message', 'no such attempt', 'username', c.username);
+        status := 'not_found';
+        username := c.username;
+        message := 'no such attempt';
+        RETURN;
     END IF;
     -- Then the attempt's lock (shared: saves run side by side, a close waits for them), and its
     -- state as it is under the lock.
@@ -250,22 +270,29 @@ BEGIN
     LEFT JOIN attempt_questions q ON q.attempt_id = a.id AND q.question_id = p_question
     WHERE s.token_hash = p_token_hash;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'unauthenticated');
+        status := 'unauthenticated';
+        RETURN;
     END IF;
     IF c.last_seen < now() - interval '30 seconds' THEN
         UPDATE sessions SET last_seen = now() WHERE token_hash = p_token_hash;
     END IF;
     IF c.question_id IS NULL THEN
-        RETURN jsonb_build_object('error', 'not_found', 'message', 'this question is not part of the attempt',
-                                  'username', c.username);
+        status := 'not_found';
+        username := c.username;
+        message := 'this question is not part of the attempt';
+        RETURN;
     END IF;
     IF c.status <> 'open' OR now() > c.deadline + make_interval(secs => p_grace) THEN
-        RETURN jsonb_build_object('error', 'attempt_closed',
-                                  'message', 'the attempt is closed; answers can no longer change', 'username', c.username);
+        status := 'attempt_closed';
+        username := c.username;
+        message := 'the attempt is closed; answers can no longer change';
+        RETURN;
     END IF;
     IF p_answer IS NULL THEN
-        RETURN jsonb_build_object('error', 'invalid_field', 'message', 'the body must be {"answer": ..., "seq": n}',
-                                  'username', c.username);
+        status := 'invalid_field';
+        username := c.username;
+        message := 'the body must be {"answer": ..., "seq": n}';
+        RETURN;
     END IF;
     -- Option labels are A.. in shown order: a label is one letter from 'A' to chr(64 + n).
     last_label := chr(64 + greatest(c.n_options, 1));
@@ -274,8 +301,10 @@ BEGIN
     ELSIF c.type = 'single' THEN
         IF jsonb_typeof(p_answer) <> 'string' OR length(p_answer #>> '{}') <> 1
            OR (p_answer #>> '{}') NOT BETWEEN 'A' AND last_label COLLATE "C" THEN
-            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
-                                      'message', 'a single-choice answer is one option label from A to ' || last_label);
+            status := 'invalid_field';
+            username := c.username;
+            message := 'a single-choice answer is one option label from A to ' || last_label;
+            RETURN;
         END IF;
     ELSIF c.type = 'multiple' THEN
         IF jsonb_typeof(p_answer) <> 'array' OR jsonb_array_length(p_answer) = 0
@@ -283,20 +312,25 @@ BEGIN
                       WHERE jsonb_typeof(e) <> 'string' OR length(e #>> '{}') <> 1
                          OR (e #>> '{}') NOT BETWEEN 'A' AND last_label COLLATE "C")
            OR (SELECT count(DISTINCT e) FROM jsonb_array_elements_text(p_answer) e) <> jsonb_array_length(p_answer) THEN
-            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
-                                      'message', 'a multiple-choice answer is a list of distinct option labels from A to '
-                                                 || last_label);
+            status := 'invalid_field';
+            username := c.username;
+            message := 'a multiple-choice answer is a list of distinct option labels from A to ' || last_label;
+            RETURN;
         END IF;
         SELECT jsonb_agg(e ORDER BY e) INTO norm FROM jsonb_array_elements_text(p_answer) e;
     ELSIF c.type = 'truefalse' THEN
         IF jsonb_typeof(p_answer) <> 'boolean' THEN
-            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
-                                      'message', 'a true/false answer is true or false');
+            status := 'invalid_field';
+            username := c.username;
+            message := 'a true/false answer is true or false';
+            RETURN;
         END IF;
     ELSE
         IF jsonb_typeof(p_answer) <> 'string' OR length(p_answer #>> '{}') > 1000 THEN
-            RETURN jsonb_build_object('error', 'invalid_field', 'username', c.username,
-                                      'message', 'a fill-in answer is a text of at most 1000 characters');
+            status := 'invalid_field';
+            username := c.username;
+            message := 'a fill-in answer is a text of at most 1000 characters';
+            RETURN;
         END IF;
     END IF;
     INSERT INTO answers AS s (attempt_id, question_id, answer, seq, saved_at)
@@ -308,34 +342,20 @@ BEGIN
     RETURNING s.seq, s.saved_at INTO r;
     IF NOT FOUND THEN
         SELECT s.seq, s.saved_at INTO r FROM answers s WHERE s.attempt_id = p_attempt AND s.question_id = p_question;
-        RETURN jsonb_build_object('stale', true, 'seq', r.seq, 'saved_at', examd_ts(r.saved_at), 'username', c.username);
+        stale := true;
+    ELSE
+        stale := false;
     END IF;
-    RETURN jsonb_build_object('saved_at', examd_ts(r.saved_at), 'seq', r.seq, 'username', c.username);
+    status := 'ok';
+    username := c.username;
+    seq := r.seq;
+    saved_at := examd_ts(r.saved_at);
 END $$;
 
-CREATE OR REPLACE FUNCTION examd_answers_digest(p_attempt bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT coalesce(hashtextextended(string_agg(s.question_id::text || '=' || s.answer::text, ','
-                                                ORDER BY s.question_id), 0), 0)
-    FROM answers s WHERE s.attempt_id = p_attempt
-$$;
-
--- Autosaves in groups (issue #8): while a worker's saves already occupy its save slots, the saves
--- that arrive meanwhile go to PostgreSQL together as one statement, one transaction and one
--- commit. Each save is exactly examd_answer_save_session (0010), called once per element; each
--- save's outcome is its own element of the result. Nothing is answered before the commit. If the
--- statement fails as a whole, examd sends each save of the group again on its own.
---
--- Order, so that concurrent groups take their locks in one order: by token (a save may refresh
--- its session's last_seen), then attempt and question (the attempt's advisory lock, shared, and
--- the answer row), then arrival (two saves of one question keep their order). Two groups could
--- still wait on each other only through one attempt saved from two sessions of its owner in
--- opposite question orders; PostgreSQL then aborts one group (40P01) and examd retries its saves
--- one by one.
---
--- p_batch: [{"t": token hash, "a": attempt id, "q": question id, "v": answer (absent: the body
---            was malformed), "s": seq or null}, ...]
 CREATE OR REPLACE FUNCTION examd_answer_save_batch(p_batch jsonb, p_idle int, p_grace int)
-    RETURNS TABLE (i int, result text) LANGUAGE plpgsql AS $$
+    RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     e record;
 BEGIN
@@ -344,30 +364,18 @@ BEGIN
              ORDER BY x.v->>'t' COLLATE "C", (x.v->>'a')::bigint, (x.v->>'q')::bigint, x.o
     LOOP
         i := e.k;
-        result := examd_answer_save_session(e.v->>'t', p_idle, (e.v->>'a')::bigint, (e.v->>'q')::bigint,
-                                            CASE WHEN e.v ? 'v' THEN e.v->'v' END, (e.v->>'s')::bigint,
-                                            p_grace)::text;
+        SELECT t.status, t.username, t.message, t.seq, t.stale, t.saved_at
+        INTO status, username, message, seq, stale, saved_at
+        FROM examd_answer_save_typed(e.v->>'t', p_idle, (e.v->>'a')::bigint, (e.v->>'q')::bigint,
+                                     CASE WHEN e.v ? 'v' THEN e.v->'v' END, (e.v->>'s')::bigint, p_grace) t;
         RETURN NEXT;
     END LOOP;
 END $$;
 
--- A practice attempt closes as 'practice' (see above); its result keeps submitted/auto_submitted.
-CREATE OR REPLACE FUNCTION examd_attempt_practice_status() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.mode = 'practice' AND NEW.status IN ('submitted', 'auto_submitted') THEN
-        NEW.status := 'practice';
-    END IF;
-    RETURN NEW;
-END $$;
-
-CREATE OR REPLACE TRIGGER attempts_practice_status BEFORE UPDATE OF status ON attempts
-    FOR EACH ROW WHEN (NEW.mode = 'practice') EXECUTE FUNCTION examd_attempt_practice_status();
-
--- Starts (or resumes) an attempt: mode 'session' (p_session, p_item), 'practice' or 'exam' (p_item).
--- Returns {"attempt_id","created"}, {"expired": id} (an open attempt past its time: close it first)
--- or {"error","message"}. The draw is that of 0011.
-CREATE OR REPLACE FUNCTION examd_attempt_begin(p_username text, p_item text, p_grace int, p_mode text, p_session bigint)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION examd_attempt_begin(p_username text, p_item text, p_grace int, p_mode text, p_session bigint,
+                                    OUT status text, OUT message text, OUT attempt_id bigint)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     s exam_sessions%ROWTYPE;
     ov exam_session_overrides%ROWTYPE;
@@ -387,29 +395,37 @@ BEGIN
     IF p_mode = 'session' THEN
         SELECT * INTO s FROM exam_sessions WHERE id = p_session;
         IF NOT FOUND OR NOT examd_session_invited(p_session, p_username) THEN
-            RETURN jsonb_build_object('error', 'not_found', 'message', 'no such session');
+            status := 'not_found';
+            message := 'no such session';
+            RETURN;
         END IF;
         SELECT * INTO ov FROM exam_session_overrides WHERE session_id = p_session AND username = p_username;
         v_closes := coalesce(ov.closes_at, s.closes_at);
         IF now() < coalesce(ov.opens_at, s.opens_at) THEN
-            RETURN jsonb_build_object('error', 'not_open', 'message',
-                                      'the session opens at ' || examd_ts(coalesce(ov.opens_at, s.opens_at)));
+            status := 'not_open';
+            message := 'the session opens at ' || examd_ts(coalesce(ov.opens_at, s.opens_at));
+            RETURN;
         END IF;
         IF now() > v_closes THEN
-            RETURN jsonb_build_object('error', 'closed', 'message', 'the session closed at ' || examd_ts(v_closes));
+            status := 'closed';
+            message := 'the session closed at ' || examd_ts(v_closes);
+            RETURN;
         END IF;
         IF p_item IS NULL THEN
             SELECT min(item) INTO p_item FROM exam_session_items WHERE session_id = p_session HAVING count(*) = 1;
             IF p_item IS NULL THEN
-                RETURN jsonb_build_object('error', 'invalid_field',
-                                          'message', 'this session has several exams: the body must name the item');
+                status := 'invalid_field';
+                message := 'this session has several exams: the body must name the item';
+                RETURN;
             END IF;
             PERFORM pg_advisory_xact_lock(hashtextextended('attempt:' || p_username || ':' || p_item, 0));
         END IF;
         SELECT coalesce(i.level, examd_required_level(p_username, i.item, now())) INTO v_level
         FROM exam_session_items i WHERE i.session_id = p_session AND i.item = p_item;
         IF NOT FOUND THEN
-            RETURN jsonb_build_object('error', 'invalid_field', 'message', 'this exam is not part of the session');
+            status := 'invalid_field';
+            message := 'this exam is not part of the session';
+            RETURN;
         END IF;
     ELSE
         v_level := examd_required_level(p_username, p_item, now());
@@ -417,43 +433,55 @@ BEGIN
     SELECT * INTO v_open FROM attempts WHERE username = p_username AND item = p_item AND status = 'open';
     IF FOUND THEN
         IF now() > v_open.deadline + make_interval(secs => p_grace) THEN
-            RETURN jsonb_build_object('expired', v_open.id);
+            status := 'expired';
+            attempt_id := v_open.id;
+            RETURN;
         END IF;
         -- The SPEC's start resumes whatever attempt at this exam is open; practice and session starts
         -- do not take over an attempt of another kind.
         IF p_mode <> 'exam' AND (v_open.mode <> p_mode OR v_open.session_id IS DISTINCT FROM p_session) THEN
-            RETURN jsonb_build_object('error', 'conflict', 'message',
-                                      'another attempt at this exam is open: submit it first', 'open_attempt_id', v_open.id);
+            status := 'conflict';
+            message := 'another attempt at this exam is open: submit it first';
+            attempt_id := v_open.id;
+            RETURN;
         END IF;
-        RETURN jsonb_build_object('attempt_id', v_open.id, 'created', false);
+        status := 'resumed';
+        attempt_id := v_open.id;
+        RETURN;
     END IF;
     v_version := examd_model_version_at(now());
     IF v_level IS NULL THEN
-        RETURN jsonb_build_object('error', 'exam_unavailable', 'message', 'you have no grade, so no exam level applies');
+        status := 'exam_unavailable';
+        message := 'you have no grade, so no exam level applies';
+        RETURN;
     END IF;
     SELECT * INTO bp FROM blueprints WHERE item = p_item AND level = v_level;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'exam_unavailable',
-                                  'message', 'no blueprint exists for this exam at level ' || v_level);
+        status := 'exam_unavailable';
+        message := 'no blueprint exists for this exam at level ' || v_level;
+        RETURN;
     END IF;
     IF p_mode = 'session' THEN
         SELECT count(*) INTO v_used FROM attempts
         WHERE session_id = p_session AND username = p_username AND item = p_item AND status <> 'voided';
         IF v_used >= s.attempts_allowed + coalesce(ov.extra_attempts, 0) THEN
-            RETURN jsonb_build_object('error', 'attempts_exhausted',
-                                      'message', format('all %s attempts of this session are used',
-                                                        s.attempts_allowed + coalesce(ov.extra_attempts, 0)));
+            status := 'attempts_exhausted';
+            message := format('all %s attempts of this session are used', s.attempts_allowed + coalesce(ov.extra_attempts, 0));
+            RETURN;
         END IF;
     ELSIF p_mode = 'practice' THEN
         IF NOT bp.practice_allowed THEN
-            RETURN jsonb_build_object('error', 'exam_unavailable', 'message', 'free practice is off for this exam');
+            status := 'exam_unavailable';
+            message := 'free practice is off for this exam';
+            RETURN;
         END IF;
     ELSE
         SELECT count(*) INTO v_used FROM attempts
         WHERE username = p_username AND item = p_item AND level = v_level AND mode = 'exam' AND status <> 'voided';
         IF v_used >= bp.max_attempts THEN
-            RETURN jsonb_build_object('error', 'attempts_exhausted',
-                                      'message', format('all %s attempts at this exam are used', bp.max_attempts));
+            status := 'attempts_exhausted';
+            message := format('all %s attempts at this exam are used', bp.max_attempts);
+            RETURN;
         END IF;
     END IF;
     SELECT count(*) INTO v_short FROM blueprint_draws d
@@ -461,8 +489,9 @@ BEGIN
       AND (SELECT count(*) FROM questions q WHERE q.active AND q.item = d.item AND q.subtopic = d.subtopic
            AND q.level = d.draw_level) < d.count;
     IF v_short > 0 THEN
-        RETURN jsonb_build_object('error', 'exam_unavailable',
-                                  'message', 'the question pool no longer fills this exam; tell the trainers');
+        status := 'exam_unavailable';
+        message := 'the question pool no longer fills this exam; tell the trainers';
+        RETURN;
     END IF;
     v_limit := coalesce(s.time_limit_seconds, bp.time_limit_seconds) + coalesce(ov.extra_seconds, 0);
     v_deadline := now() + make_interval(secs => v_limit);
@@ -503,14 +532,20 @@ BEGIN
     VALUES (p_username, 'attempt.start', 'attempt:' || v_id,
             jsonb_build_object('item', p_item, 'level', v_level, 'questions', v_drawn, 'mode', p_mode,
                                'session', p_session));
-    RETURN jsonb_build_object('attempt_id', v_id, 'created', true);
+    status := 'created';
+    attempt_id := v_id;
 END $$;
 
--- Voids an attempt (proctor): it never counts; the employee sees the reason. Session attempts by
--- the session's creator, hr or admin; other attempts by hr or admin. An open attempt is voided
--- as it stands (under the attempt's lock, so no save slips in afterwards).
-CREATE OR REPLACE FUNCTION examd_attempt_void(p_id bigint, p_reason text, p_actor text, p_role text, p_address text)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION examd_attempt_start(p_username text, p_item text, p_grace int,
+                                    OUT status text, OUT message text, OUT attempt_id bigint)
+    LANGUAGE sql AS $$
+    SELECT * FROM examd_attempt_begin(p_username, p_item, p_grace, 'exam', NULL)
+$$;
+
+CREATE OR REPLACE FUNCTION examd_attempt_void(p_id bigint, p_reason text, p_actor text, p_role text, p_address text,
+                                   OUT status text, OUT message text)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     a attempts%ROWTYPE;
     v_access text;
@@ -518,19 +553,27 @@ BEGIN
     PERFORM pg_advisory_xact_lock(1703, (p_id % 2147483647)::int);
     SELECT * INTO a FROM attempts WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
-        RETURN jsonb_build_object('error', 'not_found', 'message', 'no such attempt');
+        status := 'not_found';
+        message := 'no such attempt';
+        RETURN;
     END IF;
     v_access := CASE WHEN p_role IN ('hr', 'admin') THEN 'ok'
                      WHEN a.session_id IS NOT NULL THEN examd_session_access(a.session_id, p_actor, p_role)
                      ELSE 'forbidden' END;
     IF v_access <> 'ok' THEN
-        RETURN jsonb_build_object('error', 'forbidden', 'message', 'only the session''s creator, hr or admin may void it');
+        status := 'forbidden';
+        message := 'only the session''s creator, hr or admin may void it';
+        RETURN;
     END IF;
     IF a.status = 'voided' THEN
-        RETURN jsonb_build_object('error', 'conflict', 'message', 'the attempt is already void');
+        status := 'conflict';
+        message := 'the attempt is already void';
+        RETURN;
     END IF;
     IF p_reason IS NULL OR length(btrim(p_reason)) = 0 OR length(p_reason) > 500 THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'a reason (1 to 500 characters) is required');
+        status := 'validation_failed';
+        message := 'a reason (1 to 500 characters) is required';
+        RETURN;
     END IF;
     UPDATE attempts SET status = 'voided', voided_at = now(), voided_by = p_actor, void_reason = p_reason,
                         submitted_at = coalesce(submitted_at, now())
@@ -541,5 +584,5 @@ BEGIN
     VALUES (p_actor, 'attempt.void', 'attempt:' || p_id, p_address,
             jsonb_build_object('username', a.username, 'item', a.item, 'session', a.session_id,
                                'previous_status', a.status, 'reason', p_reason));
-    RETURN jsonb_build_object('attempt_id', p_id);
+    status := 'ok';
 END $$;

@@ -94,71 +94,6 @@ CREATE OR REPLACE FUNCTION examd_blueprint_json(p_item text, p_level text) RETUR
     FROM blueprints b WHERE b.item = p_item AND b.level = p_level
 $$;
 
--- Creates or replaces a blueprint. Returns {"blueprint": ...}, or {"shortages": [...]} without
--- writing anything when an active pool cannot fill a draw row.
-CREATE OR REPLACE FUNCTION examd_blueprint_put(p_item text, p_level text, p_time_limit int, p_max_attempts int,
-                                    p_grading text, p_draws jsonb, p_actor text, p_address text)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    shortages jsonb;
-BEGIN
-    PERFORM pg_advisory_xact_lock(7311560234407012002);
-    SELECT jsonb_agg(jsonb_build_object('row', o, 'subtopic', d->>'subtopic', 'level', d->>'level',
-                                        'count', (d->>'count')::int, 'available', avail) ORDER BY o)
-    INTO shortages
-    FROM jsonb_array_elements(p_draws) WITH ORDINALITY AS t(d, o),
-         LATERAL (SELECT count(*) AS avail FROM questions q WHERE q.active AND q.item = p_item
-                  AND q.subtopic = d->>'subtopic' AND q.level = d->>'level') a
-    WHERE avail < (d->>'count')::int;
-    IF shortages IS NOT NULL THEN
-        RETURN jsonb_build_object('shortages', shortages);
-    END IF;
-    INSERT INTO blueprints (item, level, time_limit_seconds, max_attempts, grading, updated_at, updated_by)
-    VALUES (p_item, p_level, p_time_limit, p_max_attempts, p_grading, now(), p_actor)
-    ON CONFLICT (item, level) DO UPDATE SET time_limit_seconds = EXCLUDED.time_limit_seconds,
-        max_attempts = EXCLUDED.max_attempts, grading = EXCLUDED.grading, updated_at = now(),
-        updated_by = EXCLUDED.updated_by;
-    DELETE FROM blueprint_draws WHERE item = p_item AND level = p_level;
-    INSERT INTO blueprint_draws (item, level, position, subtopic, draw_level, count)
-    SELECT p_item, p_level, o, d->>'subtopic', d->>'level', (d->>'count')::int
-    FROM jsonb_array_elements(p_draws) WITH ORDINALITY AS t(d, o);
-    INSERT INTO audit_log (actor, action, target, address, detail)
-    VALUES (p_actor, 'blueprint.put', 'blueprint:' || p_item || '/' || p_level, p_address,
-            jsonb_build_object('time_limit_seconds', p_time_limit, 'max_attempts', p_max_attempts,
-                               'grading', p_grading, 'draws', p_draws));
-    RETURN jsonb_build_object('blueprint', examd_blueprint_json(p_item, p_level));
-END $$;
-
--- Retires a question (never erased) and reports the blueprints whose rows it leaves short.
-CREATE OR REPLACE FUNCTION examd_question_retire(p_id bigint, p_actor text, p_address text) RETURNS jsonb
-    LANGUAGE plpgsql AS $$
-DECLARE
-    q questions%ROWTYPE;
-BEGIN
-    PERFORM pg_advisory_xact_lock(7311560234407012002);
-    SELECT * INTO q FROM questions WHERE id = p_id;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    IF q.active THEN
-        UPDATE questions SET active = false, retired_at = now() WHERE id = p_id RETURNING * INTO q;
-        INSERT INTO audit_log (actor, action, target, address, detail)
-        VALUES (p_actor, 'question.retire', 'question:' || p_id, p_address,
-                jsonb_build_object('external_id', q.external_id));
-    END IF;
-    RETURN jsonb_build_object(
-        'question', examd_question_json(q),
-        'blueprint_warnings', coalesce((
-            SELECT jsonb_agg(jsonb_build_object('item', d.item, 'level', d.level, 'subtopic', d.subtopic,
-                                                'draw_level', d.draw_level, 'count', d.count,
-                                                'available', a.avail) ORDER BY d.item, d.level, d.position)
-            FROM blueprint_draws d,
-                 LATERAL (SELECT count(*) AS avail FROM questions x WHERE x.active AND x.item = d.item
-                          AND x.subtopic = d.subtopic AND x.level = d.draw_level) a
-            WHERE d.item = q.item AND d.subtopic = q.subtopic AND d.draw_level = q.level AND a.avail < d.count),
-            '[]'));
-END $$;
-
 -- The options an answer chose, as labels of the bank's own order ("AC"), from the labels shown
 -- to the attempt (options shuffled at the draw, migration 0011). The snapshot keeps the shown
 -- texts and the question row keeps the bank's texts in bank order, so a label maps through its
@@ -176,17 +111,91 @@ CREATE OR REPLACE FUNCTION examd_bank_labels(p_shown jsonb, p_bank jsonb, p_answ
     WHERE y.bi IS NOT NULL
 $$;
 
--- examd_blueprint_put with the practice setting (NULL: keep it; a new blueprint allows practice).
 CREATE OR REPLACE FUNCTION examd_blueprint_put(p_item text, p_level text, p_time_limit int, p_max_attempts int,
-                                    p_grading text, p_draws jsonb, p_actor text, p_address text, p_practice boolean)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
+                                    p_grading text, p_draws jsonb, p_actor text, p_address text,
+                                    OUT status text, OUT message text, OUT body jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
-    out jsonb := examd_blueprint_put(p_item, p_level, p_time_limit, p_max_attempts, p_grading, p_draws, p_actor,
-                                     p_address);
+    shortages jsonb;
 BEGIN
-    IF out ? 'blueprint' AND p_practice IS NOT NULL THEN
-        UPDATE blueprints SET practice_allowed = p_practice WHERE item = p_item AND level = p_level;
-        out := jsonb_build_object('blueprint', examd_blueprint_json(p_item, p_level));
+    PERFORM pg_advisory_xact_lock(7311560234407012002);
+    SELECT jsonb_agg(jsonb_build_object('row', o, 'subtopic', d->>'subtopic', 'level', d->>'level',
+                                        'count', (d->>'count')::int, 'available', avail) ORDER BY o)
+    INTO shortages
+    FROM jsonb_array_elements(p_draws) WITH ORDINALITY AS t(d, o),
+         LATERAL (SELECT count(*) AS avail FROM questions q WHERE q.active AND q.item = p_item
+                  AND q.subtopic = d->>'subtopic' AND q.level = d->>'level') a
+    WHERE avail < (d->>'count')::int;
+    IF shortages IS NOT NULL THEN
+        status := 'pool_too_small';
+        message := 'the active questions cannot fill every draw row';
+        body := shortages;
+        RETURN;
     END IF;
-    RETURN out;
+    INSERT INTO blueprints (item, level, time_limit_seconds, max_attempts, grading, updated_at, updated_by)
+    VALUES (p_item, p_level, p_time_limit, p_max_attempts, p_grading, now(), p_actor)
+    ON CONFLICT (item, level) DO UPDATE SET time_limit_seconds = EXCLUDED.time_limit_seconds,
+        max_attempts = EXCLUDED.max_attempts, grading = EXCLUDED.grading, updated_at = now(),
+        updated_by = EXCLUDED.updated_by;
+    DELETE FROM blueprint_draws WHERE item = p_item AND level = p_level;
+    INSERT INTO blueprint_draws (item, level, position, subtopic, draw_level, count)
+    SELECT p_item, p_level, o, d->>'subtopic', d->>'level', (d->>'count')::int
+    FROM jsonb_array_elements(p_draws) WITH ORDINALITY AS t(d, o);
+    INSERT INTO audit_log (actor, action, target, address, detail)
+    VALUES (p_actor, 'blueprint.put', 'blueprint:' || p_item || '/' || p_level, p_address,
+            jsonb_build_object('time_limit_seconds', p_time_limit, 'max_attempts', p_max_attempts,
+                               'grading', p_grading, 'draws', p_draws));
+    status := 'ok';
+    body := examd_blueprint_json(p_item, p_level);
+END $$;
+
+-- With the practice setting (0021; NULL: keep it; a new blueprint allows practice).
+CREATE OR REPLACE FUNCTION examd_blueprint_put(p_item text, p_level text, p_time_limit int, p_max_attempts int,
+                                    p_grading text, p_draws jsonb, p_actor text, p_address text, p_practice boolean,
+                                    OUT status text, OUT message text, OUT body jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    SELECT p.status, p.message, p.body INTO status, message, body
+    FROM examd_blueprint_put(p_item, p_level, p_time_limit, p_max_attempts, p_grading, p_draws, p_actor,
+                             p_address) p;
+    IF status = 'ok' AND p_practice IS NOT NULL THEN
+        UPDATE blueprints SET practice_allowed = p_practice WHERE item = p_item AND level = p_level;
+        body := examd_blueprint_json(p_item, p_level);
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION examd_question_retire(p_id bigint, p_actor text, p_address text,
+                                      OUT status text, OUT message text, OUT body jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    q questions%ROWTYPE;
+BEGIN
+    PERFORM pg_advisory_xact_lock(7311560234407012002);
+    SELECT * INTO q FROM questions WHERE id = p_id;
+    IF NOT FOUND THEN
+        status := 'not_found';
+        message := 'no such question';
+        RETURN;
+    END IF;
+    IF q.active THEN
+        UPDATE questions SET active = false, retired_at = now() WHERE id = p_id RETURNING * INTO q;
+        INSERT INTO audit_log (actor, action, target, address, detail)
+        VALUES (p_actor, 'question.retire', 'question:' || p_id, p_address,
+                jsonb_build_object('external_id', q.external_id));
+    END IF;
+    status := 'ok';
+    body := jsonb_build_object(
+        'question', examd_question_json(q),
+        'blueprint_warnings', coalesce((
+            SELECT jsonb_agg(jsonb_build_object('item', d.item, 'level', d.level, 'subtopic', d.subtopic,
+                                                'draw_level', d.draw_level, 'count', d.count,
+                                                'available', a.avail) ORDER BY d.item, d.level, d.position)
+            FROM blueprint_draws d,
+                 LATERAL (SELECT count(*) AS avail FROM questions x WHERE x.active AND x.item = d.item
+                          AND x.subtopic = d.subtopic AND x.level = d.draw_level) a
+            WHERE d.item = q.item AND d.subtopic = q.subtopic AND d.draw_level = q.level AND a.avail < d.count),
+            '[]'));
 END $$;

@@ -25,18 +25,25 @@ CREATE OR REPLACE FUNCTION examd_required_level(p_username text, p_item text, p_
       AND r.grade = examd_grade_at(p_username, p_at)
 $$;
 
--- Creates the next model version: the newest version plus the validated overrides. Returns
--- {"version": n} or {"error", "message"}.
-CREATE OR REPLACE FUNCTION examd_model_version_create(p jsonb, p_actor text, p_address text) RETURNS jsonb
+-- The exam band thresholds of a model version as "score:min,..." for examd's band arithmetic.
+CREATE OR REPLACE FUNCTION examd_bands_text(p_version int) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT string_agg(b.score || ':' || b.min, ',' ORDER BY b.score DESC) FROM model_exam_bands b
+    WHERE b.version = p_version
+$$;
+
+CREATE OR REPLACE FUNCTION examd_model_version_create(p jsonb, p_actor text, p_address text,
+                                           OUT status text, OUT message text, OUT version int)
     LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     v_prev int;
     v_new int;
     v_eff timestamptz := coalesce((p->>'effective_from')::timestamptz, now());
 BEGIN
     IF v_eff < now() THEN
-        RETURN jsonb_build_object('error', 'validation_failed',
-                                  'message', 'effective_from is in the past: history is never rewritten');
+        status := 'validation_failed';
+        message := 'effective_from is in the past: history is never rewritten';
+        RETURN;
     END IF;
     PERFORM pg_advisory_xact_lock(7311560234407012003);
     SELECT max(version) INTO v_prev FROM model_versions;
@@ -67,11 +74,6 @@ BEGIN
     FROM model_rater_weights w WHERE w.version = v_prev;
     INSERT INTO audit_log (actor, action, target, address, detail)
     VALUES (p_actor, 'model.version', 'model_version:' || v_new, p_address, p);
-    RETURN jsonb_build_object('version', v_new);
+    status := 'ok';
+    version := v_new;
 END $$;
-
--- The exam band thresholds of a model version as "score:min,..." for examd's band arithmetic.
-CREATE OR REPLACE FUNCTION examd_bands_text(p_version int) RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT string_agg(b.score || ':' || b.min, ',' ORDER BY b.score DESC) FROM model_exam_bands b
-    WHERE b.version = p_version
-$$;

@@ -3,28 +3,6 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
--- Imports validated ratings ([{row, employee, item, score, relation, period, rated_level, rated_at,
--- note, rater}]): all or nothing. Returns {"created": n} or {"errors": [{row, column, message}]}.
-CREATE OR REPLACE FUNCTION examd_ratings_import(p_rows jsonb, p_actor text, p_address text) RETURNS jsonb
-    LANGUAGE plpgsql AS $$
-DECLARE
-    errors jsonb;
-    created int;
-BEGIN
-    errors := examd_ratings_check(p_rows);
-    IF errors IS NOT NULL THEN
-        RETURN jsonb_build_object('errors', errors);
-    END IF;
-    INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at, note)
-    SELECT r->>'employee', r->>'item', (r->>'score')::smallint, r->>'rater', r->>'relation', r->>'period',
-           r->>'rated_level', coalesce((r->>'rated_at')::timestamptz, now()), r->>'note'
-    FROM jsonb_array_elements(p_rows) r;
-    GET DIAGNOSTICS created = ROW_COUNT;
-    INSERT INTO audit_log (actor, action, target, address, detail)
-    VALUES (p_actor, 'ratings.import', 'behaviour_ratings', p_address, jsonb_build_object('created', created));
-    RETURN jsonb_build_object('created', created);
-END $$;
-
 -- Ratings imports: the employee check as its own function (also run by a dry run), and its
 -- errors with a stable code and parameters, like the parser's (the web UI renders them in Chinese).
 CREATE OR REPLACE FUNCTION examd_ratings_check(p_rows jsonb) RETURNS jsonb
@@ -40,3 +18,24 @@ CREATE OR REPLACE FUNCTION examd_ratings_check(p_rows jsonb) RETURNS jsonb
     LEFT JOIN users u ON u.username = r->>'employee'
     WHERE u.username IS NULL OR u.role <> 'employee'
 $$;
+
+CREATE OR REPLACE FUNCTION examd_ratings_import(p_rows jsonb, p_actor text, p_address text,
+                                     OUT status text, OUT created int, OUT errors jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    errors := examd_ratings_check(p_rows);
+    IF errors IS NOT NULL THEN
+        status := 'rows_rejected';
+        created := 0;
+        RETURN;
+    END IF;
+    INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_level, rated_at, note)
+    SELECT r->>'employee', r->>'item', (r->>'score')::smallint, r->>'rater', r->>'relation', r->>'period',
+           r->>'rated_level', coalesce((r->>'rated_at')::timestamptz, now()), r->>'note'
+    FROM jsonb_array_elements(p_rows) r;
+    GET DIAGNOSTICS created = ROW_COUNT;
+    INSERT INTO audit_log (actor, action, target, address, detail)
+    VALUES (p_actor, 'ratings.import', 'behaviour_ratings', p_address, jsonb_build_object('created', created));
+    status := 'ok';
+END $$;

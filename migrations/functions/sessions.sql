@@ -73,44 +73,6 @@ CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text) RETU
     FROM exam_sessions s WHERE s.id = p_id
 $$;
 
--- Creates a session from a body already checked for types by examd. Returns {"session"} or
--- {"error", "message"} (422 validation_failed).
-CREATE OR REPLACE FUNCTION examd_session_create(p_body jsonb, p_actor text, p_address text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    v_opens timestamptz := examd_try_ts(p_body->>'opens_at');
-    v_closes timestamptz := examd_try_ts(p_body->>'closes_at');
-    v_id bigint;
-    v_bad text;
-BEGIN
-    IF v_opens IS NULL OR v_closes IS NULL THEN
-        RETURN jsonb_build_object('error', 'invalid_field', 'message', 'opens_at and closes_at must be RFC 3339 times');
-    END IF;
-    IF v_closes <= v_opens THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'closes_at must be after opens_at');
-    END IF;
-    IF v_closes <= now() THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'closes_at is in the past');
-    END IF;
-    SELECT u INTO v_bad FROM jsonb_array_elements_text(coalesce(p_body #> '{cohort,usernames}', '[]')) u
-    WHERE NOT EXISTS (SELECT 1 FROM users x WHERE x.username = u AND x.role = 'employee') LIMIT 1;
-    IF v_bad IS NOT NULL THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'no employee is called ' || v_bad);
-    END IF;
-    INSERT INTO exam_sessions (title, opens_at, closes_at, time_limit_seconds, attempts_allowed, results,
-                               departments, grades, usernames, created_by)
-    VALUES (p_body->>'title', v_opens, v_closes, (p_body->>'time_limit_seconds')::int,
-            coalesce((p_body->>'attempts_allowed')::int, 1), coalesce(p_body->>'results', 'at_submit'),
-            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,departments}', '[]'))),
-            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,grades}', '[]'))::int),
-            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,usernames}', '[]'))), p_actor)
-    RETURNING id INTO v_id;
-    INSERT INTO exam_session_items (session_id, position, item, level)
-    SELECT v_id, o, e->>'item', e->>'level' FROM jsonb_array_elements(p_body->'items') WITH ORDINALITY AS t(e, o);
-    INSERT INTO audit_log (actor, action, target, address, detail)
-    VALUES (p_actor, 'session.create', 'session:' || v_id, p_address, p_body);
-    RETURN jsonb_build_object('session', examd_session_json(v_id, NULL));
-END $$;
-
 -- Sessions for a reader: an employee's own (invited; not those closed more than 30 days ago), a
 -- trainer's own, every session for hr and admin; newest window first.
 CREATE OR REPLACE FUNCTION examd_sessions_for(p_username text, p_role text) RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -125,37 +87,6 @@ CREATE OR REPLACE FUNCTION examd_sessions_for(p_username text, p_role text) RETU
               WHEN 'trainer' THEN s.created_by = p_username
               ELSE true END
 $$;
-
--- Overrides: one per employee and session, replacing the previous one; audited.
-CREATE OR REPLACE FUNCTION examd_session_override_put(p_session bigint, p_body jsonb, p_actor text, p_address text)
-    RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-    v_user text := p_body->>'username';
-    v_opens timestamptz := examd_try_ts(p_body->>'opens_at');
-    v_closes timestamptz := examd_try_ts(p_body->>'closes_at');
-BEGIN
-    IF (p_body ? 'opens_at' AND p_body->'opens_at' <> 'null' AND v_opens IS NULL)
-       OR (p_body ? 'closes_at' AND p_body->'closes_at' <> 'null' AND v_closes IS NULL) THEN
-        RETURN jsonb_build_object('error', 'invalid_field', 'message', 'opens_at and closes_at must be RFC 3339 times');
-    END IF;
-    IF NOT examd_session_invited(p_session, v_user) THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', v_user || ' is not invited to this session');
-    END IF;
-    IF v_opens IS NOT NULL AND v_closes IS NOT NULL AND v_closes <= v_opens THEN
-        RETURN jsonb_build_object('error', 'validation_failed', 'message', 'closes_at must be after opens_at');
-    END IF;
-    INSERT INTO exam_session_overrides AS x (session_id, username, extra_seconds, extra_attempts, opens_at, closes_at,
-                                             reason, created_by)
-    VALUES (p_session, v_user, coalesce((p_body->>'extra_seconds')::int, 0),
-            coalesce((p_body->>'extra_attempts')::int, 0), v_opens, v_closes, p_body->>'reason', p_actor)
-    ON CONFLICT (session_id, username) DO UPDATE
-        SET extra_seconds = EXCLUDED.extra_seconds, extra_attempts = EXCLUDED.extra_attempts,
-            opens_at = EXCLUDED.opens_at, closes_at = EXCLUDED.closes_at, reason = EXCLUDED.reason,
-            created_by = EXCLUDED.created_by, created_at = now();
-    INSERT INTO audit_log (actor, action, target, address, detail)
-    VALUES (p_actor, 'session.override', 'session:' || p_session, p_address, p_body);
-    RETURN jsonb_build_object('override', examd_session_overrides_json(p_session, v_user)->0);
-END $$;
 
 CREATE OR REPLACE FUNCTION examd_session_overrides_json(p_session bigint, p_username text) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -238,3 +169,90 @@ CREATE OR REPLACE FUNCTION examd_session_access(p_session bigint, p_actor text, 
                 ELSE 'forbidden' END
     FROM (SELECT 1) one LEFT JOIN exam_sessions s ON s.id = p_session
 $$;
+
+CREATE OR REPLACE FUNCTION examd_session_create(p_body jsonb, p_actor text, p_address text,
+                                     OUT status text, OUT message text, OUT body jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_opens timestamptz := examd_try_ts(p_body->>'opens_at');
+    v_closes timestamptz := examd_try_ts(p_body->>'closes_at');
+    v_id bigint;
+    v_bad text;
+BEGIN
+    IF v_opens IS NULL OR v_closes IS NULL THEN
+        status := 'invalid_field';
+        message := 'opens_at and closes_at must be RFC 3339 times';
+        RETURN;
+    END IF;
+    IF v_closes <= v_opens THEN
+        status := 'validation_failed';
+        message := 'closes_at must be after opens_at';
+        RETURN;
+    END IF;
+    IF v_closes <= now() THEN
+        status := 'validation_failed';
+        message := 'closes_at is in the past';
+        RETURN;
+    END IF;
+    SELECT u INTO v_bad FROM jsonb_array_elements_text(coalesce(p_body #> '{cohort,usernames}', '[]')) u
+    WHERE NOT EXISTS (SELECT 1 FROM users x WHERE x.username = u AND x.role = 'employee') LIMIT 1;
+    IF v_bad IS NOT NULL THEN
+        status := 'validation_failed';
+        message := 'no employee is called ' || v_bad;
+        RETURN;
+    END IF;
+    INSERT INTO exam_sessions (title, opens_at, closes_at, time_limit_seconds, attempts_allowed, results,
+                               departments, grades, usernames, created_by)
+    VALUES (p_body->>'title', v_opens, v_closes, (p_body->>'time_limit_seconds')::int,
+            coalesce((p_body->>'attempts_allowed')::int, 1), coalesce(p_body->>'results', 'at_submit'),
+            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,departments}', '[]'))),
+            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,grades}', '[]'))::int),
+            ARRAY(SELECT jsonb_array_elements_text(coalesce(p_body #> '{cohort,usernames}', '[]'))), p_actor)
+    RETURNING id INTO v_id;
+    INSERT INTO exam_session_items (session_id, position, item, level)
+    SELECT v_id, o, e->>'item', e->>'level' FROM jsonb_array_elements(p_body->'items') WITH ORDINALITY AS t(e, o);
+    INSERT INTO audit_log (actor, action, target, address, detail)
+    VALUES (p_actor, 'session.create', 'session:' || v_id, p_address, p_body);
+    status := 'ok';
+    body := examd_session_json(v_id, NULL);
+END $$;
+
+CREATE OR REPLACE FUNCTION examd_session_override_put(p_session bigint, p_body jsonb, p_actor text, p_address text,
+                                           OUT status text, OUT message text, OUT body jsonb)
+    LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_user text := p_body->>'username';
+    v_opens timestamptz := examd_try_ts(p_body->>'opens_at');
+    v_closes timestamptz := examd_try_ts(p_body->>'closes_at');
+BEGIN
+    IF (p_body ? 'opens_at' AND p_body->'opens_at' <> 'null' AND v_opens IS NULL)
+       OR (p_body ? 'closes_at' AND p_body->'closes_at' <> 'null' AND v_closes IS NULL) THEN
+        status := 'invalid_field';
+        message := 'opens_at and closes_at must be RFC 3339 times';
+        RETURN;
+    END IF;
+    IF NOT examd_session_invited(p_session, v_user) THEN
+        status := 'validation_failed';
+        message := v_user || ' is not invited to this session';
+        RETURN;
+    END IF;
+    IF v_opens IS NOT NULL AND v_closes IS NOT NULL AND v_closes <= v_opens THEN
+        status := 'validation_failed';
+        message := 'closes_at must be after opens_at';
+        RETURN;
+    END IF;
+    INSERT INTO exam_session_overrides AS x (session_id, username, extra_seconds, extra_attempts, opens_at, closes_at,
+                                             reason, created_by)
+    VALUES (p_session, v_user, coalesce((p_body->>'extra_seconds')::int, 0),
+            coalesce((p_body->>'extra_attempts')::int, 0), v_opens, v_closes, p_body->>'reason', p_actor)
+    ON CONFLICT (session_id, username) DO UPDATE
+        SET extra_seconds = EXCLUDED.extra_seconds, extra_attempts = EXCLUDED.extra_attempts,
+            opens_at = EXCLUDED.opens_at, closes_at = EXCLUDED.closes_at, reason = EXCLUDED.reason,
+            created_by = EXCLUDED.created_by, created_at = now();
+    INSERT INTO audit_log (actor, action, target, address, detail)
+    VALUES (p_actor, 'session.override', 'session:' || p_session, p_address, p_body);
+    status := 'ok';
+    body := examd_session_overrides_json(p_session, v_user)->0;
+END $$;

@@ -233,8 +233,8 @@ class ScoringTest(ExamdTestCase):
         doc = self.start(token, "job_skills")
         aid, qid = doc["attempt_id"], next(q["id"] for q in doc["questions"] if q["type"] == "fill")
         token_hash = hashlib.sha256(token.encode()).hexdigest()
-        save = ("SELECT examd_answer_save_session('%s', 7200, %d, %d, '\"5G\"'::jsonb, NULL, 10)::text"
-                % (token_hash, aid, qid))
+        save = ("SELECT s.status || ' seq=' || coalesce(s.seq::text, '-') FROM "
+                "examd_answer_save_typed('%s', 7200, %d, %d, '\"5G\"'::jsonb, NULL, 10) s" % (token_hash, aid, qid))
         digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
         result = '{"standard_score": "50.00", "band": 2, "subtopic_scores": [], "question_scores": []}'
         close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
@@ -254,13 +254,13 @@ class ScoringTest(ExamdTestCase):
         out, waited, held = while_held(save, close)
         self.assertEqual(out, "changed")
         self.assertGreater(waited, 0.7)
-        self.assertIn('"seq": 0', held)
+        self.assertIn("ok seq=0", held)
         self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "open")
         # 2. A close holds its transaction open; the save started meanwhile waits, then finds the attempt closed.
         digest = self.app.sql("SELECT examd_answers_digest(%d)" % aid)
         close = ("SELECT examd_attempt_close(%d, %s, 'submitted', 10, '%s'::jsonb, 'test')" % (aid, digest, result))
         out, waited, held = while_held(close, save)
-        self.assertIn("attempt_closed", out)
+        self.assertEqual(out, "attempt_closed seq=-")
         self.assertGreater(waited, 0.7)
         self.assertIn("closed", held)
         self.assertEqual(self.app.sql("SELECT status FROM attempts WHERE id = %d" % aid), "submitted")
