@@ -16,7 +16,9 @@
 --                                             (score and band empty when NULL)
 --   ratings  position:rater:relation:rated_level:rated_at:id:score   every rating of the period
 --                                             (rated_level empty when NULL; rater numbered within
---                                             the employee's period, by the rater's text in "C" order)
+--                                             the employee's period, by the rater's text in "C" order;
+--                                             relation 0..5: self, supervisor, peer, subordinate,
+--                                             customer, hr)
 
 -- ---------------------------------------------------------------- what goes
 DROP TRIGGER behaviour_ratings_inserted ON behaviour_ratings;
@@ -58,7 +60,10 @@ LANGUAGE sql VOLATILE AS $$
     WHERE b.employee = g.e AND b.period = g.p;
     INSERT INTO behaviour_evidence (employee, period, ratings)
     SELECT x.employee, x.period,
-           string_agg(concat_ws(':', x.position, x.rater_no, x.relation, coalesce(x.rated_level, ''),
+           string_agg(concat_ws(':', x.position, x.rater_no,
+                                array_position(ARRAY['self', 'supervisor', 'peer', 'subordinate', 'customer', 'hr'],
+                                               x.relation) - 1,
+                                coalesce(x.rated_level, ''),
                                 (extract(epoch FROM x.rated_at) * 1000000)::bigint, x.id, x.score), ',')
     FROM (SELECT r.employee, r.period, i.position, r.relation, r.rated_level, r.rated_at, r.id, r.score,
                  dense_rank() OVER (PARTITION BY r.employee, r.period ORDER BY r.rater COLLATE "C") AS rater_no
@@ -107,9 +112,11 @@ FROM (SELECT DISTINCT employee, period FROM behaviour_ratings) k;
 
 -- ---------------------------------------------------------------- the model, every version
 -- Every version's start, required levels, band thresholds and relation weights, and the
--- blueprints' gradings, as one JSON document (domain/rules.c, rules_model_parse).
-CREATE FUNCTION examd_rules_evidence() RETURNS text LANGUAGE sql STABLE AS $$
-SELECT json_build_object(
+-- blueprints' gradings, as one JSON document (domain/rules.c, rules_model_parse). PL/pgSQL so that
+-- its plan is kept per connection (a SQL function's statement would be planned on every call).
+CREATE FUNCTION examd_rules_evidence() RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+RETURN (SELECT json_build_object(
     'versions', (SELECT coalesce(json_agg(json_build_object(
                      'version', m.version,
                      'from', (extract(epoch FROM m.effective_from) * 1000000)::bigint,
@@ -123,8 +130,8 @@ SELECT json_build_object(
                  ORDER BY m.effective_from, m.version), '[]')
                  FROM model_versions m),
     'grading', (SELECT coalesce(json_agg(json_build_array(i.position, b.level, b.grading) ORDER BY i.position, b.level), '[]')
-                FROM blueprints b JOIN model_items i ON i.code = b.item))::text
-$$;
+                FROM blueprints b JOIN model_items i ON i.code = b.item))::text);
+END $$;
 
 -- ---------------------------------------------------------------- one row of evidence per employee
 -- The employees' evidence as of p_at: the grade history, the closed attempts submitted by p_at,
@@ -166,4 +173,26 @@ LEFT JOIN gr ON gr.username = e.username
 LEFT JOIN exam x ON x.username = e.username
 LEFT JOIN behaviour_evidence b ON b.employee = e.username AND b.period = e.period
 $q$, p_usernames) USING p_usernames, p_at, p_period;
+END $fn$;
+
+-- The same for one employee (the single profile, its chart and report), in static SQL whose plan
+-- PL/pgSQL keeps per connection: the set-wise function above is planned on every call.
+CREATE FUNCTION examd_evidence_one(p_username text, p_at timestamptz, p_period text)
+RETURNS TABLE (username text, period text, grades text, exam text, ratings text)
+LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+    v_period text := coalesce(p_period, (SELECT r.period FROM behaviour_ratings r
+                                         WHERE r.employee = p_username AND r.rated_at <= p_at
+                                         ORDER BY r.rated_at DESC, r.id DESC LIMIT 1));
+BEGIN
+    RETURN QUERY
+    SELECT p_username, v_period,
+           (SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
+                              ORDER BY g.effective_from, g.id)
+            FROM user_grades g WHERE g.username = p_username),
+           (SELECT string_agg(concat_ws(':', i.position, a.level, (extract(epoch FROM a.started_at) * 1000000)::bigint,
+                                        a.id, coalesce(a.standard_score::text, ''), coalesce(a.band::text, '')), ',')
+            FROM attempts a JOIN model_items i ON i.code = a.item
+            WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at),
+           (SELECT b.ratings FROM behaviour_evidence b WHERE b.employee = p_username AND b.period = v_period);
 END $fn$;

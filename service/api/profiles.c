@@ -1,6 +1,6 @@
 /* Combined competency profiles (SPEC §3.2-§3.4, §4.5): one employee's profile and radar chart,
  * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the raw evidence
- * (examd_evidence_packed, migration 0024); the rules are domain/rules.c's, the arithmetic profile.c's. */
+ * (examd_evidence_packed and examd_evidence_one, migration 0024); the rules are domain/rules.c's, the arithmetic profile.c's. */
 #include <ctype.h>
 #include <math.h>
 #include <event2/buffer.h>
@@ -123,7 +123,7 @@ static const char *const sql_profile =
 	"                'score', r.score, 'weight', 1, 'rated_level', r.rated_level, 'rated_at', examd_ts(r.rated_at),"
 	"                'note', r.note))::text"
 	"         FROM behaviour_ratings r WHERE r.employee = u.username AND r.period = d.period AND r.rated_at <= t.at)"
-	" FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_packed(ARRAY[u.username], t.at, $3) d"
+	" FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_one(u.username, t.at, $3) d"
 	" WHERE u.username = $1 AND u.role = 'employee'";
 
 enum { C_USERNAME, C_PERIOD, C_GRADES, C_EXAM, C_RATINGS, C_NAME, C_DEPARTMENT, C_VERSION, C_AT, C_ATUS, C_RULES,

@@ -267,20 +267,6 @@ static bool field_level(struct fields *f, char dst[RULES_LEVEL_MAX], bool allow_
 	return copy_level_n(dst, s, n);
 }
 
-static bool field_relation(struct fields *f, int *out)
-{
-	const char *s;
-	size_t n;
-	if (!next_field(f, &s, &n))
-		return false;
-	for (int r = 0; r < RULES_RELATIONS; r++)
-		if (strlen(relations[r]) == n && !memcmp(relations[r], s, n)) {
-			*out = r;
-			return true;
-		}
-	return false;
-}
-
 static bool grow(void **arr, size_t *cap, size_t n, size_t size)
 {
 	if (n < *cap)
@@ -325,7 +311,7 @@ bool rules_evidence_parse(struct rules_evidence *ev, const char *grades, const c
 			return false;
 		struct rules_rating *r = &ev->ratings[ev->nratings];
 		if (!field_range(&f, 1, RULES_ITEMS, &r->position) || !field_int(&f, &r->rater) ||
-		    !field_relation(&f, &r->relation) || !field_level(&f, r->rated_level, true) ||
+		    !field_range(&f, 0, RULES_RELATIONS - 1, &r->relation) || !field_level(&f, r->rated_level, true) ||
 		    !field_int(&f, &r->rated_at) || !field_int(&f, &r->id) || !field_range(&f, 0, 6, &r->score) ||
 		    !field_done(&f))
 			return false;

@@ -101,7 +101,8 @@ struct rules_evidence {
 /* Parses the packed columns of examd_evidence_packed (migration 0024) into ev (reusing its arrays):
  *   grades   from:grade,...                                   in the order (effective_from, id)
  *   exam     position:level:started:id:standard_score:band,... (score and band empty when NULL)
- *   ratings  position:rater:relation:rated_level:rated_at:id:score,... (rated_level empty when NULL)
+ *   ratings  position:rater:relation:rated_level:rated_at:id:score,... (rated_level empty when NULL;
+ *            relation 0..5 in the order self, supervisor, peer, subordinate, customer, hr)
  * Times in microseconds since the epoch; NULL or "" for none. false when malformed or out of memory. */
 bool rules_evidence_parse(struct rules_evidence *ev, const char *grades, const char *exam, const char *ratings);
 void rules_evidence_free(struct rules_evidence *ev);

@@ -56,7 +56,7 @@ static void pack(struct evidence *e, const char *level, const int *band_or_score
 			ne += (size_t)snprintf(e->exam + ne, sizeof e->exam - ne, "%s%zu:%s:1000:%zu:%d.00:%d", ne ? "," : "",
 					       i + 1, level, i + 1, 40 + 10 * v, v);
 		else
-			nb += (size_t)snprintf(e->beh + nb, sizeof e->beh - nb, "%s%zu:1:supervisor:%s:1000:%zu:%d",
+			nb += (size_t)snprintf(e->beh + nb, sizeof e->beh - nb, "%s%zu:1:1:%s:1000:%zu:%d",
 					       nb ? "," : "", i + 1, level, i + 1, v);
 	}
 }
@@ -247,7 +247,7 @@ static void malformed_evidence(void **state)
 	struct rules_evidence ev = {0};
 	assert_false(rules_evidence_parse(&ev, "0:3", "1:senior:x", NULL));
 	assert_false(rules_evidence_parse(&ev, "0:5", NULL, NULL)); /* grades are 1..4 */
-	assert_false(rules_evidence_parse(&ev, "0:3", NULL, "2:1:boss:senior:1:1:3")); /* an unknown relation */
+	assert_false(rules_evidence_parse(&ev, "0:3", NULL, "2:1:6:senior:1:1:3")); /* relations are 0..5 */
 	rules_evidence_free(&ev);
 }
 
