@@ -110,21 +110,23 @@ static bool is_bad_time(const struct db_result *res)
 static const char *const sql_profile =
 	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
 	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
-	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x)"
-	" SELECT u.username, d.period, d.grades, d.exam, d.ratings, u.name, u.department, t.version, t.at_text, t.at_us,"
+	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x),"
+	" d AS MATERIALIZED (SELECT u.username, u.name, u.department, d.period, d.grades, d.exam, d.ratings"
+	"       FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_one(u.username, t.at, $3) d"
+	"       WHERE u.username = $1 AND u.role = 'employee')"
+	" SELECT d.username, d.period, d.grades, d.exam, d.ratings, d.name, d.department, t.version, t.at_text, t.at_us,"
 	"        examd_rules_evidence(), examd_bands_text(t.version),"
 	"        (SELECT string_agg(concat_ws(':', s.item, s.level, coalesce(s.sem::text, '')), ',') FROM blueprint_sem s"
 	"         WHERE s.attempts >= " SEM_MIN_ATTEMPTS "),"
 	"        (SELECT json_object_agg(a.id, jsonb_build_object('attempt_id', a.id, 'standard_score', a.standard_score,"
 	"                'band', a.band, 'status', a.status, 'submitted_at', examd_ts(a.submitted_at)))::text"
-	"         FROM attempts a WHERE a.username = u.username AND a.status IN ('submitted', 'auto_submitted')"
+	"         FROM attempts a WHERE a.username = d.username AND a.status IN ('submitted', 'auto_submitted')"
 	"          AND a.submitted_at <= t.at),"
 	"        (SELECT json_object_agg(r.id, jsonb_build_object('rating_id', r.id, 'rater', r.rater, 'relation', r.relation,"
 	"                'score', r.score, 'weight', 1, 'rated_level', r.rated_level, 'rated_at', examd_ts(r.rated_at),"
 	"                'note', r.note))::text"
-	"         FROM behaviour_ratings r WHERE r.employee = u.username AND r.period = d.period AND r.rated_at <= t.at)"
-	" FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_one(u.username, t.at, $3) d"
-	" WHERE u.username = $1 AND u.role = 'employee'";
+	"         FROM behaviour_ratings r WHERE r.employee = d.username AND r.period = d.period AND r.rated_at <= t.at)"
+	" FROM d CROSS JOIN t";
 
 enum { C_USERNAME, C_PERIOD, C_GRADES, C_EXAM, C_RATINGS, C_NAME, C_DEPARTMENT, C_VERSION, C_AT, C_ATUS, C_RULES,
        C_BANDS, C_SEMS, C_ATTEMPTS, C_RATINGS_SHOWN };
