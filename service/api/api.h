@@ -139,12 +139,16 @@ void readiness_list(struct req *r);
 /* Its statement: $1 department, $2 grade, $3 period, $4 username (NULL: any). */
 extern const char readiness_sql[];
 /* Its columns. */
-enum { READINESS_C_USERNAME, READINESS_C_GRADE, READINESS_C_PERIOD, READINESS_C_EXAM, READINESS_C_BEHAVIOUR,
-       READINESS_C_NAME, READINESS_C_DEPARTMENT, READINESS_C_VERSION, READINESS_C_AT, READINESS_C_RULES, READINESS_C_ORD };
+enum { READINESS_C_USERNAME, READINESS_C_GRADES, READINESS_C_PERIOD, READINESS_C_EXAM, READINESS_C_RATINGS,
+       READINESS_C_NAME, READINESS_C_DEPARTMENT, READINESS_C_VERSION, READINESS_C_AT, READINESS_C_RULES, READINESS_C_ORD,
+       READINESS_C_ATUS };
 struct readiness;
-struct listing_rules;
-/* The readiness of one row of readiness_sql (rules: scratch space); false when malformed. */
-bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules);
+struct rules_model;
+struct rules_evidence;
+/* The readiness of one row of readiness_sql ($1 department, $2 period, $3 employee); rules and ev:
+ * scratch space the caller frees (rules_model_free, rules_evidence_free); false when malformed. */
+bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct rules_model *rules,
+		   struct rules_evidence *ev);
 /* Rater quality (api/raters.c): GET /api/v1/raters/quality. */
 void raters_quality(struct req *r);
 /* Its statement: $1 period (NULL: the newest rating's), $2 department (NULL: all); one row. */

@@ -1,6 +1,6 @@
 /* The printable department report (issue #19): GET /api/v1/departments/{department}/report.pdf (hr,
- * admin). The readiness listing's rows of the department (readiness_sql: the packed evidence and the
- * rules of the version in force now), then the rater-quality row of the department's ratings
+ * admin). The readiness listing's rows of the department (readiness_sql: the raw evidence and the model's
+ * versions), then the rater-quality row of the department's ratings
  * (raters_sql); an offload thread applies the listing's rules at each employee's own grade and at the
  * next, computes the rater figures, composes the document (domain/deptreport.c) and draws the PDF
  * (domain/report.c). */
@@ -14,8 +14,7 @@
 #include "http/offload.h"
 
 struct emp {
-	int grade;
-	char *exam, *behaviour;
+	char *grades, *exam, *ratings;
 };
 
 struct job {
@@ -23,9 +22,10 @@ struct job {
 	size_t n;
 	char *rules_text, *at;
 	long version;
+	int64_t at_us;
 	char *period, *packed, *names;
 	long rated_employees;
-	struct listing_rules rules;
+	struct rules_model rules;
 	unsigned char *pdf;
 	size_t len;
 	char why[160];
@@ -37,9 +37,11 @@ static void job_free(void *arg)
 	if (!j)
 		return;
 	for (size_t k = 0; k < j->n; k++) {
+		free(j->emps[k].grades);
 		free(j->emps[k].exam);
-		free(j->emps[k].behaviour);
+		free(j->emps[k].ratings);
 	}
+	rules_model_free(&j->rules);
 	free(j->emps);
 	free(j->rules_text);
 	free(j->at);
@@ -56,19 +58,20 @@ static void job_work(void *arg)
 	struct req *r = arg;
 	struct job *j = r->data;
 	const struct catalog *cat = catalog_default();
-	struct profile_value(*values)[LISTING_ITEMS] = calloc(j->n, sizeof *values);
-	struct readiness *rd = calloc(j->n, sizeof *rd);
+	struct profile_value(*values)[RULES_ITEMS] = calloc(j->n ? j->n : 1, sizeof *values);
+	struct rules_evidence ev = {0};
+	struct readiness *rd = calloc(j->n ? j->n : 1, sizeof *rd);
 	json_t *raters = NULL, *doc = NULL;
 	if (!values || !rd) {
 		snprintf(j->why, sizeof j->why, "out of memory");
 		goto done;
 	}
-	if (!j->rules_text || !listing_rules_parse(j->rules_text, &j->rules, j->why, sizeof j->why))
+	if (!j->rules_text || !rules_model_parse(j->rules_text, &j->rules, j->why, sizeof j->why))
 		goto done;
 	for (size_t k = 0; k < j->n; k++) {
 		const struct emp *e = &j->emps[k];
-		if (!listing_values(&j->rules, cat, e->grade, e->exam, e->behaviour, NULL, values[k]) ||
-		    !readiness_of(&j->rules, cat, e->grade, e->exam, e->behaviour, NULL, &rd[k])) {
+		if (!rules_values(&j->rules, cat, j->at_us, RULES_HELD, &ev, e->grades, e->exam, e->ratings, values[k], NULL) ||
+		    !readiness_of(&j->rules, cat, j->at_us, &ev, &rd[k])) {
 			snprintf(j->why, sizeof j->why, "malformed evidence");
 			goto done;
 		}
@@ -76,7 +79,7 @@ static void job_work(void *arg)
 	raters = raters_quality_document(j->period, j->packed, j->names, j->rated_employees, j->why, sizeof j->why);
 	if (!raters)
 		goto done;
-	struct deptreport_input in = {r->params[0], j->at, j->version, j->n, (const struct profile_value(*)[LISTING_ITEMS])values,
+	struct deptreport_input in = {r->params[0], j->at, j->version, j->n, (const struct profile_value(*)[RULES_ITEMS])values,
 				      rd, raters};
 	doc = deptreport_document(&in);
 	if (!doc)
@@ -86,6 +89,7 @@ static void job_work(void *arg)
 done:
 	json_decref(doc);
 	json_decref(raters);
+	rules_evidence_free(&ev);
 	free(values);
 	free(rd);
 }
@@ -145,15 +149,16 @@ static void on_rows(const struct db_result *res, void *arg)
 	bool ok = (j->emps = calloc((size_t)rows, sizeof *j->emps)) != NULL;
 	for (int row = 0; ok && row < rows; row++) {
 		struct emp *e = &j->emps[j->n++];
-		e->grade = db_result_isnull(res, row, READINESS_C_GRADE) ? 0 : (int)db_result_long(res, row, READINESS_C_GRADE);
+		e->grades = dup_or_null(res, row, READINESS_C_GRADES, &ok);
 		e->exam = dup_or_null(res, row, READINESS_C_EXAM, &ok);
-		e->behaviour = dup_or_null(res, row, READINESS_C_BEHAVIOUR, &ok);
+		e->ratings = dup_or_null(res, row, READINESS_C_RATINGS, &ok);
 		if (!db_result_isnull(res, row, READINESS_C_RULES))
 			j->rules_text = dup_or_null(res, row, READINESS_C_RULES, &ok);
 	}
 	if (ok) {
 		j->at = dup_or_null(res, 0, READINESS_C_AT, &ok);
 		j->version = db_result_long(res, 0, READINESS_C_VERSION);
+		j->at_us = db_result_long(res, 0, READINESS_C_ATUS);
 	}
 	if (!ok) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
@@ -172,6 +177,6 @@ void departments_report_pdf(struct req *r)
 	}
 	r->data = j;
 	r->data_free = job_free;
-	const char *params[] = {r->params[0], NULL, NULL, NULL};
-	api_query(r, readiness_sql, 4, params, on_rows);
+	const char *params[] = {r->params[0], NULL, NULL};
+	api_query(r, readiness_sql, 3, params, on_rows);
 }

@@ -1,6 +1,6 @@
 /* Combined competency profiles (SPEC §3.2-§3.4, §4.5): one employee's profile and radar chart,
- * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the evidence
- * set-wise (examd_profile_data); the arithmetic is the pure profile code. */
+ * the HR listing (JSON or CSV for Excel) and the gaps query. The database gathers the raw evidence
+ * (examd_evidence_packed and examd_evidence_one, migration 0024); the rules are domain/rules.c's, the arithmetic profile.c's. */
 #include <ctype.h>
 #include <math.h>
 #include <event2/buffer.h>
@@ -14,7 +14,7 @@
 #include "domain/empreport.h"
 #include "domain/deptsummary.h"
 #include "domain/itemstats.h"
-#include "domain/listing.h"
+#include "domain/rules.h"
 #include "domain/profile.h"
 #include "domain/radar.h"
 #include "domain/readiness.h"
@@ -26,8 +26,6 @@
 #define STR(x) STR_(x)
 #define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
-/* Columns of examd_profile_data as selected below. */
-enum { C_USERNAME, C_PERIOD, C_ITEM, C_LEVEL, C_ASSESSMENT, C_SCORE, C_BAND, C_WSUM, C_WTOT, C_SSUM, C_N, C_EVIDENCE };
 
 /* Loose shape check of `at` before PostgreSQL parses it: digits, a date, and time-ish characters. */
 static bool at_param_ok(const char *s)
@@ -104,115 +102,218 @@ static bool is_bad_time(const struct db_result *res)
 	return db_result_status(res) == DB_ERROR && !strncmp(db_result_sqlstate(res), "22", 2);
 }
 
-/* The value of one profile row. */
-static struct profile_value row_value(const struct db_result *res, int row, bool *ok)
-{
-	struct profile_value v = {false, 0};
-	*ok = true;
-	if (!strcmp(db_result_value(res, row, C_ASSESSMENT), "exam")) {
-		if (!db_result_isnull(res, row, C_BAND))
-			v = profile_exam_value((int)db_result_long(res, row, C_BAND));
-		return v;
-	}
-	if (db_result_isnull(res, row, C_N))
-		return v;
-	*ok = profile_behaviour_value(db_result_value(res, row, C_WSUM), db_result_value(res, row, C_WTOT),
-				      db_result_long(res, row, C_SSUM), (int)db_result_long(res, row, C_N), &v);
-	return v;
-}
-
 /* ------------------------------------------------------------------ one employee */
 
+/* One row: the employee's raw evidence as of T (examd_evidence_packed), the model's versions, and what
+ * the document shows of each attempt and rating (keyed by id; a rating's "weight" is a placeholder
+ * that keeps its place in the object and is set from the rules), the blueprints' SEMs. */
 static const char *const sql_profile =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
-	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x)"
-	" SELECT d.username, d.period, d.item, d.required_level, d.assessment, d.exam_score, d.exam_band, d.wsum::text,"
-	"        d.wtot::text, d.ssum, d.n, d.evidence::text, u.name, u.department, d.grade,"
-	"        t.version, t.at_text, bs.sem, CASE WHEN d.assessment = 'exam' THEN examd_bands_text(t.version) END"
-	" FROM users u CROSS JOIN t"
-	" CROSS JOIN LATERAL examd_profile_data(ARRAY[u.username], t.at, $3, true) d"
-	" LEFT JOIN blueprint_sem bs ON bs.item = d.item AND bs.level = d.required_level"
-	"  AND bs.attempts >= " SEM_MIN_ATTEMPTS
-	" WHERE u.username = $1 AND u.role = 'employee'";
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
+	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x),"
+	" d AS MATERIALIZED (SELECT u.username, u.name, u.department, d.period, d.grades, d.exam, d.ratings"
+	"       FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_one(u.username, t.at, $3) d"
+	"       WHERE u.username = $1 AND u.role = 'employee')"
+	" SELECT d.username, d.period, d.grades, d.exam, d.ratings, d.name, d.department, t.version, t.at_text, t.at_us,"
+	"        examd_rules_evidence(), examd_bands_text(t.version),"
+	"        (SELECT string_agg(concat_ws(':', s.item, s.level, coalesce(s.sem::text, '')), ',') FROM blueprint_sem s"
+	"         WHERE s.attempts >= " SEM_MIN_ATTEMPTS "),"
+	"        (SELECT json_object_agg(a.id, jsonb_build_object('attempt_id', a.id, 'standard_score', a.standard_score,"
+	"                'band', a.band, 'status', a.status, 'submitted_at', examd_ts(a.submitted_at)))::text"
+	"         FROM attempts a WHERE a.username = d.username AND a.status IN ('submitted', 'auto_submitted')"
+	"          AND a.submitted_at <= t.at),"
+	"        (SELECT json_object_agg(r.id, jsonb_build_object('rating_id', r.id, 'rater', r.rater, 'relation', r.relation,"
+	"                'score', r.score, 'weight', 1, 'rated_level', r.rated_level, 'rated_at', examd_ts(r.rated_at),"
+	"                'note', r.note))::text"
+	"         FROM behaviour_ratings r WHERE r.employee = d.username AND r.period = d.period AND r.rated_at <= t.at)"
+	" FROM d CROSS JOIN t";
 
-enum { C_NAME = 12, C_DEPARTMENT, C_GRADE, C_VERSION, C_AT, C_SEM, C_BANDS };
+enum { C_USERNAME, C_PERIOD, C_GRADES, C_EXAM, C_RATINGS, C_NAME, C_DEPARTMENT, C_VERSION, C_AT, C_ATUS, C_RULES,
+       C_BANDS, C_SEMS, C_ATTEMPTS, C_RATINGS_SHOWN };
+
+static const char *col(const struct db_result *res, int c) { return db_result_isnull(res, 0, c) ? NULL : db_result_value(res, 0, c); }
+
+/* The SEM of the blueprint (item, level) from "item:level:sem,..."; has = false when unknown. */
+static struct itemstats_num sem_of(const char *sems, const char *item, const char *level)
+{
+	struct itemstats_num sem = {false, 0};
+	size_t ni = strlen(item), nl = strlen(level);
+	for (const char *p = sems; p && *p;) {
+		const char *end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > ni + nl + 2 && !memcmp(p, item, ni) && p[ni] == ':' && !memcmp(p + ni + 1, level, nl) &&
+		    p[ni + 1 + nl] == ':') {
+			const char *v = p + ni + nl + 2;
+			sem.has = true;
+			sem.v = atof(v);
+			return sem;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return sem;
+}
 
 /* An exam item's measurement error (SPEC §4.6a): its blueprint's SEM once known, and whether
  * the counted score ± SEM stays inside one band (null without a score or a SEM). */
-static void add_measurement_error(json_t *o, const struct db_result *res, int row)
+static void add_measurement_error(json_t *o, const struct db_result *res, const struct rules_item *it, const char *code)
 {
-	struct itemstats_num sem = {false, 0};
-	if (!db_result_isnull(res, row, C_SEM)) {
-		sem.has = true;
-		sem.v = atof(db_result_value(res, row, C_SEM));
-	}
+	struct itemstats_num sem = it->level ? sem_of(col(res, C_SEMS), code, it->level) : (struct itemstats_num){false, 0};
 	int certain = -1;
-	if (!db_result_isnull(res, row, C_SCORE)) {
+	if (it->has_score) {
 		struct itemstats_band bands[16];
-		size_t nb = itemstats_bands_parse(db_result_value(res, row, C_BANDS), bands, 16);
-		certain = itemstats_band_certain(atof(db_result_value(res, row, C_SCORE)), sem, bands, nb);
+		size_t nb = itemstats_bands_parse(col(res, C_BANDS), bands, 16);
+		certain = itemstats_band_certain((double)it->score / 100.0, sem, bands, nb);
 	}
 	json_object_set_new(o, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
 	json_object_set_new(o, "band_certain", certain < 0 ? json_null() : json_boolean(certain));
 }
 
-/* Builds the profile document from the 18 rows of one employee; NULL when they are malformed.
+/* Evaluation of one employee's evidence with the evidence entries the rules used. */
+struct profile_eval {
+	struct rules_model model;
+	struct rules_evidence ev;
+	struct rules_result res;
+	bool *used;
+	int64_t *weight;
+	const char **weight_text;
+};
+
+static void profile_eval_free(struct profile_eval *p)
+{
+	rules_model_free(&p->model);
+	rules_evidence_free(&p->ev);
+	free(p->used);
+	free(p->weight);
+	free(p->weight_text);
+}
+
+static bool profile_eval(const struct db_result *res, struct profile_eval *p)
+{
+	char why[128] = "";
+	if (!col(res, C_RULES) || !rules_model_parse(col(res, C_RULES), &p->model, why, sizeof why) ||
+	    !rules_evidence_parse(&p->ev, col(res, C_GRADES), col(res, C_EXAM), col(res, C_RATINGS))) {
+		log_error("profile: %s", *why ? why : "malformed evidence");
+		return false;
+	}
+	p->used = calloc(p->ev.nattempts + 1, sizeof *p->used);
+	p->weight = calloc(p->ev.nratings + 1, sizeof *p->weight);
+	p->weight_text = calloc(p->ev.nratings + 1, sizeof *p->weight_text);
+	return p->used && p->weight && p->weight_text &&
+	       rules_evaluate(&p->model, catalog_default(), &p->ev, db_result_long(res, 0, C_ATUS), RULES_HELD, &p->res,
+			      p->used, p->weight, p->weight_text);
+}
+
+/* The evidence entry k sorts before j: attempts by started_at, ratings by rated_at (then id). */
+struct shown {
+	int64_t at, id;
+	size_t k;
+};
+
+static int shown_cmp(const void *a, const void *b)
+{
+	const struct shown *x = a, *y = b;
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The evidence of item position pos (1-based): the counted attempts or the kept ratings (with their
+ * weight), as the database shows them; NULL on out of memory or an entry without details. */
+static json_t *item_evidence(const struct profile_eval *p, bool exam, int pos, json_t *attempts, json_t *ratings)
+{
+	size_t n = exam ? p->ev.nattempts : p->ev.nratings, m = 0;
+	struct shown *list = calloc(n + 1, sizeof *list);
+	json_t *out = json_array();
+	if (!list || !out)
+		goto fail;
+	for (size_t k = 0; k < n; k++) {
+		if (exam && p->used[k] && p->ev.attempts[k].position == pos)
+			list[m++] = (struct shown){p->ev.attempts[k].started, p->ev.attempts[k].id, k};
+		else if (!exam && p->weight[k] >= 0 && p->ev.ratings[k].position == pos)
+			list[m++] = (struct shown){p->ev.ratings[k].rated_at, p->ev.ratings[k].id, k};
+	}
+	qsort(list, m, sizeof *list, shown_cmp);
+	for (size_t i = 0; i < m; i++) {
+		char key[24];
+		snprintf(key, sizeof key, "%lld", (long long)list[i].id);
+		json_t *d = json_object_get(exam ? attempts : ratings, key);
+		if (!json_is_object(d))
+			goto fail;
+		if (exam) {
+			json_array_append(out, d);
+			continue;
+		}
+		json_t *copy = json_copy(d);
+		const char *wt = p->weight_text[list[i].k];
+		json_error_t jerr;
+		json_t *w = wt ? json_loads(wt, JSON_DECODE_ANY, &jerr) : json_integer(1);
+		if (!copy || !w || json_object_set_new(copy, "weight", w) != 0 || json_array_append_new(out, copy) != 0)
+			goto fail;
+	}
+	free(list);
+	return out;
+fail:
+	free(list);
+	json_decref(out);
+	return NULL;
+}
+
+/* Builds the profile document from the employee's row; NULL when it is malformed.
  * anonymous (an employee reading their own profile, SPEC §4.5): behaviour evidence per relation only,
  * {"relation","count","mean"}, never a rater, a single rating or a note. */
 static json_t *profile_document(const struct db_result *res, struct profile_value values[NITEMS], bool anonymous)
 {
 	const struct catalog *cat = catalog_default();
-	if (db_result_rows(res) != NITEMS)
-		return NULL;
-	json_t *items = json_array();
+	struct profile_eval p = {0};
+	json_error_t jerr;
+	json_t *attempts = col(res, C_ATTEMPTS) ? json_loads(col(res, C_ATTEMPTS), 0, &jerr) : json_object();
+	json_t *ratings = col(res, C_RATINGS_SHOWN) ? json_loads(col(res, C_RATINGS_SHOWN), 0, &jerr) : json_object();
+	json_t *items = json_array(), *doc = NULL;
+	if (db_result_rows(res) != 1 || !attempts || !ratings || !items || !profile_eval(res, &p))
+		goto done;
 	for (int i = 0; i < NITEMS; i++) {
-		const struct catalog_item *it = catalog_item_find(cat, db_result_value(res, i, C_ITEM));
-		bool ok;
-		values[i] = row_value(res, i, &ok);
-		if (!it || !ok || it->position != (size_t)i) {
-			json_decref(items);
-			return NULL;
-		}
+		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
+		const struct rules_item *ri = &p.res.item[i];
+		bool exam = it->assessment == CATALOG_ASSESS_EXAM;
+		values[i] = ri->value;
 		enum profile_status st = profile_status_of(values[i]);
-		json_error_t jerr;
-		json_t *evidence = db_result_isnull(res, i, C_EVIDENCE) ? json_array()
-									  : json_loads(db_result_value(res, i, C_EVIDENCE), 0, &jerr);
-		bool by_relation = anonymous && it->assessment != CATALOG_ASSESS_EXAM;
+		json_t *evidence = item_evidence(&p, exam, i + 1, attempts, ratings);
+		if (!evidence)
+			goto done;
+		bool by_relation = anonymous && !exam;
 		if (by_relation) {
 			json_t *summary = profile_relation_summary_json(evidence);
 			json_decref(evidence);
-			if (!summary) {
-				json_decref(items);
-				return NULL;
-			}
+			if (!summary)
+				goto done;
 			evidence = summary;
 		}
 		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:s,s:s,s:o}", "item", it->code, "name_zh",
-				      it->name_zh, "category", it->category->code, "source",
-				      it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour", "required_level",
-				      db_result_isnull(res, i, C_LEVEL) ? json_null()
-									: json_string(db_result_value(res, i, C_LEVEL)),
-				      "standard", 5, "actual", profile_value_json(values[i]), "gap",
-				      profile_gap_json(values[i]), "status", profile_status_name(st), "evidence_kind",
-				      it->assessment == CATALOG_ASSESS_EXAM ? "attempts"
-				      : by_relation                         ? "relations"
-									    : "ratings",
-				      "evidence",
-				      evidence ? evidence : json_array());
-		if (it->assessment == CATALOG_ASSESS_EXAM && !db_result_isnull(res, i, C_SCORE))
-			json_object_set_new(o, "exam_score", json_real(atof(db_result_value(res, i, C_SCORE))));
-		if (it->assessment == CATALOG_ASSESS_EXAM)
-			add_measurement_error(o, res, i);
+				      it->name_zh, "category", it->category->code, "source", exam ? "exam" : "behaviour",
+				      "required_level", ri->level ? json_string(ri->level) : json_null(), "standard", 5, "actual",
+				      profile_value_json(values[i]), "gap", profile_gap_json(values[i]), "status",
+				      profile_status_name(st), "evidence_kind",
+				      exam ? "attempts" : by_relation ? "relations" : "ratings", "evidence", evidence);
+		if (exam && ri->has_score)
+			json_object_set_new(o, "exam_score", json_real((double)ri->score / 100.0));
+		if (exam)
+			add_measurement_error(o, res, ri, it->code);
 		json_array_append_new(items, o);
 	}
-	const char *period = db_result_value(res, 0, C_PERIOD);
-	return json_pack("{s:{s:s,s:s,s:s,s:o},s:s,s:I,s:o,s:o,s:o}", "employee", "username",
-			 db_result_value(res, 0, C_USERNAME), "name", db_result_value(res, 0, C_NAME), "department",
-			 db_result_value(res, 0, C_DEPARTMENT), "grade",
-			 db_result_isnull(res, 0, C_GRADE) ? json_null() : json_integer(db_result_long(res, 0, C_GRADE)),
-			 "at", db_result_value(res, 0, C_AT), "model_version", (json_int_t)db_result_long(res, 0, C_VERSION),
-			 "period", db_result_isnull(res, 0, C_PERIOD) ? json_null() : json_string(period), "items", items,
-			 "summary", profile_summary_json(cat, values, NITEMS));
+	const char *period = col(res, C_PERIOD);
+	doc = json_pack("{s:{s:s,s:s,s:s,s:o},s:s,s:I,s:o,s:O,s:o}", "employee", "username",
+			db_result_value(res, 0, C_USERNAME), "name", db_result_value(res, 0, C_NAME), "department",
+			db_result_value(res, 0, C_DEPARTMENT), "grade",
+			p.res.grade ? json_integer(p.res.grade) : json_null(), "at", db_result_value(res, 0, C_AT), "model_version",
+			(json_int_t)db_result_long(res, 0, C_VERSION), "period", period ? json_string(period) : json_null(),
+			"items", items, "summary", profile_summary_json(cat, values, NITEMS));
+done:
+	json_decref(items);
+	json_decref(attempts);
+	json_decref(ratings);
+	profile_eval_free(&p);
+	return doc;
 }
 
 static void on_profile(const struct db_result *res, void *arg)
@@ -316,26 +417,29 @@ void profiles_svg(struct req *r) { profile_start(r, true); }
 
 /* ------------------------------------------------------------------ the HR listing and gaps */
 
-/* One row per employee (migration 0013); the rules of the version in force come once, on one row. */
+/* One row of raw evidence per employee (examd_evidence_packed, migration 0024); the model's versions
+ * come once, on one row. $1 department, $2 period, $3 at. The grade filter is applied in C to the
+ * grade held at T (rules_grade_at), so that it cannot disagree with the values. */
 static const char *const sql_listing =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
-	"                        FROM (SELECT coalesce($4::timestamptz, now()) AS at) x),"
-	" e AS (SELECT u.username FROM users u, t WHERE u.role = 'employee' AND u.active"
-	"       AND ($1::text IS NULL OR u.department = $1)"
-	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)),"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
+	"                        FROM (SELECT coalesce($3::timestamptz, now()) AS at) x),"
+	" e AS (SELECT u.username FROM users u WHERE u.role = 'employee' AND u.active"
+	"       AND ($1::text IS NULL OR u.department = $1)),"
 	" d AS (SELECT d.*, row_number() OVER () AS n"
-	"       FROM t CROSS JOIN LATERAL examd_profile_listing_packed(ARRAY(SELECT username FROM e), t.at, $3) d)"
-	" SELECT d.username, d.grade, d.period, d.exam, d.behaviour, d.behaviour_weighted, u.name, u.department,"
-	"        t.version, t.at_text, CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END"
+	"       FROM t CROSS JOIN LATERAL examd_evidence_packed(ARRAY(SELECT username FROM e), t.at, $2) d)"
+	" SELECT d.username, d.grades, d.period, d.exam, d.ratings, u.name, u.department,"
+	"        t.version, t.at_text, CASE WHEN d.n = 1 THEN examd_rules_evidence() END, t.at_us"
 	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username"
 	" ORDER BY u.department, u.name COLLATE \"zh-x-icu\", d.username"; /* names in pinyin order */
 
-enum { L_USERNAME, L_GRADE, L_PERIOD, L_EXAM, L_BEHAVIOUR, L_WEIGHTED, L_NAME, L_DEPARTMENT, L_VERSION, L_AT, L_RULES };
+enum { L_USERNAME, L_GRADES, L_PERIOD, L_EXAM, L_RATINGS, L_NAME, L_DEPARTMENT, L_VERSION, L_AT, L_RULES, L_ATUS };
 
 enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS, LIST_SUMMARY };
 
 struct listing {
 	enum listing_kind kind;
+	int grade;	  /* ?grade=: only employees of this grade at T; 0 for all */
 	const char *item; /* gaps: only this item */
 	long limit;
 	/* Computed and written on the offload pool: a listing of 10,000 employees would otherwise hold
@@ -432,6 +536,7 @@ static void json_str_or_null(struct evbuffer *out, const char *s, bool number)
 /* One employee of the listing: the row and the computed values. */
 struct listed {
 	int row;
+	int grade; /* held at T; 0 when none */
 	int counts[4];
 	struct profile_value values[NITEMS];
 };
@@ -452,16 +557,19 @@ static int gap_cmp(const void *a, const void *b)
 }
 
 /* The fields every listing entry starts with: "username","name","department","grade","period". */
-static void json_employee(struct evbuffer *out, const struct db_result *res, int row)
+static void json_employee(struct evbuffer *out, const struct db_result *res, const struct listed *e)
 {
+	int row = e->row;
 	out_printf(out, "{\"username\":");
 	json_str(out, db_result_value(res, row, L_USERNAME));
 	out_printf(out, ",\"name\":");
 	json_str(out, db_result_value(res, row, L_NAME));
 	out_printf(out, ",\"department\":");
 	json_str(out, db_result_value(res, row, L_DEPARTMENT));
-	out_printf(out, ",\"grade\":");
-	json_str_or_null(out, db_result_value(res, row, L_GRADE), true);
+	if (e->grade)
+		out_printf(out, ",\"grade\":%d", e->grade);
+	else
+		out_printf(out, ",\"grade\":null");
 	out_printf(out, ",\"period\":");
 	json_str_or_null(out, db_result_value(res, row, L_PERIOD), false);
 }
@@ -481,7 +589,10 @@ static void write_csv(struct evbuffer *out, const struct db_result *res, const s
 		api_csv_cell(out, db_result_value(res, e->row, L_NAME));
 		out_add(out, ",", 1);
 		api_csv_cell(out, db_result_value(res, e->row, L_DEPARTMENT));
-		out_printf(out, ",%s,", db_result_value(res, e->row, L_GRADE));
+		if (e->grade)
+			out_printf(out, ",%d,", e->grade);
+		else
+			out_add(out, ",,", 2);
 		api_csv_cell(out, db_result_value(res, e->row, L_PERIOD));
 		for (int i = 0; i < NITEMS; i++) {
 			out_add(out, ",", 1);
@@ -498,7 +609,7 @@ static void write_employees(struct evbuffer *out, const struct db_result *res, c
 		const struct listed *e = &emps[k];
 		if (k)
 			out_add(out, ",", 1);
-		json_employee(out, res, e->row);
+		json_employee(out, res, e);
 		out_printf(out, ",\"actual\":{");
 		for (int i = 0; i < NITEMS; i++) {
 			out_printf(out, "%s\"%s\":", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
@@ -540,7 +651,7 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 		struct profile_value v = gaps[k].who->values[gaps[k].item];
 		if (k)
 			out_add(out, ",", 1);
-		json_employee(out, res, gaps[k].who->row);
+		json_employee(out, res, gaps[k].who);
 		out_printf(out, ",\"item\":\"%s\",\"name_zh\":", it->code);
 		json_str(out, it->name_zh);
 		out_printf(out, ",\"source\":\"%s\",\"actual\":",
@@ -601,7 +712,8 @@ static void listing_work(void *arg)
 	const struct catalog *cat = catalog_default();
 	struct evbuffer *out = l->out;
 	int rows = db_result_rows(res);
-	struct listing_rules *rules = malloc(sizeof *rules);
+	struct rules_model *rules = calloc(1, sizeof *rules);
+	struct rules_evidence ev = {0};
 	struct listed *emps = calloc(rows ? (size_t)rows : 1, sizeof *emps);
 	out_failed = false;
 	char why[128] = "";
@@ -610,7 +722,7 @@ static void listing_work(void *arg)
 		with_rules++;
 	if (!rules || !emps ||
 	    (rows && (with_rules == rows ||
-		      !listing_rules_parse(db_result_value(res, with_rules, L_RULES), rules, why, sizeof why)))) {
+		      !rules_model_parse(db_result_value(res, with_rules, L_RULES), rules, why, sizeof why)))) {
 		log_error("profile listing: %s", !rules || !emps ? "out of memory" : *why ? why : "no rules row");
 		l->error = "the listing could not be computed";
 		goto done;
@@ -618,18 +730,19 @@ static void listing_work(void *arg)
 	size_t n = 0;
 	for (int row = 0; row < rows; row++) {
 		struct listed *e = &emps[n];
-		const char *grade = db_result_value(res, row, L_GRADE);
 		e->row = row;
-		if (!listing_values(rules, cat, *grade ? atoi(grade) : 0,
-				    db_result_isnull(res, row, L_EXAM) ? NULL : db_result_value(res, row, L_EXAM),
-				    db_result_isnull(res, row, L_BEHAVIOUR) ? NULL : db_result_value(res, row, L_BEHAVIOUR),
-				    db_result_isnull(res, row, L_WEIGHTED) ? NULL : db_result_value(res, row, L_WEIGHTED),
-				    e->values)) {
+		if (!rules_values(rules, cat, db_result_long(res, row, L_ATUS), RULES_HELD, &ev,
+				  db_result_isnull(res, row, L_GRADES) ? NULL : db_result_value(res, row, L_GRADES),
+				  db_result_isnull(res, row, L_EXAM) ? NULL : db_result_value(res, row, L_EXAM),
+				  db_result_isnull(res, row, L_RATINGS) ? NULL : db_result_value(res, row, L_RATINGS), e->values,
+				  &e->grade)) {
 			/* Never a listing that silently leaves someone out. */
 			log_error("profile listing: malformed evidence for %s", db_result_value(res, row, L_USERNAME));
 			l->error = "the listing could not be computed";
 			goto done;
 		}
+		if (l->grade && e->grade != l->grade)
+			continue;
 		for (int i = 0; i < NITEMS; i++)
 			e->counts[profile_status_of(e->values[i])]++;
 		n++;
@@ -665,6 +778,8 @@ done:
 		l->error = "out of memory while writing the reply";
 	out_failed = false;
 	free(emps);
+	rules_evidence_free(&ev);
+	rules_model_free(rules);
 	free(rules);
 	/* The rows are not needed on the loop: free them here, off it. */
 	db_result_free(l->res);
@@ -745,13 +860,13 @@ static void listing_start(struct req *r, enum listing_kind kind)
 		return;
 	}
 	l->kind = kind;
+	l->grade = grade && *grade ? (int)g : 0;
 	l->item = it ? it->code : NULL;
 	l->limit = lim;
 	r->data = l;
 	r->data_free = listing_free;
-	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL, period,
-				at};
-	api_query(r, sql_listing, 4, params, on_listing);
+	const char *params[] = {department && *department ? department : NULL, period, at};
+	api_query(r, sql_listing, 3, params, on_listing);
 }
 
 void profiles_list(struct req *r) { listing_start(r, LIST_JSON); }
@@ -766,8 +881,9 @@ struct report_job {
 	json_t *profile;
 	struct profile_value values[NITEMS];
 	struct readiness rd;
-	struct listing_rules rules;
-	char levels[NITEMS][LISTING_LEVEL_MAX];
+	struct rules_model rules;
+	struct rules_evidence ev;
+	char levels[NITEMS][RULES_LEVEL_MAX];
 	unsigned char *pdf;
 	size_t len;
 	char why[160];
@@ -779,6 +895,8 @@ static void report_job_free(void *arg)
 	if (!j)
 		return;
 	json_decref(j->profile);
+	rules_model_free(&j->rules);
+	rules_evidence_free(&j->ev);
 	free(j->pdf);
 	free(j);
 }
@@ -825,13 +943,16 @@ static void on_report_readiness(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	if (db_result_rows(res) != 1 || !readiness_row(res, 0, &j->rd, &j->rules)) {
+	if (db_result_rows(res) != 1 || !readiness_row(res, 0, &j->rd, &j->rules, &j->ev)) {
 		req_reply_error(r, 503, "unavailable", "the readiness could not be computed");
 		return;
 	}
-	for (int i = 0; i < NITEMS; i++)
-		if (j->rd.next_grade)
-			memcpy(j->levels[i], j->rules.level[j->rd.next_grade - 1][i], LISTING_LEVEL_MAX);
+	const struct rules_version *v = rules_version_at(&j->rules, db_result_long(res, 0, READINESS_C_ATUS));
+	for (int i = 0; i < NITEMS; i++) {
+		const char *lv = rules_level_of(v, j->rd.next_grade, i + 1);
+		if (lv)
+			snprintf(j->levels[i], sizeof j->levels[i], "%s", lv);
+	}
 	if (!offload_submit(r->worker->server->offload, r->worker->base, report_work, report_done, r))
 		api_reply_busy(r);
 }
@@ -861,8 +982,8 @@ static void on_report_profile(const struct db_result *res, void *arg)
 		return;
 	}
 	const char *period = json_string_value(json_object_get(j->profile, "period"));
-	const char *params[] = {NULL, NULL, period, r->params[0]};
-	api_query(r, readiness_sql, 4, params, on_report_readiness);
+	const char *params[] = {NULL, period, r->params[0]};
+	api_query(r, readiness_sql, 3, params, on_report_readiness);
 }
 
 void profiles_report_pdf(struct req *r)

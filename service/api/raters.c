@@ -13,16 +13,18 @@
 #include "http/offload.h"
 
 /* $1 period (NULL: the period of the newest rating, among the department's employees when $2 is
- * given), $2 department (NULL: every employee). The ratings are behaviour_latest's: each rater's
- * latest rating per employee, period and item (SPEC §3.3), whatever level it was made against. */
+ * given), $2 department (NULL: every employee). The ratings: each rater's latest rating per employee,
+ * period and item (by rated_at, then id), whatever level it was made against. */
 const char raters_sql[] =
 	"WITH dept AS MATERIALIZED (SELECT u.username FROM users u WHERE $2::text IS NOT NULL AND u.role = 'employee'"
 	"                           AND u.department = $2),"
 	" p AS MATERIALIZED (SELECT coalesce($1::text, (SELECT r.period FROM behaviour_ratings r"
 	"       WHERE $2::text IS NULL OR r.employee IN (SELECT username FROM dept)"
 	"       ORDER BY r.rated_at DESC, r.id DESC LIMIT 1)) AS period),"
-	" l AS MATERIALIZED (SELECT l.rater, l.relation, l.score, l.employee, l.item FROM behaviour_latest l JOIN p"
-	"       ON l.period = p.period WHERE $2::text IS NULL OR l.employee IN (SELECT username FROM dept)),"
+	" l AS MATERIALIZED (SELECT DISTINCT ON (l.employee, l.item, l.rater COLLATE \"C\")"
+	"       l.rater, l.relation, l.score, l.employee, l.item FROM behaviour_ratings l JOIN p ON l.period = p.period"
+	"       WHERE $2::text IS NULL OR l.employee IN (SELECT username FROM dept)"
+	"       ORDER BY l.employee, l.item, l.rater COLLATE \"C\", l.rated_at DESC, l.id DESC),"
 	" r AS MATERIALIZED (SELECT x.rater, row_number() OVER (ORDER BY x.rater) - 1 AS no"
 	"       FROM (SELECT DISTINCT rater FROM l) x),"
 	" c AS MATERIALIZED (SELECT x.employee, x.item, row_number() OVER () - 1 AS no"

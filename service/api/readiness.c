@@ -12,47 +12,49 @@
 #include "domain/readiness.h"
 #include "http/offload.h"
 
-/* The listing's statement (api/profiles.c) with each employee's place in the order by name (ord:
- * sorting the narrow users rows, not the wide evidence rows, which would spill to disk), with the evidence as of now of the
- * employees rated after now from examd_behaviour_packed_at (their summary holds later ratings). */
+/* Each employee's evidence as of now (examd_evidence_packed, migration 0024) with their place in the
+ * order by name (ord: sorting the narrow users rows, not the wide evidence rows, which would spill to
+ * disk), and the model's versions once, on one row. $1 department, $2 period, $3 one employee (all
+ * NULL-able). The grade filter is applied in C to the grade held now (rules_grade_at). */
 const char readiness_sql[] =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
 	"                        FROM (SELECT now() AS at) x),"
-	" e AS MATERIALIZED (SELECT u.username, row_number() OVER (ORDER BY u.name, u.username) AS ord"
-	"       FROM users u, t WHERE u.role = 'employee' AND u.active"
+	" e AS MATERIALIZED (SELECT u.username, u.name, u.department, row_number() OVER (ORDER BY u.name, u.username) AS ord"
+	"       FROM users u WHERE u.role = 'employee' AND u.active"
 	"       AND ($1::text IS NULL OR u.department = $1)"
-	"       AND ($2::int IS NULL OR examd_grade_at(u.username, t.at) = $2::int)"
-	"       AND ($4::text IS NULL OR u.username = $4)),"
+	"       AND ($3::text IS NULL OR u.username = $3)),"
 	" d AS MATERIALIZED (SELECT d.*, row_number() OVER () AS n"
-	"       FROM t CROSS JOIN LATERAL examd_profile_listing_packed(ARRAY(SELECT username FROM e), t.at, $3) d),"
-	" w AS (SELECT array_agg(d.username) AS us, array_agg(d.period) AS ps FROM d WHERE d.behaviour_weighted IS NOT NULL),"
-	" s AS (SELECT p.username, p.packed FROM w CROSS JOIN t CROSS JOIN LATERAL examd_behaviour_packed_at(w.us, w.ps, t.at) p)"
-	" SELECT d.username, d.grade, d.period, d.exam, CASE WHEN d.behaviour_weighted IS NULL THEN d.behaviour"
-	"        ELSE s.packed END, u.name, u.department, t.version, t.at_text,"
-	"        CASE WHEN d.n = 1 THEN examd_listing_rules(t.version) END, e.ord"
-	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username JOIN e ON e.username = d.username"
-	" LEFT JOIN s ON s.username = d.username";
+	"       FROM t CROSS JOIN LATERAL examd_evidence_packed(ARRAY(SELECT username FROM e), t.at, $2) d)"
+	" SELECT d.username, d.grades, d.period, d.exam, d.ratings, e.name, e.department, t.version, t.at_text,"
+	"        CASE WHEN d.n = 1 THEN examd_rules_evidence() END, e.ord, t.at_us"
+	" FROM d CROSS JOIN t JOIN e ON e.username = d.username";
 
-enum { R_USERNAME, R_GRADE, R_PERIOD, R_EXAM, R_BEHAVIOUR, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD, R_COLS };
+enum { R_USERNAME, R_GRADES, R_PERIOD, R_EXAM, R_RATINGS, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD,
+       R_ATUS, R_COLS };
 #define TEXT_COLS 7 /* username .. department */
 _Static_assert((int)R_RULES == (int)READINESS_C_RULES && (int)R_ORD == (int)READINESS_C_ORD &&
-		       (int)R_BEHAVIOUR == (int)READINESS_C_BEHAVIOUR && (int)R_AT == (int)READINESS_C_AT &&
-		       (int)R_GRADE == (int)READINESS_C_GRADE && (int)R_EXAM == (int)READINESS_C_EXAM &&
-		       (int)R_VERSION == (int)READINESS_C_VERSION,
+		       (int)R_RATINGS == (int)READINESS_C_RATINGS && (int)R_AT == (int)READINESS_C_AT &&
+		       (int)R_GRADES == (int)READINESS_C_GRADES && (int)R_EXAM == (int)READINESS_C_EXAM &&
+		       (int)R_VERSION == (int)READINESS_C_VERSION && (int)R_ATUS == (int)READINESS_C_ATUS,
 	       "api.h names the columns of readiness_sql");
 
 struct emp {
 	char *f[TEXT_COLS]; /* NULL for SQL NULL */
 	long ord;	    /* place in the order by name */
+	int grade;	    /* held now; 0 when none */
+	bool listed;	    /* passes the grade filter */
 	struct readiness rd;
 };
 
 struct job {
 	bool csv, failed;
+	int grade; /* ?grade=, 0 for every grade */
 	struct emp *emps;
 	size_t n;
 	char *rules_text, *at, *version;
-	struct listing_rules rules;
+	int64_t at_us;
+	struct rules_model rules;
 	struct evbuffer *out;
 	bool out_failed;
 };
@@ -69,6 +71,7 @@ static void job_free(void *arg)
 	free(j->rules_text);
 	free(j->at);
 	free(j->version);
+	rules_model_free(&j->rules);
 	if (j->out)
 		evbuffer_free(j->out);
 	free(j);
@@ -131,7 +134,10 @@ static void write_json(struct job *j, const size_t *order)
 		jstr(j, e->f[R_NAME]);
 		addf(j, ",\"department\":");
 		jstr(j, e->f[R_DEPARTMENT]);
-		addf(j, ",\"grade\":%s", e->f[R_GRADE] ? e->f[R_GRADE] : "null");
+		if (e->grade)
+			addf(j, ",\"grade\":%d", e->grade);
+		else
+			addf(j, ",\"grade\":null");
 		if (rd->next_grade)
 			addf(j, ",\"next_grade\":%d", rd->next_grade);
 		else
@@ -141,11 +147,11 @@ static void write_json(struct job *j, const size_t *order)
 		addf(j, ",\"status\":\"%s\",\"met\":%d,\"below\":%d,\"missing\":%d,\"items\":[",
 		     readiness_status_name(rd->status), rd->met, rd->below, rd->missing);
 		if (rd->status != READINESS_TOP_GRADE)
-			for (int i = 0; i < LISTING_ITEMS; i++) {
-				const char *lv = rd->next_grade ? j->rules.level[rd->next_grade - 1][i] : "";
+			for (int i = 0; i < RULES_ITEMS; i++) {
+				const char *lv = rules_level_of(rules_version_at(&j->rules, j->at_us), rd->next_grade, i + 1);
 				addf(j, "%s{\"item\":\"%s\",\"required_level\":", i ? "," : "",
 				     catalog_item_at(cat, (size_t)i)->code);
-				jstr(j, *lv ? lv : NULL);
+				jstr(j, lv);
 				addf(j, ",\"actual\":");
 				value(j, rd->value[i], "null");
 				addf(j, ",\"status\":\"%s\"}", readiness_item_name(rd->item[i]));
@@ -159,7 +165,7 @@ static void write_json(struct job *j, const size_t *order)
 	for (int s = 0; s < READINESS_STATUSES; s++)
 		addf(j, "%s\"%s\":%d", s ? "," : "", readiness_status_name((enum readiness_status)s), counts[s]);
 	addf(j, "},\"items\":[");
-	for (int i = 0; i < LISTING_ITEMS; i++)
+	for (int i = 0; i < RULES_ITEMS; i++)
 		addf(j, "%s\"%s\"", i ? "," : "", catalog_item_at(cat, (size_t)i)->code);
 	add(j, "]}", 2);
 }
@@ -170,24 +176,28 @@ static void write_csv(struct job *j, const size_t *order)
 	const struct catalog *cat = catalog_default();
 	add(j, "\xEF\xBB\xBF", 3);
 	addf(j, "username,name,department,grade,period,next_grade,status");
-	for (int i = 0; i < LISTING_ITEMS; i++)
+	for (int i = 0; i < RULES_ITEMS; i++)
 		addf(j, ",%s", catalog_item_at(cat, (size_t)i)->code);
 	addf(j, ",met,below,missing\r\n");
 	for (size_t k = 0; k < j->n && !j->out_failed; k++) {
 		const struct emp *e = &j->emps[order[k]];
 		const struct readiness *rd = &e->rd;
-		static const int text_cols[] = {R_USERNAME, R_NAME, R_DEPARTMENT, R_GRADE, R_PERIOD};
+		static const int text_cols[] = {R_USERNAME, R_NAME, R_DEPARTMENT, -1, R_PERIOD};
 		for (size_t c = 0; c < sizeof text_cols / sizeof text_cols[0]; c++) {
 			if (c)
 				add(j, ",", 1);
-			if (e->f[text_cols[c]] && !api_csv_cell(j->out, e->f[text_cols[c]]))
+			if (text_cols[c] < 0) {
+				if (e->grade)
+					addf(j, "%d", e->grade);
+			} else if (e->f[text_cols[c]] && !api_csv_cell(j->out, e->f[text_cols[c]])) {
 				j->out_failed = true;
+			}
 		}
 		add(j, ",", 1);
 		if (rd->next_grade)
 			addf(j, "%d", rd->next_grade);
 		addf(j, ",%s", readiness_status_name(rd->status));
-		for (int i = 0; i < LISTING_ITEMS; i++) {
+		for (int i = 0; i < RULES_ITEMS; i++) {
 			add(j, ",", 1);
 			if (rd->status != READINESS_TOP_GRADE)
 				value(j, rd->value[i], "");
@@ -214,7 +224,8 @@ static void job_work(void *arg)
 	char why[128] = "";
 	size_t *order = NULL;
 	enum readiness_status *status = NULL;
-	if (j->n && (!j->rules_text || !listing_rules_parse(j->rules_text, &j->rules, why, sizeof why))) {
+	struct rules_evidence ev = {0};
+	if (j->n && (!j->rules_text || !rules_model_parse(j->rules_text, &j->rules, why, sizeof why))) {
 		log_error("readiness: %s", *why ? why : "no rules row");
 		goto fail;
 	}
@@ -223,17 +234,35 @@ static void job_work(void *arg)
 	j->out = evbuffer_new();
 	if (!order || !status || !j->out)
 		goto fail;
+	size_t listed = 0;
 	for (size_t k = 0; k < j->n; k++) {
 		struct emp *e = &j->emps[k];
-		if (!readiness_of(&j->rules, cat, e->f[R_GRADE] ? atoi(e->f[R_GRADE]) : 0, e->f[R_EXAM], e->f[R_BEHAVIOUR],
-				  NULL, &e->rd)) {
+		if (!rules_evidence_parse(&ev, e->f[R_GRADES], e->f[R_EXAM], e->f[R_RATINGS]) ||
+		    !readiness_of(&j->rules, cat, j->at_us, &ev, &e->rd)) {
 			/* Never a listing that silently leaves someone out. */
 			log_error("readiness: malformed evidence for %s", e->f[R_USERNAME]);
 			goto fail;
 		}
+		e->grade = rules_grade_at(&ev, j->at_us);
+		e->listed = !j->grade || e->grade == j->grade;
+		listed += e->listed;
 	}
-	/* By name (ord), then stably by status. */
+	/* The grade filter, then by name (ord), then stably by status. */
 	qsort(j->emps, j->n, sizeof *j->emps, by_ord);
+	for (size_t k = 0, w = 0; k < j->n; k++) {
+		struct emp *e = &j->emps[k];
+		if (e->listed) {
+			struct emp keep = *e;
+			*e = j->emps[w];
+			j->emps[w++] = keep;
+		}
+	}
+	for (size_t k = listed; k < j->n; k++)
+		for (int c = 0; c < TEXT_COLS; c++) {
+			free(j->emps[k].f[c]);
+			j->emps[k].f[c] = NULL;
+		}
+	j->n = listed;
 	for (size_t k = 0; k < j->n; k++)
 		status[k] = j->emps[k].rd.status;
 	readiness_order(status, j->n, order);
@@ -245,11 +274,13 @@ static void job_work(void *arg)
 		goto fail;
 	free(order);
 	free(status);
+	rules_evidence_free(&ev);
 	return;
 fail:
 	j->failed = true;
 	free(order);
 	free(status);
+	rules_evidence_free(&ev);
 }
 
 static void job_done(void *arg)
@@ -304,6 +335,7 @@ static void on_rows(const struct db_result *res, void *arg)
 	if (rows) {
 		j->at = dup_or_null(res, 0, R_AT, &ok);
 		j->version = dup_or_null(res, 0, R_VERSION, &ok);
+		j->at_us = db_result_long(res, 0, R_ATUS);
 	}
 	if (!ok) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
@@ -336,25 +368,29 @@ void readiness_list(struct req *r)
 		return;
 	}
 	j->csv = format && !strcmp(format, "csv");
+	j->grade = grade && *grade ? (int)g : 0;
 	r->data = j;
 	r->data_free = job_free;
-	const char *params[] = {department && *department ? department : NULL, grade && *grade ? grade : NULL,
-				period && *period ? period : NULL, NULL};
-	api_query(r, readiness_sql, 4, params, on_rows);
+	const char *params[] = {department && *department ? department : NULL, period && *period ? period : NULL, NULL};
+	api_query(r, readiness_sql, 3, params, on_rows);
 }
 
-bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct listing_rules *rules)
+bool readiness_row(const struct db_result *res, int row, struct readiness *out, struct rules_model *rules,
+		   struct rules_evidence *ev)
 {
 	char why[128] = "";
 	int with_rules = 0, rows = db_result_rows(res);
 	while (with_rules < rows && db_result_isnull(res, with_rules, R_RULES))
 		with_rules++;
 	if (row >= rows || with_rules == rows ||
-	    !listing_rules_parse(db_result_value(res, with_rules, R_RULES), rules, why, sizeof why)) {
+	    !rules_model_parse(db_result_value(res, with_rules, R_RULES), rules, why, sizeof why)) {
 		log_error("readiness: %s", *why ? why : "no rules row");
 		return false;
 	}
-	return readiness_of(rules, catalog_default(), db_result_isnull(res, row, R_GRADE) ? 0 : atoi(db_result_value(res, row, R_GRADE)),
-			    db_result_isnull(res, row, R_EXAM) ? NULL : db_result_value(res, row, R_EXAM),
-			    db_result_isnull(res, row, R_BEHAVIOUR) ? NULL : db_result_value(res, row, R_BEHAVIOUR), NULL, out);
+	const char *cols[3];
+	static const int c[3] = {R_GRADES, R_EXAM, R_RATINGS};
+	for (int k = 0; k < 3; k++)
+		cols[k] = db_result_isnull(res, row, c[k]) ? NULL : db_result_value(res, row, c[k]);
+	return rules_evidence_parse(ev, cols[0], cols[1], cols[2]) &&
+	       readiness_of(rules, catalog_default(), db_result_long(res, row, R_ATUS), ev, out);
 }

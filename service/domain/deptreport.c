@@ -46,12 +46,12 @@ json_t *deptreport_document(const struct deptreport_input *in)
 						   "各人按其所在职级的要求级别、最近一个评价周期计算（与员工报告相同的规则）。"));
 
 	/* Band distribution per item. */
-	long counts[LISTING_ITEMS][TRENDS_BANDS] = {{0}};
-	struct gap gaps[LISTING_ITEMS];
-	for (size_t i = 0; i < LISTING_ITEMS; i++)
+	long counts[RULES_ITEMS][TRENDS_BANDS] = {{0}};
+	struct gap gaps[RULES_ITEMS];
+	for (size_t i = 0; i < RULES_ITEMS; i++)
 		gaps[i] = (struct gap){i, 0, 0, 0};
 	for (size_t k = 0; k < in->employees; k++)
-		for (size_t i = 0; i < LISTING_ITEMS; i++) {
+		for (size_t i = 0; i < RULES_ITEMS; i++) {
 			struct profile_value v = in->values[k][i];
 			counts[i][trends_band(v)]++;
 			if (!v.has)
@@ -62,7 +62,7 @@ json_t *deptreport_document(const struct deptreport_input *in)
 			}
 		}
 	json_t *rows = json_array();
-	for (size_t i = 0; i < LISTING_ITEMS; i++) {
+	for (size_t i = 0; i < RULES_ITEMS; i++) {
 		const struct catalog_item *it = catalog_item_at(cat, i);
 		json_t *row = json_array();
 		json_array_append_new(row, json_string(it ? it->name_zh : ""));
@@ -88,7 +88,7 @@ json_t *deptreport_document(const struct deptreport_input *in)
 	json_array_append_new(sections, s);
 
 	/* The most common gaps. */
-	qsort(gaps, LISTING_ITEMS, sizeof gaps[0], by_below);
+	qsort(gaps, RULES_ITEMS, sizeof gaps[0], by_below);
 	json_t *bullets = json_array();
 	for (size_t g = 0; g < DEPTREPORT_TOP_GAPS && gaps[g].below > 0; g++) {
 		char mean[32];

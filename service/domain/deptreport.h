@@ -17,7 +17,7 @@ struct deptreport_input {
 	long model_version;
 	size_t employees;
 	/* Per employee: the 18 values at the levels of their own grade, and their readiness. */
-	const struct profile_value (*values)[LISTING_ITEMS];
+	const struct profile_value (*values)[RULES_ITEMS];
 	const struct readiness *readiness;
 	/* The rater-quality document of the department's ratings (api/raters.c), or NULL. */
 	const json_t *raters;

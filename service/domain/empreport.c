@@ -191,7 +191,7 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 	const json_t *emp = json_object_get(profile, "employee"), *items = json_object_get(profile, "items");
 	const char *name = json_string_value(json_object_get(emp, "name"));
 	const char *username = json_string_value(json_object_get(emp, "username"));
-	if (!name || !username || !json_is_array(items) || json_array_size(items) != LISTING_ITEMS)
+	if (!name || !username || !json_is_array(items) || json_array_size(items) != RULES_ITEMS)
 		return NULL;
 	const json_t *grade = json_object_get(emp, "grade"), *period = json_object_get(profile, "period");
 	char line[1024], buf[4096];
@@ -284,7 +284,7 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 			 rd->next_grade, readiness_status_zh(rd->status), rd->met, rd->below, rd->missing);
 		json_array_append_new(rp, json_string(line));
 		json_array_append_new(rp, json_string("证据只在其考试或评价的级别上计入：需要该级别的考试和评价。"));
-		for (int x = 0; x < LISTING_ITEMS; x++) {
+		for (int x = 0; x < RULES_ITEMS; x++) {
 			if (rd->item[x] == READINESS_MET)
 				continue;
 			const struct catalog_item *ci = catalog_item_at(catalog_default(), (size_t)x);

@@ -14,7 +14,7 @@ void readiness_classify(const struct profile_value *values, size_t n, struct rea
 {
 	bool near = true;
 	out->met = out->below = out->missing = 0;
-	for (size_t i = 0; i < n && i < LISTING_ITEMS; i++) {
+	for (size_t i = 0; i < n && i < RULES_ITEMS; i++) {
 		out->value[i] = values[i];
 		out->item[i] = readiness_item_of(values[i]);
 		if (out->item[i] == READINESS_MET)
@@ -35,21 +35,25 @@ void readiness_classify(const struct profile_value *values, size_t n, struct rea
 		out->status = READINESS_NOT_READY;
 }
 
-bool readiness_of(const struct listing_rules *rules, const struct catalog *cat, int grade, const char *exam,
-		  const char *behaviour, const char *behaviour_weighted, struct readiness *out)
+bool readiness_of(const struct rules_model *rules, const struct catalog *cat, int64_t t,
+		  const struct rules_evidence *ev, struct readiness *out)
 {
 	memset(out, 0, sizeof *out);
+	int grade = rules_grade_at(ev, t);
 	if (grade == 1) {
 		out->status = READINESS_TOP_GRADE;
 		return true;
 	}
-	struct profile_value values[LISTING_ITEMS];
-	int next = grade >= 2 && grade <= LISTING_GRADES ? grade - 1 : 0;
-	/* Held as if the employee were of the next grade: listing_values keeps only the attempts and
-	 * ratings made at that grade's levels. */
-	if (!listing_values(rules, cat, next, exam, behaviour, behaviour_weighted, values))
+	struct profile_value values[RULES_ITEMS];
+	struct rules_result res;
+	int next = grade >= 2 && grade <= RULES_GRADES ? grade - 1 : 0;
+	/* Held as if the employee were of the next grade: only the attempts and ratings made at that
+	 * grade's levels count. */
+	if (!rules_evaluate(rules, cat, ev, t, next, &res, NULL, NULL, NULL))
 		return false;
-	readiness_classify(values, LISTING_ITEMS, out);
+	for (int i = 0; i < RULES_ITEMS; i++)
+		values[i] = res.item[i].value;
+	readiness_classify(values, RULES_ITEMS, out);
 	out->next_grade = next;
 	return true;
 }

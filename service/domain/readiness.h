@@ -1,5 +1,5 @@
 /* Readiness for the next grade (SPEC §4.6b): an employee's evidence held against the levels that
- * grade g-1 requires in the model version in force, with the listing's rules (domain/listing.c), so
+ * grade g-1 requires in the model version in force, with the rules of domain/rules.c, so
  * that evidence counts only at the level it was taken or rated (SPEC §3.2-§3.3). Pure. */
 #ifndef EXAMD_DOMAIN_READINESS_H
 #define EXAMD_DOMAIN_READINESS_H
@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "domain/catalog.h"
-#include "domain/listing.h"
+#include "domain/rules.h"
 #include "domain/profile.h"
 
 /* Order of the listing: ready first, top_grade last. */
@@ -25,8 +25,8 @@ struct readiness {
 	enum readiness_status status;
 	int next_grade; /* grade - 1; 0 for grade 1 and for an employee without a grade */
 	int met, below, missing;
-	struct profile_value value[LISTING_ITEMS];
-	enum readiness_item item[LISTING_ITEMS];
+	struct profile_value value[RULES_ITEMS];
+	enum readiness_item item[RULES_ITEMS];
 };
 
 /* met (actual >= 5), below (< 5) or missing (no evidence). */
@@ -37,11 +37,11 @@ enum readiness_item readiness_item_of(struct profile_value v);
  * not_ready. Also fills the counts and per-item statuses of out. */
 void readiness_classify(const struct profile_value *values, size_t n, struct readiness *out);
 
-/* One employee: grade 1 gives top_grade (no items); grade 2..4 the values at the levels of grade
- * grade-1 from the packed evidence (listing_values' arguments); no grade (0) gives not_ready with
- * every item missing. false when the packed evidence is malformed. */
-bool readiness_of(const struct listing_rules *rules, const struct catalog *cat, int grade, const char *exam,
-		  const char *behaviour, const char *behaviour_weighted, struct readiness *out);
+/* One employee at time t from their parsed evidence: grade 1 at t gives top_grade (no items); grade
+ * 2..4 the values at the levels of grade grade-1 (rules_evaluate); no grade gives not_ready with every
+ * item missing. false when the evidence is out of range. */
+bool readiness_of(const struct rules_model *rules, const struct catalog *cat, int64_t t,
+		  const struct rules_evidence *ev, struct readiness *out);
 
 const char *readiness_status_name(enum readiness_status s);
 const char *readiness_status_zh(enum readiness_status s);

@@ -152,20 +152,5 @@ enum score_grading {
 bool score_grading_parse(const char *s, enum score_grading *out) SCORE_MUST_CHECK;
 const char *score_grading_name(enum score_grading g);
 
-/* The counted result over closed attempts.  The attempts that count are
- * the index range [first, first + count) of the input: one attempt for
- * highest (the earliest of equal highest), latest and first; all for
- * average. */
-struct score_graded {
-    int64_t standard; /* hundredths; the average is half-up to hundredths */
-    size_t first;
-    size_t count;
-};
-
-/* standards: the closed attempts' stored standard scores (hundredths) in
- * chronological order.  SCORE_ERR_EMPTY when n == 0 (no evidence).  Band it
- * with score_band_for. */
-enum score_status score_grade(enum score_grading grading, const int64_t *standards, size_t n,
-                              struct score_graded *out) SCORE_MUST_CHECK;
 
 #endif

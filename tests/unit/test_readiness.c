@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "domain/catalog.h"
-#include "domain/listing.h"
+#include "domain/rules.h"
 #include "domain/readiness.h"
 
 static const char *const grade_level[5] = {"", "expert", "senior", "intermediate", "junior"};
@@ -21,19 +21,19 @@ static const struct catalog *cat(void)
 	return c;
 }
 
-static void make_rules(struct listing_rules *r)
+static void make_rules(struct rules_model *r)
 {
 	static char json[8192];
-	size_t n = (size_t)snprintf(json, sizeof json, "{\"levels\":[");
+	size_t n = (size_t)snprintf(json, sizeof json, "{\"versions\":[{\"version\":1,\"from\":0,\"levels\":[");
 	for (int g = 1; g <= 4; g++)
-		for (int p = 1; p <= LISTING_ITEMS; p++)
+		for (int p = 1; p <= RULES_ITEMS; p++)
 			n += (size_t)snprintf(json + n, sizeof json - n, "%s[%d,%d,\"%s\"]", g == 1 && p == 1 ? "" : ",", g, p,
 					      grade_level[g]);
 	snprintf(json + n, sizeof json - n,
-		 "],\"grading\":[],\"bands\":[[6,\"91\"],[5,\"81\"],[4,\"71\"],[3,\"61\"],[2,\"41\"],[1,\"0\"]],"
-		 "\"weights\":{}}");
+		 "],\"bands\":[[6,\"91\"],[5,\"81\"],[4,\"71\"],[3,\"61\"],[2,\"41\"],[1,\"0\"]],"
+		 "\"weights\":{}}],\"grading\":[]}");
 	char err[128] = "";
-	if (!listing_rules_parse(json, r, err, sizeof err))
+	if (!rules_model_parse(json, r, err, sizeof err))
 		fail_msg("rules rejected: %s", err);
 }
 
@@ -47,7 +47,7 @@ static void pack(struct evidence *e, const char *level, const int *band_or_score
 {
 	size_t ne = 0, nb = 0;
 	e->exam[0] = e->beh[0] = '\0';
-	for (size_t i = 0; i < LISTING_ITEMS; i++) {
+	for (size_t i = 0; i < RULES_ITEMS; i++) {
 		const struct catalog_item *it = catalog_item_at(cat(), i);
 		int v = band_or_score[i];
 		if (v < 0)
@@ -56,20 +56,20 @@ static void pack(struct evidence *e, const char *level, const int *band_or_score
 			ne += (size_t)snprintf(e->exam + ne, sizeof e->exam - ne, "%s%zu:%s:1000:%zu:%d.00:%d", ne ? "," : "",
 					       i + 1, level, i + 1, 40 + 10 * v, v);
 		else
-			nb += (size_t)snprintf(e->beh + nb, sizeof e->beh - nb, "%s%zu:%s:0:0:1:%d:0:0:0:0:0:0:0:0",
-					       nb ? "," : "", i + 1, level, v);
+			nb += (size_t)snprintf(e->beh + nb, sizeof e->beh - nb, "%s%zu:1:1:%s:1000:%zu:%d",
+					       nb ? "," : "", i + 1, level, i + 1, v);
 	}
 }
 
 static void all(int *v, int x)
 {
-	for (int i = 0; i < LISTING_ITEMS; i++)
+	for (int i = 0; i < RULES_ITEMS; i++)
 		v[i] = x;
 }
 
 static int first_of(enum catalog_assessment a, int k)
 {
-	for (size_t i = 0; i < LISTING_ITEMS; i++)
+	for (size_t i = 0; i < RULES_ITEMS; i++)
 		if (catalog_item_at(cat(), i)->assessment == a && k-- == 0)
 			return (int)i;
 	fail_msg("no such item");
@@ -78,17 +78,23 @@ static int first_of(enum catalog_assessment a, int k)
 
 static struct readiness check(int grade, const struct evidence *e)
 {
-	struct listing_rules r;
+	struct rules_model r;
+	struct rules_evidence ev = {0};
 	struct readiness out;
+	char grades[32];
+	snprintf(grades, sizeof grades, "0:%d", grade);
 	make_rules(&r);
-	assert_true(readiness_of(&r, cat(), grade, *e->exam ? e->exam : NULL, *e->beh ? e->beh : NULL, NULL, &out));
+	assert_true(rules_evidence_parse(&ev, grade ? grades : NULL, *e->exam ? e->exam : NULL, *e->beh ? e->beh : NULL));
+	assert_true(readiness_of(&r, cat(), 2000, &ev, &out));
+	rules_evidence_free(&ev);
+	rules_model_free(&r);
 	return out;
 }
 
 static void top_grade(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 6);
 	pack(&e, "expert", v);
@@ -101,7 +107,7 @@ static void top_grade(void **state)
 static void all_met_is_ready(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 5);
 	pack(&e, "senior", v); /* grade 3 -> grade 2 requires senior */
@@ -116,14 +122,14 @@ static void all_met_is_ready(void **state)
 static void current_level_evidence_is_missing(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 6);
 	pack(&e, "intermediate", v);
 	struct readiness out = check(3, &e);
 	assert_int_equal(out.status, READINESS_NOT_READY);
 	assert_int_equal(out.missing, 18);
-	for (int i = 0; i < LISTING_ITEMS; i++) {
+	for (int i = 0; i < RULES_ITEMS; i++) {
 		assert_int_equal(out.item[i], READINESS_MISSING);
 		assert_false(out.value[i].has);
 	}
@@ -132,7 +138,7 @@ static void current_level_evidence_is_missing(void **state)
 static void one_missing_item(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 6);
 	v[first_of(CATALOG_ASSESS_BEHAVIOUR, 3)] = -1;
@@ -150,7 +156,7 @@ static void one_missing_item(void **state)
 static void two_items_one_point_short_is_nearly(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 5);
 	v[first_of(CATALOG_ASSESS_EXAM, 1)] = 4;	 /* band 4 */
@@ -167,7 +173,7 @@ static void two_items_one_point_short_is_nearly(void **state)
 static void three_items_short_is_not_ready(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 6);
 	v[first_of(CATALOG_ASSESS_BEHAVIOUR, 0)] = 4;
@@ -182,7 +188,7 @@ static void three_items_short_is_not_ready(void **state)
 static void one_item_two_points_short_is_not_ready(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 5);
 	v[first_of(CATALOG_ASSESS_BEHAVIOUR, 5)] = 3;
@@ -196,28 +202,28 @@ static void one_item_two_points_short_is_not_ready(void **state)
 static void classify_boundaries(void **state)
 {
 	(void)state;
-	struct profile_value v[LISTING_ITEMS];
+	struct profile_value v[RULES_ITEMS];
 	struct readiness out;
-	for (int i = 0; i < LISTING_ITEMS; i++)
+	for (int i = 0; i < RULES_ITEMS; i++)
 		v[i] = (struct profile_value){true, 50};
 	v[0].tenths = 40;
 	v[7].tenths = 45;
-	readiness_classify(v, LISTING_ITEMS, &out);
+	readiness_classify(v, RULES_ITEMS, &out);
 	assert_int_equal(out.status, READINESS_NEARLY);
 	v[7].tenths = 39;
-	readiness_classify(v, LISTING_ITEMS, &out);
+	readiness_classify(v, RULES_ITEMS, &out);
 	assert_int_equal(out.status, READINESS_NOT_READY);
 	v[7].tenths = 62;
 	v[3] = (struct profile_value){false, 0};
-	readiness_classify(v, LISTING_ITEMS, &out);
+	readiness_classify(v, RULES_ITEMS, &out);
 	assert_int_equal(out.status, READINESS_NOT_READY); /* one below by one point, but one missing */
 	assert_int_equal(out.missing, 1);
 	assert_int_equal(out.below, 1);
 	v[3] = (struct profile_value){true, 60};
-	readiness_classify(v, LISTING_ITEMS, &out);
+	readiness_classify(v, RULES_ITEMS, &out);
 	assert_int_equal(out.status, READINESS_NEARLY);
 	v[0].tenths = 50;
-	readiness_classify(v, LISTING_ITEMS, &out);
+	readiness_classify(v, RULES_ITEMS, &out);
 	assert_int_equal(out.status, READINESS_READY);
 	assert_int_equal(out.met, 18);
 }
@@ -225,7 +231,7 @@ static void classify_boundaries(void **state)
 static void no_grade(void **state)
 {
 	(void)state;
-	int v[LISTING_ITEMS];
+	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 6);
 	pack(&e, "senior", v);
@@ -238,11 +244,11 @@ static void no_grade(void **state)
 static void malformed_evidence(void **state)
 {
 	(void)state;
-	struct listing_rules r;
-	struct readiness out;
-	make_rules(&r);
-	assert_false(readiness_of(&r, cat(), 3, "1:senior:x", NULL, NULL, &out));
-	assert_true(readiness_of(&r, cat(), 1, "1:senior:x", NULL, NULL, &out)); /* top grade reads nothing */
+	struct rules_evidence ev = {0};
+	assert_false(rules_evidence_parse(&ev, "0:3", "1:senior:x", NULL));
+	assert_false(rules_evidence_parse(&ev, "0:5", NULL, NULL)); /* grades are 1..4 */
+	assert_false(rules_evidence_parse(&ev, "0:3", NULL, "2:1:6:senior:1:1:3")); /* relations are 0..5 */
+	rules_evidence_free(&ev);
 }
 
 static void order_by_status_stable(void **state)

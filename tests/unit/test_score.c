@@ -616,73 +616,6 @@ static void test_band_names(void **state)
 
 /* ---- SPEC §3.2 ------------------------------------------------------- */
 
-static struct score_graded grade(enum score_grading g, const int64_t *s, size_t n)
-{
-    struct score_graded out;
-    memset(&out, 0xAB, sizeof out);
-    assert_int_equal(score_grade(g, s, n, &out), SCORE_OK);
-    return out;
-}
-
-static void test_grading(void **state)
-{
-    (void)state;
-    const int64_t s[] = {7000, 9050, 8000, 9050, 6000};
-    struct score_graded g = grade(SCORE_GRADING_HIGHEST, s, 5);
-    assert_int_equal(g.standard, 9050);
-    assert_int_equal(g.first, 1); /* earliest of the equal highest */
-    assert_int_equal(g.count, 1);
-    g = grade(SCORE_GRADING_LATEST, s, 5);
-    assert_int_equal(g.standard, 6000);
-    assert_int_equal(g.first, 4);
-    assert_int_equal(g.count, 1);
-    g = grade(SCORE_GRADING_FIRST, s, 5);
-    assert_int_equal(g.standard, 7000);
-    assert_int_equal(g.first, 0);
-    assert_int_equal(g.count, 1);
-    g = grade(SCORE_GRADING_AVERAGE, s, 5); /* 39100 / 5 = 78.20 */
-    assert_int_equal(g.standard, 7820);
-    assert_int_equal(g.first, 0);
-    assert_int_equal(g.count, 5);
-
-    /* 85.00 and 85.01 average to 85.005 → 85.01 (half-up). */
-    const int64_t half[] = {8500, 8501};
-    g = grade(SCORE_GRADING_AVERAGE, half, 2);
-    assert_int_equal(g.standard, 8501);
-    /* 90.00, 80.00, 80.01 → 83.33666… → 83.34; 90, 80, 80 → 83.333… → 83.33 */
-    const int64_t t1[] = {9000, 8000, 8001};
-    assert_int_equal(grade(SCORE_GRADING_AVERAGE, t1, 3).standard, 8334);
-    const int64_t t2[] = {9000, 8000, 8000};
-    assert_int_equal(grade(SCORE_GRADING_AVERAGE, t2, 3).standard, 8333);
-    /* The average 90.495 is banded from its stored 90.50: band 6. */
-    const int64_t t3[] = {9049, 9050};
-    g = grade(SCORE_GRADING_AVERAGE, t3, 2);
-    assert_int_equal(g.standard, 9050);
-    struct score_band d[SCORE_DEFAULT_BAND_COUNT];
-    score_bands_default(d);
-    int band = -1;
-    assert_int_equal(score_band_for(g.standard, d, SCORE_DEFAULT_BAND_COUNT, NULL, &band),
-                     SCORE_OK);
-    assert_int_equal(band, 6);
-
-    const int64_t one[] = {4242};
-    for (int m = SCORE_GRADING_HIGHEST; m <= SCORE_GRADING_AVERAGE; m++) {
-        g = grade((enum score_grading)m, one, 1);
-        assert_int_equal(g.standard, 4242);
-        assert_int_equal(g.first, 0);
-        assert_int_equal(g.count, 1);
-    }
-
-    struct score_graded out;
-    assert_int_equal(score_grade(SCORE_GRADING_HIGHEST, s, 0, &out), SCORE_ERR_EMPTY);
-    assert_int_equal(score_grade(SCORE_GRADING_AVERAGE, NULL, 0, &out), SCORE_ERR_EMPTY);
-    assert_int_equal(score_grade(SCORE_GRADING_AVERAGE, NULL, 2, &out),
-                     SCORE_ERR_INVALID_ARGUMENT);
-    assert_int_equal(score_grade((enum score_grading)9, s, 5, &out), SCORE_ERR_INVALID_ARGUMENT);
-    const int64_t huge[] = {INT64_MAX, 1};
-    assert_int_equal(score_grade(SCORE_GRADING_AVERAGE, huge, 2, &out), SCORE_ERR_OVERFLOW);
-}
-
 static void test_parse_names(void **state)
 {
     (void)state;
@@ -749,7 +682,6 @@ int main(void)
         cmocka_unit_test(test_many_subtopics_exact),
         cmocka_unit_test(test_bands),
         cmocka_unit_test(test_band_names),
-        cmocka_unit_test(test_grading),
         cmocka_unit_test(test_parse_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
