@@ -85,7 +85,8 @@ static bool sha256_hex(const char *text, char out[SHA256_HEX])
 	return true;
 }
 
-static bool apply_one(PGconn *db, const char *dir, const char *name)
+/* *applied is set when the migration ran now. */
+static bool apply_one(PGconn *db, const char *dir, const char *name, bool *applied)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -134,6 +135,7 @@ static bool apply_one(PGconn *db, const char *dir, const char *name)
 		PQclear(PQexec(db, "ROLLBACK"));
 	else
 		log_json(LOG_INFO, json_pack("{s:s,s:s}", "msg", "migration applied", "version", name));
+	*applied = *applied || ok;
 	free(sql);
 	return ok;
 }
@@ -209,9 +211,10 @@ static bool not_partly_legacy(PGconn *db)
 	return ok;
 }
 
-/* Applies every function file whose checksum changed, in one transaction, with body checks off
- * (a file may call a function of a file applied after it). */
-static bool apply_functions(PGconn *db, const char *dir)
+/* Applies every function file whose checksum changed (every file when all is set: a numbered
+ * migration just ran, and it may have dropped what a file defines, e.g. a trigger with its table),
+ * in one transaction, with body checks off (a file may call a function of a file applied after it). */
+static bool apply_functions(PGconn *db, const char *dir, bool all)
 {
 	char fdir[4096];
 	snprintf(fdir, sizeof fdir, "%s/functions", dir);
@@ -241,7 +244,7 @@ static bool apply_functions(PGconn *db, const char *dir)
 		bool same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 		PQclear(r);
-		if (ok && !same) {
+		if (ok && (all || !same)) {
 			PGresult *res = PQexec(db, sql);
 			ok = script_ok(res);
 			if (!ok)
@@ -400,10 +403,11 @@ enum migrate_result migrate_run(const char *conninfo, const char *dir)
 	size_t n = 0;
 	char **names = ok ? list_files(dir, "^[0-9]{4}_[a-z0-9_]+\\.sql$", &n, false) : NULL;
 	ok = ok && names && schema_not_newer(db, names, n) && not_partly_legacy(db);
+	bool migrated = false;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = apply_one(db, dir, names[i]);
+		ok = apply_one(db, dir, names[i], &migrated);
 	free_names(names, n);
-	ok = ok && apply_functions(db, dir);
+	ok = ok && apply_functions(db, dir, migrated);
 	ok = ok && seed_model(db);
 	PQclear(PQexecParams(db, "SELECT pg_advisory_unlock($1::bigint)", 1, NULL, lock, NULL, NULL, 0));
 	bool lost = PQstatus(db) != CONNECTION_OK;

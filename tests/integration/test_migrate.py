@@ -73,6 +73,17 @@ class MigrateTest(unittest.TestCase):
         self.assertEqual(self.applied(), before)
         self.assertEqual(self.app.sql("SELECT count(*) FROM pg_proc WHERE proname = 'examd_broken'"), "0")
 
+    def test_numbered_migration_reapplies_every_function_file(self):
+        """A numbered migration may drop what a function file defines (a table with its triggers, an old
+        signature): after one runs, every function file is applied again."""
+        self.migrate()
+        with open(os.path.join(self.mig, "9998_drop_a_helper.sql"), "w") as f:
+            f.write("DROP FUNCTION examd_try_ts(text);\n")
+        log = self.migrate()
+        files = [f for f in os.listdir(os.path.join(self.mig, "functions")) if f.endswith(".sql")]
+        self.assertEqual(log.count("function file applied"), len(files))
+        self.assertEqual(self.app.sql("SELECT examd_try_ts('2026-12-02T10:00:00Z') IS NOT NULL"), "t")
+
     def test_numbered_migrations_are_immutable(self):
         self.migrate()
         self.assertEqual(self.app.sql("SELECT count(*) FROM schema_migrations WHERE checksum IS NULL"), "0")
