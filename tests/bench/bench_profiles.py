@@ -115,7 +115,7 @@ LISTINGS = [("JSON", "/api/v1/profiles"), ("CSV", "/api/v1/profiles?format=csv")
 class Target:
     """One examd build: its binary, its source tree (migrations, web folder) and a database of its own."""
 
-    def __init__(self, binary, source):
+    def __init__(self, binary, source, label=None):
         self.bin = os.path.abspath(binary)
         self.src = os.path.abspath(source)
         if not os.access(self.bin, os.X_OK):
@@ -123,7 +123,7 @@ class Target:
         if not os.path.isdir(os.path.join(self.src, "migrations")):
             raise SystemExit("no migrations/ in %s" % self.src)
         git = subprocess.run(["git", "-C", self.src, "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True)
-        self.commit = git.stdout.strip() or os.path.basename(self.src)
+        self.commit = label or git.stdout.strip() or os.path.basename(self.src)
         self.database = None
         self.tokens = {}
         self.requests = []  # (attempt id, token, question id, type)
@@ -275,29 +275,58 @@ class ListingClient(threading.Thread):
         conn.close()
 
 
+def thread_times(pid):
+    """{thread id: (ns run on a CPU, ns waited on a run queue)} of a process, from /proc/PID/task/TID/schedstat."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                run, wait = f.read().split()[:2]
+            out[int(tid)] = (int(run), int(wait))
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def delta(a, b, tid):
+    """(ms run, ms waited) of one thread between two thread_times samples."""
+    x, y = a.get(tid, (0, 0)), b.get(tid, (0, 0))
+    return (y[0] - x[0]) / 1e6, (y[1] - x[1]) / 1e6
+
+
 def measure(t, args, loadgen, work, rnd):
     """One measurement of one build: the listings alone (one each, after a warm-up), the saves alone, the
-    saves while the listing clients run."""
+    saves while the listing clients run. Around each step the CPU time of examd's threads is sampled: the
+    thread that ran the most during the saves alone is the worker's event loop (one worker), and its CPU
+    time during one listing fetched alone is what that listing cost the loop."""
     out = {"target": t.commit, "round": rnd, "load_before": loadavg()}
     app = t.examd()
+    pid = app.proc.pid
     try:
         hr = t.tokens["asl_hr"]
-        alone = {}
+        alone, samples = {}, {}
         for kind, path in LISTINGS:
             app.get(path, token=hr, timeout=300)  # warm-up
+            samples[kind + "0"] = thread_times(pid)
             t0 = time.perf_counter()
             r = app.get(path, token=hr, timeout=300)
             alone[kind] = time.perf_counter() - t0
+            samples[kind + "1"] = thread_times(pid)
             assert r.status == 200, r
         out["listing_alone"] = alone
-        out["alone"] = run_saves(loadgen, app, write_saves(t, app, work, "alone-%d" % rnd), args, "alone")
+        path = write_saves(t, app, work, "alone-%d" % rnd)
+        samples["alone0"] = thread_times(pid)
+        out["alone"] = run_saves(loadgen, app, path, args, "alone")
+        samples["alone1"] = thread_times(pid)
         path = write_saves(t, app, work, "listings-%d" % rnd)
         stop = threading.Event()
         clients = [ListingClient(app, hr, LISTINGS[k % 2][0], LISTINGS[k % 2][1], stop)
                    for k in range(args.listing_clients)]
+        samples["during0"] = thread_times(pid)
         for c in clients:
             c.start()
         out["during"] = run_saves(loadgen, app, path, args, "during")
+        samples["during1"] = thread_times(pid)
         stop.set()
         for c in clients:
             c.join(300)
@@ -308,6 +337,17 @@ def measure(t, args, loadgen, work, rnd):
             d["errors"] += c.errors
     finally:
         app.stop()
+    loop = max(samples["alone1"], key=lambda tid: delta(samples["alone0"], samples["alone1"], tid)[0])
+    others = [tid for tid in samples["alone1"] if tid != loop]
+    out["threads"] = {}
+    for kind, _ in LISTINGS:
+        a, b = samples[kind + "0"], samples[kind + "1"]
+        busiest = max(others, key=lambda tid: delta(a, b, tid)[0]) if others else None
+        out["threads"]["listing " + kind] = {"loop_ms": delta(a, b, loop)[0],
+                                             "other_max_ms": delta(a, b, busiest)[0] if busiest else 0.0}
+    for phase in ("alone", "during"):
+        run, wait = delta(samples[phase + "0"], samples[phase + "1"], loop)
+        out["threads"]["saves " + phase] = {"loop_ms": run, "loop_wait_ms": wait}
     out["load_after"] = loadavg()
     return out
 
@@ -318,7 +358,8 @@ def pct_row(r):
 
 
 def autosave_during_listings(args):
-    targets = [Target(b, s) for b, s in zip(args.bin, args.source)]
+    labels = (args.label or []) + [None] * len(args.bin)
+    targets = [Target(b, s, lb) for b, s, lb in zip(args.bin, args.source, labels)]
     work = tempfile.mkdtemp(prefix="examd-asl.")
     try:
         loadgen = args.loadgen or build_loadgen(work)
@@ -335,7 +376,14 @@ def autosave_during_listings(args):
                 results.append(m)
                 ls = m["listings"]
                 log("%s round %d (load %s → %s)" % (t.commit, rnd + 1, m["load_before"], m["load_after"]))
-                log("  listing alone: " + ", ".join("%s %.3f s" % kv for kv in m["listing_alone"].items()))
+                th = m["threads"]
+                log("  listing alone: " + ", ".join(
+                    "%s %.3f s (loop thread %.1f ms CPU, busiest other thread %.1f ms)" %
+                    (k, v, th["listing " + k]["loop_ms"], th["listing " + k]["other_max_ms"])
+                    for k, v in m["listing_alone"].items()))
+                log("  loop thread in the save phases: alone %.0f ms CPU / %.0f ms waiting for a CPU, with "
+                    "listings %.0f / %.0f ms" % (th["saves alone"]["loop_ms"], th["saves alone"]["loop_wait_ms"],
+                                                 th["saves during"]["loop_ms"], th["saves during"]["loop_wait_ms"]))
                 log("  saves alone:          " + pct_row(m["alone"]))
                 log("  saves with listings:  " + pct_row(m["during"]))
                 log("  listings meanwhile: " + ", ".join(
@@ -364,8 +412,9 @@ def summarize(targets, results, args):
           "spans are min–max over the rounds" % (args.rate, args.connections, args.seconds, args.listing_clients,
                                                  args.rounds))
     print("| build | saves alone p50 / p99 / max ms | saves during listings p50 / p99 / max ms | "
-          "listing JSON s (alone; during: median, max) | listing CSV s (alone; during: median, max) | errors |")
-    print("| --- | --- | --- | --- | --- | ---: |")
+          "listing JSON s (alone; during: median, max) | listing CSV s (alone; during: median, max) | "
+          "loop thread CPU ms per listing alone (JSON; CSV) | errors |")
+    print("| --- | --- | --- | --- | --- | --- | ---: |")
     for t in targets:
         rs = [r for r in results if r["target"] == t.commit]
         cells = []
@@ -379,6 +428,8 @@ def summarize(targets, results, args):
                 span([r["listing_alone"][kind] for r in rs], "%.2f"),
                 "%.2f" % statistics.median(during) if during else "–", "%.2f" % max(during) if during else "–",
                 len(during)))
+        cells.append("%s; %s" % (span([r["threads"]["listing JSON"]["loop_ms"] for r in rs]),
+                                 span([r["threads"]["listing CSV"]["loop_ms"] for r in rs])))
         errors = sum(r[p]["errors"] for r in rs for p in ("alone", "during")) + \
             sum(len(v["errors"]) for r in rs for v in r["listings"].values())
         print("| %s | %s | %d |" % (t.commit, " | ".join(cells), errors))
@@ -399,6 +450,8 @@ def main():
     ap.add_argument("--bin", action="append", help="examd binary (repeat for several builds; default $EXAMD_BIN)")
     ap.add_argument("--source", action="append",
                     help="the source tree of the --bin at the same position: its migrations and web folder")
+    ap.add_argument("--label", action="append", help="name of the --bin at the same position in the output and "
+                    "its database (default: the commit checked out in its --source)")
     ap.add_argument("--savers", type=int, default=200, help="employees with an open attempt that save answers")
     ap.add_argument("--rate", type=float, default=150, help="saves per second, open loop")
     ap.add_argument("--connections", type=int, default=8, help="keep-alive connections of the saves")
