@@ -169,7 +169,8 @@ def prepare_target(t, args):
     """Fills the target's database once (args.employees employees, the question bank and the
     general_knowledge/intermediate blueprint), then gives each saver an open attempt through the API
     (POST /api/v1/attempts; a second run resumes the same attempt) and builds the save requests."""
-    t.database = "%s_%s" % (args.database, t.commit) if args.database else harness.fresh_database("asl")
+    safe = "".join(ch if ch.isalnum() else "_" for ch in t.commit).lower()
+    t.database = "%s_%s" % (args.database, safe) if args.database else harness.fresh_database("asl")
     if args.database and not psql("SELECT 1 FROM pg_database WHERE datname = '%s'" % t.database, db_url("postgres")):
         psql("CREATE DATABASE %s" % t.database, db_url("postgres"))
     app = t.examd()
@@ -264,11 +265,13 @@ class ListingClient(threading.Thread):
                 body = r.read()
             except (OSError, http.client.HTTPException) as e:
                 self.errors.append(repr(e))
+                time.sleep(0.1)
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", self.app.port, timeout=120)
                 continue
             if r.status != 200:
                 self.errors.append(r.status)
+                time.sleep(0.1)
                 continue
             self.times.append(time.perf_counter() - t0)
             self.size = len(body)
