@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "http/server.h"
 #include "http/metrics.h"
 #include "core/log.h"
 #include "http/offload.h"
@@ -99,6 +100,7 @@ static void metrics_send(struct req *r, const struct expiry_gauges *g)
 	}
 	metrics_render(out, api_routes, api_nroutes);
 	render_pool(out, r->worker->server);
+	server_render_loop_lag(out, r->worker->server);
 	saves_metrics(out);
 	expiry_metrics(out, g ? g->open : -1, g ? g->due : 0, g ? g->oldest : 0, g ? g->parked : 0);
 	size_t len = evbuffer_get_length(out);

@@ -146,6 +146,67 @@ static bool worker_init(struct worker *w, int port)
 	return !w->server->worker_init || w->server->worker_init(w->server, w);
 }
 
+const double loop_lag_bounds_ms[LOOP_LAG_BUCKETS - 1] = {1, 2, 5, 10, 25, 50, 100};
+#define LAG_PERIOD_US 10000
+
+/* Fires every 10 ms; the delay past its due time is how long the loop was busy with something else
+ * (a callback that ran long, or the thread waiting for a CPU). */
+static void on_lag_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	int64_t now = util_monotonic_us();
+	int64_t lag = w->lag_due_us ? now - w->lag_due_us : 0;
+	if (lag < 0)
+		lag = 0;
+	w->lag_due_us = now + LAG_PERIOD_US;
+	int64_t max = atomic_load_explicit(&w->lag_max_us, memory_order_relaxed);
+	if (lag > max)
+		atomic_store_explicit(&w->lag_max_us, lag, memory_order_relaxed);
+	int b = 0;
+	while (b < LOOP_LAG_BUCKETS - 1 && (double)lag / 1000.0 > loop_lag_bounds_ms[b])
+		b++;
+	atomic_fetch_add_explicit(&w->lag_buckets[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&w->lag_samples, 1, memory_order_relaxed);
+}
+
+static void lag_start(struct worker *w)
+{
+	struct timeval tv = {0, LAG_PERIOD_US};
+	w->lag_timer = event_new(w->base, -1, EV_PERSIST, on_lag_tick, w);
+	w->lag_due_us = util_monotonic_us() + LAG_PERIOD_US;
+	if (!w->lag_timer || event_add(w->lag_timer, &tv) != 0)
+		log_warning("worker %d: no loop-lag probe (out of memory)", w->index);
+}
+
+void server_render_loop_lag(struct evbuffer *out, struct server *s)
+{
+	evbuffer_add_printf(out, "# HELP examd_loop_lag_seconds How late a 10 ms timer fires on each worker's event loop "
+				 "(the time the loop was held by other work).\n# TYPE examd_loop_lag_seconds histogram\n");
+	for (int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+		uint64_t cum = 0;
+		for (int b = 0; b < LOOP_LAG_BUCKETS; b++) {
+			cum += atomic_load_explicit(&w->lag_buckets[b], memory_order_relaxed);
+			if (b < LOOP_LAG_BUCKETS - 1)
+				evbuffer_add_printf(out, "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"%g\"} %llu\n", i,
+						    loop_lag_bounds_ms[b] / 1000.0, (unsigned long long)cum);
+			else
+				evbuffer_add_printf(out, "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"+Inf\"} %llu\n", i,
+						    (unsigned long long)cum);
+		}
+		evbuffer_add_printf(out, "examd_loop_lag_seconds_count{worker=\"%d\"} %llu\n", i,
+				    (unsigned long long)atomic_load_explicit(&w->lag_samples, memory_order_relaxed));
+	}
+	evbuffer_add_printf(out, "# HELP examd_loop_lag_max_seconds The largest loop lag on each worker since the previous "
+				 "scrape.\n# TYPE examd_loop_lag_max_seconds gauge\n");
+	for (int i = 0; i < s->nworkers; i++) {
+		int64_t max = atomic_exchange_explicit(&s->workers[i].lag_max_us, 0, memory_order_relaxed);
+		evbuffer_add_printf(out, "examd_loop_lag_max_seconds{worker=\"%d\"} %.6f\n", i, (double)max / 1e6);
+	}
+}
+
 static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
@@ -181,10 +242,13 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	if (w->server->worker_start)
 		w->server->worker_start(w->server, w);
+	lag_start(w);
 	event_base_dispatch(w->base);
 	/* evhttp_free closes client connections; pending requests were answered or are abandoned. */
 	if (w->drain_timer)
 		event_free(w->drain_timer);
+	if (w->lag_timer)
+		event_free(w->lag_timer);
 	evhttp_free(w->http);
 	w->http = NULL;
 	conn_worker_exit(w);

@@ -28,6 +28,10 @@ struct conn_ctx;
 typedef void (*server_dispatch_fn)(struct req *r);
 typedef void (*server_worker_hook)(struct server *s, struct worker *w);
 
+#define LOOP_LAG_BUCKETS 8
+/* Upper bounds (ms) of the loop-lag histogram buckets; the last is +Inf. */
+extern const double loop_lag_bounds_ms[LOOP_LAG_BUCKETS - 1];
+
 struct worker {
 	int index;
 	struct server *server;
@@ -47,6 +51,12 @@ struct worker {
 	size_t conn_by_fd_cap;
 	_Atomic long conns_live; /* read by /metrics on other workers */
 	int writing;             /* replies handed to evhttp and not yet written */
+	/* Loop lag (server.c): how late a 10 ms timer fires, i.e. how long the loop was held by other work. */
+	struct event *lag_timer;
+	int64_t lag_due_us;
+	_Atomic int64_t lag_max_us;          /* the largest since the last read (metrics) */
+	_Atomic uint64_t lag_buckets[LOOP_LAG_BUCKETS]; /* counts per bucket of loop_lag_bounds_ms */
+	_Atomic uint64_t lag_samples;
 };
 
 struct server {

@@ -254,6 +254,24 @@ class HttpTest(ExamdTestCase):
         self.assertRegex(text, r'examd_db_pool_connected\{worker="0"\} [1-9]')
         self.assertRegex(text, r"examd_open_attempts 0")
 
+    def test_loop_lag_probe(self):
+        """Each worker's loop-lag histogram counts the 10 ms probe's firings; its buckets are cumulative and
+        the +Inf bucket equals the count; the max is a gauge read (and reset) per scrape."""
+        import re
+        self.app.get("/metrics")
+        time.sleep(0.5)
+        text = self.app.get("/metrics").body.decode()
+        for worker in ("0", "1"):
+            buckets = [int(v) for v in re.findall(r'examd_loop_lag_seconds_bucket\{worker="%s",le="[^"]+"\} (\d+)'
+                                                  % worker, text)]
+            count = int(re.search(r'examd_loop_lag_seconds_count\{worker="%s"\} (\d+)' % worker, text).group(1))
+            self.assertEqual(len(buckets), 8)
+            self.assertEqual(buckets, sorted(buckets))
+            self.assertEqual(buckets[-1], count)
+            self.assertGreaterEqual(count, 20)  # at least 0.5 s of 10 ms ticks, allowing for a slow start
+            lag_max = float(re.search(r'examd_loop_lag_max_seconds\{worker="%s"\} ([0-9.]+)' % worker, text).group(1))
+            self.assertLess(lag_max, 5.0)
+
     def test_access_log_is_json_lines_without_secrets(self):
         token = self.app.login("emp3")
         self.app.get("/api/v1/me", token=token)
