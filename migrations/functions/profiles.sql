@@ -263,3 +263,25 @@ BEGIN
             WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at),
            (SELECT b.ratings FROM behaviour_evidence b WHERE b.employee = p_username AND b.period = v_period);
 END $fn$;
+
+-- ---------------------------------------------------------------- one employee's exam evidence
+-- What the exams list and an attempt's "counted" need (api/attempts.c): the grade history and the
+-- closed attempts submitted by p_at, packed as examd_evidence_packed packs them, and the ids of those
+-- attempts whose session results are not out yet at p_at (a counted result stays hidden until then).
+CREATE OR REPLACE FUNCTION examd_exam_evidence(p_username text, p_at timestamptz)
+RETURNS TABLE (grades text, exam text, hidden text)
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT (SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
+                              ORDER BY g.effective_from, g.id)
+            FROM user_grades g WHERE g.username = p_username),
+           (SELECT string_agg(concat_ws(':', i.position, a.level, (extract(epoch FROM a.started_at) * 1000000)::bigint,
+                                        a.id, coalesce(a.standard_score::text, ''), coalesce(a.band::text, '')), ',')
+            FROM attempts a JOIN model_items i ON i.code = a.item
+            WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at),
+           (SELECT string_agg(a.id::text, ',')
+            FROM attempts a
+            WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at
+              AND a.session_id IS NOT NULL AND p_at < examd_session_reveal_at(a.session_id));
+END $fn$;
