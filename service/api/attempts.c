@@ -183,7 +183,9 @@ static void on_attempt_json(const struct db_result *res, void *arg)
 }
 
 /* The evidence columns (6-9) only for an attempt that may count: the employee's closed attempts, the
- * rules document and T (now, in µs). */
+ * rules document and T (now, in µs). OFFSET 0 keeps the lateral subquery apart, so that its condition
+ * is a one-time filter before the function (an open attempt, the exam-start storm, never calls it)
+ * rather than a join filter after it. */
 void attempts_reply(struct req *r, const char *id, int status)
 {
 	char grace[16];
@@ -208,7 +210,7 @@ void attempts_reply(struct req *r, const char *id, int status)
 		  " FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
 		  "  AND s.attempts >= " SEM_MIN_ATTEMPTS
 		  " LEFT JOIN LATERAL (SELECT true AS counts, x.grades, x.exam FROM examd_exam_evidence(a.username, now()) x"
-		  "  WHERE a.status IN ('submitted', 'auto_submitted')) e ON true"
+		  "  WHERE a.status IN ('submitted', 'auto_submitted') OFFSET 0) e ON true"
 		  " WHERE a.id = $1::bigint",
 		  2, params, on_attempt_json);
 }
