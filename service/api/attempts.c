@@ -260,21 +260,23 @@ static bool counted_result(struct evbuffer *out, const struct exam_eval *e, int 
 	const struct rules_item *it = &e->res.item[pos - 1];
 	if (!it->level || !it->has_score)
 		return evbuffer_add_printf(out, "null") > 0;
-	struct {
+	struct counted_id {
 		int64_t started, id;
-	} ids[64];
+	} *ids = malloc((e->ev.nattempts + 1) * sizeof *ids);
 	size_t n = 0;
+	if (!ids)
+		return false;
 	for (size_t k = 0; k < e->ev.nattempts; k++) {
 		if (!e->used[k] || e->ev.attempts[k].position != pos)
 			continue;
-		if (id_listed(hidden, e->ev.attempts[k].id))
+		if (id_listed(hidden, e->ev.attempts[k].id)) {
+			free(ids);
 			return evbuffer_add_printf(out, "null") > 0;
-		if (n == sizeof ids / sizeof ids[0])
-			return false;
+		}
 		ids[n].started = e->ev.attempts[k].started;
 		ids[n++].id = e->ev.attempts[k].id;
 	}
-	/* In the order (started_at, id), insertion-sorted: a handful. */
+	/* In the order (started_at, id), insertion-sorted: a handful (at most max_attempts, 100). */
 	for (size_t i = 1; i < n; i++)
 		for (size_t j = i; j > 0 && (ids[j - 1].started > ids[j].started ||
 					     (ids[j - 1].started == ids[j].started && ids[j - 1].id > ids[j].id));
@@ -296,6 +298,7 @@ static bool counted_result(struct evbuffer *out, const struct exam_eval *e, int 
 	snprintf(key, sizeof key, "%d", it->value.tenths / 10);
 	const char *name = it->value.has ? json_string_value(json_object_get(scale, key)) : NULL;
 	ok = ok && (name ? util_json_string(name, put_evbuffer, out) : evbuffer_add(out, "null", 4) == 0);
+	free(ids);
 	return ok && evbuffer_add_printf(out, ", \"standard_score\": %lld.%02lld}", (long long)(it->score / 100),
 					 (long long)(it->score % 100)) > 0;
 }
