@@ -3,52 +3,6 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
--- The counted exam result of an employee for an item at time T (SPEC §3.2): closed attempts at the
--- level required at T (version in force at T), under the grading method of that level's blueprint.
-CREATE OR REPLACE FUNCTION examd_counted_exam(p_username text, p_item text, p_at timestamptz) RETURNS jsonb
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    v_level text := examd_required_level(p_username, p_item, p_at);
-    v_version int := examd_model_version_at(p_at);
-    v_grading text;
-    v_score numeric;
-    v_band int;
-    v_ids jsonb;
-BEGIN
-    IF v_level IS NULL THEN
-        RETURN NULL;
-    END IF;
-    SELECT grading INTO v_grading FROM blueprints WHERE item = p_item AND level = v_level;
-    v_grading := coalesce(v_grading, 'highest');
-    IF v_grading = 'average' THEN
-        SELECT round(avg(standard_score), 2), jsonb_agg(id ORDER BY started_at, id) INTO v_score, v_ids
-        FROM attempts
-        WHERE username = p_username AND item = p_item AND level = v_level
-          AND status IN ('submitted', 'auto_submitted') AND submitted_at <= p_at;
-        IF v_ids IS NOT NULL THEN
-            SELECT score INTO v_band FROM model_exam_bands WHERE version = v_version AND min <= round(v_score)
-            ORDER BY score DESC LIMIT 1;
-            v_band := coalesce(v_band, 0);
-        END IF;
-    ELSE
-        SELECT c.standard_score, c.band, jsonb_build_array(c.id) INTO v_score, v_band, v_ids
-        FROM attempts c
-        WHERE c.username = p_username AND c.item = p_item AND c.level = v_level
-          AND c.status IN ('submitted', 'auto_submitted') AND c.submitted_at <= p_at
-        ORDER BY CASE v_grading WHEN 'highest' THEN -c.standard_score END,
-                 CASE v_grading WHEN 'latest' THEN -extract(epoch FROM c.started_at) END,
-                 c.started_at, c.id
-        LIMIT 1;
-    END IF;
-    IF v_ids IS NULL THEN
-        RETURN jsonb_build_object('level', v_level, 'grading', v_grading, 'standard_score', NULL, 'band', NULL,
-                                  'attempt_ids', '[]'::jsonb);
-    END IF;
-    RETURN jsonb_build_object('level', v_level, 'grading', v_grading, 'standard_score', v_score, 'band', v_band,
-                              'band_name_zh', (SELECT name_zh FROM model_rating_scale WHERE score = v_band),
-                              'attempt_ids', v_ids);
-END $$;
-
 -- The attempt as the API shows it (0003), with the session, practice and void fields; a session
 -- attempt whose results wait for the window's close shows neither score nor key until then.
 CREATE OR REPLACE FUNCTION examd_attempt_json(p_id bigint, p_grace int) RETURNS json LANGUAGE sql STABLE AS $$
@@ -91,10 +45,10 @@ CREATE OR REPLACE FUNCTION examd_attempt_json(p_id bigint, p_grace int) RETURNS 
                                            'model_version', a.model_version, 'subtopic_scores', '[]'::json,
                                            'counted', false, 'hidden_until', examd_ts(h.reveal))
                        ELSE
+                    -- "counted": null is the place that api/attempts.c fills from the rules module
+                    -- (domain/rules.c) with true or false; practice and voided attempts never count.
                     ((a.result - 'question_scores') || jsonb_build_object('counted',
-                        a.status NOT IN ('practice', 'voided') AND
-                        coalesce(examd_counted_exam(a.username, a.item, now())->'attempt_ids' @> to_jsonb(a.id),
-                                 false)))::json END)
+                        CASE WHEN a.status IN ('practice', 'voided') THEN false END))::json END)
     FROM attempts a
     LEFT JOIN exam_sessions s ON s.id = a.session_id
     LEFT JOIN exam_session_overrides o ON o.session_id = a.session_id AND o.username = a.username
@@ -166,7 +120,8 @@ BEGIN
 END $$;
 
 -- The exams open to an employee (0003), with what a session or practice adds: practice attempts
--- never count (practice_counts false); sessions of the item that are open or upcoming.
+-- never count (practice_counts false); sessions of the item that are open or upcoming. Which attempt
+-- counts is decided in C (counted_result is null here).
 CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('exams', coalesce(json_agg(json_build_object(
         'item', i.code, 'name_zh', i.name_zh, 'level', b.level, 'time_limit_seconds', b.time_limit_seconds,
@@ -178,13 +133,9 @@ CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAG
                             AND a.status = 'open'),
         'open_attempt_mode', (SELECT a.mode FROM attempts a WHERE a.username = p_username AND a.item = b.item
                               AND a.status = 'open'),
-        'counted_result', CASE WHEN c.r->'standard_score' = 'null'::jsonb THEN NULL
-                               -- a session's score stays hidden here too until its results are out
-                               WHEN EXISTS (SELECT 1 FROM attempts x
-                                            WHERE x.id IN (SELECT jsonb_array_elements_text(c.r->'attempt_ids')::bigint)
-                                              AND x.session_id IS NOT NULL
-                                              AND now() < examd_session_reveal_at(x.session_id)) THEN NULL
-                               ELSE (c.r - 'level' - 'grading') END,
+        -- the place that api/attempts.c fills with the counted result the rules module decides
+        -- (domain/rules.c, on examd_exam_evidence)
+        'counted_result', NULL,
         'practice_allowed', b.practice_allowed, 'practice_counts', false,
         'practice_attempts_used', (SELECT count(*) FROM attempts a WHERE a.username = p_username
                                    AND a.item = b.item AND a.mode = 'practice'),
@@ -197,7 +148,6 @@ CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAG
         ORDER BY i.position), '[]'))
     FROM model_items i
     JOIN blueprints b ON b.item = i.code AND b.level = examd_required_level(p_username, i.code, now())
-    CROSS JOIN LATERAL (SELECT examd_counted_exam(p_username, i.code, now()) AS r) c
     WHERE i.assessment = 'exam'
 $$;
 

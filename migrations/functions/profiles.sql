@@ -3,122 +3,6 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
-CREATE OR REPLACE FUNCTION examd_profile_data(p_usernames text[], p_at timestamptz, p_period text, p_evidence boolean)
-RETURNS TABLE (username text, grade int, period text, item text, "position" int, required_level text,
-               assessment text, exam_score numeric, exam_band int, wsum numeric, wtot numeric, ssum bigint, n int,
-               evidence jsonb)
-LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $fn$
-BEGIN
-    -- The employees go in as a literal so that the planner knows how many there are.
-    RETURN QUERY EXECUTE format($q$
-WITH v AS (SELECT examd_model_version_at($2) AS version),
-sel AS MATERIALIZED (SELECT x AS username FROM unnest(%L::text[]) x),
--- Grade history as ranges [from_t, until_t); before the first recorded grade, the first applies.
-gh AS MATERIALIZED (
-    SELECT g.username, g.grade,
-           CASE WHEN row_number() OVER w = 1 THEN '-infinity'::timestamptz ELSE g.effective_from END AS from_t,
-           coalesce(lead(g.effective_from) OVER w, 'infinity'::timestamptz) AS until_t
-    FROM user_grades g JOIN sel ON sel.username = g.username
-    WINDOW w AS (PARTITION BY g.username ORDER BY g.effective_from, g.id)
-),
--- Model versions as ranges: the latest effective_from <= t is in force at t.
-vh AS MATERIALIZED (
-    SELECT m.version, m.effective_from AS from_t,
-           coalesce(lead(m.effective_from) OVER (ORDER BY m.effective_from, m.version), 'infinity'::timestamptz)
-               AS until_t
-    FROM model_versions m
-),
-emp AS MATERIALIZED (
-    SELECT u.username, gh.grade,
-           coalesce($3, (SELECT r.period FROM behaviour_ratings r
-                         WHERE r.employee = u.username AND r.rated_at <= $2
-                         ORDER BY r.rated_at DESC, r.id DESC LIMIT 1)) AS period
-    FROM users u JOIN sel ON sel.username = u.username
-    LEFT JOIN gh ON gh.username = u.username AND $2 >= gh.from_t AND $2 < gh.until_t
-),
-req AS MATERIALIZED (
-    SELECT e.username, e.grade, e.period, i.code AS item, i.assessment, i.position, r.level
-    FROM emp e CROSS JOIN model_items i
-    LEFT JOIN model_required_levels r ON r.version = (SELECT version FROM v) AND r.grade = e.grade AND r.item = i.code
-),
-closed AS (
-    SELECT a.id, a.username, a.item, a.started_at, a.standard_score, a.band, coalesce(b.grading, 'highest') AS grading
-    FROM req q
-    JOIN attempts a ON a.username = q.username AND a.item = q.item AND a.level = q.level
-         AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= $2
-    LEFT JOIN blueprints b ON b.item = q.item AND b.level = q.level
-    WHERE q.assessment = 'exam'
-),
-picked AS (
-    SELECT DISTINCT ON (c.username, c.item) c.username, c.item, c.standard_score AS score, c.band,
-           jsonb_build_array(c.id) AS ids
-    FROM closed c WHERE c.grading <> 'average'
-    ORDER BY c.username, c.item,
-             CASE c.grading WHEN 'highest' THEN -c.standard_score END,
-             CASE c.grading WHEN 'latest' THEN -extract(epoch FROM c.started_at) END,
-             c.started_at, c.id
-),
-averaged AS (
-    SELECT c.username, c.item, round(avg(c.standard_score), 2) AS score,
-           jsonb_agg(c.id ORDER BY c.started_at, c.id) AS ids
-    FROM closed c WHERE c.grading = 'average' GROUP BY c.username, c.item
-),
-exam AS (
-    SELECT p.username, p.item, p.score, p.band, p.ids FROM picked p
-    UNION ALL
-    SELECT x.username, x.item, x.score,
-           coalesce((SELECT b.score FROM model_exam_bands b WHERE b.version = (SELECT version FROM v)
-                     AND b.min <= round(x.score) ORDER BY b.score DESC LIMIT 1), 0), x.ids
-    FROM averaged x
-),
-latest AS MATERIALIZED (
-    SELECT DISTINCT ON (r.employee COLLATE "C", r.period COLLATE "C", r.item COLLATE "C", r.rater COLLATE "C") r.*
-    FROM behaviour_ratings r JOIN emp e ON e.username = r.employee AND r.period = e.period
-    WHERE r.rated_at <= $2
-    ORDER BY r.employee COLLATE "C", r.period COLLATE "C", r.item COLLATE "C", r.rater COLLATE "C",
-             r.rated_at DESC, r.id DESC
-),
--- The level a rating was made against: its own, or the level required at rated_at.
-leveled AS MATERIALIZED (
-    SELECT l.*, coalesce(l.rated_level, rl.level) AS eff_level
-    FROM latest l
-    LEFT JOIN gh ON l.rated_level IS NULL AND gh.username = l.employee
-                 AND l.rated_at >= gh.from_t AND l.rated_at < gh.until_t
-    LEFT JOIN vh ON l.rated_level IS NULL AND l.rated_at >= vh.from_t AND l.rated_at < vh.until_t
-    LEFT JOIN model_required_levels rl ON rl.version = vh.version AND rl.grade = gh.grade AND rl.item = l.item
-),
-kept AS (
-    SELECT l.*, coalesce(w.weight, 1) AS weight
-    FROM leveled l
-    JOIN req q ON q.username = l.employee AND q.item = l.item AND q.level = l.eff_level
-    LEFT JOIN model_rater_weights w ON w.version = (SELECT version FROM v) AND w.relation = l.relation
-),
-beh AS (
-    SELECT k.employee AS username, k.item, sum(k.weight * k.score) AS wsum, sum(k.weight) AS wtot,
-           sum(k.score)::bigint AS ssum, count(*)::int AS n,
-           CASE WHEN $4 THEN
-               jsonb_agg(jsonb_build_object('rating_id', k.id, 'rater', k.rater, 'relation', k.relation,
-                                            'score', k.score, 'weight', k.weight, 'rated_level', k.rated_level,
-                                            'rated_at', examd_ts(k.rated_at), 'note', k.note)
-                         ORDER BY k.rated_at, k.id) END AS evidence
-    FROM kept k GROUP BY k.employee, k.item
-)
-SELECT q.username, q.grade, q.period, q.item, q.position, q.level, q.assessment, x.score, x.band, b.wsum, b.wtot,
-       b.ssum, b.n,
-       CASE WHEN q.assessment = 'exam' THEN
-           CASE WHEN $4 AND x.ids IS NOT NULL THEN
-               (SELECT jsonb_agg(jsonb_build_object('attempt_id', a.id, 'standard_score', a.standard_score,
-                                                    'band', a.band, 'status', a.status,
-                                                    'submitted_at', examd_ts(a.submitted_at)) ORDER BY a.started_at)
-                FROM attempts a WHERE a.id IN (SELECT jsonb_array_elements_text(x.ids)::bigint)) END
-       ELSE b.evidence END
-FROM req q
-LEFT JOIN exam x ON x.username = q.username AND x.item = q.item
-LEFT JOIN beh b ON b.username = q.username AND b.item = q.item
-ORDER BY q.username, q.position
-$q$, p_usernames) USING p_usernames, p_at, p_period, p_evidence;
-END $fn$;
-
 -- Re-packs the given (employee, period) pairs from the records table.
 CREATE OR REPLACE FUNCTION examd_behaviour_evidence_repack(p_emp text[], p_period text[]) RETURNS void
 LANGUAGE sql VOLATILE AS $$
@@ -243,10 +127,12 @@ $q$, p_usernames) USING p_usernames, p_at, p_period;
 END $fn$;
 
 -- The same for one employee (the single profile, its chart and report), in static SQL whose plan
--- PL/pgSQL keeps per connection: the set-wise function above is planned on every call.
+-- PL/pgSQL keeps per connection: the set-wise function above is planned on every call. ROWS 1: it
+-- returns one row, and with the default estimate of 1000 the calling statement's cost (each
+-- subquery per row) passed jit_above_cost, and JIT compilation took 20-30 ms of a 25 ms profile.
 CREATE OR REPLACE FUNCTION examd_evidence_one(p_username text, p_at timestamptz, p_period text)
 RETURNS TABLE (username text, period text, grades text, exam text, ratings text)
-LANGUAGE plpgsql STABLE AS $fn$
+LANGUAGE plpgsql STABLE ROWS 1 AS $fn$
 DECLARE
     v_period text := coalesce(p_period, (SELECT r.period FROM behaviour_ratings r
                                          WHERE r.employee = p_username AND r.rated_at <= p_at
@@ -262,4 +148,26 @@ BEGIN
             FROM attempts a JOIN model_items i ON i.code = a.item
             WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at),
            (SELECT b.ratings FROM behaviour_evidence b WHERE b.employee = p_username AND b.period = v_period);
+END $fn$;
+
+-- ---------------------------------------------------------------- one employee's exam evidence
+-- What the exams list and an attempt's "counted" need (api/attempts.c): the grade history and the
+-- closed attempts submitted by p_at, packed as examd_evidence_packed packs them, and the ids of those
+-- attempts whose session results are not out yet at p_at (a counted result stays hidden until then).
+CREATE OR REPLACE FUNCTION examd_exam_evidence(p_username text, p_at timestamptz)
+RETURNS TABLE (grades text, exam text, hidden text)
+LANGUAGE plpgsql STABLE ROWS 1 AS $fn$
+BEGIN
+    RETURN QUERY
+    SELECT (SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
+                              ORDER BY g.effective_from, g.id)
+            FROM user_grades g WHERE g.username = p_username),
+           (SELECT string_agg(concat_ws(':', i.position, a.level, (extract(epoch FROM a.started_at) * 1000000)::bigint,
+                                        a.id, coalesce(a.standard_score::text, ''), coalesce(a.band::text, '')), ',')
+            FROM attempts a JOIN model_items i ON i.code = a.item
+            WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at),
+           (SELECT string_agg(a.id::text, ',')
+            FROM attempts a
+            WHERE a.username = p_username AND a.status IN ('submitted', 'auto_submitted') AND a.submitted_at <= p_at
+              AND a.session_id IS NOT NULL AND p_at < examd_session_reveal_at(a.session_id));
 END $fn$;

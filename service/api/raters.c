@@ -1,7 +1,8 @@
 /* Rater quality (issue #19): GET /api/v1/raters/quality?period=&department=&format=json|csv (hr,
- * admin). PostgreSQL returns one row: the period, each rater's latest rating per (employee, item) of
- * that period packed as text with the raters and cells numbered, and the raters' names; an offload
- * thread parses it, computes the figures and flags (domain/raterq.c) and writes the JSON or CSV. */
+ * admin). PostgreSQL returns one row: the period, every rating of that period packed as text with
+ * the raters and cells numbered, and the raters' names; an offload thread parses it, keeps each
+ * rater's latest rating per (employee, item) (domain/rules.c), computes the figures and flags
+ * (domain/raterq.c) and writes the JSON or CSV. */
 #include <event2/buffer.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,27 +11,29 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "domain/raterq.h"
+#include "domain/rules.h"
 #include "http/offload.h"
 
 /* $1 period (NULL: the period of the newest rating, among the department's employees when $2 is
- * given), $2 department (NULL: every employee). The ratings: each rater's latest rating per employee,
- * period and item (by rated_at, then id), whatever level it was made against. */
+ * given), $2 department (NULL: every employee). The ratings: every rating of the period, whatever
+ * level it was made against, with its rated_at (µs) and id; raters_quality_document keeps each
+ * rater's latest per employee and item (rules_latest_per_rater, domain/rules.c). */
 const char raters_sql[] =
 	"WITH dept AS MATERIALIZED (SELECT u.username FROM users u WHERE $2::text IS NOT NULL AND u.role = 'employee'"
 	"                           AND u.department = $2),"
 	" p AS MATERIALIZED (SELECT coalesce($1::text, (SELECT r.period FROM behaviour_ratings r"
 	"       WHERE $2::text IS NULL OR r.employee IN (SELECT username FROM dept)"
 	"       ORDER BY r.rated_at DESC, r.id DESC LIMIT 1)) AS period),"
-	" l AS MATERIALIZED (SELECT DISTINCT ON (l.employee, l.item, l.rater COLLATE \"C\")"
-	"       l.rater, l.relation, l.score, l.employee, l.item FROM behaviour_ratings l JOIN p ON l.period = p.period"
-	"       WHERE $2::text IS NULL OR l.employee IN (SELECT username FROM dept)"
-	"       ORDER BY l.employee, l.item, l.rater COLLATE \"C\", l.rated_at DESC, l.id DESC),"
+	" l AS MATERIALIZED (SELECT l.rater, l.relation, l.score, l.employee, l.item, l.rated_at, l.id"
+	"       FROM behaviour_ratings l JOIN p ON l.period = p.period"
+	"       WHERE $2::text IS NULL OR l.employee IN (SELECT username FROM dept)),"
 	" r AS MATERIALIZED (SELECT x.rater, row_number() OVER (ORDER BY x.rater) - 1 AS no"
 	"       FROM (SELECT DISTINCT rater FROM l) x),"
 	" c AS MATERIALIZED (SELECT x.employee, x.item, row_number() OVER () - 1 AS no"
 	"       FROM (SELECT DISTINCT employee, item FROM l) x)"
 	" SELECT p.period,"
-	"  (SELECT string_agg(concat_ws(':', r.no, c.no, l.relation, l.score), ',')"
+	"  (SELECT string_agg(concat_ws(':', r.no, c.no, l.relation, l.score,"
+	"                               (extract(epoch FROM l.rated_at) * 1000000)::bigint, l.id), ',')"
 	"   FROM l JOIN r ON r.rater = l.rater JOIN c ON c.employee = l.employee AND c.item = l.item),"
 	"  (SELECT coalesce(json_agg(json_build_array(r.rater, u.name) ORDER BY r.no), '[]')::text"
 	"   FROM r LEFT JOIN users u ON u.username = r.rater),"
@@ -81,6 +84,8 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 	json_error_t jerr;
 	json_t *list = json_loads(names ? names : "[]", 0, &jerr), *doc = NULL;
 	struct raterq_rating *ratings = NULL;
+	struct rules_rated *rated = NULL;
+	bool *keep = NULL;
 	struct raterq_rater *out = NULL;
 	struct ranked *rank = NULL;
 	size_t nraters = json_array_size(list), n = 0, cap = 0;
@@ -88,7 +93,7 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 		snprintf(why, whylen, "malformed rater names");
 		goto done;
 	}
-	/* "rater:cell:relation:score,..." */
+	/* "rater:cell:relation:score:rated_at:id,..." */
 	for (const char *p = packed ? packed : ""; *p;) {
 		char *end;
 		unsigned long rater = strtoul(p, &end, 10), cell;
@@ -104,21 +109,42 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 		memcpy(relname, rel, (size_t)(colon - rel));
 		relname[colon - rel] = '\0';
 		unsigned long score = strtoul(colon + 1, &end, 10);
+		if (*end != ':')
+			goto malformed;
+		long long at = strtoll(end + 1, &end, 10), id;
+		if (*end != ':')
+			goto malformed;
+		id = strtoll(end + 1, &end, 10);
 		int relation = raterq_relation_of(relname);
 		if (relation < 0 || rater >= nraters || cell > UINT32_MAX || score > 6 || (*end && *end != ','))
 			goto malformed;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			struct raterq_rating *grown = realloc(ratings, cap * sizeof *ratings);
-			if (!grown) {
+			struct rules_rated *grown_rated = grown ? realloc(rated, cap * sizeof *rated) : NULL;
+			if (grown)
+				ratings = grown;
+			if (!grown || !grown_rated) {
 				snprintf(why, whylen, "out of memory");
 				goto done;
 			}
-			ratings = grown;
+			rated = grown_rated;
 		}
+		rated[n] = (struct rules_rated){(int64_t)cell, (int64_t)rater, at, id};
 		ratings[n++] = (struct raterq_rating){(uint32_t)rater, (uint32_t)cell, (uint8_t)relation, (uint8_t)score};
 		p = *end ? end + 1 : end;
 	}
+	/* Each rater's latest rating per employee and item (SPEC §3.3, the rules module's selection). */
+	keep = calloc(n ? n : 1, sizeof *keep);
+	if (!keep || !rules_latest_per_rater(rated, n, INT64_MAX, keep)) {
+		snprintf(why, whylen, "out of memory");
+		goto done;
+	}
+	size_t kept = 0;
+	for (size_t k = 0; k < n; k++)
+		if (keep[k])
+			ratings[kept++] = ratings[k];
+	n = kept;
 	out = calloc(nraters ? nraters : 1, sizeof *out);
 	rank = calloc(nraters ? nraters : 1, sizeof *rank);
 	struct raterq_agreement overall;
@@ -180,6 +206,8 @@ malformed:
 done:
 	json_decref(list);
 	free(ratings);
+	free(rated);
+	free(keep);
 	free(out);
 	free(rank);
 	return doc;

@@ -423,24 +423,44 @@ static bool exam_item(const struct rules_model *m, const struct rules_version *v
 
 /* ------------------------------------------------------------------ behaviour items (§3.3) */
 
-/* A rating as the latest-per-rater pass sorts it. */
+/* A rating as the latest-per-rater selection sorts it. */
 struct rating_key {
-	int position;
-	int64_t rater, rated_at, id;
+	int64_t group, rater, rated_at, id;
 	size_t k;
 };
 
-/* By item and rater, then the latest first (by rated_at, then id). */
+/* By group and rater, then the latest first (by rated_at, then id). */
 static int rating_key_cmp(const void *a, const void *b)
 {
 	const struct rating_key *x = a, *y = b;
-	if (x->position != y->position)
-		return x->position < y->position ? -1 : 1;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
 	if (x->rater != y->rater)
 		return x->rater < y->rater ? -1 : 1;
 	if (x->rated_at != y->rated_at)
 		return x->rated_at > y->rated_at ? -1 : 1;
 	return (x->id < y->id) - (x->id > y->id);
+}
+
+bool rules_latest_per_rater(const struct rules_rated *r, size_t n, int64_t t, bool *keep)
+{
+	struct rating_key small[128], *keys = small;
+	size_t m = 0;
+	if (n)
+		memset(keep, 0, n * sizeof *keep);
+	if (n > sizeof small / sizeof small[0] && !(keys = malloc(n * sizeof *keys)))
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (r[k].rated_at <= t)
+			keys[m++] = (struct rating_key){r[k].group, r[k].rater, r[k].rated_at, r[k].id, k};
+	if (m > 1)
+		qsort(keys, m, sizeof *keys, rating_key_cmp);
+	for (size_t i = 0; i < m; i++)
+		if (!i || keys[i].group != keys[i - 1].group || keys[i].rater != keys[i - 1].rater)
+			keep[keys[i].k] = true;
+	if (keys != small)
+		free(keys);
+	return true;
 }
 
 /* The level a rating was made against: its own, else the level required of the employee at
@@ -465,25 +485,26 @@ static bool behaviour_pass(const struct rules_model *m, const struct rules_versi
 			   int64_t t, struct rules_item item[RULES_ITEMS], struct beh_acc acc[RULES_ITEMS],
 			   int64_t *rating_weight, const char **rating_weight_text)
 {
-	struct rating_key small[128], *keys = small;
-	size_t n = 0;
-	if (ev->nratings > sizeof small / sizeof small[0] && !(keys = malloc(ev->nratings * sizeof *keys)))
+	struct rules_rated small[128], *rated = small;
+	bool small_keep[128], *keep = small_keep;
+	size_t n = ev->nratings;
+	if (n > sizeof small / sizeof small[0] &&
+	    (!(rated = malloc(n * sizeof *rated)) || !(keep = malloc(n * sizeof *keep)))) {
+		if (rated != small)
+			free(rated);
 		return false;
-	for (size_t k = 0; k < ev->nratings; k++) {
-		const struct rules_rating *r = &ev->ratings[k];
-		if (r->rated_at <= t && item[r->position - 1].level)
-			keys[n++] = (struct rating_key){r->position, r->rater, r->rated_at, r->id, k};
 	}
-	if (n > 1)
-		qsort(keys, n, sizeof *keys, rating_key_cmp);
-	bool ok = true;
-	for (size_t i = 0; i < n && ok; i++) {
-		if (i && keys[i].position == keys[i - 1].position && keys[i].rater == keys[i - 1].rater)
-			continue; /* not the rater's latest */
-		const struct rules_rating *r = &ev->ratings[keys[i].k];
+	for (size_t k = 0; k < n; k++)
+		rated[k] = (struct rules_rated){ev->ratings[k].position, ev->ratings[k].rater, ev->ratings[k].rated_at,
+						ev->ratings[k].id};
+	bool ok = n == 0 || rules_latest_per_rater(rated, n, t, keep);
+	for (size_t k = 0; k < n && ok; k++) {
+		const struct rules_rating *r = &ev->ratings[k];
+		if (!keep[k] || !item[r->position - 1].level)
+			continue;
 		struct beh_acc *a = &acc[r->position - 1];
-		const char *rated = rated_level_of(m, ev, r);
-		if (!rated || strcmp(rated, item[r->position - 1].level) != 0)
+		const char *lv = rated_level_of(m, ev, r);
+		if (!lv || strcmp(lv, item[r->position - 1].level) != 0)
 			continue;
 		int64_t w = v->weight[r->relation], x;
 		ok = decimal_muldiv(w, r->score, 1, &x) == DECIMAL_OK && decimal_add(a->ws, x, &a->ws) == DECIMAL_OK &&
@@ -491,12 +512,14 @@ static bool behaviour_pass(const struct rules_model *m, const struct rules_versi
 		a->ssum += r->score;
 		a->n++;
 		if (rating_weight)
-			rating_weight[keys[i].k] = w;
+			rating_weight[k] = w;
 		if (rating_weight_text)
-			rating_weight_text[keys[i].k] = *v->weight_text[r->relation] ? v->weight_text[r->relation] : NULL;
+			rating_weight_text[k] = *v->weight_text[r->relation] ? v->weight_text[r->relation] : NULL;
 	}
-	if (keys != small)
-		free(keys);
+	if (rated != small) {
+		free(rated);
+		free(keep);
+	}
 	return ok;
 }
 

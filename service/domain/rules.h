@@ -123,6 +123,17 @@ const char *rules_level_of(const struct rules_version *v, int grade, int positio
 /* The grading of the blueprint for (position, level); highest without a blueprint. */
 enum rules_grading rules_grading_at(const struct rules_model *m, int position, const char *level);
 
+/* Each rater's latest rating (SPEC §3.3): one entry per rating; group is what a rater rates once
+ * (an item of one employee and period), rater the rater's number. */
+struct rules_rated {
+	int64_t group, rater, rated_at, id;
+};
+
+/* keep[k] when rating k is its rater's latest in its group among those with rated_at <= t (by rated_at,
+ * then the higher id); false for the others and for those after t. false when out of memory. */
+bool rules_latest_per_rater(const struct rules_rated *r, size_t n, int64_t t, bool *keep)
+	__attribute__((warn_unused_result));
+
 /* One item of a profile at T. */
 struct rules_item {
 	const char *level;	   /* required at T (points into the model); NULL when none */

@@ -1,6 +1,5 @@
-/* Trends over periods (issue #19): the value of one item from the profile rules' evidence row
- * (examd_profile_data), the band a value falls in, and a department's band distribution per item
- * and period from the packed rows of one period. Pure. */
+/* Trends over periods (issue #19): the band a value falls in, and a department's band distribution
+ * per item and period from its employees' values (decided by domain/rules.c). Pure. */
 #ifndef EXAMD_DOMAIN_TRENDS_H
 #define EXAMD_DOMAIN_TRENDS_H
 
@@ -13,12 +12,6 @@
 #define TRENDS_BANDS 8	 /* 0..6, then missing */
 #define TRENDS_MISSING 7
 
-/* One item's value: an exam band (band: text, NULL when no attempt counts) or the behaviour
- * aggregate (wsum, wtot, ssum, n as text; n NULL or 0 when no rating counts), by the profile rules
- * (domain/profile.c). false when malformed. */
-bool trends_value(bool exam, const char *band, const char *wsum, const char *wtot, const char *ssum, const char *n,
-		  struct profile_value *out);
-
 /* The band of a value: its whole part (a behaviour mean of 4.9 is in band 4, so bands 5 and 6 are
  * exactly the items that meet the standard), TRENDS_MISSING without evidence. */
 int trends_band(struct profile_value v);
@@ -30,8 +23,7 @@ struct trends_period {
 	long sum_tenths[TRENDS_ITEMS], with_value[TRENDS_ITEMS];
 };
 
-/* Adds packed rows "item:band:wsum:wtot:ssum:n;..." (empty fields for NULL; one row per employee
- * and item) to p. false when malformed (unknown item, bad numbers). */
-bool trends_add_packed(const struct catalog *cat, const char *packed, struct trends_period *p);
+/* Adds one employee's 18 values (model order) to p. */
+void trends_add_values(struct trends_period *p, const struct profile_value v[TRENDS_ITEMS]);
 
 #endif

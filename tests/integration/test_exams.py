@@ -148,6 +148,14 @@ class ScoringTest(ExamdTestCase):
         self.assertEqual(exams["job_knowledge"]["attempts_used"], 2)
         self.assertEqual(exams["job_knowledge"]["counted_result"]["standard_score"], 90.5)
         self.assertEqual(exams["job_knowledge"]["counted_result"]["attempt_ids"], [doc["attempt_id"]])
+        # Under "highest" only the better attempt counts; the other one says so too.
+        self.assertTrue(self.app.get("/api/v1/attempts/%d" % doc["attempt_id"], token=token).json["result"]["counted"])
+        self.assertFalse(self.app.get("/api/v1/attempts/%d" % second["attempt_id"],
+                                      token=token).json["result"]["counted"])
+        # The counted result keeps the exact decimals and the key order PostgreSQL gave it.
+        raw = self.app.get("/api/v1/exams", token=token).body.decode()
+        self.assertIn('"counted_result": {"band": 6, "attempt_ids": [%d], "band_name_zh": "超标", '
+                      '"standard_score": 90.50}' % doc["attempt_id"], raw)
 
     def test_seq_fill_multiple_and_average_grading(self):
         self.app.add_user("w3", "employee", grade=3)
@@ -179,6 +187,8 @@ class ScoringTest(ExamdTestCase):
         counted = exams["job_skills"]["counted_result"]
         self.assertEqual((counted["standard_score"], counted["band"]), (75, 4))  # average of 100 and 50
         self.assertEqual(counted["attempt_ids"], [aid, doc2["attempt_id"]])
+        for a in (aid, doc2["attempt_id"]):  # an average counts every attempt
+            self.assertTrue(self.app.get("/api/v1/attempts/%d" % a, token=token).json["result"]["counted"])
 
     def test_invalid_answers_and_ownership(self):
         self.app.add_user("w4", "employee", grade=3)

@@ -174,6 +174,24 @@ class HrQualityTest(ExamdTestCase):
         self.assertEqual(empty["agreement"]["pairs"], 0)
         self.assertIsNone(empty["agreement"]["kappa"])
 
+    def test_quality_keeps_each_raters_latest_rating(self):
+        # A period of its own, long ago: "redo" rated 0, then 6 (the latest counts), "once" rated 4;
+        # "tie" rated twice at the same time: the later entry (higher id) counts.
+        self.app.add_user("rq1", "employee", grade=3)
+        insert_ratings(self.app, [rating_row("rq1", BEHAVIOUR[0], 0, "redo", "peer", "2024Q1", 500),
+                                  rating_row("rq1", BEHAVIOUR[0], 6, "redo", "peer", "2024Q1", 400),
+                                  rating_row("rq1", BEHAVIOUR[0], 4, "once", "supervisor", "2024Q1", 450)])
+        insert_ratings(self.app, [rating_row("rq1", BEHAVIOUR[0], 1, "tie", "hr", "2024Q1", 420)])
+        self.app.sql("INSERT INTO behaviour_ratings (employee, item, score, rater, relation, period, rated_at) "
+                     "SELECT employee, item, 2, rater, relation, period, rated_at FROM behaviour_ratings "
+                     "WHERE rater = 'tie'")
+        q = self.app.get("/api/v1/raters/quality?period=2024Q1", token=self.hr).json
+        self.assertEqual((q["raters_count"], q["ratings"], q["employees"]), (3, 3, 1))
+        by = {r["rater"]: r for r in q["raters"]}
+        self.assertEqual((by["redo"]["ratings"], by["redo"]["mean"]), (1, 6))
+        self.assertEqual((by["once"]["ratings"], by["once"]["mean"]), (1, 4))
+        self.assertEqual((by["tie"]["ratings"], by["tie"]["mean"]), (1, 2))
+
     def test_quality_bad_input(self):
         self.assertError(self.app.get("/api/v1/raters/quality?format=xml", token=self.hr), 400, "invalid_field")
         self.assertError(self.app.get("/api/v1/raters/quality?period=" + "x" * 40, token=self.hr), 400, "invalid_field")

@@ -281,6 +281,41 @@ static void latest_per_rater(void **state)
 	rules_model_free(&m);
 }
 
+/* The selection on its own (rater quality uses it on every rating of a period, no T): per group and
+ * rater the latest by rated_at, then the higher id; ratings after T never. Over 128 entries too. */
+static void latest_per_rater_selection(void **state)
+{
+	(void)state;
+	struct rules_rated r[] = {
+		{1, 1, 10, 1}, {1, 1, 20, 2}, {1, 1, 200, 3}, /* group 1, rater 1: 20 at T = 100, 200 without T */
+		{1, 2, 15, 9}, {1, 2, 15, 8},		       /* the tie on rated_at: the higher id */
+		{2, 1, 5, 4},				       /* the same rater in another group */
+		{3, 7, 300, 5},				       /* only after T: nothing at T = 100 */
+	};
+	bool keep[7];
+	assert_true(rules_latest_per_rater(r, 7, 100, keep));
+	bool at100[7] = {false, true, false, true, false, true, false};
+	assert_memory_equal(keep, at100, sizeof keep);
+	assert_true(rules_latest_per_rater(r, 7, INT64_MAX, keep));
+	bool all[7] = {false, false, true, true, false, true, true};
+	assert_memory_equal(keep, all, sizeof keep);
+	assert_true(rules_latest_per_rater(r, 0, 100, keep));
+	/* 300 ratings: 3 raters x 100 groups, each rater's last one (the highest rated_at) kept. */
+	static struct rules_rated many[300];
+	static bool kept[300];
+	for (int k = 0; k < 300; k++)
+		many[k] = (struct rules_rated){k % 100, k / 100 % 3, k, k};
+	/* Rater k/100 rates group k%100 once each; add a later re-rating of group 0 by rater 0 at the end. */
+	many[299] = (struct rules_rated){0, 0, 1000, 1000};
+	assert_true(rules_latest_per_rater(many, 300, INT64_MAX, kept));
+	size_t n = 0;
+	for (int k = 0; k < 300; k++)
+		n += kept[k];
+	assert_int_equal(n, 299); /* rater 2 lost group 99 (entry 299 re-used), rater 0's group 0 twice: one kept */
+	assert_false(kept[0]);
+	assert_true(kept[299]);
+}
+
 static void null_rated_level_resolved_at_rated_at(void **state)
 {
 	(void)state;
@@ -417,6 +452,7 @@ int main(void)
 		cmocka_unit_test(grade_changes_around_t),
 		cmocka_unit_test(version_changes_around_t),
 		cmocka_unit_test(latest_per_rater),
+		cmocka_unit_test(latest_per_rater_selection),
 		cmocka_unit_test(null_rated_level_resolved_at_rated_at),
 		cmocka_unit_test(relation_weights_at_t),
 		cmocka_unit_test(behaviour_rounding_half_up),
