@@ -4,7 +4,8 @@
 #   install-deps.sh [--runtime]  what building and running need (deploy/local/up.sh), with the
 #                                libraries and the CJK font of the PDF reports
 #   install-deps.sh --test       that plus what the tests need (tests/run.sh): cmocka, Python, clang
-#                                for the fuzzers, Chromium and Node.js for the browser tests,
+#                                for the fuzzers, clang-format for the style check (tests/format.sh),
+#                                Chromium and Node.js for the browser tests,
 #                                poppler-utils (pdftotext) for the report tests, nginx and PgBouncer
 #                                for the deployment tests
 set -euo pipefail
@@ -21,7 +22,7 @@ if [ "${1:-}" = --test ]; then test_deps=1; fi
 if [ "$test_deps" = 1 ]; then
   packages+=(
     libcmocka-dev python3 ca-certificates
-    clang libclang-rt-dev
+    clang libclang-rt-dev clang-format
     chromium
     poppler-utils
     nginx-light pgbouncer

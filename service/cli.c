@@ -89,8 +89,10 @@ static bool ends_with(const char *s, const char *suffix)
 
 int cli_user_add(int argc, char **argv)
 {
-	struct cli_opt opts[] = {{.name = "--username", .takes_value = true}, {.name = "--role", .takes_value = true},       {.name = "--name", .takes_value = true},
-				 {.name = "--grade", .takes_value = true},    {.name = "--department", .takes_value = true}, {.name = "--if-missing", .takes_value = false}};
+	struct cli_opt opts[] = {
+		{.name = "--username", .takes_value = true},   {.name = "--role", .takes_value = true},
+		{.name = "--name", .takes_value = true},       {.name = "--grade", .takes_value = true},
+		{.name = "--department", .takes_value = true}, {.name = "--if-missing", .takes_value = false}};
 	struct config cfg;
 	if (!parse_opts(argc, argv, opts, sizeof opts / sizeof opts[0], NULL, &cfg))
 		return 2;
@@ -198,8 +200,8 @@ int cli_bank_import(int argc, char **argv)
 		snprintf(source, sizeof source, "file:%s", path);
 		const char *params[] = {param, dry_run ? "true" : "false", "examd-cli", "", source};
 		if (!param || !db_sync_value(cfg.database_url,
-					     "SELECT examd_bank_import($1::jsonb, $2::boolean, $3, $4, $5)::text", 5, params,
-					     &report, err, sizeof err)) {
+					     "SELECT examd_bank_import($1::jsonb, $2::boolean, $3, $4, $5)::text", 5,
+					     params, &report, err, sizeof err)) {
 			fprintf(stderr, "examd bank import: %s\n", param ? err : "out of memory");
 			rc = 1;
 		} else {
@@ -223,8 +225,8 @@ int cli_blueprint_put(int argc, char **argv)
 	json_t *doc = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &jerr) : NULL;
 	json_t *list = json_object_get(doc, "blueprints");
 	if (!json_is_array(list)) {
-		fprintf(stderr, "examd blueprint put: %s must be JSON {\"blueprints\": [...]}%s%s\n", path ? path : "FILE",
-			doc ? "" : ": ", doc ? "" : (path ? jerr.text : "no file named"));
+		fprintf(stderr, "examd blueprint put: %s must be JSON {\"blueprints\": [...]}%s%s\n",
+			path ? path : "FILE", doc ? "" : ": ", doc ? "" : (path ? jerr.text : "no file named"));
 		json_decref(doc);
 		config_free(&cfg);
 		return 2;
@@ -233,8 +235,10 @@ int cli_blueprint_put(int argc, char **argv)
 	int rc = 0;
 	size_t i;
 	json_t *entry;
-	json_array_foreach(list, i, entry) {
-		const struct catalog_item *item = catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
+	json_array_foreach(list, i, entry)
+	{
+		const struct catalog_item *item =
+			catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
 		const struct catalog_level *level =
 			catalog_level_find(cat, json_string_value(json_object_get(entry, "level")));
 		struct blueprint bp;
@@ -299,9 +303,12 @@ static json_t *blueprint_baselines(const struct banklint *l, const struct bank *
 	json_t *out = json_array();
 	size_t i;
 	json_t *entry;
-	json_array_foreach(list, i, entry) {
-		const struct catalog_item *item = catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
-		const struct catalog_level *level = catalog_level_find(cat, json_string_value(json_object_get(entry, "level")));
+	json_array_foreach(list, i, entry)
+	{
+		const struct catalog_item *item =
+			catalog_item_find(cat, json_string_value(json_object_get(entry, "item")));
+		const struct catalog_level *level =
+			catalog_level_find(cat, json_string_value(json_object_get(entry, "level")));
 		struct blueprint bp;
 		char msg[256];
 		if (!item || item->assessment != CATALOG_ASSESS_EXAM || !level ||
@@ -321,9 +328,10 @@ static json_t *blueprint_baselines(const struct banklint *l, const struct bank *
 			draws[k] = (struct banklint_draw){bp.draws[k].subtopic, bp.draws[k].level, bp.draws[k].count};
 		double score;
 		json_t *o = json_pack("{s:s,s:s,s:b}", "item", item->code, "level", level->code, "blueprint", 1);
-		json_object_set_new(o, "score", banklint_baseline(l, draws, bp.ndraws, NULL, &score)
-							? json_real(round(score * 100.0) / 100.0)
-							: json_null());
+		json_object_set_new(o, "score",
+				    banklint_baseline(l, draws, bp.ndraws, NULL, &score)
+					    ? json_real(round(score * 100.0) / 100.0)
+					    : json_null());
 		json_array_append_new(out, o);
 	}
 	json_decref(doc);
@@ -375,9 +383,9 @@ int cli_bank_lint(int argc, char **argv)
 	struct banklint_set set = {bank.questions, bank.question_count, NULL};
 	struct banklint *l = banklint_run(NULL, &set, NULL);
 	json_t *warnings = l ? banklint_warnings_json(l, NULL) : NULL;
-	json_t *baselines = !l ? NULL
-			   : blueprints ? blueprint_baselines(l, &bank, blueprints)
-					: banklint_file_baselines_json(l, catalog_default());
+	json_t *baselines = !l           ? NULL
+			    : blueprints ? blueprint_baselines(l, &bank, blueprints)
+					 : banklint_file_baselines_json(l, catalog_default());
 	int rc = 0;
 	if (!l || !warnings) {
 		fprintf(stderr, "examd bank lint: out of memory\n");
@@ -387,29 +395,35 @@ int cli_bank_lint(int argc, char **argv)
 	} else if (as_json) {
 		json_t *doc = json_pack("{s:O,s:O,s:I}", "warnings", warnings, "baselines", baselines, "questions",
 					(json_int_t)bank.question_count);
-		char *text = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
+		char *text =
+			doc ? json_dumps(doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
 		printf("%s\n", text ? text : "{}");
 		free(text);
 		json_decref(doc);
 	} else {
 		size_t i;
 		json_t *w;
-		json_array_foreach(warnings, i, w) {
+		json_array_foreach(warnings, i, w)
+		{
 			const char *ext = json_string_value(json_object_get(w, "external_id"));
-			printf("row %" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\n", json_integer_value(json_object_get(w, "row")),
-			       ext ? ext : "-", json_string_value(json_object_get(w, "code")),
+			printf("row %" JSON_INTEGER_FORMAT "\t%s\t%s\t%s\n",
+			       json_integer_value(json_object_get(w, "row")), ext ? ext : "-",
+			       json_string_value(json_object_get(w, "code")),
 			       json_string_value(json_object_get(w, "message")));
 		}
 		json_t *b;
-		json_array_foreach(baselines, i, b) {
+		json_array_foreach(baselines, i, b)
+		{
 			json_t *score = json_object_get(b, "score");
 			printf("baseline\t%s\t%s\t%s%.2f\n", json_string_value(json_object_get(b, "item")),
 			       json_string_value(json_object_get(b, "level")),
 			       json_object_get(b, "blueprint") ? "blueprint " : "", json_number_value(score));
 		}
-		fprintf(stderr, "%zu questions, %zu warnings; baseline = expected standard score of a cue-only guesser (%s)\n",
+		fprintf(stderr,
+			"%zu questions, %zu warnings; baseline = expected standard score of a cue-only guesser (%s)\n",
 			bank.question_count, banklint_warning_total(l),
-			blueprints ? "per blueprint, equal subtopic weights" : "per item and level of the file, equal weights");
+			blueprints ? "per blueprint, equal subtopic weights"
+				   : "per item and level of the file, equal weights");
 	}
 	json_decref(warnings);
 	json_decref(baselines);
@@ -424,10 +438,11 @@ static long demo_close(const char *url, const char *ids, char *err, size_t errle
 {
 	char *inputs = NULL, *closed = NULL;
 	const char *p1[] = {ids};
-	if (!db_sync_value(url,
-			   "SELECT coalesce(json_agg(examd_attempt_scoring_input(x::bigint) ORDER BY x::bigint), '[]')::text"
-			   " FROM jsonb_array_elements_text($1::jsonb) x",
-			   1, p1, &inputs, err, errlen))
+	if (!db_sync_value(
+		    url,
+		    "SELECT coalesce(json_agg(examd_attempt_scoring_input(x::bigint) ORDER BY x::bigint), '[]')::text"
+		    " FROM jsonb_array_elements_text($1::jsonb) x",
+		    1, p1, &inputs, err, errlen))
 		return -1;
 	json_error_t jerr;
 	json_t *list = json_loads(inputs ? inputs : "[]", 0, &jerr);
@@ -435,7 +450,8 @@ static long demo_close(const char *url, const char *ids, char *err, size_t errle
 	json_t *out = json_array();
 	size_t i;
 	json_t *input;
-	json_array_foreach(list, i, input) {
+	json_array_foreach(list, i, input)
+	{
 		json_t *result = NULL;
 		char msg[256];
 		if (attempt_score_json(input, &result, msg, sizeof msg) != SCORE_OK) {
@@ -445,19 +461,20 @@ static long demo_close(const char *url, const char *ids, char *err, size_t errle
 			json_decref(out);
 			return -1;
 		}
-		json_array_append_new(out, json_pack("{s:O,s:O,s:o}", "id", json_object_get(input, "attempt_id"),
-						     "version", json_object_get(input, "answers_version"), "result",
-						     result));
+		json_array_append_new(out,
+				      json_pack("{s:O,s:O,s:o}", "id", json_object_get(input, "attempt_id"), "version",
+						json_object_get(input, "answers_version"), "result", result));
 	}
 	json_decref(list);
 	char *text = json_dumps(out, JSON_COMPACT);
 	json_decref(out);
 	const char *p2[] = {text ? text : "[]"};
-	bool ok = db_sync_value(url,
-				"SELECT count(*) FILTER (WHERE examd_attempt_close((e->>'id')::bigint, (e->>'version')::bigint,"
-				"  'submitted', 10, e->'result', 'examd-demo') = 'closed')::text"
-				" FROM jsonb_array_elements($1::jsonb) e",
-				1, p2, &closed, err, errlen);
+	bool ok = db_sync_value(
+		url,
+		"SELECT count(*) FILTER (WHERE examd_attempt_close((e->>'id')::bigint, (e->>'version')::bigint,"
+		"  'submitted', 10, e->'result', 'examd-demo') = 'closed')::text"
+		" FROM jsonb_array_elements($1::jsonb) e",
+		1, p2, &closed, err, errlen);
 	free(text);
 	long n = ok && closed ? atol(closed) : -1;
 	free(closed);
@@ -487,8 +504,8 @@ int cli_demo_simulate(int argc, char **argv)
 		char *ids = NULL;
 		const char *params[] = {nbuf, sbuf, levels[i]};
 		if (!db_sync_value(cfg.database_url,
-				   "SELECT array_to_json(examd_demo_simulate($1::int, $2::bigint, $3))::text", 3, params,
-				   &ids, err, sizeof err)) {
+				   "SELECT array_to_json(examd_demo_simulate($1::int, $2::bigint, $3))::text", 3,
+				   params, &ids, err, sizeof err)) {
 			fprintf(stderr, "examd demo simulate: %s: %s\n", levels[i], err);
 			rc = 1;
 		} else {

@@ -19,18 +19,19 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: examd serve [options]\n"
-		     "       examd migrate [options]\n"
-		     "       examd user add --username U --role R [--name N] [--grade G] [--department D] [--if-missing]\n"
-		     "                      (the password is read from the first line of standard input)\n"
-		     "       examd bank import FILE [--dry-run]   (a CSV or JSON question bank, SPEC section 5)\n"
-		     "       examd bank lint FILE [--blueprints FILE] [--json]\n"
-		     "                      (bank checks and surface-cue baselines of a bank file; no database)\n"
-		     "       examd blueprint put FILE             (JSON: {\"blueprints\": [{\"item\", \"level\", ...}]})\n"
-		     "       examd demo simulate [--employees N] [--seed S]\n"
-		     "                      (closed attempts of simulated employees on every blueprint, for statistics)\n"
-		     "       examd help\n\n"
-		     "options (each also read from its environment variable):\n");
+	fprintf(out,
+		"usage: examd serve [options]\n"
+		"       examd migrate [options]\n"
+		"       examd user add --username U --role R [--name N] [--grade G] [--department D] [--if-missing]\n"
+		"                      (the password is read from the first line of standard input)\n"
+		"       examd bank import FILE [--dry-run]   (a CSV or JSON question bank, SPEC section 5)\n"
+		"       examd bank lint FILE [--blueprints FILE] [--json]\n"
+		"                      (bank checks and surface-cue baselines of a bank file; no database)\n"
+		"       examd blueprint put FILE             (JSON: {\"blueprints\": [{\"item\", \"level\", ...}]})\n"
+		"       examd demo simulate [--employees N] [--seed S]\n"
+		"                      (closed attempts of simulated employees on every blueprint, for statistics)\n"
+		"       examd help\n\n"
+		"options (each also read from its environment variable):\n");
 	config_print_help(out);
 }
 

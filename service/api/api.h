@@ -139,9 +139,20 @@ void readiness_list(struct req *r);
 /* Its statement: $1 department, $2 grade, $3 period, $4 username (NULL: any). */
 extern const char readiness_sql[];
 /* Its columns. */
-enum { READINESS_C_USERNAME, READINESS_C_GRADES, READINESS_C_PERIOD, READINESS_C_EXAM, READINESS_C_RATINGS,
-       READINESS_C_NAME, READINESS_C_DEPARTMENT, READINESS_C_VERSION, READINESS_C_AT, READINESS_C_RULES, READINESS_C_ORD,
-       READINESS_C_ATUS };
+enum {
+	READINESS_C_USERNAME,
+	READINESS_C_GRADES,
+	READINESS_C_PERIOD,
+	READINESS_C_EXAM,
+	READINESS_C_RATINGS,
+	READINESS_C_NAME,
+	READINESS_C_DEPARTMENT,
+	READINESS_C_VERSION,
+	READINESS_C_AT,
+	READINESS_C_RULES,
+	READINESS_C_ORD,
+	READINESS_C_ATUS
+};
 struct readiness;
 struct rules_model;
 struct rules_evidence;
@@ -156,8 +167,8 @@ extern const char raters_sql[];
 /* Copies the row of raters_sql (malloc'd strings); false when out of memory or no row. */
 bool raters_row_copy(const struct db_result *res, char **period, char **packed, char **names, long *employees);
 /* The rater-quality document from that row (CPU: offload threads); NULL (and why) when malformed. */
-json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees,
-				char *why, size_t whylen);
+json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees, char *why,
+				size_t whylen);
 /* Trends over periods (api/trends.c). */
 void trends_employee(struct req *r);
 void trends_department(struct req *r);

@@ -51,7 +51,9 @@ static bool reply_with_measurement_error(struct req *r, int status, const struct
 	if (sem.has)
 		snprintf(semtext, sizeof semtext, "%.2f", round(sem.v * 100) / 100);
 	snprintf(extra, sizeof extra, ",\"sem\":%s,\"band_certain\":%s}}", semtext,
-		 certain < 0 ? "null" : certain ? "true" : "false");
+		 certain < 0 ? "null"
+		 : certain   ? "true"
+			     : "false");
 	size_t head = inner - 1, elen = strlen(extra);
 	char *out = malloc(head + elen);
 	if (!out)
@@ -89,7 +91,8 @@ static bool exam_eval(struct exam_eval *e, const char *rules, const char *grades
 		return false;
 	}
 	e->used = calloc(e->ev.nattempts + 1, sizeof *e->used);
-	return e->used && rules_evaluate(&e->model, catalog_default(), &e->ev, at, RULES_HELD, &e->res, e->used, NULL, NULL);
+	return e->used &&
+	       rules_evaluate(&e->model, catalog_default(), &e->ev, at, RULES_HELD, &e->res, e->used, NULL, NULL);
 }
 
 /* The last "needle" in text[0, len); NULL when none. */
@@ -119,7 +122,8 @@ static bool attempt_counted(const struct db_result *res, const char *id, char **
 	if (db_result_isnull(res, 0, 8))
 		return false;
 	struct exam_eval e;
-	bool ok = exam_eval(&e, db_result_value(res, 0, 8), db_result_isnull(res, 0, 6) ? NULL : db_result_value(res, 0, 6),
+	bool ok = exam_eval(&e, db_result_value(res, 0, 8),
+			    db_result_isnull(res, 0, 6) ? NULL : db_result_value(res, 0, 6),
 			    db_result_isnull(res, 0, 7) ? NULL : db_result_value(res, 0, 7), db_result_long(res, 0, 9));
 	bool counted = false;
 	long want = atol(id);
@@ -202,17 +206,18 @@ void attempts_reply(struct req *r, const char *id, int status)
 	r->data = a;
 	r->data_free = free;
 	const char *params[] = {id, grace};
-	api_query(r,
-		  "SELECT examd_attempt_json(a.id, $2::int)::text, a.username, a.status <> 'open', s.sem,"
-		  " CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END, a.standard_score,"
-		  " e.grades, e.exam, CASE WHEN e.counts THEN examd_rules_evidence() END,"
-		  " (extract(epoch FROM now()) * 1000000)::bigint"
-		  " FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
-		  "  AND s.attempts >= " SEM_MIN_ATTEMPTS
-		  " LEFT JOIN LATERAL (SELECT true AS counts, x.grades, x.exam FROM examd_exam_evidence(a.username, now()) x"
-		  "  WHERE a.status IN ('submitted', 'auto_submitted') OFFSET 0) e ON true"
-		  " WHERE a.id = $1::bigint",
-		  2, params, on_attempt_json);
+	api_query(
+		r,
+		"SELECT examd_attempt_json(a.id, $2::int)::text, a.username, a.status <> 'open', s.sem,"
+		" CASE WHEN a.status <> 'open' THEN examd_bands_text(a.model_version) END, a.standard_score,"
+		" e.grades, e.exam, CASE WHEN e.counts THEN examd_rules_evidence() END,"
+		" (extract(epoch FROM now()) * 1000000)::bigint"
+		" FROM attempts a LEFT JOIN blueprint_sem s ON s.item = a.item AND s.level = a.level"
+		"  AND s.attempts >= " SEM_MIN_ATTEMPTS
+		" LEFT JOIN LATERAL (SELECT true AS counts, x.grades, x.exam FROM examd_exam_evidence(a.username, now()) x"
+		"  WHERE a.status IN ('submitted', 'auto_submitted') OFFSET 0) e ON true"
+		" WHERE a.id = $1::bigint",
+		2, params, on_attempt_json);
 }
 
 static bool attempt_id_param(struct req *r, int index)
@@ -238,7 +243,10 @@ void attempts_get(struct req *r)
  * (6, µs) and the band names (7). */
 enum { X_DOC, X_ITEMS, X_GRADES, X_EXAM, X_HIDDEN, X_RULES, X_ATUS, X_SCALE };
 
-static bool put_evbuffer(void *ctx, const char *p, size_t n) { return evbuffer_add(ctx, p, n) == 0; }
+static bool put_evbuffer(void *ctx, const char *p, size_t n)
+{
+	return evbuffer_add(ctx, p, n) == 0;
+}
 
 static bool id_listed(const char *list, int64_t id)
 {
@@ -319,8 +327,8 @@ static void on_exams(const struct db_result *res, void *arg)
 	json_error_t jerr;
 	json_t *scale = col[X_SCALE] ? json_loads(col[X_SCALE], 0, &jerr) : json_object();
 	struct evbuffer *out = evbuffer_new();
-	bool ok = col[X_DOC] && scale && out && exam_eval(&e, col[X_RULES], col[X_GRADES], col[X_EXAM],
-							   db_result_long(res, 0, X_ATUS));
+	bool ok = col[X_DOC] && scale && out &&
+		  exam_eval(&e, col[X_RULES], col[X_GRADES], col[X_EXAM], db_result_long(res, 0, X_ATUS));
 	/* Each exam's "counted_result": null, in the order of the items listed (an unescaped quote can
 	 * only open a key, so the text cannot occur inside a string). */
 	const char *p = col[X_DOC], *items = col[X_ITEMS] ? col[X_ITEMS] : "";
@@ -492,7 +500,8 @@ void sessions_start(struct req *r)
 		json_error_t jerr;
 		json_t *body = json_loadb(r->body, r->body_len, 0, &jerr);
 		json_t *item = json_object_get(body, "item");
-		const struct catalog_item *it = json_is_string(item) ? catalog_item_find(catalog_default(), json_string_value(item)) : NULL;
+		const struct catalog_item *it =
+			json_is_string(item) ? catalog_item_find(catalog_default(), json_string_value(item)) : NULL;
 		bad = !json_is_object(body) || json_object_size(body) > 1 || (json_object_size(body) == 1 && !item) ||
 		      (item && !json_is_null(item) && (!it || it->assessment != CATALOG_ASSESS_EXAM));
 		code = it ? it->code : NULL;
@@ -534,8 +543,8 @@ static void on_proctor_access(const struct db_result *res, void *arg)
 		req_reply_error(r, 409, "attempt_closed", "the attempt is already closed");
 		return;
 	}
-	struct closer *c = closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username,
-				      on_proctor_closed, r);
+	struct closer *c =
+		closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username, on_proctor_closed, r);
 	if (!c) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
 		return;
@@ -596,8 +605,8 @@ static void on_submit_owner(const struct db_result *res, void *arg)
 		return;
 	}
 	/* Submitting a closed attempt again changes nothing and answers with its result. */
-	struct closer *c = closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username,
-				      on_submit_closed, r);
+	struct closer *c =
+		closer_new(api_db(r), api_cfg(r), r->params[0], "submitted", r->user.username, on_submit_closed, r);
 	if (!c) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
 		return;

@@ -156,7 +156,8 @@ static const char *dummy_hash(const struct config *cfg)
 	static _Thread_local char hash[128];
 	static _Thread_local int made_for;
 	if (made_for != cfg->scrypt_log2n) {
-		snprintf(hash, sizeof hash, "$scrypt$ln=%d,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		snprintf(hash, sizeof hash,
+			 "$scrypt$ln=%d,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 			 cfg->scrypt_log2n);
 		made_for = cfg->scrypt_log2n;
 	}
@@ -379,10 +380,11 @@ static void on_logout(const struct db_result *res, void *arg)
 void auth_logout(struct req *r)
 {
 	const char *params[] = {r->token_hash, r->user.username, req_client_address(r)};
-	(void)api_query(r,
-			"WITH d AS (DELETE FROM sessions WHERE token_hash = $1)"
-			" INSERT INTO audit_log (actor, action, target, address) VALUES ($2, 'logout', 'user:' || $2, $3)",
-			3, params, on_logout);
+	(void)api_query(
+		r,
+		"WITH d AS (DELETE FROM sessions WHERE token_hash = $1)"
+		" INSERT INTO audit_log (actor, action, target, address) VALUES ($2, 'logout', 'user:' || $2, $3)",
+		3, params, on_logout);
 }
 
 void auth_me(struct req *r)

@@ -35,10 +35,10 @@ const char banklint_pool_sql[] =
 /* ------------------------------------------------------------------ the pool */
 
 struct lint_pool {
-	struct bank bank;  /* the active questions, as bank rows */
-	long long *ids;    /* per question of bank (not per row) */
-	char **labels;     /* per question: how messages name it */
-	json_t *doc;       /* the statement's document: blueprints and weights */
+	struct bank bank; /* the active questions, as bank rows */
+	long long *ids;   /* per question of bank (not per row) */
+	char **labels;    /* per question: how messages name it */
+	json_t *doc;      /* the statement's document: blueprints and weights */
 };
 
 static void pool_free(struct lint_pool *p)
@@ -75,8 +75,9 @@ static bool pool_parse(const char *text, size_t len, const char *label_prefix, s
 	for (size_t i = 0; i < n; i++) {
 		const struct bank_question *q = &p->bank.questions[i];
 		p->ids[i] = (long long)json_integer_value(json_object_get(json_array_get(qs, q->row - 1), "id"));
-		int rc = q->external_id ? asprintf(&p->labels[i], "%s %lld (%s)", label_prefix, p->ids[i], q->external_id)
-					: asprintf(&p->labels[i], "%s %lld", label_prefix, p->ids[i]);
+		int rc = q->external_id
+				 ? asprintf(&p->labels[i], "%s %lld (%s)", label_prefix, p->ids[i], q->external_id)
+				 : asprintf(&p->labels[i], "%s %lld", label_prefix, p->ids[i]);
 		if (rc < 0) {
 			p->labels[i] = NULL;
 			return false;
@@ -87,15 +88,15 @@ static bool pool_parse(const char *text, size_t len, const char *label_prefix, s
 
 /* ------------------------------------------------------------------ baselines */
 
-static void weights_of(json_t *doc, const struct catalog_item *item, const struct catalog_level *level,
-		       double *w)
+static void weights_of(json_t *doc, const struct catalog_item *item, const struct catalog_level *level, double *w)
 {
 	const struct catalog *cat = catalog_default();
 	for (size_t k = 0; k < item->subtopic_count; k++)
 		w[k] = 0;
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(doc, "weights"), i, e) {
+	json_array_foreach(json_object_get(doc, "weights"), i, e)
+	{
 		const char *it = json_string_value(json_object_get(e, "item"));
 		const char *lv = json_string_value(json_object_get(e, "level"));
 		if (!it || !lv || strcmp(it, item->code) || strcmp(lv, level->code))
@@ -111,7 +112,8 @@ static json_t *find_blueprint(json_t *doc, const struct catalog_item *item, cons
 {
 	size_t i;
 	json_t *b;
-	json_array_foreach(json_object_get(doc, "blueprints"), i, b) {
+	json_array_foreach(json_object_get(doc, "blueprints"), i, b)
+	{
 		const char *it = json_string_value(json_object_get(b, "item"));
 		const char *lv = json_string_value(json_object_get(b, "level"));
 		if (it && lv && !strcmp(it, item->code) && !strcmp(lv, level->code))
@@ -144,9 +146,10 @@ static json_t *baselines_json(const struct banklint *l, json_t *doc, const struc
 			if (bp) {
 				size_t i;
 				json_t *d;
-				json_array_foreach(json_object_get(bp, "draws"), i, d) {
-					const struct catalog_subtopic *st =
-						catalog_subtopic_find(cat, item, json_string_value(json_object_get(d, "subtopic")));
+				json_array_foreach(json_object_get(bp, "draws"), i, d)
+				{
+					const struct catalog_subtopic *st = catalog_subtopic_find(
+						cat, item, json_string_value(json_object_get(d, "subtopic")));
 					const struct catalog_level *dl =
 						catalog_level_find(cat, json_string_value(json_object_get(d, "level")));
 					if (st && dl && nd < BLUEPRINT_MAX_DRAWS)
@@ -160,9 +163,11 @@ static json_t *baselines_json(const struct banklint *l, json_t *doc, const struc
 			weights_of(doc, item, level, w);
 			json_t *o = json_pack("{s:s,s:s,s:b}", "item", item->code, "level", level->code, "blueprint",
 					      bp != NULL);
-			if (!o || json_object_set_new(o, "score", banklint_baseline(l, draws, nd, w, &score)
-									  ? json_real(round(score * 100.0) / 100.0)
-									  : json_null()) ||
+			if (!o ||
+			    json_object_set_new(o, "score",
+						banklint_baseline(l, draws, nd, w, &score)
+							? json_real(round(score * 100.0) / 100.0)
+							: json_null()) ||
 			    json_array_append_new(all, o)) {
 				json_decref(all);
 				return NULL;
@@ -259,15 +264,15 @@ static void lint_work(void *arg)
 		pool_free(&pool);
 		return;
 	}
-	struct banklint_set checked = {pool.bank.questions, pool.bank.question_count,
-				       (const char *const *)pool.labels};
+	struct banklint_set checked = {pool.bank.questions, pool.bank.question_count, (const char *const *)pool.labels};
 	struct banklint *l = banklint_run(NULL, &checked, NULL);
 	json_t *warnings = l ? banklint_warnings_json(l, pool.ids) : NULL;
 	json_t *baselines = l ? baselines_json(l, pool.doc, NULL) : NULL;
 	if (warnings && baselines)
-		j->reply = json_pack("{s:O,s:I,s:I,s:o,s:o}", "items", j->items, "questions",
-				     (json_int_t)pool.bank.question_count, "warning_total",
-				     (json_int_t)banklint_warning_total(l), "warnings", warnings, "baselines", baselines);
+		j->reply =
+			json_pack("{s:O,s:I,s:I,s:o,s:o}", "items", j->items, "questions",
+				  (json_int_t)pool.bank.question_count, "warning_total",
+				  (json_int_t)banklint_warning_total(l), "warnings", warnings, "baselines", baselines);
 	else {
 		json_decref(warnings);
 		json_decref(baselines);

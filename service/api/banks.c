@@ -106,7 +106,8 @@ static void on_imported(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	if (db_result_status(res) == DB_ERROR && !strcmp(db_result_sqlstate(res), "23505")) {
-		req_reply_error(r, 409, "conflict", "another import changed the same questions at the same time; retry");
+		req_reply_error(r, 409, "conflict",
+				"another import changed the same questions at the same time; retry");
 		return;
 	}
 	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
@@ -243,21 +244,20 @@ void banks_import(struct req *r)
 
 /* The questions that match the list's filters, with their model order (one CTE for the JSON page,
  * its count and the CSV export). $5: stem or external_id contains it (LIKE wildcards escaped). */
-#define QUESTIONS_FILTERED                                                                                   \
-	"WITH f AS (SELECT q AS row, q.id, i.position AS ip, s.position AS sp, l.rank AS lr,"                   \
+#define QUESTIONS_FILTERED                                                                                     \
+	"WITH f AS (SELECT q AS row, q.id, i.position AS ip, s.position AS sp, l.rank AS lr,"                  \
 	"                  i.name_zh AS item_zh, s.name_zh AS sub_zh, l.name_zh AS level_zh"                   \
-	"           FROM questions q JOIN model_items i ON i.code = q.item"                                     \
-	"           JOIN model_subtopics s ON s.item = q.item AND s.code = q.subtopic"                          \
-	"           JOIN model_levels l ON l.code = q.level,"                                                   \
-	"           LATERAL (SELECT '%' || replace(replace(replace($5::text, '\\', '\\\\'), '%', '\\%'), '_',"   \
-	"                          '\\_') || '%' AS pat) w"                                                      \
-	"           WHERE ($1::text IS NULL OR q.item = $1) AND ($2::text IS NULL OR q.subtopic = $2)"          \
-	"             AND ($3::text IS NULL OR q.level = $3) AND ($4::boolean IS NULL OR q.active = $4)"        \
-	"             AND ($5::text IS NULL OR q.stem ILIKE w.pat OR q.external_id ILIKE w.pat)"                \
+	"           FROM questions q JOIN model_items i ON i.code = q.item"                                    \
+	"           JOIN model_subtopics s ON s.item = q.item AND s.code = q.subtopic"                         \
+	"           JOIN model_levels l ON l.code = q.level,"                                                  \
+	"           LATERAL (SELECT '%' || replace(replace(replace($5::text, '\\', '\\\\'), '%', '\\%'), '_'," \
+	"                          '\\_') || '%' AS pat) w"                                                    \
+	"           WHERE ($1::text IS NULL OR q.item = $1) AND ($2::text IS NULL OR q.subtopic = $2)"         \
+	"             AND ($3::text IS NULL OR q.level = $3) AND ($4::boolean IS NULL OR q.active = $4)"       \
+	"             AND ($5::text IS NULL OR q.stem ILIKE w.pat OR q.external_id ILIKE w.pat)"               \
 	"             AND ($6::text IS NULL OR q.type = $6))"
 
-static const char *const sql_questions_page =
-	QUESTIONS_FILTERED
+static const char *const sql_questions_page = QUESTIONS_FILTERED
 	" SELECT json_build_object('total', (SELECT count(*) FROM f), 'offset', $8::int, 'limit', $7::int,"
 	"   'questions', coalesce((SELECT json_agg(examd_question_json(p.row) ORDER BY p.ip, p.sp, p.lr, p.id)"
 	"                          FROM (SELECT * FROM f ORDER BY ip, sp, lr, id LIMIT $7::int OFFSET $8::int) p),"
@@ -266,8 +266,7 @@ static const char *const sql_questions_page =
 /* The bank as a CSV file that Excel opens and that imports back unchanged: Chinese headers, the
  * Chinese names of item, subtopic, level and type (the importer reads them), UTF-8 with BOM.
  * A cell Excel would run as a formula gets a leading apostrophe, which the importer drops again. */
-static const char *const sql_questions_csv =
-	QUESTIONS_FILTERED
+static const char *const sql_questions_csv = QUESTIONS_FILTERED
 	" SELECT E'\\uFEFF' || '编号,知识项,知识点,级别,题型,题干,A,B,C,D,E,F,G,H,答案,分值,解析' || E'\\r\\n'"
 	"        || coalesce(string_agg(c.line, '' ORDER BY f.ip, f.sp, f.lr, f.id), '')"
 	" FROM f CROSS JOIN LATERAL ("
@@ -308,7 +307,8 @@ void questions_list(struct req *r)
 	const struct catalog_subtopic *st = subtopic && *subtopic ? catalog_subtopic_find_any(cat, subtopic) : NULL;
 	if ((item && *item && (!it || it->assessment != CATALOG_ASSESS_EXAM)) || (level && *level && !lv) ||
 	    (subtopic && *subtopic && (!st || (it && st->item != it)))) {
-		req_reply_error(r, 400, "invalid_field", "item, subtopic and level must be codes (or names) of the model");
+		req_reply_error(r, 400, "invalid_field",
+				"item, subtopic and level must be codes (or names) of the model");
 		return;
 	}
 	if (type && *type && strcmp(type, "single") && strcmp(type, "multiple") && strcmp(type, "truefalse") &&
@@ -343,14 +343,10 @@ void questions_list(struct req *r)
 	char lim_text[24], off_text[24];
 	snprintf(lim_text, sizeof lim_text, "%ld", lim);
 	snprintf(off_text, sizeof off_text, "%ld", off);
-	const char *params[] = {it ? it->code : NULL,
-				st ? st->code : NULL,
-				lv ? lv->code : NULL,
-				active < 0 ? NULL : (active ? "true" : "false"),
-				text && *text ? text : NULL,
-				type && *type ? type : NULL,
-				lim ? lim_text : NULL,
-				off_text};
+	const char *params[] = {it ? it->code : NULL,        st ? st->code : NULL,
+				lv ? lv->code : NULL,        active < 0 ? NULL : (active ? "true" : "false"),
+				text && *text ? text : NULL, type && *type ? type : NULL,
+				lim ? lim_text : NULL,       off_text};
 	if (csv)
 		(void)api_query(r, sql_questions_csv, 6, params, on_questions_csv);
 	else
@@ -367,19 +363,18 @@ void questions_impact(struct req *r)
 		return;
 	}
 	const char *params[] = {r->params[0]};
-	api_query_json(
-		r, 200,
-		"SELECT json_build_object('question_id', q.id, 'active', q.active, 'blueprints', coalesce(("
-		"  SELECT json_agg(json_build_object('item', d.item, 'level', d.level, 'subtopic', d.subtopic,"
-		"                  'draw_level', d.draw_level, 'count', d.count, 'available', a.n,"
-		"                  'available_after', a.n - 1) ORDER BY d.item, d.level, d.position)"
-		"  FROM blueprint_draws d,"
-		"       LATERAL (SELECT count(*)::int AS n FROM questions x WHERE x.active AND x.item = d.item"
-		"                AND x.subtopic = d.subtopic AND x.level = d.draw_level) a"
-		"  WHERE q.active AND d.item = q.item AND d.subtopic = q.subtopic AND d.draw_level = q.level"
-		"    AND a.n - 1 < d.count), '[]'))::text"
-		" FROM questions q WHERE q.id = $1::bigint",
-		1, params);
+	api_query_json(r, 200,
+		       "SELECT json_build_object('question_id', q.id, 'active', q.active, 'blueprints', coalesce(("
+		       "  SELECT json_agg(json_build_object('item', d.item, 'level', d.level, 'subtopic', d.subtopic,"
+		       "                  'draw_level', d.draw_level, 'count', d.count, 'available', a.n,"
+		       "                  'available_after', a.n - 1) ORDER BY d.item, d.level, d.position)"
+		       "  FROM blueprint_draws d,"
+		       "       LATERAL (SELECT count(*)::int AS n FROM questions x WHERE x.active AND x.item = d.item"
+		       "                AND x.subtopic = d.subtopic AND x.level = d.draw_level) a"
+		       "  WHERE q.active AND d.item = q.item AND d.subtopic = q.subtopic AND d.draw_level = q.level"
+		       "    AND a.n - 1 < d.count), '[]'))::text"
+		       " FROM questions q WHERE q.id = $1::bigint",
+		       1, params);
 }
 
 /* Re-activates a retired question: 409 while another version (same external_id) or an identical
@@ -414,8 +409,9 @@ static void on_question_activated(const struct db_result *res, void *arg)
 		return;
 	}
 	if (!strcmp(db_result_value(res, 0, 0), "conflict")) {
-		api_reply_status(r, "conflict", "another version of this question (same external_id or content) is active;"
-						" edit that one");
+		api_reply_status(r, "conflict",
+				 "another version of this question (same external_id or content) is active;"
+				 " edit that one");
 		return;
 	}
 	req_reply_json_text(r, 200, db_result_value(res, 0, 1), (size_t)db_result_length(res, 0, 1));
@@ -463,7 +459,8 @@ static bool blueprint_path(struct req *r, const struct catalog_item **item, cons
 	*item = catalog_item_find(cat, r->params[0]);
 	*level = catalog_level_find(cat, r->params[1]);
 	if (!*item || (*item)->assessment != CATALOG_ASSESS_EXAM || !*level) {
-		req_reply_error(r, 404, "not_found", "no such exam: the item must be an exam item and the level a level");
+		req_reply_error(r, 404, "not_found",
+				"no such exam: the item must be an exam item and the level a level");
 		return false;
 	}
 	return true;
@@ -480,7 +477,8 @@ static void on_blueprint_put(const struct db_result *res, void *arg)
 	const char *status = db_result_value(res, 0, 0);
 	if (!strcmp(status, "pool_too_small")) {
 		json_error_t err;
-		json_t *shortages = json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &err);
+		json_t *shortages =
+			json_loadb(db_result_value(res, 0, 2), (size_t)db_result_length(res, 0, 2), 0, &err);
 		api_reply_status_extra(r, status, db_result_value(res, 0, 1), "shortages", shortages);
 		return;
 	}
@@ -519,7 +517,9 @@ void blueprints_put(struct req *r)
 				draws_text ? draws_text : "[]",
 				r->user.username,
 				req_client_address(r),
-				bp.practice_allowed < 0 ? NULL : bp.practice_allowed ? "true" : "false"};
+				bp.practice_allowed < 0 ? NULL
+				: bp.practice_allowed   ? "true"
+							: "false"};
 	api_query(r,
 		  "SELECT status, message, body::text"
 		  " FROM examd_blueprint_put($1, $2, $3::int, $4::int, $5, $6::jsonb, $7, $8, $9::boolean)",
@@ -539,14 +539,15 @@ void blueprints_get(struct req *r)
 
 void blueprints_list(struct req *r)
 {
-	api_query_json(r, 200,
-		       "SELECT json_build_object('blueprints', coalesce(json_agg(examd_blueprint_json(b.item, b.level)"
-		       "         || jsonb_build_object('broken', EXISTS (SELECT 1 FROM blueprint_draws d WHERE d.item = b.item"
-		       "              AND d.level = b.level AND d.count > (SELECT count(*) FROM questions q WHERE q.active"
-		       "              AND q.item = d.item AND q.subtopic = d.subtopic AND q.level = d.draw_level)))"
-		       "         ORDER BY i.position, l.rank), '[]'))::text"
-		       " FROM blueprints b JOIN model_items i ON i.code = b.item JOIN model_levels l ON l.code = b.level",
-		       0, NULL);
+	api_query_json(
+		r, 200,
+		"SELECT json_build_object('blueprints', coalesce(json_agg(examd_blueprint_json(b.item, b.level)"
+		"         || jsonb_build_object('broken', EXISTS (SELECT 1 FROM blueprint_draws d WHERE d.item = b.item"
+		"              AND d.level = b.level AND d.count > (SELECT count(*) FROM questions q WHERE q.active"
+		"              AND q.item = d.item AND q.subtopic = d.subtopic AND q.level = d.draw_level)))"
+		"         ORDER BY i.position, l.rank), '[]'))::text"
+		" FROM blueprints b JOIN model_items i ON i.code = b.item JOIN model_levels l ON l.code = b.level",
+		0, NULL);
 }
 
 /* ------------------------------------------------------------------ results of one exam */
@@ -554,20 +555,19 @@ void blueprints_list(struct req *r)
 /* The closed attempts of one exam (item x level), one row per attempt: the employee (names only,
  * no profile), which of their attempts it is (第 n 次, in start order, open attempts counted) of
  * the blueprint's maximum, score, band and time. Names in pinyin order (ICU collation zh-x-icu). */
-#define RESULTS_FILTERED                                                                                      \
-	"WITH a AS (SELECT a.*, row_number() OVER (PARTITION BY a.username ORDER BY a.started_at, a.id) AS n,"      \
-	"                  count(*) OVER (PARTITION BY a.username) AS used"                                            \
-	"           FROM attempts a WHERE a.item = $1 AND a.level = $2),"                                              \
-	" f AS (SELECT a.id, a.username, a.status, a.started_at, a.submitted_at, a.standard_score, a.band, a.n, a.used,"\
-	"              u.name, u.department"                                                                           \
-	"       FROM a JOIN users u ON u.username = a.username,"                                                       \
+#define RESULTS_FILTERED                                                                                                 \
+	"WITH a AS (SELECT a.*, row_number() OVER (PARTITION BY a.username ORDER BY a.started_at, a.id) AS n,"           \
+	"                  count(*) OVER (PARTITION BY a.username) AS used"                                              \
+	"           FROM attempts a WHERE a.item = $1 AND a.level = $2),"                                                \
+	" f AS (SELECT a.id, a.username, a.status, a.started_at, a.submitted_at, a.standard_score, a.band, a.n, a.used," \
+	"              u.name, u.department"                                                                             \
+	"       FROM a JOIN users u ON u.username = a.username,"                                                         \
 	"            LATERAL (SELECT '%' || replace(replace(replace($3::text, '\\', '\\\\'), '%', '\\%'), '_', '\\_')"   \
-	"                            || '%' AS pat) w"                                                                  \
-	"       WHERE a.status <> 'open' AND ($3::text IS NULL OR u.name ILIKE w.pat OR u.username ILIKE w.pat"        \
+	"                            || '%' AS pat) w"                                                                   \
+	"       WHERE a.status <> 'open' AND ($3::text IS NULL OR u.name ILIKE w.pat OR u.username ILIKE w.pat"          \
 	"                                     OR u.department ILIKE w.pat))"
 
-static const char *const sql_results_page =
-	RESULTS_FILTERED
+static const char *const sql_results_page = RESULTS_FILTERED
 	" SELECT json_build_object('item', $1::text, 'level', $2::text,"
 	"   'max_attempts', (SELECT max_attempts FROM blueprints WHERE item = $1 AND level = $2),"
 	"   'total', (SELECT count(*) FROM f), 'employees', (SELECT count(DISTINCT username) FROM f),"
@@ -582,8 +582,7 @@ static const char *const sql_results_page =
 
 /* The same as a CSV file for Excel (UTF-8 with BOM, Chinese headers, Beijing time); user text that
  * Excel would run as a formula is prefixed with an apostrophe. */
-static const char *const sql_results_csv =
-	RESULTS_FILTERED
+static const char *const sql_results_csv = RESULTS_FILTERED
 	" SELECT E'\\uFEFF' || '工号,姓名,部门,第几次,已考次数,最多次数,状态,标准分,等级,等级名称,交卷时间（北京时间）'"
 	"        || E'\\r\\n' || coalesce(string_agg(c.line, '' ORDER BY f.name COLLATE \"zh-x-icu\", f.username, f.n), '')"
 	" FROM f CROSS JOIN LATERAL ("

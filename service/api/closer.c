@@ -55,8 +55,8 @@ static void on_scoring_input(const struct db_result *res, void *arg)
 	char grace[16];
 	snprintf(grace, sizeof grace, "%d", c->cfg->grace_seconds);
 	const char *params[] = {c->id, c->version, c->status, grace, text, c->actor};
-	bool queued = db_query(c->db, "SELECT examd_attempt_close($1::bigint, $2::bigint, $3, $4::int, $5::jsonb, $6)", 6,
-			       params, on_closed, c);
+	bool queued = db_query(c->db, "SELECT examd_attempt_close($1::bigint, $2::bigint, $3, $4::int, $5::jsonb, $6)",
+			       6, params, on_closed, c);
 	free(text);
 	if (!queued)
 		c->done(c, false);

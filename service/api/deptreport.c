@@ -70,7 +70,8 @@ static void job_work(void *arg)
 		goto done;
 	for (size_t k = 0; k < j->n; k++) {
 		const struct emp *e = &j->emps[k];
-		if (!rules_values(&j->rules, cat, j->at_us, RULES_HELD, &ev, e->grades, e->exam, e->ratings, values[k], NULL) ||
+		if (!rules_values(&j->rules, cat, j->at_us, RULES_HELD, &ev, e->grades, e->exam, e->ratings, values[k],
+				  NULL) ||
 		    !readiness_of(&j->rules, cat, j->at_us, &ev, &rd[k])) {
 			snprintf(j->why, sizeof j->why, "malformed evidence");
 			goto done;
@@ -79,8 +80,8 @@ static void job_work(void *arg)
 	raters = raters_quality_document(j->period, j->packed, j->names, j->rated_employees, j->why, sizeof j->why);
 	if (!raters)
 		goto done;
-	struct deptreport_input in = {r->params[0], j->at, j->version, j->n, (const struct profile_value(*)[RULES_ITEMS])values,
-				      rd, raters};
+	struct deptreport_input in = {
+		r->params[0], j->at, j->version, j->n, (const struct profile_value(*)[RULES_ITEMS])values, rd, raters};
 	doc = deptreport_document(&in);
 	if (!doc)
 		snprintf(j->why, sizeof j->why, "the report could not be composed");

@@ -60,31 +60,33 @@ static double rate_per_second(void)
 
 void expiry_metrics(struct evbuffer *out, long long open, long long due, double oldest, long long parked)
 {
-	evbuffer_add_printf(out,
-			    "# HELP examd_autosubmit_closes_total Attempts closed by the auto-submitter of this process.\n"
-			    "# TYPE examd_autosubmit_closes_total counter\nexamd_autosubmit_closes_total %llu\n"
-			    "# HELP examd_autosubmit_closes_per_second Auto-submitted closes per second, last 5 seconds.\n"
-			    "# TYPE examd_autosubmit_closes_per_second gauge\nexamd_autosubmit_closes_per_second %.1f\n"
-			    "# HELP examd_autosubmit_batches_total Close batches run by this process.\n"
-			    "# TYPE examd_autosubmit_batches_total counter\nexamd_autosubmit_batches_total %llu\n"
-			    "# HELP examd_autosubmit_failures_total Close statements that failed (the batch was split).\n"
-			    "# TYPE examd_autosubmit_failures_total counter\nexamd_autosubmit_failures_total %llu\n"
-			    "# HELP examd_autosubmit_parked_total Attempts this process parked for a later try.\n"
-			    "# TYPE examd_autosubmit_parked_total counter\nexamd_autosubmit_parked_total %llu\n",
-			    atomic_load(&closes_total), rate_per_second(), atomic_load(&batches_total),
-			    atomic_load(&failures_total), atomic_load(&parked_total));
+	evbuffer_add_printf(
+		out,
+		"# HELP examd_autosubmit_closes_total Attempts closed by the auto-submitter of this process.\n"
+		"# TYPE examd_autosubmit_closes_total counter\nexamd_autosubmit_closes_total %llu\n"
+		"# HELP examd_autosubmit_closes_per_second Auto-submitted closes per second, last 5 seconds.\n"
+		"# TYPE examd_autosubmit_closes_per_second gauge\nexamd_autosubmit_closes_per_second %.1f\n"
+		"# HELP examd_autosubmit_batches_total Close batches run by this process.\n"
+		"# TYPE examd_autosubmit_batches_total counter\nexamd_autosubmit_batches_total %llu\n"
+		"# HELP examd_autosubmit_failures_total Close statements that failed (the batch was split).\n"
+		"# TYPE examd_autosubmit_failures_total counter\nexamd_autosubmit_failures_total %llu\n"
+		"# HELP examd_autosubmit_parked_total Attempts this process parked for a later try.\n"
+		"# TYPE examd_autosubmit_parked_total counter\nexamd_autosubmit_parked_total %llu\n",
+		atomic_load(&closes_total), rate_per_second(), atomic_load(&batches_total),
+		atomic_load(&failures_total), atomic_load(&parked_total));
 	if (open < 0)
 		return;
-	evbuffer_add_printf(out,
-			    "# HELP examd_open_attempts Exam attempts currently open.\n"
-			    "# TYPE examd_open_attempts gauge\nexamd_open_attempts %lld\n"
-			    "# HELP examd_attempts_due Open attempts past deadline + grace (all processes).\n"
-			    "# TYPE examd_attempts_due gauge\nexamd_attempts_due %lld\n"
-			    "# HELP examd_attempts_oldest_overdue_seconds Seconds the oldest due attempt is past deadline + grace.\n"
-			    "# TYPE examd_attempts_oldest_overdue_seconds gauge\nexamd_attempts_oldest_overdue_seconds %.3f\n"
-			    "# HELP examd_attempts_parked Open attempts that failed to close at least once.\n"
-			    "# TYPE examd_attempts_parked gauge\nexamd_attempts_parked %lld\n",
-			    open, due, oldest, parked);
+	evbuffer_add_printf(
+		out,
+		"# HELP examd_open_attempts Exam attempts currently open.\n"
+		"# TYPE examd_open_attempts gauge\nexamd_open_attempts %lld\n"
+		"# HELP examd_attempts_due Open attempts past deadline + grace (all processes).\n"
+		"# TYPE examd_attempts_due gauge\nexamd_attempts_due %lld\n"
+		"# HELP examd_attempts_oldest_overdue_seconds Seconds the oldest due attempt is past deadline + grace.\n"
+		"# TYPE examd_attempts_oldest_overdue_seconds gauge\nexamd_attempts_oldest_overdue_seconds %.3f\n"
+		"# HELP examd_attempts_parked Open attempts that failed to close at least once.\n"
+		"# TYPE examd_attempts_parked gauge\nexamd_attempts_parked %lld\n",
+		open, due, oldest, parked);
 }
 
 /* ------------------------------------------------------------------ state */
@@ -241,15 +243,16 @@ static void score_work(void *arg)
 			continue;
 		}
 		json_t *result = NULL;
-		enum score_status st = input ? attempt_score_json(input, &result, err, sizeof err) : SCORE_ERR_INVALID_ARGUMENT;
+		enum score_status st =
+			input ? attempt_score_json(input, &result, err, sizeof err) : SCORE_ERR_INVALID_ARGUMENT;
 		if (st != SCORE_OK) {
 			log_error("attempt %s cannot be scored: %s", s->ids[i], err);
 			json_decref(input);
 			s->bad[s->nbad++] = strdup(s->ids[i]);
 			continue;
 		}
-		json_t *elem = json_pack("{s:s,s:O,s:o}", "id", s->ids[i], "version", json_object_get(input, "answers_version"),
-					 "result", result);
+		json_t *elem = json_pack("{s:s,s:O,s:o}", "id", s->ids[i], "version",
+					 json_object_get(input, "answers_version"), "result", result);
 		json_decref(input);
 		char *text = elem ? json_dumps(elem, JSON_COMPACT) : NULL;
 		json_decref(elem);
@@ -398,8 +401,10 @@ static void slot_close_batch(struct xslot *s)
 			snprintf(text, l + 3, "[%s]", s->elems[s->single]);
 	}
 	const char *params[] = {text, x->grace};
-	bool queued = text && xquery(s, "SELECT id, outcome FROM examd_attempt_close_batch($1::jsonb, 'auto_submitted',"
-					" $2::int, 'examd')", 2, params, on_batch_closed);
+	bool queued = text && xquery(s,
+				     "SELECT id, outcome FROM examd_attempt_close_batch($1::jsonb, 'auto_submitted',"
+				     " $2::int, 'examd')",
+				     2, params, on_batch_closed);
 	free(text);
 	if (!queued) {
 		slot_reset_scored(s);
@@ -433,8 +438,8 @@ static void slot_after_close(struct xslot *s)
 		atomic_fetch_add(&batches_total, 1);
 		int64_t now = util_now_us();
 		log_json(LOG_INFO, json_pack("{s:s,s:i,s:i,s:i,s:i,s:I,s:I,s:I}", "msg", "auto-submit batch", "closed",
-					     s->closed, "already", s->already, "changed", s->nchanged, "round", s->round,
-					     "claim_ms", (json_int_t)((s->claimed_us - s->started_us) / 1000),
+					     s->closed, "already", s->already, "changed", s->nchanged, "round",
+					     s->round, "claim_ms", (json_int_t)((s->claimed_us - s->started_us) / 1000),
 					     "score_ms", (json_int_t)((s->scored_us - s->claimed_us) / 1000),
 					     "close_ms", (json_int_t)((now - s->scored_us) / 1000)));
 	}
@@ -451,8 +456,8 @@ static void slot_after_close(struct xslot *s)
 		s->changed = NULL;
 		s->nchanged = 0;
 		const char *params[] = {arr};
-		bool queued = arr && xquery(s, "SELECT id, input FROM examd_attempts_scoring_text($1::bigint[])",
-					      1, params, on_reread);
+		bool queued = arr && xquery(s, "SELECT id, input FROM examd_attempts_scoring_text($1::bigint[])", 1,
+					    params, on_reread);
 		free(arr);
 		char **v = nbad ? realloc(s->carry, (size_t)(s->ncarry + nbad) * sizeof *v) : NULL;
 		if (v) {
@@ -557,7 +562,8 @@ static void slot_claim(struct xslot *s)
 	s->closed = s->already = 0;
 	s->started_us = util_now_us();
 	const char *params[] = {x->grace, x->batch, x->lease, x->owner};
-	if (!xquery(s, "SELECT id, input FROM examd_attempts_claim($1::int, $2::int, $3::int, $4)", 4, params, on_claimed)) {
+	if (!xquery(s, "SELECT id, input FROM examd_attempts_claim($1::int, $2::int, $3::int, $4)", 4, params,
+		    on_claimed)) {
 		s->full = false;
 		slot_finish(s);
 	}

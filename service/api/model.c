@@ -68,12 +68,13 @@ void model_version_get(struct req *r)
 
 void model_versions_list(struct req *r)
 {
-	api_query_json(r, 200,
-		       "SELECT json_build_object('current', examd_model_version_at(now()), 'versions',"
-		       "  coalesce(json_agg(json_build_object('version', version, 'effective_from', examd_ts(effective_from),"
-		       "    'note', note, 'created_by', created_by, 'created_at', examd_ts(created_at)) ORDER BY version), '[]'))::text"
-		       " FROM model_versions",
-		       0, NULL);
+	api_query_json(
+		r, 200,
+		"SELECT json_build_object('current', examd_model_version_at(now()), 'versions',"
+		"  coalesce(json_agg(json_build_object('version', version, 'effective_from', examd_ts(effective_from),"
+		"    'note', note, 'created_by', created_by, 'created_at', examd_ts(created_at)) ORDER BY version), '[]'))::text"
+		" FROM model_versions",
+		0, NULL);
 }
 
 static void on_version_full(const struct db_result *res, void *arg)

@@ -45,9 +45,12 @@ static void render_pool(struct evbuffer *out, struct server *s)
 		{"examd_db_queries_total", "counter", "Statements sent, per worker."},
 		{"examd_db_failures_total", "counter", "Statements that failed, per worker."},
 		{"examd_db_connects_total", "counter", "Connection attempts, per worker."},
-		{"examd_db_prepared_total", "counter", "Statements executed by name (prepared on the connection), per worker."},
-		{"examd_db_prepare_resets_total", "counter", "Times a connection forgot its prepared statements, per worker."},
-		{"examd_db_timeouts_total", "counter", "Statements given up (no answer in EXAMD_DB_TIMEOUT_MS, or waited that long), per worker."},
+		{"examd_db_prepared_total", "counter",
+		 "Statements executed by name (prepared on the connection), per worker."},
+		{"examd_db_prepare_resets_total", "counter",
+		 "Times a connection forgot its prepared statements, per worker."},
+		{"examd_db_timeouts_total", "counter",
+		 "Statements given up (no answer in EXAMD_DB_TIMEOUT_MS, or waited that long), per worker."},
 	};
 	for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
 		evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", m[k].name, m[k].help, m[k].name, m[k].type);
@@ -56,7 +59,7 @@ static void render_pool(struct evbuffer *out, struct server *s)
 			if (!s->workers[i].db)
 				continue;
 			db_pool_get_stats(s->workers[i].db, &st);
-			unsigned long long v = k == 0 ? (unsigned long long)st.size
+			unsigned long long v = k == 0   ? (unsigned long long)st.size
 					       : k == 1 ? (unsigned long long)st.connected
 					       : k == 2 ? (unsigned long long)st.busy
 					       : k == 3 ? (unsigned long long)st.queued
@@ -72,18 +75,19 @@ static void render_pool(struct evbuffer *out, struct server *s)
 	evbuffer_add_printf(out, "# HELP examd_http_connections Client connections open, per worker.\n"
 				 "# TYPE examd_http_connections gauge\n");
 	for (int i = 0; i < s->nworkers; i++)
-		evbuffer_add_printf(out, "examd_http_connections{worker=\"%d\"} %ld\n", i, atomic_load(&s->workers[i].conns_live));
-	evbuffer_add_printf(out,
-			    "# HELP examd_offload_pending Jobs (password hashing, imports) waiting or running, by class.\n"
-			    "# TYPE examd_offload_pending gauge\nexamd_offload_pending{class=\"login\"} %ld\n"
-			    "examd_offload_pending{class=\"bulk\"} %ld\nexamd_offload_pending{class=\"close\"} %ld\n"
-			    "# HELP examd_offload_refused_total Jobs refused because their queue was full.\n"
-			    "# TYPE examd_offload_refused_total counter\nexamd_offload_refused_total %ld\n"
-			    "# HELP examd_password_checks_total Password verifications run for logins.\n"
-			    "# TYPE examd_password_checks_total counter\nexamd_password_checks_total %lu\n",
-			    offload_pending_class(s->offload, OFFLOAD_LOGIN), offload_pending_class(s->offload, OFFLOAD_BULK),
-			    offload_pending_class(s->offload, OFFLOAD_CLOSE),
-			    offload_refused(s->offload), auth_password_checks());
+		evbuffer_add_printf(out, "examd_http_connections{worker=\"%d\"} %ld\n", i,
+				    atomic_load(&s->workers[i].conns_live));
+	evbuffer_add_printf(
+		out,
+		"# HELP examd_offload_pending Jobs (password hashing, imports) waiting or running, by class.\n"
+		"# TYPE examd_offload_pending gauge\nexamd_offload_pending{class=\"login\"} %ld\n"
+		"examd_offload_pending{class=\"bulk\"} %ld\nexamd_offload_pending{class=\"close\"} %ld\n"
+		"# HELP examd_offload_refused_total Jobs refused because their queue was full.\n"
+		"# TYPE examd_offload_refused_total counter\nexamd_offload_refused_total %ld\n"
+		"# HELP examd_password_checks_total Password verifications run for logins.\n"
+		"# TYPE examd_password_checks_total counter\nexamd_password_checks_total %lu\n",
+		offload_pending_class(s->offload, OFFLOAD_LOGIN), offload_pending_class(s->offload, OFFLOAD_BULK),
+		offload_pending_class(s->offload, OFFLOAD_CLOSE), offload_refused(s->offload), auth_password_checks());
 }
 
 struct expiry_gauges {
@@ -137,8 +141,8 @@ void ops_metrics(struct req *r)
 	char grace[16];
 	snprintf(grace, sizeof grace, "%d", api_cfg(r)->grace_seconds);
 	const char *params[] = {grace};
-	if (!db_query(api_db(r), "SELECT open, due, oldest_overdue_seconds, parked FROM examd_expiry_gauges($1::int)", 1,
-		      params, on_open_attempts, r))
+	if (!db_query(api_db(r), "SELECT open, due, oldest_overdue_seconds, parked FROM examd_expiry_gauges($1::int)",
+		      1, params, on_open_attempts, r))
 		metrics_send(r, NULL);
 }
 
@@ -161,12 +165,13 @@ void ops_audit(struct req *r)
 	snprintf(nbuf, sizeof nbuf, "%ld", n);
 	const char *params[] = {since && *since ? since : NULL, actor && *actor ? actor : NULL,
 				action && *action ? action : NULL, nbuf};
-	api_query_json(r, 200,
-		       "SELECT json_build_object('entries', coalesce(json_agg(json_build_object('id', id, 'at', examd_ts(at),"
-		       "  'actor', actor, 'action', action, 'target', target, 'address', address, 'detail', detail)"
-		       "  ORDER BY id DESC), '[]'))::text"
-		       " FROM (SELECT * FROM audit_log WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz)"
-		       "   AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')"
-		       "   ORDER BY id DESC LIMIT $4::int) a",
-		       4, params);
+	api_query_json(
+		r, 200,
+		"SELECT json_build_object('entries', coalesce(json_agg(json_build_object('id', id, 'at', examd_ts(at),"
+		"  'actor', actor, 'action', action, 'target', target, 'address', address, 'detail', detail)"
+		"  ORDER BY id DESC), '[]'))::text"
+		" FROM (SELECT * FROM audit_log WHERE ($1::timestamptz IS NULL OR at >= $1::timestamptz)"
+		"   AND ($2::text IS NULL OR actor = $2) AND ($3::text IS NULL OR action = $3 OR action LIKE $3 || '.%')"
+		"   ORDER BY id DESC LIMIT $4::int) a",
+		4, params);
 }

@@ -26,7 +26,6 @@
 #define STR(x) STR_(x)
 #define SEM_MIN_ATTEMPTS STR(ITEMSTATS_SEM_MIN_ATTEMPTS)
 
-
 /* Loose shape check of `at` before PostgreSQL parses it: digits, a date, and time-ish characters. */
 static bool at_param_ok(const char *s)
 {
@@ -128,10 +127,28 @@ static const char *const sql_profile =
 	"         FROM behaviour_ratings r WHERE r.employee = d.username AND r.period = d.period AND r.rated_at <= t.at)"
 	" FROM d CROSS JOIN t";
 
-enum { C_USERNAME, C_PERIOD, C_GRADES, C_EXAM, C_RATINGS, C_NAME, C_DEPARTMENT, C_VERSION, C_AT, C_ATUS, C_RULES,
-       C_BANDS, C_SEMS, C_ATTEMPTS, C_RATINGS_SHOWN };
+enum {
+	C_USERNAME,
+	C_PERIOD,
+	C_GRADES,
+	C_EXAM,
+	C_RATINGS,
+	C_NAME,
+	C_DEPARTMENT,
+	C_VERSION,
+	C_AT,
+	C_ATUS,
+	C_RULES,
+	C_BANDS,
+	C_SEMS,
+	C_ATTEMPTS,
+	C_RATINGS_SHOWN
+};
 
-static const char *col(const struct db_result *res, int c) { return db_result_isnull(res, 0, c) ? NULL : db_result_value(res, 0, c); }
+static const char *col(const struct db_result *res, int c)
+{
+	return db_result_isnull(res, 0, c) ? NULL : db_result_value(res, 0, c);
+}
 
 /* The SEM of the blueprint (item, level) from "item:level:sem,..."; has = false when unknown. */
 static struct itemstats_num sem_of(const char *sems, const char *item, const char *level)
@@ -142,8 +159,8 @@ static struct itemstats_num sem_of(const char *sems, const char *item, const cha
 		const char *end = strchr(p, ',');
 		if (!end)
 			end = p + strlen(p);
-		if ((size_t)(end - p) > ni + nl + 2 && !memcmp(p, item, ni) && p[ni] == ':' && !memcmp(p + ni + 1, level, nl) &&
-		    p[ni + 1 + nl] == ':') {
+		if ((size_t)(end - p) > ni + nl + 2 && !memcmp(p, item, ni) && p[ni] == ':' &&
+		    !memcmp(p + ni + 1, level, nl) && p[ni + 1 + nl] == ':') {
 			const char *v = p + ni + nl + 2;
 			sem.has = true;
 			sem.v = atof(v);
@@ -158,7 +175,8 @@ static struct itemstats_num sem_of(const char *sems, const char *item, const cha
  * the counted score ± SEM stays inside one band (null without a score or a SEM). */
 static void add_measurement_error(json_t *o, const struct db_result *res, const struct rules_item *it, const char *code)
 {
-	struct itemstats_num sem = it->level ? sem_of(col(res, C_SEMS), code, it->level) : (struct itemstats_num){false, 0};
+	struct itemstats_num sem =
+		it->level ? sem_of(col(res, C_SEMS), code, it->level) : (struct itemstats_num){false, 0};
 	int certain = -1;
 	if (it->has_score) {
 		struct itemstats_band bands[16];
@@ -289,12 +307,16 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 				goto done;
 			evidence = summary;
 		}
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:s,s:s,s:o}", "item", it->code, "name_zh",
-				      it->name_zh, "category", it->category->code, "source", exam ? "exam" : "behaviour",
-				      "required_level", ri->level ? json_string(ri->level) : json_null(), "standard", 5, "actual",
-				      profile_value_json(values[i]), "gap", profile_gap_json(values[i]), "status",
-				      profile_status_name(st), "evidence_kind",
-				      exam ? "attempts" : by_relation ? "relations" : "ratings", "evidence", evidence);
+		json_t *o =
+			json_pack("{s:s,s:s,s:s,s:s,s:o,s:i,s:o,s:o,s:s,s:s,s:o}", "item", it->code, "name_zh",
+				  it->name_zh, "category", it->category->code, "source", exam ? "exam" : "behaviour",
+				  "required_level", ri->level ? json_string(ri->level) : json_null(), "standard", 5,
+				  "actual", profile_value_json(values[i]), "gap", profile_gap_json(values[i]), "status",
+				  profile_status_name(st), "evidence_kind",
+				  exam          ? "attempts"
+				  : by_relation ? "relations"
+						: "ratings",
+				  "evidence", evidence);
 		if (exam && ri->has_score)
 			json_object_set_new(o, "exam_score", json_real((double)ri->score / 100.0));
 		if (exam)
@@ -305,9 +327,10 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 	doc = json_pack("{s:{s:s,s:s,s:s,s:o},s:s,s:I,s:o,s:O,s:o}", "employee", "username",
 			db_result_value(res, 0, C_USERNAME), "name", db_result_value(res, 0, C_NAME), "department",
 			db_result_value(res, 0, C_DEPARTMENT), "grade",
-			p.res.grade ? json_integer(p.res.grade) : json_null(), "at", db_result_value(res, 0, C_AT), "model_version",
-			(json_int_t)db_result_long(res, 0, C_VERSION), "period", period ? json_string(period) : json_null(),
-			"items", items, "summary", profile_summary_json(cat, values, NITEMS));
+			p.res.grade ? json_integer(p.res.grade) : json_null(), "at", db_result_value(res, 0, C_AT),
+			"model_version", (json_int_t)db_result_long(res, 0, C_VERSION), "period",
+			period ? json_string(period) : json_null(), "items", items, "summary",
+			profile_summary_json(cat, values, NITEMS));
 done:
 	json_decref(items);
 	json_decref(attempts);
@@ -352,15 +375,16 @@ static void on_profile(const struct db_result *res, void *arg)
 	char notes[NITEMS][128];
 	json_t *items = json_object_get(doc, "items");
 	for (int i = 0; i < NITEMS; i++) {
-		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, values[i].has, values[i].tenths, NULL};
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, values[i].has, values[i].tenths,
+					      NULL};
 		/* An exam item's evidence in the tooltip: the counted score and its measurement error. */
 		json_t *it = json_array_get(items, (size_t)i);
 		json_t *score = json_object_get(it, "exam_score"), *sem = json_object_get(it, "sem");
 		if (!json_is_number(score))
 			continue;
 		if (json_is_number(sem))
-			snprintf(notes[i], sizeof notes[i], "标准分 %.2f，测量误差 ±%.1f 分%s", json_number_value(score),
-				 json_number_value(sem),
+			snprintf(notes[i], sizeof notes[i], "标准分 %.2f，测量误差 ±%.1f 分%s",
+				 json_number_value(score), json_number_value(sem),
 				 json_is_false(json_object_get(it, "band_certain")) ? "，可能跨越等级" : "");
 		else
 			snprintf(notes[i], sizeof notes[i], "标准分 %.2f，测量误差尚未确定", json_number_value(score));
@@ -387,7 +411,8 @@ static void on_profile(const struct db_result *res, void *arg)
 		req_reply_error(r, 503, "unavailable", "the chart could not be drawn");
 		return;
 	}
-	req_add_header(r, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
+	req_add_header(r, "Content-Security-Policy",
+		       "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'");
 	req_reply(r, 200, "image/svg+xml; charset=utf-8", text, strlen(text));
 	free(text);
 }
@@ -412,8 +437,14 @@ static void profile_start(struct req *r, bool svg)
 	api_query(r, sql_profile, 3, params, on_profile);
 }
 
-void profiles_get(struct req *r) { profile_start(r, false); }
-void profiles_svg(struct req *r) { profile_start(r, true); }
+void profiles_get(struct req *r)
+{
+	profile_start(r, false);
+}
+void profiles_svg(struct req *r)
+{
+	profile_start(r, true);
+}
 
 /* ------------------------------------------------------------------ the HR listing and gaps */
 
@@ -439,7 +470,7 @@ enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS, LIST_SUMMARY };
 
 struct listing {
 	enum listing_kind kind;
-	int grade;	  /* ?grade=: only employees of this grade at T; 0 for all */
+	int grade;        /* ?grade=: only employees of this grade at T; 0 for all */
 	const char *item; /* gaps: only this item */
 	long limit;
 	/* Computed and written on the offload pool: a listing of 10,000 employees would otherwise hold
@@ -487,10 +518,16 @@ static bool put_evbuffer(void *ctx, const char *p, size_t n)
 
 /* One cell, quoted as needed and with formulas neutralised for Excel (csv_write_cell).
  * false: out of memory, the buffer is short. */
-static bool csv_cell(struct evbuffer *out, const char *s) { return csv_write_cell(s, put_evbuffer, out); }
+static bool csv_cell(struct evbuffer *out, const char *s)
+{
+	return csv_write_cell(s, put_evbuffer, out);
+}
 
 /* One cell for any CSV writer of the API (csv_write_cell); false: out of memory. */
-bool api_csv_cell(struct evbuffer *out, const char *s) { return csv_cell(out, s); }
+bool api_csv_cell(struct evbuffer *out, const char *s)
+{
+	return csv_cell(out, s);
+}
 
 /* A value as the listing writes it: an integer when whole, else one decimal (the single profile's
  * JSON numbers); nothing (CSV) or null (JSON) when missing. */
@@ -616,7 +653,7 @@ static void write_employees(struct evbuffer *out, const struct db_result *res, c
 			json_value(out, e->values[i]);
 		}
 		out_printf(out, "},\"summary\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d}}",
-				    e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
+			   e->counts[0], e->counts[1], e->counts[2], e->counts[3]);
 	}
 }
 
@@ -630,7 +667,8 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 	for (size_t k = 0; k < n; k++)
 		for (int i = 0; i < NITEMS; i++) {
 			const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
-			if (profile_status_of(emps[k].values[i]) != PROFILE_BELOW || (l->item && strcmp(l->item, it->code)))
+			if (profile_status_of(emps[k].values[i]) != PROFILE_BELOW ||
+			    (l->item && strcmp(l->item, it->code)))
 				continue;
 			if (count == cap) {
 				struct gap_entry *grown = realloc(gaps, (cap = cap ? 2 * cap : 1024) * sizeof *gaps);
@@ -640,7 +678,8 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 				}
 				gaps = grown;
 			}
-			gaps[count] = (struct gap_entry){emps[k].values[i].tenths - PROFILE_STANDARD_TENTHS, count, &emps[k], i};
+			gaps[count] = (struct gap_entry){emps[k].values[i].tenths - PROFILE_STANDARD_TENTHS, count,
+							 &emps[k], i};
 			count++;
 		}
 	if (count)
@@ -655,7 +694,7 @@ static bool write_gaps(struct evbuffer *out, const struct db_result *res, const 
 		out_printf(out, ",\"item\":\"%s\",\"name_zh\":", it->code);
 		json_str(out, it->name_zh);
 		out_printf(out, ",\"source\":\"%s\",\"actual\":",
-				    it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour");
+			   it->assessment == CATALOG_ASSESS_EXAM ? "exam" : "behaviour");
 		json_value(out, v);
 		out_printf(out, ",\"gap\":");
 		json_value(out, (struct profile_value){true, v.tenths - PROFILE_STANDARD_TENTHS});
@@ -673,8 +712,10 @@ static void write_summary(struct evbuffer *out, const struct listed *emps, size_
 	for (size_t k = 0; k < n; k++)
 		for (int i = 0; i < NITEMS; i++)
 			overall[profile_status_of(emps[k].values[i])]++;
-	out_printf(out, "\"employees\":%zu,\"statuses\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d},"
-			"\"summary\":[", n, overall[0], overall[1], overall[2], overall[3]);
+	out_printf(out,
+		   "\"employees\":%zu,\"statuses\":{\"below\":%d,\"meets\":%d,\"exceeds\":%d,\"missing\":%d},"
+		   "\"summary\":[",
+		   n, overall[0], overall[1], overall[2], overall[3]);
 	for (int i = 0; i < NITEMS; i++) {
 		const struct catalog_item *it = catalog_item_at(cat, (size_t)i);
 		struct dept_item_summary s = {0};
@@ -734,8 +775,8 @@ static void listing_work(void *arg)
 		if (!rules_values(rules, cat, db_result_long(res, row, L_ATUS), RULES_HELD, &ev,
 				  db_result_isnull(res, row, L_GRADES) ? NULL : db_result_value(res, row, L_GRADES),
 				  db_result_isnull(res, row, L_EXAM) ? NULL : db_result_value(res, row, L_EXAM),
-				  db_result_isnull(res, row, L_RATINGS) ? NULL : db_result_value(res, row, L_RATINGS), e->values,
-				  &e->grade)) {
+				  db_result_isnull(res, row, L_RATINGS) ? NULL : db_result_value(res, row, L_RATINGS),
+				  e->values, &e->grade)) {
 			/* Never a listing that silently leaves someone out. */
 			log_error("profile listing: malformed evidence for %s", db_result_value(res, row, L_USERNAME));
 			l->error = "the listing could not be computed";
@@ -869,8 +910,14 @@ static void listing_start(struct req *r, enum listing_kind kind)
 	api_query(r, sql_listing, 3, params, on_listing);
 }
 
-void profiles_list(struct req *r) { listing_start(r, LIST_JSON); }
-void profiles_gaps(struct req *r) { listing_start(r, LIST_GAPS); }
+void profiles_list(struct req *r)
+{
+	listing_start(r, LIST_JSON);
+}
+void profiles_gaps(struct req *r)
+{
+	listing_start(r, LIST_GAPS);
+}
 
 /* ------------------------------------------------------------------ the printable report */
 
@@ -909,7 +956,8 @@ static void report_work(void *arg)
 	struct radar_axis axes[NITEMS];
 	const char *levels[NITEMS];
 	for (int i = 0; i < NITEMS; i++) {
-		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, j->values[i].has, j->values[i].tenths, NULL};
+		axes[i] = (struct radar_axis){catalog_item_at(cat, (size_t)i)->name_zh, j->values[i].has,
+					      j->values[i].tenths, NULL};
 		levels[i] = j->levels[i][0] ? j->levels[i] : NULL;
 	}
 	char *svg = radar_svg(axes, NITEMS, NULL, 600);
@@ -1009,4 +1057,7 @@ void profiles_report_pdf(struct req *r)
 	const char *params[] = {target, at, period};
 	api_query(r, sql_profile, 3, params, on_report_profile);
 }
-void profiles_summary(struct req *r) { listing_start(r, LIST_SUMMARY); }
+void profiles_summary(struct req *r)
+{
+	listing_start(r, LIST_SUMMARY);
+}

@@ -78,8 +78,8 @@ static int by_flags_then_rater(const void *a, const void *b)
 	return strcmp(x->rater, y->rater);
 }
 
-json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees,
-				char *why, size_t whylen)
+json_t *raters_quality_document(const char *period, const char *packed, const char *names, long employees, char *why,
+				size_t whylen)
 {
 	json_error_t jerr;
 	json_t *list = json_loads(names ? names : "[]", 0, &jerr), *doc = NULL;
@@ -131,7 +131,8 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 			rated = grown_rated;
 		}
 		rated[n] = (struct rules_rated){(int64_t)cell, (int64_t)rater, at, id};
-		ratings[n++] = (struct raterq_rating){(uint32_t)rater, (uint32_t)cell, (uint8_t)relation, (uint8_t)score};
+		ratings[n++] =
+			(struct raterq_rating){(uint32_t)rater, (uint32_t)cell, (uint8_t)relation, (uint8_t)score};
 		p = *end ? end + 1 : end;
 	}
 	/* Each rater's latest rating per employee and item (SPEC §3.3, the rules module's selection). */
@@ -161,10 +162,10 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 	json_t *raters = json_array(), *rules = json_array(), *counts = json_object();
 	for (size_t f = 0; f < raterq_nrules; f++) {
 		const struct raterq_rule *rule = &raterq_rules[f];
-		json_array_append_new(rules, json_pack("{s:s,s:s,s:s,s:s,s:f,s:I}", "flag", rule->flag, "name_zh", rule->name_zh,
-						       "metric", raterq_metric_name(rule->metric), "op",
-						       raterq_op_name(rule->op), "threshold", rule->threshold, "min_count",
-						       (json_int_t)rule->min_count));
+		json_array_append_new(rules, json_pack("{s:s,s:s,s:s,s:s,s:f,s:I}", "flag", rule->flag, "name_zh",
+						       rule->name_zh, "metric", raterq_metric_name(rule->metric), "op",
+						       raterq_op_name(rule->op), "threshold", rule->threshold,
+						       "min_count", (json_int_t)rule->min_count));
 		json_object_set_new(counts, rule->flag, json_integer(0));
 	}
 	long flagged = 0;
@@ -178,8 +179,10 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 		for (size_t f = 0; f < raterq_nrules; f++)
 			if (r->flags & (1u << f)) {
 				json_array_append_new(flags, json_string(raterq_rules[f].flag));
-				json_object_set_new(counts, raterq_rules[f].flag,
-						    json_integer(json_integer_value(json_object_get(counts, raterq_rules[f].flag)) + 1));
+				json_object_set_new(
+					counts, raterq_rules[f].flag,
+					json_integer(json_integer_value(json_object_get(counts, raterq_rules[f].flag)) +
+						     1));
 			}
 		if (r->flags)
 			flagged++;
@@ -187,19 +190,21 @@ json_t *raters_quality_document(const char *period, const char *packed, const ch
 		int mode = 0;
 		bool has_len = raterq_leniency(r, &len), has_mode = raterq_mode(r, &mode, &share);
 		json_t *name = json_array_get(entry, 1);
-		json_array_append_new(
-			raters, json_pack("{s:O,s:O,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "rater", json_array_get(entry, 0),
-					  "name", json_is_string(name) ? name : json_null(), "relations", relations, "ratings",
-					  (json_int_t)r->ratings, "mean", rounded(raterq_mean(r), 100), "shared",
-					  (json_int_t)r->shared, "leniency", has_len ? rounded(len, 100) : json_null(), "mode",
-					  has_mode ? json_integer(mode) : json_null(), "mode_share",
-					  has_mode ? rounded(share, 1000) : json_null(), "agreement",
-					  agreement_json(&r->agreement), "flags", flags));
+		json_array_append_new(raters, json_pack("{s:O,s:O,s:o,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o}", "rater",
+							json_array_get(entry, 0), "name",
+							json_is_string(name) ? name : json_null(), "relations",
+							relations, "ratings", (json_int_t)r->ratings, "mean",
+							rounded(raterq_mean(r), 100), "shared", (json_int_t)r->shared,
+							"leniency", has_len ? rounded(len, 100) : json_null(), "mode",
+							has_mode ? json_integer(mode) : json_null(), "mode_share",
+							has_mode ? rounded(share, 1000) : json_null(), "agreement",
+							agreement_json(&r->agreement), "flags", flags));
 	}
 	json_object_set_new(counts, "flagged_raters", json_integer(flagged));
-	doc = json_pack("{s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "period", period ? json_string(period) : json_null(), "raters_count",
-			(json_int_t)nraters, "ratings", (json_int_t)n, "employees", (json_int_t)employees, "agreement",
-			agreement_json(&overall), "counts", counts, "rules", rules, "raters", raters);
+	doc = json_pack("{s:o,s:I,s:I,s:I,s:o,s:o,s:o,s:o}", "period", period ? json_string(period) : json_null(),
+			"raters_count", (json_int_t)nraters, "ratings", (json_int_t)n, "employees",
+			(json_int_t)employees, "agreement", agreement_json(&overall), "counts", counts, "rules", rules,
+			"raters", raters);
 	goto done;
 malformed:
 	snprintf(why, whylen, "malformed packed ratings");
@@ -262,8 +267,9 @@ static bool csv_number(struct evbuffer *out, const json_t *v)
 static bool write_csv(struct evbuffer *out, const json_t *doc)
 {
 	bool ok = evbuffer_add(out, "\xEF\xBB\xBF", 3) == 0 &&
-		  evbuffer_add_printf(out, "period,rater,name,relations,ratings,mean,shared,leniency,mode,mode_share,pairs,"
-					   "exact,within_one,kappa,flags\r\n") >= 0;
+		  evbuffer_add_printf(out,
+				      "period,rater,name,relations,ratings,mean,shared,leniency,mode,mode_share,pairs,"
+				      "exact,within_one,kappa,flags\r\n") >= 0;
 	const char *period = json_string_value(json_object_get(doc, "period"));
 	size_t i, k;
 	const json_t *r, *v;
@@ -273,14 +279,15 @@ static bool write_csv(struct evbuffer *out, const json_t *doc)
 		size_t len = 0;
 		if (period)
 			ok = ok && api_csv_cell(out, period);
-		ok = ok && evbuffer_add(out, ",", 1) == 0 && api_csv_cell(out, json_string_value(json_object_get(r, "rater")));
+		ok = ok && evbuffer_add(out, ",", 1) == 0 &&
+		     api_csv_cell(out, json_string_value(json_object_get(r, "rater")));
 		ok = ok && evbuffer_add(out, ",", 1) == 0;
 		if (json_is_string(json_object_get(r, "name")))
 			ok = ok && api_csv_cell(out, json_string_value(json_object_get(r, "name")));
 		joined[0] = '\0';
-		json_array_foreach(json_object_get(r, "relations"), k, v)
-			len += (size_t)snprintf(joined + len, len < sizeof joined ? sizeof joined - len : 0, "%s%s", k ? ";" : "",
-						json_string_value(v));
+		json_array_foreach(json_object_get(r, "relations"), k, v) len +=
+			(size_t)snprintf(joined + len, len < sizeof joined ? sizeof joined - len : 0, "%s%s",
+					 k ? ";" : "", json_string_value(v));
 		ok = ok && evbuffer_add_printf(out, ",%s", joined) >= 0;
 		static const char *const nums[] = {"ratings", "mean", "shared", "leniency", "mode", "mode_share"};
 		for (size_t c = 0; c < sizeof nums / sizeof nums[0]; c++)
@@ -291,9 +298,9 @@ static bool write_csv(struct evbuffer *out, const json_t *doc)
 			ok = ok && evbuffer_add(out, ",", 1) == 0 && csv_number(out, json_object_get(a, agree[c]));
 		len = 0;
 		joined[0] = '\0';
-		json_array_foreach(json_object_get(r, "flags"), k, v)
-			len += (size_t)snprintf(joined + len, len < sizeof joined ? sizeof joined - len : 0, "%s%s", k ? ";" : "",
-						json_string_value(v));
+		json_array_foreach(json_object_get(r, "flags"), k, v) len +=
+			(size_t)snprintf(joined + len, len < sizeof joined ? sizeof joined - len : 0, "%s%s",
+					 k ? ";" : "", json_string_value(v));
 		ok = ok && evbuffer_add_printf(out, ",%s\r\n", joined) >= 0;
 	}
 	return ok;

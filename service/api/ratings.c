@@ -80,7 +80,8 @@ static void on_ratings_imported(const struct db_result *res, void *arg)
 	}
 	/* A dry run wrote nothing: created is what a real import would create. */
 	json_int_t created = j->dry_run ? (json_int_t)j->batch.count : (json_int_t)db_result_long(res, 0, 1);
-	json_t *out = json_pack("{s:I,s:b,s:i,s:[]}", "created", created, "dry_run", j->dry_run, "rejected", 0, "errors");
+	json_t *out =
+		json_pack("{s:I,s:b,s:i,s:[]}", "created", created, "dry_run", j->dry_run, "rejected", 0, "errors");
 	if (out && j->batch.encoding)
 		json_object_set_new(out, "encoding", json_string(j->batch.encoding));
 	if (!out) {
@@ -103,8 +104,9 @@ static void ratings_parsed(void *arg)
 		return;
 	}
 	if (j->status == RATINGS_INVALID) {
-		req_reply_json(r, 422, rejection(j->batch.rows_rejected, ratings_errors_json(&j->batch), j->dry_run,
-						  j->batch.encoding));
+		req_reply_json(r, 422,
+			       rejection(j->batch.rows_rejected, ratings_errors_json(&j->batch), j->dry_run,
+					 j->batch.encoding));
 		return;
 	}
 	if (j->dry_run) {

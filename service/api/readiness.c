@@ -30,8 +30,21 @@ const char readiness_sql[] =
 	"        CASE WHEN d.n = 1 THEN examd_rules_evidence() END, e.ord, t.at_us"
 	" FROM d CROSS JOIN t JOIN e ON e.username = d.username";
 
-enum { R_USERNAME, R_GRADES, R_PERIOD, R_EXAM, R_RATINGS, R_NAME, R_DEPARTMENT, R_VERSION, R_AT, R_RULES, R_ORD,
-       R_ATUS, R_COLS };
+enum {
+	R_USERNAME,
+	R_GRADES,
+	R_PERIOD,
+	R_EXAM,
+	R_RATINGS,
+	R_NAME,
+	R_DEPARTMENT,
+	R_VERSION,
+	R_AT,
+	R_RULES,
+	R_ORD,
+	R_ATUS,
+	R_COLS
+};
 #define TEXT_COLS 7 /* username .. department */
 _Static_assert((int)R_RULES == (int)READINESS_C_RULES && (int)R_ORD == (int)READINESS_C_ORD &&
 		       (int)R_RATINGS == (int)READINESS_C_RATINGS && (int)R_AT == (int)READINESS_C_AT &&
@@ -41,9 +54,9 @@ _Static_assert((int)R_RULES == (int)READINESS_C_RULES && (int)R_ORD == (int)READ
 
 struct emp {
 	char *f[TEXT_COLS]; /* NULL for SQL NULL */
-	long ord;	    /* place in the order by name */
-	int grade;	    /* held now; 0 when none */
-	bool listed;	    /* passes the grade filter */
+	long ord;           /* place in the order by name */
+	int grade;          /* held now; 0 when none */
+	bool listed;        /* passes the grade filter */
 	struct readiness rd;
 };
 
@@ -148,7 +161,8 @@ static void write_json(struct job *j, const size_t *order)
 		     readiness_status_name(rd->status), rd->met, rd->below, rd->missing);
 		if (rd->status != READINESS_TOP_GRADE)
 			for (int i = 0; i < RULES_ITEMS; i++) {
-				const char *lv = rules_level_of(rules_version_at(&j->rules, j->at_us), rd->next_grade, i + 1);
+				const char *lv =
+					rules_level_of(rules_version_at(&j->rules, j->at_us), rd->next_grade, i + 1);
 				addf(j, "%s{\"item\":\"%s\",\"required_level\":", i ? "," : "",
 				     catalog_item_at(cat, (size_t)i)->code);
 				jstr(j, lv);

@@ -38,8 +38,7 @@ const struct route api_routes[] = {
 	{"POST", "/api/v1/attempts", attempts_start, ROLE_EMPLOYEE, BODY_JSON, false},
 	{"GET", "/api/v1/attempts", attempts_history, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
 	{"GET", "/api/v1/attempts/{id}", attempts_get, ROLE_EMPLOYEE | HR_ADMIN, BODY_NONE, false},
-	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON,
-	 true},
+	{"PUT", "/api/v1/attempts/{id}/answers/{question_id}", attempts_save_answer, ROLE_EMPLOYEE, BODY_JSON, true},
 	{"POST", "/api/v1/attempts/{id}/submit", attempts_submit, ROLE_EMPLOYEE, BODY_NONE, false},
 	{"POST", "/api/v1/attempts/{id}/close", attempts_close_early, STAFF, BODY_NONE, false},
 	{"POST", "/api/v1/attempts/{id}/void", attempts_void, STAFF, BODY_JSON, false},
@@ -100,8 +99,7 @@ static bool is_api_path(const char *path)
  * decided before its body is read (http/conn.c). Uploads (banks, ratings) get the large limit only
  * with a token; a save a small one; everything else the JSON limit. auth_first: an anonymous
  * request over the limit is answered 401, as an authenticated route would answer it first. */
-size_t api_body_limit(const struct config *cfg, const char *method, const char *path, bool has_bearer,
-		      bool *auth_first)
+size_t api_body_limit(const struct config *cfg, const char *method, const char *path, bool has_bearer, bool *auth_first)
 {
 	int i = router_find(api_routes, api_nroutes, method, path);
 	*auth_first = i >= 0 ? api_routes[i].roles != 0 : !strncmp(path, "/api/", 5);

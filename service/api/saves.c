@@ -44,7 +44,7 @@ struct saves {
 
 struct group {
 	struct saves *s;
-	struct event *slow;  /* fires after EXAMD_SAVE_SLOT_WAIT_MS: the group gives up its slot */
+	struct event *slow; /* fires after EXAMD_SAVE_SLOT_WAIT_MS: the group gives up its slot */
 	bool holds_slot;
 	size_t n;
 	struct save items[];
@@ -52,17 +52,18 @@ struct group {
 
 void saves_metrics(struct evbuffer *out)
 {
-	evbuffer_add_printf(out,
-			    "# HELP examd_autosave_statements_total Statements that saved answers (one or more each).\n"
-			    "# TYPE examd_autosave_statements_total counter\nexamd_autosave_statements_total %lu\n"
-			    "# HELP examd_autosave_grouped_total Answers saved in a statement together with others.\n"
-			    "# TYPE examd_autosave_grouped_total counter\nexamd_autosave_grouped_total %lu\n"
-			    "# HELP examd_autosave_retried_total Answers sent again alone after their group's statement failed.\n"
-			    "# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n"
-			    "# HELP examd_autosave_slow_total Save statements that gave up their slot (still running after EXAMD_SAVE_SLOT_WAIT_MS).\n"
-			    "# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n",
-			    atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried),
-			    atomic_load(&stat_slow));
+	evbuffer_add_printf(
+		out,
+		"# HELP examd_autosave_statements_total Statements that saved answers (one or more each).\n"
+		"# TYPE examd_autosave_statements_total counter\nexamd_autosave_statements_total %lu\n"
+		"# HELP examd_autosave_grouped_total Answers saved in a statement together with others.\n"
+		"# TYPE examd_autosave_grouped_total counter\nexamd_autosave_grouped_total %lu\n"
+		"# HELP examd_autosave_retried_total Answers sent again alone after their group's statement failed.\n"
+		"# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n"
+		"# HELP examd_autosave_slow_total Save statements that gave up their slot (still running after EXAMD_SAVE_SLOT_WAIT_MS).\n"
+		"# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n",
+		atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried),
+		atomic_load(&stat_slow));
 }
 
 struct saves *saves_new(struct worker *w, int pool_size)
@@ -134,12 +135,13 @@ static bool query_one(struct db_pool *db, const struct config *cfg, const struct
 	snprintf(seqbuf, sizeof seqbuf, "%lld", v->seq);
 	snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 	snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
-	const char *params[] = {v->r->token_hash, idle, v->r->params[0], v->r->params[1], answer_text,
+	const char *params[] = {v->r->token_hash,           idle, v->r->params[0], v->r->params[1], answer_text,
 				v->has_seq ? seqbuf : NULL, grace};
-	bool sent = db_query(db,
-			     "SELECT 0, status, username, message, seq, stale, saved_at FROM examd_answer_save_typed($1,"
-			     " $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint, $7::int)",
-			     7, params, cb, arg);
+	bool sent =
+		db_query(db,
+			 "SELECT 0, status, username, message, seq, stale, saved_at FROM examd_answer_save_typed($1,"
+			 " $2::int, $3::bigint, $4::bigint, $5::jsonb, $6::bigint, $7::int)",
+			 7, params, cb, arg);
 	free(answer_text);
 	return sent;
 }
@@ -232,7 +234,8 @@ static void on_group(const struct db_result *res, void *arg)
 			if (!(answered >> i & 1)) {
 				log_error("a group of %zu saves committed without a result for one of them", g->n);
 				json_decref(g->items[i].answer);
-				req_reply_error(g->items[i].r, 503, "unavailable", "unexpected reply from the database");
+				req_reply_error(g->items[i].r, 503, "unavailable",
+						"unexpected reply from the database");
 			}
 	} else if (db_result_status(res) == DB_ERROR && g->n > 1) {
 		/* The group failed as a whole (a deadlock, one save's error): each save
@@ -316,9 +319,10 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 		snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 		snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
 		const char *params[] = {text, idle, grace};
-		sent = db_query(s->w->db, "SELECT i, status, username, message, seq, stale, saved_at"
-				" FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)", 3,
-				params, on_group, g);
+		sent = db_query(s->w->db,
+				"SELECT i, status, username, message, seq, stale, saved_at"
+				" FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)",
+				3, params, on_group, g);
 	}
 	free(text);
 	if (!sent) {
@@ -345,7 +349,8 @@ void saves_submit(struct req *r, struct saves *s)
 	json_t *x;
 	bool ok = json_is_object(body) && answer &&
 		  (!seq || json_is_null(seq) || (json_is_integer(seq) && json_integer_value(seq) >= 0));
-	json_object_foreach(body, key, x) {
+	json_object_foreach(body, key, x)
+	{
 		if (strcmp(key, "answer") != 0 && strcmp(key, "seq") != 0)
 			ok = false;
 	}

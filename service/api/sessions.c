@@ -77,7 +77,8 @@ static bool string_array(json_t *v, size_t max_len)
 		return false;
 	size_t i;
 	json_t *e;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e) || !json_string_length(e) || json_string_length(e) > max_len)
 			return false;
 	}
@@ -87,11 +88,13 @@ static bool string_array(json_t *v, size_t max_len)
 /* Types and ranges of a session body; the times and the employees are checked by the statement. */
 static bool session_body_valid(json_t *b, char *msg, size_t len)
 {
-	static const char *const fields[] = {"title", "items", "cohort", "opens_at", "closes_at", "time_limit_seconds",
-					     "attempts_allowed", "results"};
+	static const char *const fields[] = {
+		"title",  "items", "cohort", "opens_at", "closes_at", "time_limit_seconds", "attempts_allowed",
+		"results"};
 	const char *key;
 	json_t *v;
-	json_object_foreach(b, key, v) {
+	json_object_foreach(b, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
 			known |= !strcmp(key, fields[i]);
@@ -112,8 +115,10 @@ static bool session_body_valid(json_t *b, char *msg, size_t len)
 	}
 	size_t i;
 	json_t *e;
-	json_array_foreach(items, i, e) {
-		const struct catalog_item *it = catalog_item_find(catalog_default(), json_string_value(json_object_get(e, "item")) ?: "");
+	json_array_foreach(items, i, e)
+	{
+		const struct catalog_item *it =
+			catalog_item_find(catalog_default(), json_string_value(json_object_get(e, "item")) ?: "");
 		json_t *lv = json_object_get(e, "level");
 		if (!json_is_object(e) || !it || it->assessment != CATALOG_ASSESS_EXAM ||
 		    json_object_size(e) != 1 + (lv != NULL) ||
@@ -132,19 +137,22 @@ static bool session_body_valid(json_t *b, char *msg, size_t len)
 		snprintf(msg, len, "cohort must be {\"departments\"?, \"grades\"?, \"usernames\"?}");
 		return false;
 	}
-	json_object_foreach(c, key, v) {
+	json_object_foreach(c, key, v)
+	{
 		if (strcmp(key, "departments") && strcmp(key, "grades") && strcmp(key, "usernames")) {
 			snprintf(msg, len, "cohort: unknown field \"%s\"", key);
 			return false;
 		}
 	}
 	json_t *grades = json_object_get(c, "grades");
-	if (!string_array(json_object_get(c, "departments"), 200) || !string_array(json_object_get(c, "usernames"), 64) ||
+	if (!string_array(json_object_get(c, "departments"), 200) ||
+	    !string_array(json_object_get(c, "usernames"), 64) ||
 	    (grades && !json_is_null(grades) && !json_is_array(grades))) {
 		snprintf(msg, len, "cohort: departments and usernames are lists of texts, grades a list of 1..4");
 		return false;
 	}
-	json_array_foreach(grades, i, e) {
+	json_array_foreach(grades, i, e)
+	{
 		if (!json_is_integer(e) || json_integer_value(e) < 1 || json_integer_value(e) > 4) {
 			snprintf(msg, len, "cohort: grades are numbers from 1 to 4");
 			return false;
@@ -156,13 +164,15 @@ static bool session_body_valid(json_t *b, char *msg, size_t len)
 	}
 	json_t *tl = json_object_get(b, "time_limit_seconds"), *aa = json_object_get(b, "attempts_allowed");
 	json_t *res = json_object_get(b, "results");
-	if ((tl && !json_is_null(tl) && (!json_is_integer(tl) || json_integer_value(tl) < 60 || json_integer_value(tl) > 86400)) ||
+	if ((tl && !json_is_null(tl) &&
+	     (!json_is_integer(tl) || json_integer_value(tl) < 60 || json_integer_value(tl) > 86400)) ||
 	    (aa && (!json_is_integer(aa) || json_integer_value(aa) < 1 || json_integer_value(aa) > 100))) {
-		snprintf(msg, len, "time_limit_seconds is 60..86400 or null (the blueprint's); attempts_allowed 1..100");
+		snprintf(msg, len,
+			 "time_limit_seconds is 60..86400 or null (the blueprint's); attempts_allowed 1..100");
 		return false;
 	}
-	if (res && (!json_is_string(res) || (strcmp(json_string_value(res), "at_submit") &&
-					      strcmp(json_string_value(res), "after_close")))) {
+	if (res && (!json_is_string(res) ||
+		    (strcmp(json_string_value(res), "at_submit") && strcmp(json_string_value(res), "after_close")))) {
 		snprintf(msg, len, "results must be at_submit or after_close");
 		return false;
 	}
@@ -205,15 +215,16 @@ void sessions_get(struct req *r)
 	if (!session_id_param(r))
 		return;
 	const char *params[] = {r->params[0], r->user.username, r->user.role};
-	query_doc(r, 200,
-		  "SELECT a.status,"
-		  " CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
-		  "  ELSE 'no such session' END,"
-		  " CASE a.status WHEN 'ok'"
-		  "  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
-		  " FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
-		  "              WHEN examd_session_invited($1::bigint, $2) THEN 'ok' ELSE 'not_found' END AS status) a",
-		  3, params);
+	query_doc(
+		r, 200,
+		"SELECT a.status,"
+		" CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
+		"  ELSE 'no such session' END,"
+		" CASE a.status WHEN 'ok'"
+		"  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
+		" FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
+		"              WHEN examd_session_invited($1::bigint, $2) THEN 'ok' ELSE 'not_found' END AS status) a",
+		3, params);
 }
 
 static void on_roster_csv(const struct db_result *res, void *arg)
@@ -250,8 +261,8 @@ static void overrides_list_after_access(struct req *r)
 {
 	const char *params[] = {r->params[0]};
 	api_query_json(r, 200,
-		       "SELECT jsonb_build_object('overrides', examd_session_overrides_json($1::bigint, NULL))::text", 1,
-		       params);
+		       "SELECT jsonb_build_object('overrides', examd_session_overrides_json($1::bigint, NULL))::text",
+		       1, params);
 }
 
 void sessions_overrides_list(struct req *r)
@@ -266,10 +277,12 @@ static void overrides_put_after_access(struct req *r)
 		return;
 	const char *key;
 	json_t *v;
-	bool ok = json_is_string(json_object_get(body, "username")) && json_is_string(json_object_get(body, "reason")) &&
+	bool ok = json_is_string(json_object_get(body, "username")) &&
+		  json_is_string(json_object_get(body, "reason")) &&
 		  json_string_length(json_object_get(body, "reason")) > 0 &&
 		  json_string_length(json_object_get(body, "reason")) <= 1500;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		if (!strcmp(key, "extra_seconds"))
 			ok &= json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 86400;
 		else if (!strcmp(key, "extra_attempts"))
@@ -281,9 +294,10 @@ static void overrides_put_after_access(struct req *r)
 	}
 	if (!ok) {
 		json_decref(body);
-		req_reply_error(r, 400, "invalid_field",
-				"the body is {\"username\", \"reason\", \"extra_seconds\"?: 0..86400, \"extra_attempts\"?: "
-				"0..100, \"opens_at\"?, \"closes_at\"?}");
+		req_reply_error(
+			r, 400, "invalid_field",
+			"the body is {\"username\", \"reason\", \"extra_seconds\"?: 0..86400, \"extra_attempts\"?: "
+			"0..100, \"opens_at\"?, \"closes_at\"?}");
 		return;
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
@@ -345,6 +359,7 @@ void attempts_void(struct req *r)
 	}
 	r->data_free = NULL;
 	const char *params[] = {r->params[0], reason, r->user.username, r->user.role, req_client_address(r)};
-	api_query(r, "SELECT status, message FROM examd_attempt_void($1::bigint, $2, $3, $4, $5)", 5, params, on_voided);
+	api_query(r, "SELECT status, message FROM examd_attempt_void($1::bigint, $2, $3, $4, $5)", 5, params,
+		  on_voided);
 	free(copy);
 }

@@ -28,11 +28,16 @@ static const char *content_type(const char *name)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		{".png", "image/png"},                 {".ico", "image/x-icon"},
-		{".json", "application/json; charset=utf-8"}, {".csv", "text/csv; charset=utf-8"},
-		{".txt", "text/plain; charset=utf-8"}, {".woff2", "font/woff2"},
+		{".html", "text/html; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".json", "application/json; charset=utf-8"},
+		{".csv", "text/csv; charset=utf-8"},
+		{".txt", "text/plain; charset=utf-8"},
+		{".woff2", "font/woff2"},
 	};
 	const char *dot = strrchr(name, '.');
 	for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
@@ -82,7 +87,8 @@ static bool load_dir(const char *root, const char *rel)
 			break;
 		}
 		fclose(f);
-		files[nfiles++] = (struct static_file){strdup(relpath), data, (size_t)st.st_size, content_type(e->d_name)};
+		files[nfiles++] =
+			(struct static_file){strdup(relpath), data, (size_t)st.st_size, content_type(e->d_name)};
 		total_bytes += (size_t)st.st_size;
 	}
 	closedir(d);

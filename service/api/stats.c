@@ -127,7 +127,8 @@ static json_t *question_json(const struct qmeta *m, const struct itemstats_quest
 	const char *c1 = strchr(sls, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(m->id));
-	json_object_set_new(o, "external_id", m->external_id && *m->external_id ? json_string(m->external_id) : json_null());
+	json_object_set_new(o, "external_id",
+			    m->external_id && *m->external_id ? json_string(m->external_id) : json_null());
 	json_object_set_new(o, "type", json_string(m->type ? m->type : ""));
 	json_object_set_new(o, "subtopic", c1 ? json_stringn(sls, (size_t)(c1 - sls)) : json_string(""));
 	json_object_set_new(o, "question_level", c2 ? json_stringn(c1 + 1, (size_t)(c2 - c1 - 1)) : json_string(""));
@@ -140,9 +141,10 @@ static json_t *question_json(const struct qmeta *m, const struct itemstats_quest
 	json_t *opts = json_array();
 	for (int k = 0; k < q->noptions; k++) {
 		char label[2] = {(char)('A' + k), 0};
-		json_array_append_new(opts, json_pack("{s:s,s:o,s:b}", "label", label, "share",
-						      r->responses ? json_real(itemstats_round4(r->share[k])) : json_null(),
-						      "key", (q->key >> k) & 1u));
+		json_array_append_new(opts,
+				      json_pack("{s:s,s:o,s:b}", "label", label, "share",
+						r->responses ? json_real(itemstats_round4(r->share[k])) : json_null(),
+						"key", (q->key >> k) & 1u));
 	}
 	json_object_set_new(o, "options", opts);
 	json_t *flags = json_array();
@@ -177,8 +179,8 @@ static void write_csv(struct evbuffer *out, const struct qmeta *meta, const stru
 		const char *c1 = strchr(sls, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		evbuffer_add_printf(out, "%lld,", (long long)meta[i].id);
 		api_csv_cell(out, meta[i].external_id ? meta[i].external_id : "");
-		evbuffer_add_printf(out, ",%.*s,%s,%zu,", c1 ? (int)(c1 - sls) : 0, sls, meta[i].type ? meta[i].type : "",
-				    qr[i].responses);
+		evbuffer_add_printf(out, ",%.*s,%s,%zu,", c1 ? (int)(c1 - sls) : 0, sls,
+				    meta[i].type ? meta[i].type : "", qr[i].responses);
 		csv_num(out, qr[i].facility);
 		evbuffer_add(out, ",", 1);
 		csv_num(out, qr[i].sd);
@@ -326,7 +328,8 @@ static void job_compute(struct stats_job *j)
 		put_num(doc, "sem", j->br.sem);
 		json_object_set_new(doc, "form_length", json_real(itemstats_round4(j->br.form_length)));
 		json_object_set_new(doc, "alpha_unsatisfactory",
-				    j->br.alpha.has ? json_boolean(j->br.alpha.v < t->alpha_unsatisfactory) : json_null());
+				    j->br.alpha.has ? json_boolean(j->br.alpha.v < t->alpha_unsatisfactory)
+						    : json_null());
 		json_object_set_new(doc, "alpha_method", json_string("mean_covariance"));
 		json_object_set_new(doc, "thresholds", thresholds_json(t));
 		json_object_set_new(doc, "questions", list);
@@ -443,7 +446,8 @@ void stats_blueprint(struct req *r)
 	const struct catalog_item *item = catalog_item_find(cat, r->params[0]);
 	const struct catalog_level *level = catalog_level_find(cat, r->params[1]);
 	if (!item || item->assessment != CATALOG_ASSESS_EXAM || !level) {
-		req_reply_error(r, 404, "not_found", "no such exam: the item must be an exam item and the level a level");
+		req_reply_error(r, 404, "not_found",
+				"no such exam: the item must be an exam item and the level a level");
 		return;
 	}
 	struct stats_job *j = job_from_query(r);
@@ -566,14 +570,15 @@ static void refresh_done(void *arg)
 	fmt_num(sd, j->br.sd, &params[4]);
 	fmt_num(alpha, j->br.alpha, &params[5]);
 	fmt_num(sem, j->br.sem, &params[6]);
-	if (!db_query(f->w->db,
-		      "INSERT INTO blueprint_sem (item, level, attempts, mean, sd, alpha, sem, cells_count, cells_max,"
-		      " computed_at) VALUES ($1, $2, $3::int, $4::float8, $5::float8, $6::float8, $7::float8,"
-		      " $8::bigint, $9::bigint, now())"
-		      " ON CONFLICT (item, level) DO UPDATE SET attempts = EXCLUDED.attempts, mean = EXCLUDED.mean,"
-		      " sd = EXCLUDED.sd, alpha = EXCLUDED.alpha, sem = EXCLUDED.sem, cells_count = EXCLUDED.cells_count,"
-		      " cells_max = EXCLUDED.cells_max, computed_at = now()",
-		      9, params, on_sem_written, f))
+	if (!db_query(
+		    f->w->db,
+		    "INSERT INTO blueprint_sem (item, level, attempts, mean, sd, alpha, sem, cells_count, cells_max,"
+		    " computed_at) VALUES ($1, $2, $3::int, $4::float8, $5::float8, $6::float8, $7::float8,"
+		    " $8::bigint, $9::bigint, now())"
+		    " ON CONFLICT (item, level) DO UPDATE SET attempts = EXCLUDED.attempts, mean = EXCLUDED.mean,"
+		    " sd = EXCLUDED.sd, alpha = EXCLUDED.alpha, sem = EXCLUDED.sem, cells_count = EXCLUDED.cells_count,"
+		    " cells_max = EXCLUDED.cells_max, computed_at = now()",
+		    9, params, on_sem_written, f))
 		refresher_finish(f);
 }
 

@@ -33,8 +33,20 @@ static const char sql_employee[] =
 	"       CROSS JOIN LATERAL examd_evidence_one(u.username, p.at, p.period) d) x ON true"
 	" ORDER BY x.at, x.period";
 
-enum { E_USERNAME, E_NAME, E_DEPARTMENT, E_GRADES_NOW, E_NOW, E_RULES, E_PERIOD, E_AT, E_ATUS, E_GRADES, E_EXAM,
-       E_RATINGS };
+enum {
+	E_USERNAME,
+	E_NAME,
+	E_DEPARTMENT,
+	E_GRADES_NOW,
+	E_NOW,
+	E_RULES,
+	E_PERIOD,
+	E_AT,
+	E_ATUS,
+	E_GRADES,
+	E_EXAM,
+	E_RATINGS
+};
 
 static const char *val(const struct db_result *res, int row, int col)
 {
@@ -58,7 +70,8 @@ static json_t *employee_period(const struct rules_model *m, const struct db_resu
 	}
 	return json_pack("{s:s,s:s,s:I,s:o,s:o,s:o}", "period", val(res, row, E_PERIOD), "at", val(res, row, E_AT),
 			 "model_version", (json_int_t)(out.version ? out.version->version : 0), "grade",
-			 out.grade ? json_integer(out.grade) : json_null(), "values", values, "required_levels", levels);
+			 out.grade ? json_integer(out.grade) : json_null(), "values", values, "required_levels",
+			 levels);
 }
 
 static void on_employee(const struct db_result *res, void *arg)
@@ -87,7 +100,8 @@ static void on_employee(const struct db_result *res, void *arg)
 	}
 	/* The grade shown with the name: the one held now. */
 	int grade = ok && rules_evidence_parse(&ev, val(res, 0, E_GRADES_NOW), NULL, NULL)
-			    ? rules_grade_at(&ev, db_result_long(res, 0, E_NOW)) : 0;
+			    ? rules_grade_at(&ev, db_result_long(res, 0, E_NOW))
+			    : 0;
 	rules_evidence_free(&ev);
 	if (val(res, 0, E_RULES))
 		rules_model_free(&m);
@@ -101,8 +115,8 @@ static void on_employee(const struct db_result *res, void *arg)
 	for (size_t i = 0; i < TRENDS_ITEMS; i++)
 		json_array_append_new(items, json_string(catalog_item_at(cat, i)->code));
 	req_reply_json(r, 200,
-		       json_pack("{s:{s:s,s:s,s:s,s:o},s:o,s:o}", "employee", "username", val(res, 0, E_USERNAME), "name",
-				 val(res, 0, E_NAME) ? val(res, 0, E_NAME) : "", "department",
+		       json_pack("{s:{s:s,s:s,s:s,s:o},s:o,s:o}", "employee", "username", val(res, 0, E_USERNAME),
+				 "name", val(res, 0, E_NAME) ? val(res, 0, E_NAME) : "", "department",
 				 val(res, 0, E_DEPARTMENT) ? val(res, 0, E_DEPARTMENT) : "", "grade",
 				 grade ? json_integer(grade) : json_null(), "items", items, "periods", periods));
 }
@@ -163,10 +177,12 @@ static json_t *dept_period_json(const struct catalog *cat, const char *period, c
 			json_array_append_new(counts, json_integer(t->counts[i][b]));
 		long with = t->with_value[i];
 		/* The mean of the values, half-up to 2 decimals (from tenths: exact). */
-		json_t *mean = with ? json_real((double)((t->sum_tenths[i] * 10 + with / 2) / with) / 100.0) : json_null();
-		json_array_append_new(items, json_pack("{s:s,s:o,s:I,s:I,s:o}", "item", catalog_item_at(cat, i)->code,
-						       "counts", counts, "missing", (json_int_t)t->counts[i][TRENDS_MISSING],
-						       "met", (json_int_t)(t->counts[i][5] + t->counts[i][6]), "mean", mean));
+		json_t *mean =
+			with ? json_real((double)((t->sum_tenths[i] * 10 + with / 2) / with) / 100.0) : json_null();
+		json_array_append_new(items,
+				      json_pack("{s:s,s:o,s:I,s:I,s:o}", "item", catalog_item_at(cat, i)->code,
+						"counts", counts, "missing", (json_int_t)t->counts[i][TRENDS_MISSING],
+						"met", (json_int_t)(t->counts[i][5] + t->counts[i][6]), "mean", mean));
 	}
 	return json_pack("{s:s,s:s,s:o}", "period", period, "at", at, "items", items);
 }
@@ -200,12 +216,14 @@ static void dept_work(void *arg)
 		       !strcmp(val(res, row, D_AT), val(res, first, D_AT));
 		     row++) {
 			struct profile_value v[RULES_ITEMS];
-			ok = rules_values(&m, cat, db_result_long(res, row, D_ATUS), RULES_HELD, &ev, val(res, row, D_GRADES),
-					  val(res, row, D_EXAM), val(res, row, D_RATINGS), v, NULL);
+			ok = rules_values(&m, cat, db_result_long(res, row, D_ATUS), RULES_HELD, &ev,
+					  val(res, row, D_GRADES), val(res, row, D_EXAM), val(res, row, D_RATINGS), v,
+					  NULL);
 			if (ok)
 				trends_add_values(&t, v);
 		}
-		ok = ok && json_array_append_new(periods, dept_period_json(cat, period, val(res, first, D_AT), &t)) == 0;
+		ok = ok &&
+		     json_array_append_new(periods, dept_period_json(cat, period, val(res, first, D_AT), &t)) == 0;
 	}
 	rules_evidence_free(&ev);
 	rules_model_free(&m);
@@ -218,8 +236,8 @@ static void dept_work(void *arg)
 	for (size_t i = 0; i < TRENDS_ITEMS; i++)
 		json_array_append_new(codes, json_string(catalog_item_at(cat, i)->code));
 	j->doc = json_pack("{s:s,s:I,s:[iiiiiiis],s:o,s:o}", "department", r->params[0], "employees",
-			   (json_int_t)db_result_long(res, 0, D_EMPLOYEES), "bands", 0, 1, 2, 3, 4, 5, 6, "missing", "items",
-			   codes, "periods", periods);
+			   (json_int_t)db_result_long(res, 0, D_EMPLOYEES), "bands", 0, 1, 2, 3, 4, 5, 6, "missing",
+			   "items", codes, "periods", periods);
 }
 
 static void dept_done(void *arg)

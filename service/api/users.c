@@ -16,9 +16,9 @@ struct user_edit {
 	char *name;
 	char *role;
 	char *department;
-	int grade; /* 0 = unchanged / none */
+	int grade;        /* 0 = unchanged / none */
 	char *grade_from; /* when the new grade takes effect (RFC 3339); NULL = now */
-	int active; /* -1 unchanged */
+	int active;       /* -1 unchanged */
 	char *password;
 	char hash[PASSWORD_HASH_MAX];
 	bool hashed;
@@ -123,7 +123,9 @@ static void create_hashed(void *arg)
 	char grade[8] = "";
 	if (e->grade)
 		snprintf(grade, sizeof grade, "%d", e->grade);
-	const char *params[] = {e->username,         e->name, e->role, e->department, e->hash, e->grade ? grade : NULL,
+	const char *params[] = {e->username,      e->name,
+				e->role,          e->department,
+				e->hash,          e->grade ? grade : NULL,
 				r->user.username, req_client_address(r)};
 	(void)api_query(r, sql_user_create, 8, params, on_user_created);
 }
@@ -134,7 +136,8 @@ static bool only_known_fields(struct req *r, json_t *body, const char *const *kn
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		bool found = false;
 		for (int i = 0; known[i]; i++)
 			if (!strcmp(known[i], key))
@@ -253,14 +256,10 @@ void users_list(struct req *r)
 	char lim_text[24], off_text[24];
 	snprintf(lim_text, sizeof lim_text, "%ld", lim);
 	snprintf(off_text, sizeof off_text, "%ld", off);
-	const char *params[] = {role && *role ? role : NULL,
-				department,
-				grade && *grade ? grade : NULL,
-				like && *like ? like : NULL,
-				text && *text ? text : NULL,
-				active < 0 ? NULL : (active ? "true" : "false"),
-				lim ? lim_text : NULL,
-				off_text};
+	const char *params[] = {role && *role ? role : NULL,    department,
+				grade && *grade ? grade : NULL, like && *like ? like : NULL,
+				text && *text ? text : NULL,    active < 0 ? NULL : (active ? "true" : "false"),
+				lim ? lim_text : NULL,          off_text};
 	api_query_json(
 		r, 200,
 		"WITH f AS (SELECT u.username, u.name, u.department FROM users u"
@@ -307,8 +306,8 @@ static void on_user_updated(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
 	/* grade_effective_from passed the loose check but is no time PostgreSQL knows. */
-	if (db_result_status(res) == DB_ERROR && (!strcmp(db_result_sqlstate(res), "22007") ||
-						  !strcmp(db_result_sqlstate(res), "22008"))) {
+	if (db_result_status(res) == DB_ERROR &&
+	    (!strcmp(db_result_sqlstate(res), "22007") || !strcmp(db_result_sqlstate(res), "22008"))) {
 		req_reply_error(r, 400, "invalid_field", "grade_effective_from must be an RFC 3339 time");
 		return;
 	}
@@ -344,8 +343,8 @@ static void update_apply(void *arg)
 	free(changes);
 }
 
-static const char *const update_fields[] = {"name", "grade", "grade_effective_from", "department", "active", "password",
-					     NULL};
+static const char *const update_fields[] = {"name",     "grade", "grade_effective_from", "department", "active",
+					    "password", NULL};
 
 static void on_update_target(const struct db_result *res, void *arg)
 {
@@ -419,7 +418,8 @@ static void on_update_target(const struct db_result *res, void *arg)
 		return;
 	}
 	const char *key;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		if (strcmp(key, "password") != 0)
 			json_object_set(e->changes, key, v);
 	}

@@ -25,10 +25,11 @@ static void on_housekeeping_done(const struct db_result *res, void *arg)
 static void on_housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct background *b = arg;
-	if (!db_query(b->w->db,
-		      "WITH s AS (DELETE FROM sessions WHERE expires_at < now() OR last_seen < now() - interval '1 day')"
-		      " DELETE FROM login_failures WHERE at < now() - interval '1 day'",
-		      0, NULL, on_housekeeping_done, NULL))
+	if (!db_query(
+		    b->w->db,
+		    "WITH s AS (DELETE FROM sessions WHERE expires_at < now() OR last_seen < now() - interval '1 day')"
+		    " DELETE FROM login_failures WHERE at < now() - interval '1 day'",
+		    0, NULL, on_housekeeping_done, NULL))
 		log_debug("housekeeping skipped: database unavailable");
 }
 

@@ -11,31 +11,31 @@ struct config {
 	char *database_url;
 	char *http_host;
 	int http_port;
-	int workers;           /* event-loop threads; 0 = number of cores */
-	int db_pool_size;      /* connections per worker */
-	int db_queue_max;      /* queued queries per worker before 503 */
-	int db_timeout_ms;     /* statement and queue-wait bound (db_pool_set_timeout); 0 = none */
-	int db_prepare;        /* 1: prepare short statements per connection */
-	int hash_threads;      /* password hashing threads */
-	int scrypt_log2n;      /* scrypt cost for new hashes */
-	int grace_seconds;     /* exam grace after the deadline */
-	int close_batch;       /* attempts claimed and closed per auto-submit batch */
-	int close_concurrency; /* auto-submit batches in flight per process */
-	int close_lease_ms;    /* how long a claim on due attempts holds */
+	int workers;               /* event-loop threads; 0 = number of cores */
+	int db_pool_size;          /* connections per worker */
+	int db_queue_max;          /* queued queries per worker before 503 */
+	int db_timeout_ms;         /* statement and queue-wait bound (db_pool_set_timeout); 0 = none */
+	int db_prepare;            /* 1: prepare short statements per connection */
+	int hash_threads;          /* password hashing threads */
+	int scrypt_log2n;          /* scrypt cost for new hashes */
+	int grace_seconds;         /* exam grace after the deadline */
+	int close_batch;           /* attempts claimed and closed per auto-submit batch */
+	int close_concurrency;     /* auto-submit batches in flight per process */
+	int close_lease_ms;        /* how long a claim on due attempts holds */
 	int stats_refresh_seconds; /* the SEM refresher's period (api/stats.c); 0 = off */
-	int save_slot_wait_ms; /* a save statement still running after this gives up its slot (api/saves.c) */
+	int save_slot_wait_ms;     /* a save statement still running after this gives up its slot (api/saves.c) */
 	int session_idle_seconds;
 	int session_ttl_seconds;
-	int max_json_body;     /* bytes */
-	int max_bank_body;     /* bytes */
-	int max_connections;   /* per worker */
-	int request_timeout;   /* seconds for reading a request */
+	int max_json_body;   /* bytes */
+	int max_bank_body;   /* bytes */
+	int max_connections; /* per worker */
+	int request_timeout; /* seconds for reading a request */
 	char *web_dir;
 	char *migrations_dir;
 	char *tls_cert;
 	char *tls_key;
 	char *log_level;
-	char *log_file; /* empty: stderr */
+	char *log_file;        /* empty: stderr */
 	char *trusted_proxies; /* comma-separated peer addresses whose X-Forwarded-For is believed */
 	int migrate_on_start;
 };

@@ -34,8 +34,14 @@ static unsigned long dropped;
 static bool writer_running, writer_stop, urgent;
 static pthread_t writer;
 
-void log_set_level(enum log_level level) { min_level = level; }
-enum log_level log_get_level(void) { return min_level; }
+void log_set_level(enum log_level level)
+{
+	min_level = level;
+}
+enum log_level log_get_level(void)
+{
+	return min_level;
+}
 
 static void write_out(const char *data, size_t len)
 {
@@ -83,10 +89,11 @@ static void drain_locked(void)
 		if (lost) {
 			char line[160], ts[40];
 			util_format_time_us(util_now_us(), ts, sizeof ts);
-			int n = snprintf(line, sizeof line,
-					 "{\"ts\":\"%s\",\"level\":\"warning\",\"msg\":\"access log lines dropped: the log "
-					 "could not be written fast enough\",\"count\":%lu}\n",
-					 ts, lost);
+			int n = snprintf(
+				line, sizeof line,
+				"{\"ts\":\"%s\",\"level\":\"warning\",\"msg\":\"access log lines dropped: the log "
+				"could not be written fast enough\",\"count\":%lu}\n",
+				ts, lost);
 			write_out(line, (size_t)n);
 		}
 		pthread_mutex_lock(&log_lock);
@@ -196,7 +203,10 @@ void log_json(enum log_level level, json_t *obj)
 	free(text);
 }
 
-void log_line(const char *line, size_t len) { emit(line, len, true); }
+void log_line(const char *line, size_t len)
+{
+	emit(line, len, true);
+}
 
 size_t log_escape(char *buf, size_t len, size_t cap, const char *s)
 {

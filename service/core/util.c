@@ -211,7 +211,8 @@ bool util_json_string(const char *s, util_put_fn put, void *ctx)
 		if (ch >= 0x20 && ch != '"' && ch != '\\')
 			continue;
 		char esc[8];
-		int n = ch == '"' || ch == '\\' ? snprintf(esc, sizeof esc, "\\%c", ch) : snprintf(esc, sizeof esc, "\\u%04x", ch);
+		int n = ch == '"' || ch == '\\' ? snprintf(esc, sizeof esc, "\\%c", ch)
+						: snprintf(esc, sizeof esc, "\\u%04x", ch);
 		if (!put(ctx, run, (size_t)(p - run)) || !put(ctx, esc, (size_t)n))
 			return false;
 		run = p + 1;

@@ -98,8 +98,8 @@ static bool apply_one(PGconn *db, const char *dir, const char *name, bool *appli
 		return false;
 	}
 	const char *params[] = {name, sum};
-	PGresult *r =
-		PQexecParams(db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1, NULL, params, NULL, NULL, 0);
+	PGresult *r = PQexecParams(db, "SELECT checksum FROM schema_migrations WHERE version = $1", 1, NULL, params,
+				   NULL, NULL, 0);
 	bool failed = PQresultStatus(r) != PGRES_TUPLES_OK;
 	bool done = !failed && PQntuples(r) == 1;
 	/* Recorded without a checksum: applied before checksums were kept (and possibly since rewritten
@@ -222,10 +222,11 @@ static bool apply_functions(PGconn *db, const char *dir, bool all)
 	char **names = list_files(fdir, "^[a-z0-9_]+\\.sql$", &n, true);
 	if (!names)
 		return false;
-	bool ok = exec_ok(db,
-			  "CREATE TABLE IF NOT EXISTS schema_functions ("
-			  " file text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-			  0, NULL, "creating schema_functions");
+	bool ok = exec_ok(
+		db,
+		"CREATE TABLE IF NOT EXISTS schema_functions ("
+		" file text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
+		0, NULL, "creating schema_functions");
 	ok = ok && exec_ok(db, "BEGIN", 0, NULL, "BEGIN");
 	ok = ok && exec_ok(db, "SET LOCAL check_function_bodies = off", 0, NULL, "SET");
 	for (size_t i = 0; ok && i < n; i++) {
@@ -239,8 +240,8 @@ static bool apply_functions(PGconn *db, const char *dir, bool all)
 			break;
 		}
 		const char *params[] = {names[i], sum};
-		PGresult *r = PQexecParams(db, "SELECT 1 FROM schema_functions WHERE file = $1 AND checksum = $2", 2, NULL,
-					   params, NULL, NULL, 0);
+		PGresult *r = PQexecParams(db, "SELECT 1 FROM schema_functions WHERE file = $1 AND checksum = $2", 2,
+					   NULL, params, NULL, NULL, 0);
 		bool same = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		ok = PQresultStatus(r) == PGRES_TUPLES_OK;
 		PQclear(r);
@@ -250,13 +251,14 @@ static bool apply_functions(PGconn *db, const char *dir, bool all)
 			if (!ok)
 				log_error("function file %s failed: %s", names[i], PQerrorMessage(db));
 			PQclear(res);
-			ok = ok && exec_ok(db,
-					   "INSERT INTO schema_functions (file, checksum) VALUES ($1, $2)"
-					   " ON CONFLICT (file) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
-					   2, params, "recording a function file");
+			ok = ok &&
+			     exec_ok(db,
+				     "INSERT INTO schema_functions (file, checksum) VALUES ($1, $2)"
+				     " ON CONFLICT (file) DO UPDATE SET checksum = excluded.checksum, applied_at = now()",
+				     2, params, "recording a function file");
 			if (ok)
-				log_json(LOG_INFO, json_pack("{s:s,s:s,s:s}", "msg", "function file applied", "file", names[i],
-							     "checksum", sum));
+				log_json(LOG_INFO, json_pack("{s:s,s:s,s:s}", "msg", "function file applied", "file",
+							     names[i], "checksum", sum));
 		}
 		free(sql);
 	}
@@ -279,9 +281,10 @@ static bool schema_not_newer(PGconn *db, char **names, size_t n)
 		for (size_t k = 0; k < n && !known; k++)
 			known = strcmp(names[k], v) == 0;
 		if (!known) {
-			log_error("the database has migration %s, which this examd does not know: it was migrated by a newer "
-				  "examd; run that version (or restore a matching backup)",
-				  v);
+			log_error(
+				"the database has migration %s, which this examd does not know: it was migrated by a newer "
+				"examd; run that version (or restore a matching backup)",
+				v);
 			ok = false;
 		}
 	}

@@ -28,8 +28,8 @@ struct db_result {
 	enum db_status status;
 	PGresult *pg;
 	const char *message;
-	bool kept;     /* the callback took pg (db_result_keep): the pool does not clear it */
-	char *owned;   /* a kept result's copy of message */
+	bool kept;   /* the callback took pg (db_result_keep): the pool does not clear it */
+	char *owned; /* a kept result's copy of message */
 };
 
 struct query {
@@ -39,8 +39,8 @@ struct query {
 	int nparams;
 	char *sql;
 	char **params;
-	bool prepared; /* sent by name */
-	bool retried;  /* sent again unprepared after the name failed */
+	bool prepared;     /* sent by name */
+	bool retried;      /* sent again unprepared after the name failed */
 	int64_t queued_us; /* when it was queued (monotonic) */
 	const char *why;   /* failed: the reason, delivered on a later loop turn */
 };
@@ -404,14 +404,15 @@ static struct {
 	TAILQ_HEAD(, start) queue;
 	pthread_once_t once;
 	bool running;
-} connector = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-	       TAILQ_HEAD_INITIALIZER(connector.queue), PTHREAD_ONCE_INIT, false};
+} connector = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+	       PTHREAD_COND_INITIALIZER,  TAILQ_HEAD_INITIALIZER(connector.queue),
+	       PTHREAD_ONCE_INIT,         false};
 
 /* Default TCP options, before the user's connection string (which may override them): a server
  * that vanishes without a reset is noticed in about half a minute, not after the kernel's 2 hours. */
-static const char *const start_keys[] = {"fallback_application_name", "keepalives", "keepalives_idle",
-					 "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-					 "dbname", NULL};
+static const char *const start_keys[] = {
+	"fallback_application_name", "keepalives",       "keepalives_idle", "keepalives_interval",
+	"keepalives_count",          "tcp_user_timeout", "dbname",          NULL};
 
 static void *connector_main(void *arg)
 {
@@ -686,7 +687,8 @@ static bool conn_prepared_step(struct conn *c)
 			prep_name(c, index, name, sizeof name);
 			q->prepared = true;
 			atomic_fetch_add(&c->pool->prepared, 1);
-			if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->params, NULL, NULL, 0))
+			if (!PQsendQueryPrepared(c->pg, name, q->nparams, (const char *const *)q->params, NULL, NULL,
+						 0))
 				conn_lost(c, PQerrorMessage(c->pg));
 			else
 				conn_flush(c);
@@ -842,8 +844,7 @@ void db_pool_get_stats(const struct db_pool *pool, struct db_pool_stats *out)
 	out->timeouts = atomic_load(&p->timeouts);
 }
 
-bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb,
-	      void *arg)
+bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *const *params, db_callback cb, void *arg)
 {
 	if (pool->closing || atomic_load(&pool->queued) >= pool->queue_max)
 		return false;
@@ -872,7 +873,10 @@ bool db_query(struct db_pool *pool, const char *sql, int nparams, const char *co
 	return true;
 }
 
-enum db_status db_result_status(const struct db_result *res) { return res->status; }
+enum db_status db_result_status(const struct db_result *res)
+{
+	return res->status;
+}
 
 const char *db_result_sqlstate(const struct db_result *res)
 {
@@ -890,8 +894,14 @@ const char *db_result_message(const struct db_result *res)
 	return res->message;
 }
 
-int db_result_rows(const struct db_result *res) { return res->pg ? PQntuples(res->pg) : 0; }
-int db_result_cols(const struct db_result *res) { return res->pg ? PQnfields(res->pg) : 0; }
+int db_result_rows(const struct db_result *res)
+{
+	return res->pg ? PQntuples(res->pg) : 0;
+}
+int db_result_cols(const struct db_result *res)
+{
+	return res->pg ? PQnfields(res->pg) : 0;
+}
 
 bool db_result_isnull(const struct db_result *res, int row, int col)
 {

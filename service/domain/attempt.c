@@ -24,7 +24,8 @@ static bool parse_labels(json_t *v, uint8_t *out)
 	*out = 0;
 	if (!json_is_array(v))
 		return false;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!parse_label(e, &c))
 			return false;
 		*out |= SCORE_LABEL_BIT(c);
@@ -33,8 +34,8 @@ static bool parse_labels(json_t *v, uint8_t *out)
 }
 
 /* Fills q from one question object; fill keys point into the JSON (kept alive by the caller). */
-static bool parse_question(json_t *o, struct score_question *q, const char **accepted, size_t *naccepted,
-			   char *err, size_t errlen)
+static bool parse_question(json_t *o, struct score_question *q, const char **accepted, size_t *naccepted, char *err,
+			   size_t errlen)
 {
 	const char *type = json_string_value(json_object_get(o, "type"));
 	const char *points = json_string_value(json_object_get(o, "points"));
@@ -73,7 +74,8 @@ static bool parse_question(json_t *o, struct score_question *q, const char **acc
 		/* The table of accepted answers is shared by all questions: check the room first. */
 		ok = json_is_array(key) && json_array_size(key) > 0 &&
 		     *naccepted + json_array_size(key) <= ATTEMPT_MAX_ACCEPTED;
-		json_array_foreach(key, i, e) {
+		json_array_foreach(key, i, e)
+		{
 			if (!ok || !json_is_string(e)) {
 				ok = false;
 				break;
@@ -93,15 +95,16 @@ static bool parse_question(json_t *o, struct score_question *q, const char **acc
 	}
 	}
 	if (!ok)
-		snprintf(err, errlen, "question %lld: malformed key", (long long)json_integer_value(json_object_get(o, "id")));
+		snprintf(err, errlen, "question %lld: malformed key",
+			 (long long)json_integer_value(json_object_get(o, "id")));
 	return ok;
 }
 
 static json_t *decimal_json(int64_t v, unsigned scale, bool trim)
 {
 	char buf[DECIMAL_FORMAT_MAX];
-	enum decimal_status st = trim ? decimal_format_trim(v, scale, buf, sizeof buf)
-				      : decimal_format(v, scale, buf, sizeof buf);
+	enum decimal_status st =
+		trim ? decimal_format_trim(v, scale, buf, sizeof buf) : decimal_format(v, scale, buf, sizeof buf);
 	return st == DECIMAL_OK ? json_string(buf) : json_null();
 }
 
@@ -111,8 +114,9 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 	json_t *weights = json_object_get(input, "weights");
 	json_t *bands = json_object_get(input, "bands");
 	*out = NULL;
-	if (!json_is_array(questions) || json_array_size(questions) > ATTEMPT_MAX_QUESTIONS || !json_is_object(weights) ||
-	    !json_is_array(bands) || json_array_size(bands) == 0 || json_array_size(bands) > 16) {
+	if (!json_is_array(questions) || json_array_size(questions) > ATTEMPT_MAX_QUESTIONS ||
+	    !json_is_object(weights) || !json_is_array(bands) || json_array_size(bands) == 0 ||
+	    json_array_size(bands) > 16) {
 		snprintf(err, errlen, "malformed scoring input");
 		return SCORE_ERR_INVALID_ARGUMENT;
 	}
@@ -140,14 +144,16 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 	st = SCORE_ERR_INVALID_QUESTION;
 	size_t naccepted = 0, i;
 	json_t *e;
-	json_array_foreach(questions, i, e) {
+	json_array_foreach(questions, i, e)
+	{
 		if (!parse_question(e, &qs[i], accepted, &naccepted, err, errlen))
 			goto done;
 	}
 	st = SCORE_ERR_INVALID_WEIGHT;
 	const char *sub;
 	size_t k = 0;
-	json_object_foreach(weights, sub, e) {
+	json_object_foreach(weights, sub, e)
+	{
 		const char *w = json_string_value(e);
 		ws[k].subtopic = sub;
 		if (!w || decimal_parse(w, DECIMAL_SCALE_WEIGHT, &ws[k].weight) != DECIMAL_OK) {
@@ -157,7 +163,8 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 		k++;
 	}
 	st = SCORE_ERR_INVALID_BANDS;
-	json_array_foreach(bands, i, e) {
+	json_array_foreach(bands, i, e)
+	{
 		const char *min = json_string_value(json_object_get(e, "min"));
 		bs[i].score = (int)json_integer_value(json_object_get(e, "score"));
 		if (!min || decimal_parse(min, 0, &bs[i].min) != DECIMAL_OK) {
@@ -181,13 +188,15 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
 						      decimal_json(r->score, DECIMAL_SCALE_CENTS, false), "weight",
 						      decimal_json(r->weight, DECIMAL_SCALE_WEIGHT, true)));
 	}
-	json_array_foreach(questions, i, e) {
+	json_array_foreach(questions, i, e)
+	{
 		bool right = false;
 		if (score_question_correct(&qs[i], &right) != SCORE_OK)
 			right = false;
 		char id[32];
 		snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(e, "id")));
-		json_object_set_new(per_question, id, decimal_json(right ? qs[i].points : 0, DECIMAL_SCALE_CENTS, false));
+		json_object_set_new(per_question, id,
+				    decimal_json(right ? qs[i].points : 0, DECIMAL_SCALE_CENTS, false));
 	}
 	const char *name = score_band_name_zh(res->band);
 	*out = json_pack("{s:o,s:I,s:i,s:s,s:b,s:o,s:o}", "standard_score",
@@ -273,8 +282,8 @@ json_t *attempt_input_from_text(const char *text, char *err, size_t errlen)
 			snprintf(err, errlen, "bad question line %zu", json_array_size(questions) + 1);
 			goto fail;
 		}
-		json_t *q = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)qid, "subtopic", subtopic, "type", type,
-				      "points", points, "key", key, "answer", answer);
+		json_t *q = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o}", "id", (json_int_t)qid, "subtopic", subtopic, "type",
+				      type, "points", points, "key", key, "answer", answer);
 		if (!q || json_array_append_new(questions, q))
 			goto fail_nomem;
 	}

@@ -16,13 +16,13 @@
 #define BANK_MAX_OPTIONS 8
 #define BANK_MAX_ERRORS 1000
 #define BANK_MAX_QUESTIONS 100000
-#define BANK_MAX_TEXT (64u * 1024u) /* bytes per text field */
+#define BANK_MAX_TEXT (64u * 1024u)  /* bytes per text field */
 #define BANK_MAX_POINTS_CENTI 100000 /* 1000.00 points */
 #define BANK_HASH_HEX_LEN 64
 
 struct bank_question {
-	size_t row; /* 1-based data row (CSV header excluded; JSON index + 1) */
-	const struct catalog_item *item; /* an exam item; borrowed from the catalog */
+	size_t row;                              /* 1-based data row (CSV header excluded; JSON index + 1) */
+	const struct catalog_item *item;         /* an exam item; borrowed from the catalog */
 	const struct catalog_subtopic *subtopic; /* belongs to item */
 	const struct catalog_level *level;
 	enum catalog_qtype type;
@@ -31,7 +31,7 @@ struct bank_question {
 	size_t option_count;             /* truefalse/fill: 0 */
 	/* single: exactly one bit; multiple: two or more; bit i = letter 'A' + i */
 	unsigned answer_mask;
-	bool answer_bool; /* truefalse */
+	bool answer_bool;    /* truefalse */
 	char **fill_answers; /* fill: accepted answers, trimmed, non-empty */
 	size_t fill_count;
 	int64_t points_centi; /* points x 100, > 0; default 100 */
@@ -62,10 +62,10 @@ enum bank_status {
 /* Both parsers fill *out (which they zero first); call bank_free on it in
  * every case. A syntax error in the file stops parsing (it is reported with
  * the row it was found in); row errors are all collected up to the cap. */
-BANK_MUST_CHECK enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf,
-						size_t len, struct bank *out);
-BANK_MUST_CHECK enum bank_status bank_parse_json(const struct catalog *cat, const char *buf,
-						 size_t len, struct bank *out);
+BANK_MUST_CHECK enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf, size_t len,
+						struct bank *out);
+BANK_MUST_CHECK enum bank_status bank_parse_json(const struct catalog *cat, const char *buf, size_t len,
+						 struct bank *out);
 void bank_free(struct bank *b);
 
 /* {"item","subtopic","level","type","stem","options":[...],"answer",
@@ -84,8 +84,7 @@ void bank_answer_letters(unsigned mask, char out[BANK_MAX_OPTIONS + 1]);
 /* SHA-256 (lower-case hex) of item, subtopic, level, type, stem, options,
  * answer and points in a length-prefixed canonical form: equal exactly when
  * that content is equal. Explanation and external_id are not included. */
-BANK_MUST_CHECK bool bank_question_content_hash(const struct bank_question *q,
-						char out[BANK_HASH_HEX_LEN + 1]);
+BANK_MUST_CHECK bool bank_question_content_hash(const struct bank_question *q, char out[BANK_HASH_HEX_LEN + 1]);
 
 /* [{"row","column","message"}...] for the import report. */
 json_t *bank_errors_to_json(const struct bank *b);

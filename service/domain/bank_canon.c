@@ -68,9 +68,8 @@ json_t *bank_question_to_json(const struct bank_question *q)
 			options = NULL;
 		}
 	}
-	json_t *points = q->points_centi % 100 == 0
-				 ? json_integer(q->points_centi / 100)
-				 : json_real((double)q->points_centi / 100.0);
+	json_t *points = q->points_centi % 100 == 0 ? json_integer(q->points_centi / 100)
+						    : json_real((double)q->points_centi / 100.0);
 	json_t *answer = bank_answer_to_json(q);
 	json_t *stem = json_string(q->stem);
 	if (!options || !points || !answer || !stem) {
@@ -81,11 +80,10 @@ json_t *bank_question_to_json(const struct bank_question *q)
 		return NULL;
 	}
 	/* json_pack's "o" steals the references, also on failure. */
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "item", q->item->code,
-			 "subtopic", q->subtopic->code, "level", q->level->code, "type",
-			 catalog_qtype_code(q->type), "stem", stem, "options", options, "answer",
-			 answer, "points", points, "explanation", string_or_null(q->explanation),
-			 "external_id", string_or_null(q->external_id));
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "item", q->item->code, "subtopic",
+			 q->subtopic->code, "level", q->level->code, "type", catalog_qtype_code(q->type), "stem", stem,
+			 "options", options, "answer", answer, "points", points, "explanation",
+			 string_or_null(q->explanation), "external_id", string_or_null(q->external_id));
 }
 
 /* Each value as "<length>:<bytes>\n" so no two different contents can

@@ -12,8 +12,7 @@
 #define COL_UNNAMED (-1)
 #define COL_UNKNOWN (-2)
 
-static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const char *buf, size_t len,
-				struct bank *out)
+static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const char *buf, size_t len, struct bank *out)
 {
 	memset(out, 0, sizeof *out);
 	struct ctx x = {.cat = cat, .b = out};
@@ -36,7 +35,7 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 	}
 	if (s != CSV_RECORD) {
 		bank_add_error(&x, 0, "", "CSV error in the header on line %zu: %s", csv_line(r),
-			  csv_status_message(s));
+			       csv_status_message(s));
 		goto done;
 	}
 
@@ -63,8 +62,9 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 			bank_add_error(&x, 0, shown, "unknown column '%s'", import_clip(shown, vb));
 			colmap[i] = COL_UNKNOWN; /* reported once, its cells ignored */
 		} else if (seen[f] >= 0) {
-			bank_add_error(&x, 0, bank_fields[f].name, "column %s appears more than once (columns %d and %zu)",
-				  bank_fields[f].name, seen[f] + 1, i + 1);
+			bank_add_error(&x, 0, bank_fields[f].name,
+				       "column %s appears more than once (columns %d and %zu)", bank_fields[f].name,
+				       seen[f] + 1, i + 1);
 			header_fatal = true;
 		} else {
 			seen[f] = (int)i;
@@ -75,7 +75,7 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 	for (int f = 0; f < F_COUNT; f++) {
 		if (bank_fields[f].required && seen[f] < 0) {
 			bank_add_error(&x, 0, bank_fields[f].name, "required column %s (%s) is missing",
-				  bank_fields[f].name, bank_fields[f].zh);
+				       bank_fields[f].name, bank_fields[f].zh);
 			header_fatal = true;
 		}
 	}
@@ -93,7 +93,7 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 			if (fi >= 1 && fi <= ncols && colmap[fi - 1] >= 0)
 				column = bank_fields[colmap[fi - 1]].name;
 			bank_add_error(&x, row, column, "CSV error on line %zu: %s", csv_line(r),
-				  csv_status_message(s));
+				       csv_status_message(s));
 			out->rows_seen++;
 			out->rows_rejected++;
 			break;
@@ -122,8 +122,7 @@ static enum bank_status bank_parse_csv_utf8(const struct catalog *cat, const cha
 		out->rows_seen++;
 		size_t before = out->error_total;
 		if (stray && nf > ncols)
-			bank_add_error(&x, row, "", "row has %zu fields but the header has %zu columns", nf,
-				  ncols);
+			bank_add_error(&x, row, "", "row has %zu fields but the header has %zu columns", nf, ncols);
 		else if (stray)
 			bank_add_error(&x, row, "", "row has a value in a column without a header name");
 		bank_validate_row(&x, &in, before);
@@ -148,7 +147,8 @@ enum bank_status bank_parse_csv(const struct catalog *cat, const char *buf, size
 		memset(out, 0, sizeof *out);
 		return BANK_NOMEM;
 	}
-	enum bank_status s = converted ? bank_parse_csv_utf8(cat, converted, clen, out) : bank_parse_csv_utf8(cat, buf, len, out);
+	enum bank_status s =
+		converted ? bank_parse_csv_utf8(cat, converted, clen, out) : bank_parse_csv_utf8(cat, buf, len, out);
 	free(converted);
 	out->encoding = enc == TEXTENC_GB18030 ? "gb18030" : "utf-8";
 	return s;

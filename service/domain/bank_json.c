@@ -47,7 +47,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 			}
 			if (json_array_size(v) > BANK_MAX_OPTIONS) {
 				bank_add_error(x, row, "options", "at most %d options are allowed, got %zu",
-					  BANK_MAX_OPTIONS, json_array_size(v));
+					       BANK_MAX_OPTIONS, json_array_size(v));
 				in.bad_options = true;
 				continue;
 			}
@@ -67,8 +67,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 			continue;
 		}
 		/* Fields that GET /questions returns: ignored so an export re-imports. */
-		if (strcmp(key, "id") == 0 || strcmp(key, "version") == 0 ||
-		    strcmp(key, "active") == 0)
+		if (strcmp(key, "id") == 0 || strcmp(key, "version") == 0 || strcmp(key, "active") == 0)
 			continue;
 		int f = bank_field_find(key, strlen(key));
 		if (f < 0) {
@@ -77,7 +76,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 		}
 		if (bank_is_option(f)) {
 			bank_add_error(x, row, key, "use the options array instead of field '%s'",
-				  import_clip(key, vb));
+				       import_clip(key, vb));
 			in.bad_options = true;
 			continue;
 		}
@@ -91,7 +90,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 				size_t n = json_array_size(v);
 				if (n > BANK_MAX_FILL_ANSWERS) {
 					bank_add_error(x, row, "answer", "answer list has more than %d entries",
-						  BANK_MAX_FILL_ANSWERS);
+						       BANK_MAX_FILL_ANSWERS);
 					in.bad[F_ANSWER] = true;
 					continue;
 				}
@@ -101,7 +100,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 				{
 					if (!json_is_string(o)) {
 						bank_add_error(x, row, "answer",
-							  "answer list entry %zu must be a string", i + 1);
+							       "answer list entry %zu must be a string", i + 1);
 						in.bad[F_ANSWER] = true;
 						break;
 					}
@@ -114,7 +113,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 				in.akind = AIN_TEXT;
 			} else {
 				bank_add_error(x, row, "answer",
-					  "answer must be a string, a list of strings or true/false");
+					       "answer must be a string, a list of strings or true/false");
 				in.bad[F_ANSWER] = true;
 			}
 			continue;
@@ -133,8 +132,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 	bank_validate_row(x, &in, errors_before);
 }
 
-enum bank_status bank_parse_json(const struct catalog *cat, const char *buf, size_t len,
-				 struct bank *out)
+enum bank_status bank_parse_json(const struct catalog *cat, const char *buf, size_t len, struct bank *out)
 {
 	memset(out, 0, sizeof *out);
 	struct ctx x = {.cat = cat, .b = out};
@@ -145,8 +143,7 @@ enum bank_status bank_parse_json(const struct catalog *cat, const char *buf, siz
 	json_error_t jerr;
 	json_t *root = json_loadb(buf ? buf : "", buf ? len : 0, 0, &jerr);
 	if (!root) {
-		bank_add_error(&x, 0, "", "invalid JSON on line %d, column %d: %s", jerr.line, jerr.column,
-			  jerr.text);
+		bank_add_error(&x, 0, "", "invalid JSON on line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
 		return bank_finish(&x);
 	}
 	json_t *qs = root;

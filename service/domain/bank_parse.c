@@ -37,7 +37,8 @@ const struct bank_field bank_fields[F_COUNT] = {
 int bank_field_find(const char *name, size_t len)
 {
 	for (int f = 0; f < F_COUNT; f++)
-		if (import_name_is(bank_fields[f].name, name, len, true) || import_name_is(bank_fields[f].zh, name, len, false) ||
+		if (import_name_is(bank_fields[f].name, name, len, true) ||
+		    import_name_is(bank_fields[f].zh, name, len, false) ||
 		    import_name_is(bank_fields[f].zh2, name, len, false))
 			return f;
 	return -1;
@@ -48,9 +49,7 @@ bool bank_is_option(int f)
 	return f >= F_A && f <= F_H;
 }
 
-
 /* ---- string set (duplicate detection) ---- */
-
 
 static uint64_t hash_str(const char *s)
 {
@@ -124,7 +123,6 @@ bool bank_strset_add(struct strset *s, char *key, size_t row, size_t *existing)
 
 /* ---- parse context and error collection ---- */
 
-
 void bank_add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void bank_add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...)
@@ -190,8 +188,7 @@ bool bank_parse_points(const char *s, int64_t *centi, const char **why)
 		memcpy(tmp, p + 1, k);
 		tmp[k] = '\0';
 		const char *inner;
-		bool num = k == n - 1 && (bank_parse_points(tmp, &ignored, &inner) ||
-					  inner != not_number);
+		bool num = k == n - 1 && (bank_parse_points(tmp, &ignored, &inner) || inner != not_number);
 		*why = num ? not_positive : not_number;
 		return false;
 	}

@@ -75,7 +75,8 @@ bool bank_is_option(int f);
 void bank_strset_free(struct strset *s);
 /* false when out of memory; *existing = the row of an equal key already present (0 when new). */
 bool bank_strset_add(struct strset *s, char *key, size_t row, size_t *existing);
-void bank_add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void bank_add_error(struct ctx *x, size_t row, const char *column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void bank_question_free(struct bank_question *q);
 bool bank_push_question(struct ctx *x, struct bank_question *q);
 /* Checks one row by every rule of SPEC §5 and keeps the question when it passes. */

@@ -10,7 +10,6 @@
 
 /* ---- one row, whatever the file format ---- */
 
-
 static const char *col_name(int f)
 {
 	return bank_fields[f].name;
@@ -40,12 +39,12 @@ static bool parse_letters(struct ctx *x, size_t row, const char *s, unsigned *ma
 		if (c < 'A' || c >= 'A' + BANK_MAX_OPTIONS) {
 			if (single)
 				bank_add_error(x, row, "answer",
-					  "single answer must be one option letter A..H, got '%s'",
-					  import_clip(s, vb));
+					       "single answer must be one option letter A..H, got '%s'",
+					       import_clip(s, vb));
 			else
 				bank_add_error(x, row, "answer",
-					  "multiple answer must be option letters like ACD or A,C,D, got '%s'",
-					  import_clip(s, vb));
+					       "multiple answer must be option letters like ACD or A,C,D, got '%s'",
+					       import_clip(s, vb));
 			return false;
 		}
 		unsigned bit = 1u << (c - 'A');
@@ -59,12 +58,12 @@ static bool parse_letters(struct ctx *x, size_t row, const char *s, unsigned *ma
 	}
 	if (single && count != 1) {
 		bank_add_error(x, row, "answer", "single answer must be exactly one letter, got '%s'",
-			  import_clip(s, vb));
+			       import_clip(s, vb));
 		return false;
 	}
 	if (!single && count < 2) {
-		bank_add_error(x, row, "answer",
-			  "multiple answer needs at least 2 distinct letters, got '%s'", import_clip(s, vb));
+		bank_add_error(x, row, "answer", "multiple answer needs at least 2 distinct letters, got '%s'",
+			       import_clip(s, vb));
 		return false;
 	}
 	*mask = m;
@@ -116,15 +115,14 @@ static bool fill_add(struct bank_question *q, const char *s, size_t n, bool *nom
 	return true;
 }
 
-static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_question *q,
-			    const char *text, bool bad, bool options_ok, unsigned given)
+static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_question *q, const char *text, bool bad,
+			    bool options_ok, unsigned given)
 {
 	size_t row = in->row;
 	char vb[72];
 	if (bad)
 		return;
-	if (in->akind == AIN_NONE || (in->akind == AIN_TEXT && !text) ||
-	    (in->akind == AIN_LIST && in->alist_n == 0)) {
+	if (in->akind == AIN_NONE || (in->akind == AIN_TEXT && !text) || (in->akind == AIN_LIST && in->alist_n == 0)) {
 		bank_add_error(x, row, "answer", "answer is required");
 		return;
 	}
@@ -135,13 +133,13 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 		unsigned mask = 0;
 		if (in->akind == AIN_BOOL) {
 			bank_add_error(x, row, "answer", "a %s answer must be option letters, not true/false",
-				  catalog_qtype_code(q->type));
+				       catalog_qtype_code(q->type));
 			return;
 		}
 		if (in->akind == AIN_LIST) {
 			if (single) {
 				bank_add_error(x, row, "answer",
-					  "single answer must be one letter as a string, not a list");
+					       "single answer must be one letter as a string, not a list");
 				return;
 			}
 			for (size_t i = 0; i < in->alist_n; i++) {
@@ -152,8 +150,8 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 					c -= 'a' - 'A';
 				if (c < 'A' || c >= 'A' + BANK_MAX_OPTIONS) {
 					bank_add_error(x, row, "answer",
-						  "multiple answer list must hold single letters A..H, got '%s'",
-						  import_clip(in->alist[i], vb));
+						       "multiple answer list must hold single letters A..H, got '%s'",
+						       import_clip(in->alist[i], vb));
 					return;
 				}
 				if (mask & (1u << (c - 'A'))) {
@@ -163,8 +161,7 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 				mask |= 1u << (c - 'A');
 			}
 			if (in->alist_n < 2) {
-				bank_add_error(x, row, "answer",
-					  "multiple answer needs at least 2 distinct letters");
+				bank_add_error(x, row, "answer", "multiple answer needs at least 2 distinct letters");
 				return;
 			}
 		} else if (!parse_letters(x, row, text, &mask, single)) {
@@ -183,8 +180,8 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 		}
 		if (in->akind != AIN_TEXT || !parse_truefalse(text, &q->answer_bool))
 			bank_add_error(x, row, "answer",
-				  "truefalse answer must be true, false, T, F, 对 or 错, got '%s'",
-				  in->akind == AIN_TEXT ? import_clip(text, vb) : "a list");
+				       "truefalse answer must be true, false, T, F, 对 or 错, got '%s'",
+				       in->akind == AIN_TEXT ? import_clip(text, vb) : "a list");
 		return;
 	case CATALOG_QTYPE_FILL:
 		if (in->akind == AIN_BOOL) {
@@ -210,9 +207,9 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 				size_t n;
 				const char *t = catalog_trim(p, len, &n);
 				if (n == 0) {
-					bank_add_error(x, row, "answer",
-						  "fill answer alternative %zu is empty (check the '|' separators)",
-						  k);
+					bank_add_error(
+						x, row, "answer",
+						"fill answer alternative %zu is empty (check the '|' separators)", k);
 					return;
 				}
 				if (!fill_add(q, t, n, &x->nomem))
@@ -224,7 +221,7 @@ static void validate_answer(struct ctx *x, const struct row_in *in, struct bank_
 		}
 		if (q->fill_count > BANK_MAX_FILL_ANSWERS)
 			bank_add_error(x, row, "answer", "fill answer has more than %d alternatives",
-				  BANK_MAX_FILL_ANSWERS);
+				       BANK_MAX_FILL_ANSWERS);
 		return;
 	}
 }
@@ -245,8 +242,7 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		t[f] = import_dup_trim(in->f[f], &x->nomem);
 		size_t max = f == F_EXTERNAL_ID ? BANK_MAX_EXTERNAL_ID : BANK_MAX_TEXT;
 		if (t[f] && strlen(t[f]) > max) {
-			bank_add_error(x, row, col_name(f), "%s is too long (at most %zu bytes)", col_name(f),
-				  max);
+			bank_add_error(x, row, col_name(f), "%s is too long (at most %zu bytes)", col_name(f), max);
 			bad[f] = true;
 		}
 	}
@@ -258,11 +254,12 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 			bank_add_error(x, row, "item", "item is required");
 		} else if (!(item = catalog_item_find(cat, t[F_ITEM]))) {
 			bank_add_error(x, row, "item", "unknown item '%s' (use an item code or its Chinese name)",
-				  import_clip(t[F_ITEM], vb));
+				       import_clip(t[F_ITEM], vb));
 		} else if (item->assessment != CATALOG_ASSESS_EXAM) {
-			bank_add_error(x, row, "item",
-				  "item %s (%s) is rated by behaviour, not by exam; questions are only for exam items",
-				  item->code, item->name_zh);
+			bank_add_error(
+				x, row, "item",
+				"item %s (%s) is rated by behaviour, not by exam; questions are only for exam items",
+				item->code, item->name_zh);
 			item = NULL;
 		}
 	}
@@ -276,14 +273,13 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 			if (!any) {
 				if (item)
 					bank_add_error(x, row, "subtopic", "unknown subtopic '%s' for item %s",
-						  import_clip(t[F_SUBTOPIC], vb), item->code);
+						       import_clip(t[F_SUBTOPIC], vb), item->code);
 				else
 					bank_add_error(x, row, "subtopic", "unknown subtopic '%s'",
-						  import_clip(t[F_SUBTOPIC], vb));
+						       import_clip(t[F_SUBTOPIC], vb));
 			} else if (item && any->item != item) {
-				bank_add_error(x, row, "subtopic",
-					  "subtopic %s belongs to item %s, not to item %s", any->code,
-					  any->item->code, item->code);
+				bank_add_error(x, row, "subtopic", "subtopic %s belongs to item %s, not to item %s",
+					       any->code, any->item->code, item->code);
 			} else if (item) {
 				q.subtopic = any;
 			}
@@ -295,9 +291,10 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		if (!t[F_LEVEL])
 			bank_add_error(x, row, "level", "level is required");
 		else if (!(q.level = catalog_level_find(cat, t[F_LEVEL])))
-			bank_add_error(x, row, "level",
-				  "unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
-				  import_clip(t[F_LEVEL], vb));
+			bank_add_error(
+				x, row, "level",
+				"unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
+				import_clip(t[F_LEVEL], vb));
 	}
 
 	/* type */
@@ -306,9 +303,10 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		if (!t[F_TYPE])
 			bank_add_error(x, row, "type", "type is required");
 		else if (!(type_ok = catalog_qtype_find(t[F_TYPE], &q.type)))
-			bank_add_error(x, row, "type",
-				  "unknown type '%s' (use single, multiple, truefalse, fill or 单选, 多选, 判断, 填空)",
-				  import_clip(t[F_TYPE], vb));
+			bank_add_error(
+				x, row, "type",
+				"unknown type '%s' (use single, multiple, truefalse, fill or 单选, 多选, 判断, 填空)",
+				import_clip(t[F_TYPE], vb));
 	}
 
 	/* stem */
@@ -322,12 +320,11 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		for (size_t i = 0; i < in->nopts; i++) {
 			opt[i] = import_dup_trim(in->opts[i], &x->nomem);
 			if (!opt[i]) {
-				bank_add_error(x, row, "options", "option %zu (%c) is empty", i + 1,
-					  (int)('A' + i));
+				bank_add_error(x, row, "options", "option %zu (%c) is empty", i + 1, (int)('A' + i));
 				options_bad = true;
 			} else if (strlen(opt[i]) > BANK_MAX_TEXT) {
-				bank_add_error(x, row, "options", "option %zu is too long (at most %u bytes)",
-					  i + 1, BANK_MAX_TEXT);
+				bank_add_error(x, row, "options", "option %zu is too long (at most %u bytes)", i + 1,
+					       BANK_MAX_TEXT);
 				options_bad = true;
 			}
 		}
@@ -359,13 +356,14 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 				}
 			}
 			if (gap >= 0 && !in->json) {
-				bank_add_error(x, row, bank_fields[F_A + gap].name,
-					  "option %c is empty but option %c is given; options must be contiguous from a",
-					  'a' + gap, 'a' + last);
+				bank_add_error(
+					x, row, bank_fields[F_A + gap].name,
+					"option %c is empty but option %c is given; options must be contiguous from a",
+					'a' + gap, 'a' + last);
 			} else if (last + 1 < 2) {
 				bank_add_error(x, row, in->json ? "options" : (last < 0 ? "a" : "b"),
-					  "a %s question needs at least 2 options, got %d",
-					  catalog_qtype_code(q.type), last + 1);
+					       "a %s question needs at least 2 options, got %d",
+					       catalog_qtype_code(q.type), last + 1);
 			} else if (gap < 0) {
 				q.option_count = (size_t)last + 1;
 				for (size_t i = 0; i < q.option_count; i++) {
@@ -376,8 +374,8 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		} else if (last >= 0) {
 			int first = __builtin_ctz(given);
 			bank_add_error(x, row, in->json ? "options" : bank_fields[F_A + first].name,
-				  "a %s question takes no options, but option %c is given",
-				  catalog_qtype_code(q.type), 'a' + first);
+				       "a %s question takes no options, but option %c is given",
+				       catalog_qtype_code(q.type), 'a' + first);
 		}
 	}
 	for (int i = 0; i < BANK_MAX_OPTIONS; i++)
@@ -407,19 +405,19 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 			x->nomem = true;
 		else if (prev)
 			bank_add_error(x, row, "external_id", "external_id '%s' is already used by row %zu",
-				  import_clip(t[F_EXTERNAL_ID], vb), prev);
+				       import_clip(t[F_EXTERNAL_ID], vb), prev);
 	}
 	if (q.subtopic && q.level && t[F_STEM] && !bad[F_STEM]) {
 		char *key = NULL;
 		size_t prev = 0;
-		if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s", q.subtopic->item->code, q.subtopic->code,
-			     q.level->code, t[F_STEM]) < 0 ||
+		if (asprintf(&key, "%s\x1f%s\x1f%s\x1f%s", q.subtopic->item->code, q.subtopic->code, q.level->code,
+			     t[F_STEM]) < 0 ||
 		    !bank_strset_add(&x->stems, key, row, &prev))
 			x->nomem = true;
 		else if (prev)
 			bank_add_error(x, row, "stem",
-				  "duplicate question: row %zu has the same item, subtopic, level and stem '%s'",
-				  prev, import_clip(t[F_STEM], vb2));
+				       "duplicate question: row %zu has the same item, subtopic, level and stem '%s'",
+				       prev, import_clip(t[F_STEM], vb2));
 	}
 
 	if (x->b->error_total == errors_before && !x->nomem) {
@@ -431,8 +429,7 @@ void bank_validate_row(struct ctx *x, const struct row_in *in, size_t errors_bef
 		q.external_id = t[F_EXTERNAL_ID];
 		t[F_EXTERNAL_ID] = NULL;
 		if (x->b->question_count >= BANK_MAX_QUESTIONS) {
-			bank_add_error(x, row, "", "too many questions in one file (at most %d)",
-				  BANK_MAX_QUESTIONS);
+			bank_add_error(x, row, "", "too many questions in one file (at most %d)", BANK_MAX_QUESTIONS);
 			x->stop = true;
 		} else if (!bank_push_question(x, &q)) {
 			x->nomem = true;

@@ -17,12 +17,13 @@
 /* ------------------------------------------------------------------ data */
 
 static const char *const default_absolute_words[] = {
-	"只要", "一定", "无需", "所有", "全部", "绝不", "必然", "必须", "总是", "从不", "从来", "完全", "任何",
-	"唯一", "一律", "永远", "绝对", "毫无", "根本", "只有", "仅需", "全都", "务必", "无论",
+	"只要", "一定", "无需", "所有", "全部", "绝不", "必然", "必须", "总是", "从不", "从来", "完全",
+	"任何", "唯一", "一律", "永远", "绝对", "毫无", "根本", "只有", "仅需", "全都", "务必", "无论",
 };
 
 /* English function words that an abbreviation may skip ("Total Cost of Ownership" -> TCO). */
-static const char *const initials_skip_words[] = {"of", "and", "the", "for", "a", "an", "to", "in", "on", "with", "by", "at", "as", "or"};
+static const char *const initials_skip_words[] = {"of", "and", "the",  "for", "a",  "an", "to",
+						  "in", "on",  "with", "by",  "at", "as", "or"};
 
 static const struct banklint_config default_config = {
 	.absolute_words = default_absolute_words,
@@ -66,21 +67,21 @@ struct nq {
 	bool checked;
 	const char *label; /* borrowed from the caller, or own_label */
 	char *own_label;
-	char *stem_ws;  /* NFKC + fold, whitespace kept (for initials) */
-	char *stem;     /* NFKC + fold, whitespace dropped */
+	char *stem_ws; /* NFKC + fold, whitespace kept (for initials) */
+	char *stem;    /* NFKC + fold, whitespace dropped */
 	char *opts[BANK_MAX_OPTIONS];
 	size_t optlen[BANK_MAX_OPTIONS]; /* code points after NFKC and trimming */
 	char **fills;                    /* distinct normalised accepted answers, whitespace dropped */
 	size_t *fill_cps;
 	size_t nfill;
-	char *hay;            /* stem and options, separated by U+001F: answer_leak's haystack */
-	uint64_t *bigrams;    /* sorted unique bigrams, then ranks (uint32 in the low half) */
+	char *hay;         /* stem and options, separated by U+001F: answer_leak's haystack */
+	uint64_t *bigrams; /* sorted unique bigrams, then ranks (uint32 in the low half) */
 	size_t nbigrams;
-	bool stem_absolute;   /* stem contains an absolute word */
+	bool stem_absolute; /* stem contains an absolute word */
 	const char *stem_absolute_word;
 	unsigned option_absolute; /* options containing an absolute word */
-	bool gives;           /* stem_gives_answer */
-	double p;             /* cue strategy's probability of being right */
+	bool gives;               /* stem_gives_answer */
+	double p;                 /* cue strategy's probability of being right */
 };
 
 struct banklint {
@@ -293,7 +294,8 @@ static void check_stem_gives(struct banklint *l, size_t idx)
 		if (strstr(x->stem, ans)) {
 			x->gives = true;
 			if (x->checked)
-				warn(l, idx, BANKLINT_STEM_GIVES_ANSWER, "the accepted answer '%s' appears in the stem", ans);
+				warn(l, idx, BANKLINT_STEM_GIVES_ANSWER, "the accepted answer '%s' appears in the stem",
+				     ans);
 			return;
 		}
 		const char *from;
@@ -303,8 +305,8 @@ static void check_stem_gives(struct banklint *l, size_t idx)
 			x->gives = true;
 			if (x->checked)
 				warn(l, idx, BANKLINT_STEM_GIVES_ANSWER,
-				     "the accepted answer '%s' is spelled out by the initials of '%.*s' in the stem", ans,
-				     (int)fromlen, from);
+				     "the accepted answer '%s' is spelled out by the initials of '%.*s' in the stem",
+				     ans, (int)fromlen, from);
 			return;
 		}
 	}
@@ -458,8 +460,9 @@ static void check_single(struct banklint *l, size_t idx)
 			     'A' + longest, x->optlen[longest], next);
 		}
 		if (q->option_count < l->cfg->few_options_below)
-			warn(l, idx, BANKLINT_FEW_OPTIONS, "single-choice question with %zu options (at least %zu expected)",
-			     q->option_count, l->cfg->few_options_below);
+			warn(l, idx, BANKLINT_FEW_OPTIONS,
+			     "single-choice question with %zu options (at least %zu expected)", q->option_count,
+			     l->cfg->few_options_below);
 		break;
 	}
 	case CATALOG_QTYPE_MULTIPLE: {
@@ -480,7 +483,8 @@ static void check_single(struct banklint *l, size_t idx)
 	case CATALOG_QTYPE_FILL:
 		if (x->nfill == 1)
 			warn(l, idx, BANKLINT_SINGLE_FILL_ANSWER,
-			     "fill-in with only one accepted answer ('%s'); accept the other usual wordings too", x->fills[0]);
+			     "fill-in with only one accepted answer ('%s'); accept the other usual wordings too",
+			     x->fills[0]);
 		break;
 	}
 }
@@ -517,7 +521,8 @@ static void check_positions(struct banklint *l, const size_t *idx)
 	for (size_t s = 0; s < l->n;) {
 		const struct bank_question *first = l->qs[idx[s]].q;
 		size_t e = s;
-		while (e < l->n && l->qs[idx[e]].q->subtopic == first->subtopic && l->qs[idx[e]].q->level == first->level)
+		while (e < l->n && l->qs[idx[e]].q->subtopic == first->subtopic &&
+		       l->qs[idx[e]].q->level == first->level)
 			e++;
 		size_t counts[BANK_MAX_OPTIONS] = {0}, singles = 0;
 		for (size_t k = s; k < e; k++) {
@@ -581,20 +586,21 @@ static void check_leaks(struct banklint *l, const size_t *idx)
 						hits++;
 					} else {
 						warn(l, idx[k], BANKLINT_ANSWER_LEAK,
-						     "contains '%s', an accepted answer of the fill-in %s of the same item", ans,
-						     fx->label);
+						     "contains '%s', an accepted answer of the fill-in %s of the same item",
+						     ans, fx->label);
 					}
 				}
 				if (hits == 1)
-					warn(l, idx[f], BANKLINT_ANSWER_LEAK, "the accepted answer '%s' appears in %s of the same item",
-					     ans, shown[0]);
+					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
+					     "the accepted answer '%s' appears in %s of the same item", ans, shown[0]);
 				else if (hits == 2)
 					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
-					     "the accepted answer '%s' appears in %s and %s of the same item", ans, shown[0], shown[1]);
+					     "the accepted answer '%s' appears in %s and %s of the same item", ans,
+					     shown[0], shown[1]);
 				else if (hits == 3)
 					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
-					     "the accepted answer '%s' appears in %s, %s and %s of the same item", ans, shown[0],
-					     shown[1], shown[2]);
+					     "the accepted answer '%s' appears in %s, %s and %s of the same item", ans,
+					     shown[0], shown[1], shown[2]);
 				else if (hits > 3)
 					warn(l, idx[f], BANKLINT_ANSWER_LEAK,
 					     "the accepted answer '%s' appears in %s, %s, %s and %zu more questions of the same item",
@@ -784,8 +790,8 @@ static void check_near_duplicates(struct banklint *l)
 				/* on the later checked question of the pair, naming the other */
 				size_t on = x->checked ? i : j, other = on == i ? j : i;
 				warn(l, on, BANKLINT_NEAR_DUPLICATE,
-				     "nearly the same question as %s (character-bigram Jaccard %.2f)", l->qs[other].label,
-				     jac);
+				     "nearly the same question as %s (character-bigram Jaccard %.2f)",
+				     l->qs[other].label, jac);
 			}
 		}
 	}
@@ -986,10 +992,11 @@ json_t *banklint_warnings_json(const struct banklint *l, const long long *ids)
 		const struct bank_question *q = l->qs[w->index].q;
 		json_t *o = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "external_id",
 				      q->external_id ? json_string(q->external_id) : json_null(), "code",
-				      banklint_code_str(w->code), "message", w->message, "item", q->item->code, "subtopic",
-				      q->subtopic->code, "level", q->level->code);
-		if (!o || json_object_set_new(o, ids ? "id" : "row",
-					      json_integer(ids ? (json_int_t)ids[w->index] : (json_int_t)q->row)) ||
+				      banklint_code_str(w->code), "message", w->message, "item", q->item->code,
+				      "subtopic", q->subtopic->code, "level", q->level->code);
+		if (!o ||
+		    json_object_set_new(o, ids ? "id" : "row",
+					json_integer(ids ? (json_int_t)ids[w->index] : (json_int_t)q->row)) ||
 		    json_array_append_new(all, o)) {
 			json_decref(all);
 			return NULL;

@@ -37,13 +37,13 @@ const char *banklint_code_str(enum banklint_code c);
 struct banklint_config {
 	const char *const *absolute_words;
 	size_t absolute_word_count;
-	size_t few_options_below;       /* single: warn with fewer options than this (4) */
-	size_t few_distractors_below;   /* multiple: warn with fewer wrong options than this (2) */
-	size_t leak_min_chars;          /* answer_leak: accepted answers shorter than this are skipped (2) */
+	size_t few_options_below;          /* single: warn with fewer options than this (4) */
+	size_t few_distractors_below;      /* multiple: warn with fewer wrong options than this (2) */
+	size_t leak_min_chars;             /* answer_leak: accepted answers shorter than this are skipped (2) */
 	size_t initials_min, initials_max; /* stem_gives_answer: answers of 2..6 Latin letters */
-	double near_duplicate_jaccard;  /* bigram Jaccard at or above this is a near-duplicate (0.6) */
-	size_t position_cell_min;       /* key_position_bias: cells with at least this many singles (4) */
-	double position_max_share;      /* ...where one letter holds more than this share (0.5) */
+	double near_duplicate_jaccard;     /* bigram Jaccard at or above this is a near-duplicate (0.6) */
+	size_t position_cell_min;          /* key_position_bias: cells with at least this many singles (4) */
+	double position_max_share;         /* ...where one letter holds more than this share (0.5) */
 };
 
 const struct banklint_config *banklint_config_default(void);
@@ -69,8 +69,7 @@ struct banklint; /* opaque: the normalised questions, warnings and cue probabili
  * pool (may be NULL). Warnings name only questions of `checked`; a pair check between a checked
  * question and another one warns on the checked one. cfg NULL = the defaults. NULL on allocation
  * failure. */
-BANKLINT_MUST_CHECK struct banklint *banklint_run(const struct banklint_config *cfg,
-						  const struct banklint_set *checked,
+BANKLINT_MUST_CHECK struct banklint *banklint_run(const struct banklint_config *cfg, const struct banklint_set *checked,
 						  const struct banklint_set *others);
 void banklint_free(struct banklint *l);
 
@@ -94,14 +93,13 @@ struct banklint_draw {
  * p x points / sum of points over the cell), then the mean over the subtopics drawn weighted by
  * weights[subtopic->position] (NULL, or all zero: equal weights). Draw rows of empty cells and
  * subtopics without questions are left out. False when no draw row has a question. */
-BANKLINT_MUST_CHECK bool banklint_baseline(const struct banklint *l, const struct banklint_draw *draws,
-					   size_t ndraws, const double *weights, double *score);
+BANKLINT_MUST_CHECK bool banklint_baseline(const struct banklint *l, const struct banklint_draw *draws, size_t ndraws,
+					   const double *weights, double *score);
 
 /* The draw rows of an exam at level without a blueprint: every subtopic of item that has
  * questions at level in the pool, one each. Returns how many rows were written (<= max). */
-size_t banklint_default_draws(const struct banklint *l, const struct catalog *cat,
-			      const struct catalog_item *item, const struct catalog_level *level,
-			      struct banklint_draw *out, size_t max);
+size_t banklint_default_draws(const struct banklint *l, const struct catalog *cat, const struct catalog_item *item,
+			      const struct catalog_level *level, struct banklint_draw *out, size_t max);
 
 /* Warnings as [{"row","external_id","code","message","item","subtopic","level"}...]; with ids
  * (one per checked question) "id" replaces "row". NULL on allocation failure. */

@@ -60,7 +60,8 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
 			known |= !strcmp(key, fields[i]);
@@ -124,12 +125,14 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 	}
 	size_t i;
 	json_t *d;
-	json_array_foreach(draws, i, d) {
+	json_array_foreach(draws, i, d)
+	{
 		const char *sub = json_string_value(json_object_get(d, "subtopic"));
 		const char *lv = json_string_value(json_object_get(d, "level"));
 		json_t *count = json_object_get(d, "count");
 		if (!json_is_object(d) || !sub || !lv || !json_is_integer(count) || json_object_size(d) != 3) {
-			snprintf(msg, msglen, "draws[%zu] must be {\"subtopic\": text, \"level\": text, \"count\": number}", i);
+			snprintf(msg, msglen,
+				 "draws[%zu] must be {\"subtopic\": text, \"level\": text, \"count\": number}", i);
 			return BLUEPRINT_BAD_FIELD;
 		}
 		struct blueprint_draw *row = &out->draws[i];
@@ -144,8 +147,8 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 			return BLUEPRINT_INVALID;
 		}
 		if (row->level->rank > level->rank) {
-			snprintf(msg, msglen, "draws[%zu] draws from %s, above the exam's level %s", i, row->level->code,
-				 level->code);
+			snprintf(msg, msglen, "draws[%zu] draws from %s, above the exam's level %s", i,
+				 row->level->code, level->code);
 			return BLUEPRINT_INVALID;
 		}
 		json_int_t n = json_integer_value(count);
@@ -165,8 +168,8 @@ static enum blueprint_status parse(const struct catalog *cat, const struct catal
 }
 
 enum blueprint_status blueprint_parse(const struct catalog *cat, const struct catalog_item *item,
-				      const struct catalog_level *level, json_t *body, struct blueprint *out,
-				      char *msg, size_t msglen)
+				      const struct catalog_level *level, json_t *body, struct blueprint *out, char *msg,
+				      size_t msglen)
 {
 	if (msglen)
 		msg[0] = '\0';

@@ -25,7 +25,7 @@ struct blueprint {
 	const struct catalog_level *level;
 	int time_limit_seconds;
 	int max_attempts;
-	const char *grading; /* "highest", "latest", "first", "average" (static strings) */
+	const char *grading;  /* "highest", "latest", "first", "average" (static strings) */
 	int practice_allowed; /* 1, 0, or -1 when the body leaves it out (keep it) */
 	struct blueprint_draw draws[BLUEPRINT_MAX_DRAWS];
 	size_t ndraws;
@@ -39,8 +39,8 @@ enum blueprint_status {
 
 /* Validates body for the exam of item at level. msg explains the first problem. */
 enum blueprint_status blueprint_parse(const struct catalog *cat, const struct catalog_item *item,
-				      const struct catalog_level *level, json_t *body, struct blueprint *out,
-				      char *msg, size_t msglen);
+				      const struct catalog_level *level, json_t *body, struct blueprint *out, char *msg,
+				      size_t msglen);
 
 /* [{"subtopic","level","count"}...] with codes. */
 json_t *blueprint_draws_json(const struct blueprint *bp);

@@ -84,9 +84,8 @@ static bool is_space_cp(uint32_t cp)
 		return true;
 	if (cp < 0x80)
 		return false;
-	return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200B) ||
-	       cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
-	       cp == 0xFEFF;
+	return cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200B) || cp == 0x2028 ||
+	       cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF;
 }
 
 const char *catalog_trim(const char *s, size_t len, size_t *out_len)
@@ -124,8 +123,7 @@ static bool matches(const char *code, const char *name_zh, const char *s, size_t
 
 /* ---- loading ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (!err || errlen == 0)
@@ -155,8 +153,8 @@ static const char *keep_string(struct catalog *c, const char *s)
 
 /* Fetches a string member. Codes must be non-empty identifiers-ish text
  * without surrounding whitespace, so that trimmed input can match them. */
-static bool get_text(struct catalog *c, json_t *obj, const char *key, bool required,
-		     const char **out, const char *where, char *err, size_t errlen)
+static bool get_text(struct catalog *c, json_t *obj, const char *key, bool required, const char **out,
+		     const char *where, char *err, size_t errlen)
 {
 	json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -172,10 +170,9 @@ static bool get_text(struct catalog *c, json_t *obj, const char *key, bool requi
 	}
 	const char *s = json_string_value(v);
 	size_t len = json_string_length(v), tlen;
-	if (len == 0 || len > CATALOG_MAX_TEXT || strlen(s) != len ||
-	    catalog_trim(s, len, &tlen) != s || tlen != len) {
-		set_err(err, errlen, "%s: \"%s\" must be non-empty trimmed text of at most %d bytes",
-			where, key, CATALOG_MAX_TEXT);
+	if (len == 0 || len > CATALOG_MAX_TEXT || strlen(s) != len || catalog_trim(s, len, &tlen) != s || tlen != len) {
+		set_err(err, errlen, "%s: \"%s\" must be non-empty trimmed text of at most %d bytes", where, key,
+			CATALOG_MAX_TEXT);
 		return false;
 	}
 	*out = keep_string(c, s);
@@ -374,8 +371,7 @@ static bool load_items(struct catalog *c, json_t *root, char *err, size_t errlen
 			continue;
 		}
 		if (!json_is_array(subs) || json_array_size(subs) == 0) {
-			set_err(err, errlen, "%s: an exam item needs a non-empty \"subtopics\" array",
-				where);
+			set_err(err, errlen, "%s: an exam item needs a non-empty \"subtopics\" array", where);
 			return false;
 		}
 		size_t k;
@@ -397,8 +393,7 @@ static bool load_items(struct catalog *c, json_t *root, char *err, size_t errlen
 			for (size_t j = 0; j < c->nsubtopics; j++) {
 				if (strcasecmp(c->subtopics[j].code, st->code) == 0 ||
 				    strcmp(c->subtopics[j].name_zh, st->name_zh) == 0) {
-					set_err(err, errlen, "%s: duplicate subtopic \"%s\"", swhere,
-						st->code);
+					set_err(err, errlen, "%s: duplicate subtopic \"%s\"", swhere, st->code);
 					return false;
 				}
 			}
@@ -423,8 +418,7 @@ bool catalog_load(const char *json, size_t len, struct catalog **out, char *err,
 	json_error_t jerr;
 	json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
-		set_err(err, errlen, "model JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-			jerr.column);
+		set_err(err, errlen, "model JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
 		return false;
 	}
 	struct catalog *c = calloc(1, sizeof *c);
@@ -520,8 +514,7 @@ const struct catalog_subtopic *catalog_subtopic_at(const struct catalog *c, size
 	return c && index < c->nsubtopics ? &c->subtopics[index] : NULL;
 }
 
-const struct catalog_subtopic *catalog_item_subtopic(const struct catalog *c,
-						     const struct catalog_item *item, size_t k)
+const struct catalog_subtopic *catalog_item_subtopic(const struct catalog *c, const struct catalog_item *item, size_t k)
 {
 	if (!c || !item || k >= item->subtopic_count)
 		return NULL;
@@ -578,8 +571,8 @@ const struct catalog_subtopic *catalog_subtopic_find_any(const struct catalog *c
 	return NULL;
 }
 
-const struct catalog_subtopic *catalog_subtopic_find(const struct catalog *c,
-						     const struct catalog_item *item, const char *s)
+const struct catalog_subtopic *catalog_subtopic_find(const struct catalog *c, const struct catalog_item *item,
+						     const char *s)
 {
 	const struct catalog_subtopic *st = catalog_subtopic_find_any(c, s);
 	return st && item && st->item == item ? st : NULL;

@@ -60,8 +60,7 @@ struct catalog_subtopic {
 
 /* Parses and checks the model JSON (codes unique, references resolve). On
  * failure *out is NULL and err holds a message. */
-CATALOG_MUST_CHECK bool catalog_load(const char *json, size_t len, struct catalog **out, char *err,
-				     size_t errlen);
+CATALOG_MUST_CHECK bool catalog_load(const char *json, size_t len, struct catalog **out, char *err, size_t errlen);
 void catalog_free(struct catalog *c);
 
 /* The model embedded in the binary, loaded on first use (thread-safe). NULL
@@ -77,8 +76,8 @@ const struct catalog_item *catalog_item_at(const struct catalog *c, size_t posit
 size_t catalog_subtopic_count(const struct catalog *c);
 const struct catalog_subtopic *catalog_subtopic_at(const struct catalog *c, size_t index);
 /* k-th subtopic (0-based) of item, or NULL. */
-const struct catalog_subtopic *catalog_item_subtopic(const struct catalog *c,
-						     const struct catalog_item *item, size_t k);
+const struct catalog_subtopic *catalog_item_subtopic(const struct catalog *c, const struct catalog_item *item,
+						     size_t k);
 
 /* Lookups take a code (ASCII case-insensitive) or the exact Chinese name;
  * surrounding ASCII/Unicode whitespace is ignored. NULL when unknown. */
@@ -86,8 +85,8 @@ const struct catalog_category *catalog_category_find(const struct catalog *c, co
 const struct catalog_level *catalog_level_find(const struct catalog *c, const char *s);
 const struct catalog_item *catalog_item_find(const struct catalog *c, const char *s);
 /* Only subtopics of item; NULL for a subtopic of another item. */
-const struct catalog_subtopic *catalog_subtopic_find(const struct catalog *c,
-						     const struct catalog_item *item, const char *s);
+const struct catalog_subtopic *catalog_subtopic_find(const struct catalog *c, const struct catalog_item *item,
+						     const char *s);
 /* Any item's subtopic (subtopic codes and names are unique model-wide). */
 const struct catalog_subtopic *catalog_subtopic_find_any(const struct catalog *c, const char *s);
 

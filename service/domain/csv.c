@@ -33,8 +33,7 @@ struct csv_reader {
 	enum csv_status failed; /* CSV_RECORD while healthy */
 };
 
-bool csv_reader_new(const char *buf, size_t len, const struct csv_limits *limits,
-		    struct csv_reader **out)
+bool csv_reader_new(const char *buf, size_t len, const struct csv_limits *limits, struct csv_reader **out)
 {
 	*out = NULL;
 	struct csv_reader *r = calloc(1, sizeof *r);
@@ -44,8 +43,7 @@ bool csv_reader_new(const char *buf, size_t len, const struct csv_limits *limits
 	r->len = buf ? len : 0;
 	r->line = 1;
 	r->max_columns = limits && limits->max_columns ? limits->max_columns : CSV_DEFAULT_MAX_COLUMNS;
-	r->max_field =
-		limits && limits->max_field_bytes ? limits->max_field_bytes : CSV_DEFAULT_MAX_FIELD;
+	r->max_field = limits && limits->max_field_bytes ? limits->max_field_bytes : CSV_DEFAULT_MAX_FIELD;
 	/* Keep sizes far from overflow in the capacity arithmetic below. */
 	if (r->max_field > SIZE_MAX / 8)
 		r->max_field = SIZE_MAX / 8;
@@ -67,7 +65,6 @@ void csv_reader_free(struct csv_reader *r)
 	free(r->lengths);
 	free(r);
 }
-
 
 static enum csv_status fail(struct csv_reader *r, enum csv_status s, size_t line)
 {

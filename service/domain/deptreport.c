@@ -40,10 +40,11 @@ json_t *deptreport_document(const struct deptreport_input *in)
 	json_t *doc = json_object(), *sections = json_array();
 	snprintf(line, sizeof line, "%s 部门能力素质报告", in->department);
 	json_object_set_new(doc, "title", json_string(line));
-	snprintf(line, sizeof line, "员工 %zu 人　　模型版本：第 %ld 版　　计算时间：%s", in->employees, in->model_version,
-		 in->at ? in->at : "—");
-	json_object_set_new(doc, "meta", json_pack("[s,s]", line,
-						   "各人按其所在职级的要求级别、最近一个评价周期计算（与员工报告相同的规则）。"));
+	snprintf(line, sizeof line, "员工 %zu 人　　模型版本：第 %ld 版　　计算时间：%s", in->employees,
+		 in->model_version, in->at ? in->at : "—");
+	json_object_set_new(
+		doc, "meta",
+		json_pack("[s,s]", line, "各人按其所在职级的要求级别、最近一个评价周期计算（与员工报告相同的规则）。"));
 
 	/* Band distribution per item. */
 	long counts[RULES_ITEMS][TRENDS_BANDS] = {{0}};
@@ -82,9 +83,9 @@ json_t *deptreport_document(const struct deptreport_input *in)
 			      "按分值 0..6 统计人数；行为项的平均分取其整数部分（4.9 计入 4 分），5 分及以上为达标。"
 			      "达标率 = 达标人数 / 有证据的人数。");
 	json_object_set_new(s, "table",
-			    json_pack("{s:[s,s,s,s,s,s,s,s,s,s],s:[f,f,f,f,f,f,f,f,f,f],s:o}", "columns", "项目", "0", "1", "2",
-				      "3", "4", "5", "6", "缺少证据", "达标率", "widths", 3.2, 0.7, 0.7, 0.7, 0.7, 0.7, 0.7,
-				      0.7, 1.4, 1.2, "rows", rows));
+			    json_pack("{s:[s,s,s,s,s,s,s,s,s,s],s:[f,f,f,f,f,f,f,f,f,f],s:o}", "columns", "项目", "0",
+				      "1", "2", "3", "4", "5", "6", "缺少证据", "达标率", "widths", 3.2, 0.7, 0.7, 0.7,
+				      0.7, 0.7, 0.7, 0.7, 1.4, 1.2, "rows", rows));
 	json_array_append_new(sections, s);
 
 	/* The most common gaps. */
@@ -113,8 +114,8 @@ json_t *deptreport_document(const struct deptreport_input *in)
 		json_array_append_new(bullets, json_string(line));
 	}
 	json_array_append_new(sections, json_pack("{s:s,s:[s],s:o}", "heading", "晋级准备度", "paragraphs",
-						  "对照下一职级的要求级别；证据只在其考试或评价的级别上计入。", "bullets",
-						  bullets));
+						  "对照下一职级的要求级别；证据只在其考试或评价的级别上计入。",
+						  "bullets", bullets));
 
 	/* Rater flags. */
 	s = json_pack("{s:s}", "heading", "评价人质量");

@@ -38,14 +38,16 @@ static void load_suggestions(void)
 				/* An exam item: what the level means, and what its exam covers. */
 				size_t d;
 				json_t *def, *st;
-				json_array_foreach(json_object_get(lv, "definition_zh"), d, def) json_array_append(list, def);
+				json_array_foreach(json_object_get(lv, "definition_zh"), d, def)
+					json_array_append(list, def);
 				char line[2048];
 				size_t n = (size_t)snprintf(line, sizeof line, "考试范围：");
 				json_array_foreach(json_object_get(it, "subtopics"), d, st)
 				{
 					const char *name = json_string_value(json_object_get(st, "name_zh"));
 					if (name && n < sizeof line)
-						n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", d ? "、" : "", name);
+						n += (size_t)snprintf(line + n, sizeof line - n, "%s%s", d ? "、" : "",
+								      name);
 				}
 				json_array_append_new(list, json_string(line));
 			}
@@ -81,8 +83,8 @@ static const char *level_zh(const char *code)
 
 static const char *relation_zh(const char *r)
 {
-	static const char *const map[][2] = {{"self", "自评"},	       {"supervisor", "上级"}, {"peer", "同事"},
-					     {"subordinate", "下属"}, {"customer", "客户"},	 {"hr", "人力资源"}};
+	static const char *const map[][2] = {{"self", "自评"},        {"supervisor", "上级"}, {"peer", "同事"},
+					     {"subordinate", "下属"}, {"customer", "客户"},   {"hr", "人力资源"}};
 	for (size_t i = 0; r && i < sizeof map / sizeof map[0]; i++)
 		if (!strcmp(map[i][0], r))
 			return map[i][1];
@@ -166,14 +168,15 @@ static void evidence_text(const json_t *item, char *buf, size_t cap)
 		} else if (kind && !strcmp(kind, "relations")) {
 			num(a, sizeof a, json_object_get(e, "count"));
 			num(b, sizeof b, json_object_get(e, "mean"));
-			append(buf, cap, &len, "%s评价 %s 份，平均 %s", relation_zh(json_string_value(json_object_get(e, "relation"))),
-			       a, b);
+			append(buf, cap, &len, "%s评价 %s 份，平均 %s",
+			       relation_zh(json_string_value(json_object_get(e, "relation"))), a, b);
 		} else {
 			const char *rater = json_string_value(json_object_get(e, "rater"));
 			num(a, sizeof a, json_object_get(e, "score"));
 			date_of(b, sizeof b, json_object_get(e, "rated_at"));
-			append(buf, cap, &len, "%s %s：%s 分（%s）", relation_zh(json_string_value(json_object_get(e, "relation"))),
-			       rater ? rater : "", a, b);
+			append(buf, cap, &len, "%s %s：%s 分（%s）",
+			       relation_zh(json_string_value(json_object_get(e, "relation"))), rater ? rater : "", a,
+			       b);
 		}
 	}
 	if (!len)
@@ -209,7 +212,8 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 	snprintf(line, sizeof line, "评价周期：%s　　模型版本：第 %lld 版　　计算时间：%s",
 		 json_is_string(period) ? json_string_value(period) : "无行为评价",
 		 (long long)json_integer_value(json_object_get(profile, "model_version")),
-		 json_string_value(json_object_get(profile, "at")) ? json_string_value(json_object_get(profile, "at")) : "—");
+		 json_string_value(json_object_get(profile, "at")) ? json_string_value(json_object_get(profile, "at"))
+								   : "—");
 	json_array_append_new(meta, json_string(line));
 	json_object_set_new(doc, "meta", meta);
 	if (svg) {
@@ -229,14 +233,16 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 		num(gap, sizeof gap, json_object_get(it, "gap"));
 		evidence_text(it, buf, sizeof buf);
 		const char *nm = json_string_value(json_object_get(it, "name_zh"));
-		json_array_append_new(rows, json_pack("[s,s,s,s,s,s]", nm ? nm : "", level_zh(json_string_value(json_object_get(it, "required_level"))),
-						      actual, json_is_null(json_object_get(it, "gap")) ? "—" : gap,
-						      status_zh(json_string_value(json_object_get(it, "status"))), buf));
+		json_array_append_new(rows,
+				      json_pack("[s,s,s,s,s,s]", nm ? nm : "",
+						level_zh(json_string_value(json_object_get(it, "required_level"))),
+						actual, json_is_null(json_object_get(it, "gap")) ? "—" : gap,
+						status_zh(json_string_value(json_object_get(it, "status"))), buf));
 	}
 	json_t *s = section("十八项能力素质（标准 5 = 达标）");
-	json_object_set_new(s, "table", json_pack("{s:[s,s,s,s,s,s],s:[f,f,f,f,f,f],s:o}", "columns", "项目", "要求级别",
-						  "实际", "差距", "状态", "证据", "widths", 2.4, 1.1, 0.8, 0.8, 1.2, 5.2,
-						  "rows", rows));
+	json_object_set_new(s, "table",
+			    json_pack("{s:[s,s,s,s,s,s],s:[f,f,f,f,f,f],s:o}", "columns", "项目", "要求级别", "实际",
+				      "差距", "状态", "证据", "widths", 2.4, 1.1, 0.8, 0.8, 1.2, 5.2, "rows", rows));
 	json_array_append_new(sections, s);
 
 	/* Gaps, with the required level's indicators as development suggestions. */
@@ -280,7 +286,8 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 	} else if (!rd->next_grade) {
 		json_array_append_new(rp, json_string("未设定职级，无法判断晋级准备度。"));
 	} else {
-		snprintf(line, sizeof line, "对照客户经理%d级的要求：%s。达标 %d 项，低于要求 %d 项，缺少该级别证据 %d 项。",
+		snprintf(line, sizeof line,
+			 "对照客户经理%d级的要求：%s。达标 %d 项，低于要求 %d 项，缺少该级别证据 %d 项。",
 			 rd->next_grade, readiness_status_zh(rd->status), rd->met, rd->below, rd->missing);
 		json_array_append_new(rp, json_string(line));
 		json_array_append_new(rp, json_string("证据只在其考试或评价的级别上计入：需要该级别的考试和评价。"));
@@ -290,10 +297,11 @@ json_t *empreport_document(const json_t *profile, const struct readiness *rd, co
 			const struct catalog_item *ci = catalog_item_at(catalog_default(), (size_t)x);
 			const char *lv = next_levels ? next_levels[x] : NULL;
 			if (rd->item[x] == READINESS_BELOW)
-				snprintf(line, sizeof line, "%s：要求%s，实际 %d.%d", ci ? ci->name_zh : "", level_zh(lv),
-					 rd->value[x].tenths / 10, rd->value[x].tenths % 10);
+				snprintf(line, sizeof line, "%s：要求%s，实际 %d.%d", ci ? ci->name_zh : "",
+					 level_zh(lv), rd->value[x].tenths / 10, rd->value[x].tenths % 10);
 			else
-				snprintf(line, sizeof line, "%s：要求%s，暂无该级别的证据", ci ? ci->name_zh : "", level_zh(lv));
+				snprintf(line, sizeof line, "%s：要求%s，暂无该级别的证据", ci ? ci->name_zh : "",
+					 level_zh(lv));
 			json_array_append_new(bullets, json_string(line));
 		}
 	}

@@ -24,7 +24,7 @@ const struct itemstats_thresholds itemstats_default_thresholds = {
 };
 
 static const char *const flag_codes[ITEMSTATS_NFLAGS] = {
-	"too_hard",	      "too_easy",
+	"too_hard",           "too_easy",
 	"low_discrimination", "negative_discrimination",
 	"unused_distractor",  "distractor_beats_key",
 };
@@ -50,8 +50,8 @@ double itemstats_round4(double v)
 struct qacc {
 	size_t n, n_upper, n_lower, n_rest;
 	double sum, sum_upper, sum_lower;
-	double ss;		  /* centred sum of squares of the scores */
-	double rest_sum;	  /* of the rest scores (mean of the attempt's other questions) */
+	double ss;                /* centred sum of squares of the scores */
+	double rest_sum;          /* of the rest scores (mean of the attempt's other questions) */
 	double rx, rxx, ryy, rxy; /* centred sums of (score, rest) pairs */
 	size_t chosen[ITEMSTATS_MAX_OPTIONS], chosen_upper[ITEMSTATS_MAX_OPTIONS];
 };

@@ -31,17 +31,17 @@ enum itemstats_flag {
 /* The thresholds, kept as data (defaults from Moodle's quiz statistics guide
  * and Ebel & Frisbie). */
 struct itemstats_thresholds {
-	double too_hard;	     /* facility below this: too_hard (0.20) */
-	double too_easy;	     /* facility above this: too_easy (0.90) */
+	double too_hard;             /* facility below this: too_hard (0.20) */
+	double too_easy;             /* facility above this: too_easy (0.90) */
 	double low_discrimination;   /* discrimination index below this:
                                   low_discrimination (0.20) */
 	double unused_distractor;    /* a wrong option chosen by fewer than this share
                                   (0.05) */
-	double group_fraction;	     /* upper and lower groups: this fraction of the
+	double group_fraction;       /* upper and lower groups: this fraction of the
                                   attempts (0.27) */
 	double alpha_unsatisfactory; /* reliability below this is reported as
                                   unsatisfactory (0.64) */
-	size_t min_responses;	     /* a question is flagged only from this many responses
+	size_t min_responses;        /* a question is flagged only from this many responses
                            (10) */
 };
 extern const struct itemstats_thresholds itemstats_default_thresholds;

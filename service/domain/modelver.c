@@ -16,8 +16,8 @@
 #define GRADE_COUNT 4
 
 /* model_relations, in position order. */
-static const char *const relations[MODELVER_RELATION_COUNT] = {"self",	  "supervisor", "peer",
-							      "subordinate", "customer",   "hr"};
+static const char *const relations[MODELVER_RELATION_COUNT] = {"self",        "supervisor", "peer",
+							       "subordinate", "customer",   "hr"};
 
 struct ctx {
 	const struct catalog *cat;
@@ -48,7 +48,8 @@ static enum modelver_status only_fields(struct ctx *c, json_t *obj, const char *
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		bool known = false;
 		for (size_t i = 0; i < n && !known; i++)
 			known = !strcmp(key, fields[i]);
@@ -61,8 +62,7 @@ static enum modelver_status only_fields(struct ctx *c, json_t *obj, const char *
 
 /* A required text member of obj. *out is always set: the text, or NULL when the member is missing or
  * not text (fail() is variadic and not inlined, so a caller cannot see that it never returns OK). */
-static enum modelver_status text_field(struct ctx *c, json_t *obj, const char *path, const char *name,
-				       const char **out)
+static enum modelver_status text_field(struct ctx *c, json_t *obj, const char *path, const char *name, const char **out)
 {
 	json_t *v = json_object_get(obj, name);
 	*out = NULL;
@@ -139,9 +139,9 @@ static bool digits(const char *s, size_t n, int *out)
 bool modelver_timestamp_valid(const char *s)
 {
 	int y, mo, d, h, mi, se;
-	if (!s || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-	    !digits(s + 8, 2, &d) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
-	    !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+	if (!s || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+	    s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &se))
 		return false;
 	/* Year 0000 has no PostgreSQL equivalent; leap seconds are not accepted. */
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 59)
@@ -182,7 +182,8 @@ static enum modelver_status parse_required_levels(struct ctx *c, json_t *arr, js
 	enum modelver_status st = MODELVER_OK;
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		char path[48];
 		snprintf(path, sizeof path, "required_levels[%zu]", i);
 		if (!json_is_object(e)) {
@@ -218,8 +219,7 @@ static enum modelver_status parse_required_levels(struct ctx *c, json_t *arr, js
 		}
 		const struct catalog_level **slot = &table[(size_t)(grade - 1) * ni + item->position];
 		if (*slot) {
-			st = fail(c, MODELVER_INVALID, "%s: grade %d, item %s is given twice", path, grade,
-				  item->code);
+			st = fail(c, MODELVER_INVALID, "%s: grade %d, item %s is given twice", path, grade, item->code);
 			goto done;
 		}
 		*slot = level;
@@ -228,8 +228,8 @@ static enum modelver_status parse_required_levels(struct ctx *c, json_t *arr, js
 		for (size_t p = 0; p < ni; p++) {
 			const struct catalog_level *level = table[(size_t)(g - 1) * ni + p];
 			if (level && json_array_append_new(out, json_pack("{s:i, s:s, s:s}", "grade", g, "item",
-									  catalog_item_at(c->cat, p)->code,
-									  "level", level->code))) {
+									  catalog_item_at(c->cat, p)->code, "level",
+									  level->code))) {
 				st = nomem(c);
 				goto done;
 			}
@@ -243,8 +243,8 @@ done:
 
 /* The weights of one (item, level): every subtopic of item once, sum > 0.
  * *out holds them by subtopic code in model order. */
-static enum modelver_status parse_weights(struct ctx *c, json_t *w, const char *path,
-					  const struct catalog_item *item, json_t **out)
+static enum modelver_status parse_weights(struct ctx *c, json_t *w, const char *path, const struct catalog_item *item,
+					  json_t **out)
 {
 	*out = NULL;
 	if (!w || json_is_null(w))
@@ -262,7 +262,8 @@ static enum modelver_status parse_weights(struct ctx *c, json_t *w, const char *
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(w, key, v) {
+	json_object_foreach(w, key, v)
+	{
 		char wpath[160];
 		snprintf(wpath, sizeof wpath, "%s.weights.%s", path, key);
 		if (!json_is_number(v)) {
@@ -285,8 +286,9 @@ static enum modelver_status parse_weights(struct ctx *c, json_t *w, const char *
 	int64_t sum = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (!seen[k]) {
-			st = fail(c, MODELVER_INVALID, "%s.weights lacks subtopic %s (every subtopic of %s needs a weight)",
-				  path, catalog_item_subtopic(c->cat, item, k)->code, item->code);
+			st = fail(c, MODELVER_INVALID,
+				  "%s.weights lacks subtopic %s (every subtopic of %s needs a weight)", path,
+				  catalog_item_subtopic(c->cat, item, k)->code, item->code);
 			goto done;
 		}
 		sum += vals[k]; /* n × 10^12 at most: no overflow */
@@ -326,7 +328,8 @@ static enum modelver_status parse_subtopic_weights(struct ctx *c, json_t *arr, j
 	enum modelver_status st = MODELVER_OK;
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		char path[48];
 		snprintf(path, sizeof path, "subtopic_weights[%zu]", i);
 		if (!json_is_object(e)) {
@@ -367,9 +370,9 @@ static enum modelver_status parse_subtopic_weights(struct ctx *c, json_t *arr, j
 			if (!w)
 				continue;
 			table[p * nl + r] = NULL; /* the pack takes it */
-			if (json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "item", catalog_item_at(c->cat, p)->code,
-								 "level", catalog_level_at(c->cat, r)->code,
-								 "weights", w))) {
+			if (json_array_append_new(out, json_pack("{s:s, s:s, s:o}", "item",
+								 catalog_item_at(c->cat, p)->code, "level",
+								 catalog_level_at(c->cat, r)->code, "weights", w))) {
 				st = nomem(c);
 				goto done;
 			}
@@ -394,7 +397,8 @@ static enum modelver_status parse_exam_bands(struct ctx *c, json_t *arr, json_t 
 	enum modelver_status st;
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		char path[48];
 		snprintf(path, sizeof path, "exam_bands[%zu]", i);
 		if (!json_is_object(e))
@@ -418,22 +422,23 @@ static enum modelver_status parse_exam_bands(struct ctx *c, json_t *arr, json_t 
 		double d = json_number_value(m);
 		if (json_is_real(m) && (!isfinite(d) || d != floor(d)))
 			return fail(c, MODELVER_INVALID, "%s.min must be a whole number", path);
-		if (json_is_integer(m) ? (json_integer_value(m) < 0 || json_integer_value(m) > 100) : (d < 0 || d > 100))
+		if (json_is_integer(m) ? (json_integer_value(m) < 0 || json_integer_value(m) > 100)
+				       : (d < 0 || d > 100))
 			return fail(c, MODELVER_INVALID, "%s.min must be from 0 to 100", path);
 		seen[score] = true;
 		mins[score] = json_is_integer(m) ? (int)json_integer_value(m) : (int)d;
 	}
 	for (int s = 1; s <= MODELVER_BAND_COUNT; s++)
 		if (!seen[s])
-			return fail(c, MODELVER_INVALID, "exam_bands lacks score %d (give exactly the scores 1 to %d)", s,
-				    MODELVER_BAND_COUNT);
+			return fail(c, MODELVER_INVALID, "exam_bands lacks score %d (give exactly the scores 1 to %d)",
+				    s, MODELVER_BAND_COUNT);
 	if (mins[1] != 0)
 		return fail(c, MODELVER_INVALID, "exam_bands: the min of score 1 must be 0");
 	for (int s = 2; s <= MODELVER_BAND_COUNT; s++)
 		if (mins[s] <= mins[s - 1])
 			return fail(c, MODELVER_INVALID,
-				    "exam_bands: the min of score %d (%d) must be above that of score %d (%d)", s, mins[s],
-				    s - 1, mins[s - 1]);
+				    "exam_bands: the min of score %d (%d) must be above that of score %d (%d)", s,
+				    mins[s], s - 1, mins[s - 1]);
 	json_t *bands = json_array();
 	if (!bands)
 		return nomem(c);
@@ -462,14 +467,16 @@ static enum modelver_status parse_rater_weights(struct ctx *c, json_t *obj, json
 	enum modelver_status st;
 	const char *key;
 	json_t *v;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		size_t r = 0;
 		while (r < MODELVER_RELATION_COUNT && strcmp(key, relations[r]))
 			r++;
 		if (r == MODELVER_RELATION_COUNT)
-			return fail(c, MODELVER_BAD_FIELD,
-				    "rater_weights.%s is not a relation (self, supervisor, peer, subordinate, customer, hr)",
-				    key);
+			return fail(
+				c, MODELVER_BAD_FIELD,
+				"rater_weights.%s is not a relation (self, supervisor, peer, subordinate, customer, hr)",
+				key);
 		char path[64];
 		snprintf(path, sizeof path, "rater_weights.%s", relations[r]);
 		if ((st = weight_parse(c, v, path, &vals[r])) != MODELVER_OK)
@@ -508,7 +515,7 @@ static json_t *optional(json_t *body, const char *name)
 
 static enum modelver_status parse(const struct catalog *cat, json_t *body, json_t **out, char *msg, size_t msglen)
 {
-	static const char *const fields[] = {"effective_from", "note",	      "required_levels",
+	static const char *const fields[] = {"effective_from",   "note",       "required_levels",
 					     "subtopic_weights", "exam_bands", "rater_weights"};
 	struct ctx c = {cat, msg, msglen};
 	enum modelver_status st;
@@ -568,8 +575,8 @@ static enum modelver_status parse(const struct catalog *cat, json_t *body, json_
 
 	/* A copy: the body stays the caller's. */
 	res = json_pack("{s:o, s:s, s:O, s:O}", "effective_from",
-			eff ? json_string(json_string_value(eff)) : json_null(), "note", note,
-			"required_levels", levels, "subtopic_weights", weights);
+			eff ? json_string(json_string_value(eff)) : json_null(), "note", note, "required_levels",
+			levels, "subtopic_weights", weights);
 	if (!res || (bands && json_object_set(res, "exam_bands", bands)) ||
 	    (raters && json_object_set(res, "rater_weights", raters))) {
 		st = nomem(&c);

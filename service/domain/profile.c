@@ -125,10 +125,12 @@ json_t *profile_relation_summary_json(const json_t *ratings)
 	json_t *out = NULL, *e;
 	if (!g)
 		return NULL;
-	json_array_foreach(ratings, i, e) {
+	json_array_foreach(ratings, i, e)
+	{
 		const char *relation = json_string_value(json_object_get(e, "relation"));
 		json_t *score = json_object_get(e, "score");
-		if (!relation || !json_is_integer(score) || json_integer_value(score) < 0 || json_integer_value(score) > 6)
+		if (!relation || !json_is_integer(score) || json_integer_value(score) < 0 ||
+		    json_integer_value(score) > 6)
 			goto done;
 		size_t k = 0;
 		while (k < groups && strcmp(g[k].relation, relation) != 0)

@@ -17,10 +17,10 @@
 #define RADAR_MIN_TEXT_SCALE 0.85 /* of the 600 px chart's text sizes, however small the canvas */
 
 struct radar_axis {
-    const char *label; /* the item's Chinese name, UTF-8; escaped on output */
-    bool has_value;    /* false: no evidence ("missing"), never drawn as 0 */
-    int value_tenths;  /* 0..60: the actual value x10; ignored when !has_value */
-    const char *note;  /* NULL, or the evidence behind the value (e.g. a score with its measurement
+	const char *label; /* the item's Chinese name, UTF-8; escaped on output */
+	bool has_value;    /* false: no evidence ("missing"), never drawn as 0 */
+	int value_tenths;  /* 0..60: the actual value x10; ignored when !has_value */
+	const char *note;  /* NULL, or the evidence behind the value (e.g. a score with its measurement
                           error), shown with the value in the point's tooltip; escaped on output */
 };
 
@@ -31,7 +31,6 @@ struct radar_axis {
  * title may be NULL: then the document has no <title> and no heading.
  * Invalid UTF-8 and characters XML forbids are replaced by U+FFFD, so the
  * output is always well-formed. */
-RADAR_MUST_CHECK char *radar_svg(const struct radar_axis *axes, size_t n, const char *title,
-                                 int size);
+RADAR_MUST_CHECK char *radar_svg(const struct radar_axis *axes, size_t n, const char *title, int size);
 
 #endif

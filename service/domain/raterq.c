@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const relation_names[RATERQ_RELATIONS] = {"self", "supervisor", "peer", "subordinate", "customer", "hr"};
+static const char *const relation_names[RATERQ_RELATIONS] = {"self",        "supervisor", "peer",
+							     "subordinate", "customer",   "hr"};
 
 int raterq_relation_of(const char *name)
 {
@@ -177,7 +178,8 @@ static void add_pairs_col(struct raterq_agreement *a, const long sup[RATERQ_VALU
 
 static int by_cell(const void *a, const void *b)
 {
-	const struct raterq_rating *x = *(const struct raterq_rating *const *)a, *y = *(const struct raterq_rating *const *)b;
+	const struct raterq_rating *x = *(const struct raterq_rating *const *)a,
+				   *y = *(const struct raterq_rating *const *)b;
 	return x->cell < y->cell ? -1 : x->cell > y->cell;
 }
 

@@ -22,10 +22,10 @@ int raterq_relation_of(const char *name);
 const char *raterq_relation_name(int relation);
 
 struct raterq_rating {
-	uint32_t rater;	 /* 0 .. nraters-1 */
-	uint32_t cell;	 /* one number per (employee, item) */
+	uint32_t rater;   /* 0 .. nraters-1 */
+	uint32_t cell;    /* one number per (employee, item) */
 	uint8_t relation; /* enum raterq_relation */
-	uint8_t score;	 /* 0..6 */
+	uint8_t score;    /* 0..6 */
 };
 
 /* Pairs of a supervisor's and a peer's rating of the same employee and item: m[supervisor][peer]. */
@@ -42,7 +42,7 @@ bool raterq_kappa(const struct raterq_agreement *a, double *kappa);
 enum raterq_metric {
 	RATERQ_LENIENCY,   /* count: shared ratings */
 	RATERQ_MODE_SHARE, /* count: ratings */
-	RATERQ_KAPPA,	   /* count: supervisor-peer pairs */
+	RATERQ_KAPPA,      /* count: supervisor-peer pairs */
 };
 enum raterq_op { RATERQ_AT_LEAST, RATERQ_AT_MOST, RATERQ_BELOW };
 
@@ -62,19 +62,20 @@ const char *raterq_metric_name(enum raterq_metric m);
 const char *raterq_op_name(enum raterq_op op);
 
 struct raterq_rater {
-	long ratings, sum;	    /* mean given = sum / ratings */
-	long shared;		    /* ratings of a cell that another rater also rated */
-	double leniency_sum;	    /* over those: the rating minus the mean of the other raters' ratings of the cell */
+	long ratings, sum;          /* mean given = sum / ratings */
+	long shared;                /* ratings of a cell that another rater also rated */
+	double leniency_sum;        /* over those: the rating minus the mean of the other raters' ratings of the cell */
 	long counts[RATERQ_VALUES]; /* ratings per value */
-	unsigned relations;	    /* bit per relation used */
+	unsigned relations;         /* bit per relation used */
 	struct raterq_agreement agreement; /* this rater's supervisor-peer pairs */
-	uint32_t flags;		    /* bit k: raterq_rules[k] */
+	uint32_t flags;                    /* bit k: raterq_rules[k] */
 };
 
 /* Fills out[0..nraters-1] and overall (every supervisor-peer pair). false when a rating is out of
  * range (rater, relation, score) or memory runs out. Flags are applied with rules (n of them). */
 bool raterq_compute(const struct raterq_rating *ratings, size_t n, size_t nraters, const struct raterq_rule *rules,
-		    size_t nrules, struct raterq_rater *out, struct raterq_agreement *overall) __attribute__((warn_unused_result));
+		    size_t nrules, struct raterq_rater *out, struct raterq_agreement *overall)
+	__attribute__((warn_unused_result));
 
 double raterq_mean(const struct raterq_rater *r);
 /* Leniency: the mean over the rater's shared ratings of (rating - mean of the others' ratings of

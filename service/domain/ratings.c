@@ -10,18 +10,7 @@
 #include "domain/csv.h"
 #include "domain/textenc.h"
 
-enum field {
-	F_EMPLOYEE,
-	F_ITEM,
-	F_SCORE,
-	F_RELATION,
-	F_PERIOD,
-	F_RATED_LEVEL,
-	F_RATED_AT,
-	F_NOTE,
-	F_RATER,
-	F_COUNT
-};
+enum field { F_EMPLOYEE, F_ITEM, F_SCORE, F_RELATION, F_PERIOD, F_RATED_LEVEL, F_RATED_AT, F_NOTE, F_RATER, F_COUNT };
 
 static const struct {
 	const char *name; /* the spec's column name, case-insensitive */
@@ -44,7 +33,7 @@ static const struct {
 	const char *code;
 	const char *zh;
 } relations[] = {
-	{"self", "自评"},     {"supervisor", "上级"}, {"peer", "同事"},
+	{"self", "自评"},        {"supervisor", "上级"}, {"peer", "同事"},
 	{"subordinate", "下属"}, {"customer", "客户"},   {"hr", "人力资源"},
 };
 
@@ -60,7 +49,6 @@ static int field_find(const char *name, size_t len)
 			return f;
 	return -1;
 }
-
 
 /* C0 controls, DEL and C1 controls (U+0080..U+009F); tab and line breaks
  * too unless allow_breaks. Input is valid UTF-8 (reader and jansson check). */
@@ -119,9 +107,8 @@ static const char *timestamp_problem(const char *s)
 	size_t n = strlen(s);
 	/* YYYY-MM-DDTHH:MM:SS is 19 bytes; the zone is checked below. */
 	if (n < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' ||
-	    !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || !digits(s, 4, &y) ||
-	    !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
-	    !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
+	    !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || !digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
+	    !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
 		return format;
 	const char *p = s + 19;
 	if (*p == '.') {
@@ -221,24 +208,20 @@ struct row_in {
 };
 
 /* Checks a text field's length and characters; false when reported. */
-static bool check_text(struct ctx *x, size_t row, int f, const char *v, size_t max,
-		       bool allow_breaks)
+static bool check_text(struct ctx *x, size_t row, int f, const char *v, size_t max, bool allow_breaks)
 {
 	if (strlen(v) > max) {
-		add_error(x, row, fields[f].name, "%s is too long (at most %zu bytes)", fields[f].name,
-			  max);
+		add_error(x, row, fields[f].name, "%s is too long (at most %zu bytes)", fields[f].name, max);
 		return false;
 	}
 	if (has_control(v, allow_breaks)) {
-		add_error(x, row, fields[f].name, "%s must not contain control characters",
-			  fields[f].name);
+		add_error(x, row, fields[f].name, "%s must not contain control characters", fields[f].name);
 		return false;
 	}
 	return true;
 }
 
-static void validate_score(struct ctx *x, const struct row_in *in, const char *text,
-			   struct rating_row *r)
+static void validate_score(struct ctx *x, const struct row_in *in, const char *text, struct rating_row *r)
 {
 	size_t row = in->row;
 	char vb[72];
@@ -248,8 +231,7 @@ static void validate_score(struct ctx *x, const struct row_in *in, const char *t
 		if (!in->has_score)
 			add_error(x, row, "score", "score is required");
 		else if (in->score < RATINGS_MIN_SCORE || in->score > RATINGS_MAX_SCORE)
-			add_error(x, row, "score", "score must be from 0 to 6, got %" JSON_INTEGER_FORMAT,
-				  in->score);
+			add_error(x, row, "score", "score must be from 0 to 6, got %" JSON_INTEGER_FORMAT, in->score);
 		else
 			r->score = (int)in->score;
 		return;
@@ -296,9 +278,10 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		if (!t[F_EMPLOYEE])
 			add_error(x, row, "employee", "employee is required");
 		else if (!util_username_valid(t[F_EMPLOYEE]))
-			add_error(x, row, "employee",
-				  "employee must be a username (1-64 letters, digits or _.@- starting with a letter or digit), got '%s'",
-				  import_clip(t[F_EMPLOYEE], vb));
+			add_error(
+				x, row, "employee",
+				"employee must be a username (1-64 letters, digits or _.@- starting with a letter or digit), got '%s'",
+				import_clip(t[F_EMPLOYEE], vb));
 	}
 
 	/* item */
@@ -307,13 +290,12 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 		if (!t[F_ITEM])
 			add_error(x, row, "item", "item is required");
 		else if (!(item = catalog_item_find(cat, t[F_ITEM])))
-			add_error(x, row, "item",
-				  "unknown item '%s' (use a behaviour item code or its Chinese name)",
+			add_error(x, row, "item", "unknown item '%s' (use a behaviour item code or its Chinese name)",
 				  import_clip(t[F_ITEM], vb));
 		else if (item->assessment != CATALOG_ASSESS_BEHAVIOUR)
 			add_error(x, row, "item",
-				  "item %s (%s) is a knowledge item scored by exams; it cannot be rated",
-				  item->code, item->name_zh);
+				  "item %s (%s) is a knowledge item scored by exams; it cannot be rated", item->code,
+				  item->name_zh);
 		else
 			r.item = item;
 	}
@@ -322,9 +304,10 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 
 	/* relation */
 	if (!bad[F_RELATION] && t[F_RELATION] && !(r.relation = ratings_relation_find(t[F_RELATION])))
-		add_error(x, row, "relation",
-			  "unknown relation '%s' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)",
-			  import_clip(t[F_RELATION], vb));
+		add_error(
+			x, row, "relation",
+			"unknown relation '%s' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)",
+			import_clip(t[F_RELATION], vb));
 
 	/* period */
 	if (!bad[F_PERIOD]) {
@@ -335,8 +318,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	}
 
 	/* rated_level */
-	if (!bad[F_RATED_LEVEL] && t[F_RATED_LEVEL] &&
-	    !(r.rated_level = catalog_level_find(cat, t[F_RATED_LEVEL])))
+	if (!bad[F_RATED_LEVEL] && t[F_RATED_LEVEL] && !(r.rated_level = catalog_level_find(cat, t[F_RATED_LEVEL])))
 		add_error(x, row, "rated_level",
 			  "unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
 			  import_clip(t[F_RATED_LEVEL], vb));
@@ -345,8 +327,7 @@ static void validate_row(struct ctx *x, const struct row_in *in, size_t errors_b
 	if (!bad[F_RATED_AT] && t[F_RATED_AT]) {
 		const char *why = timestamp_problem(t[F_RATED_AT]);
 		if (why)
-			add_error(x, row, "rated_at", "rated_at %s, got '%s'", why,
-				  import_clip(t[F_RATED_AT], vb));
+			add_error(x, row, "rated_at", "rated_at %s, got '%s'", why, import_clip(t[F_RATED_AT], vb));
 	}
 
 	/* note, rater */
@@ -392,7 +373,7 @@ static void too_many_rows(struct ctx *x)
 #define COL_UNKNOWN (-2)
 
 static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, const char *buf, size_t len,
-				      struct rating_batch *out)
+						  struct rating_batch *out)
 {
 	memset(out, 0, sizeof *out);
 	struct ctx x = {.cat = cat, .b = out};
@@ -414,8 +395,7 @@ static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, con
 		goto done;
 	}
 	if (s != CSV_RECORD) {
-		add_error(&x, 0, "", "CSV error in the header on line %zu: %s", csv_line(r),
-			  csv_status_message(s));
+		add_error(&x, 0, "", "CSV error in the header on line %zu: %s", csv_line(r), csv_status_message(s));
 		goto done;
 	}
 
@@ -440,14 +420,15 @@ static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, con
 				goto done;
 			}
 			const char *c = import_clip(shown, vb);
-			add_error(&x, 0, c, "unknown column '%s' (expected employee, item, score, relation, period, rated_level, rated_at, note, rater)",
-				  c);
+			add_error(
+				&x, 0, c,
+				"unknown column '%s' (expected employee, item, score, relation, period, rated_level, rated_at, note, rater)",
+				c);
 			free(shown);
 			colmap[i] = COL_UNKNOWN; /* reported once, its cells ignored */
 		} else if (seen[f] >= 0) {
-			add_error(&x, 0, fields[f].name,
-				  "column %s appears more than once (columns %d and %zu)", fields[f].name,
-				  seen[f] + 1, i + 1);
+			add_error(&x, 0, fields[f].name, "column %s appears more than once (columns %d and %zu)",
+				  fields[f].name, seen[f] + 1, i + 1);
 			header_fatal = true;
 		} else {
 			seen[f] = (int)i;
@@ -456,8 +437,8 @@ static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, con
 	}
 	for (int f = 0; f < F_COUNT; f++) {
 		if (fields[f].required && seen[f] < 0) {
-			add_error(&x, 0, fields[f].name, "required column %s (%s) is missing",
-				  fields[f].name, fields[f].zh);
+			add_error(&x, 0, fields[f].name, "required column %s (%s) is missing", fields[f].name,
+				  fields[f].zh);
 			header_fatal = true;
 		}
 	}
@@ -474,8 +455,7 @@ static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, con
 			const char *column = "";
 			if (fi >= 1 && fi <= ncols && colmap[fi - 1] >= 0)
 				column = fields[colmap[fi - 1]].name;
-			add_error(&x, row, column, "CSV error on line %zu: %s", csv_line(r),
-				  csv_status_message(s));
+			add_error(&x, row, column, "CSV error on line %zu: %s", csv_line(r), csv_status_message(s));
 			out->rows_seen++;
 			out->rows_rejected++;
 			break;
@@ -504,8 +484,7 @@ static enum ratings_status ratings_parse_csv_utf8(const struct catalog *cat, con
 		out->rows_seen++;
 		size_t before = out->error_total;
 		if (stray && nf > ncols)
-			add_error(&x, row, "", "row has %zu fields but the header has %zu columns", nf,
-				  ncols);
+			add_error(&x, row, "", "row has %zu fields but the header has %zu columns", nf, ncols);
 		else if (stray)
 			add_error(&x, row, "", "row has a value in a column without a header name");
 		validate_row(&x, &in, before);
@@ -566,8 +545,8 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 			continue;
 		}
 		if (given_as[f]) {
-			add_error(x, row, fields[f].name, "%s is given twice (as '%s' and '%s')",
-				  fields[f].name, import_clip(given_as[f], vb), import_clip(key, vb2));
+			add_error(x, row, fields[f].name, "%s is given twice (as '%s' and '%s')", fields[f].name,
+				  import_clip(given_as[f], vb), import_clip(key, vb2));
 			in.bad[f] = true;
 			continue;
 		}
@@ -585,12 +564,10 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 				if (!strpbrk(num, ".eEni"))
 					strcat(num, ".0");
 				add_error(x, row, "score",
-					  "score must be a whole number from 0 to 6 (a JSON integer), got %s",
-					  num);
+					  "score must be a whole number from 0 to 6 (a JSON integer), got %s", num);
 				in.bad[f] = true;
 			} else {
-				add_error(x, row, "score",
-					  "score must be a JSON integer from 0 to 6, not %s",
+				add_error(x, row, "score", "score must be a JSON integer from 0 to 6, not %s",
 					  json_type_name(v));
 				in.bad[f] = true;
 			}
@@ -607,8 +584,7 @@ static void json_row(struct ctx *x, size_t row, json_t *obj)
 	validate_row(x, &in, errors_before);
 }
 
-enum ratings_status ratings_parse_json(const struct catalog *cat, const char *buf, size_t len,
-				       struct rating_batch *out)
+enum ratings_status ratings_parse_json(const struct catalog *cat, const char *buf, size_t len, struct rating_batch *out)
 {
 	memset(out, 0, sizeof *out);
 	struct ctx x = {.cat = cat, .b = out};
@@ -620,8 +596,7 @@ enum ratings_status ratings_parse_json(const struct catalog *cat, const char *bu
 	json_error_t jerr;
 	json_t *root = json_loadb(buf ? buf : "", buf ? len : 0, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!root) {
-		add_error(&x, 0, "", "invalid JSON on line %d, column %d: %s", jerr.line, jerr.column,
-			  jerr.text);
+		add_error(&x, 0, "", "invalid JSON on line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
 		return finish(&x);
 	}
 	json_t *list = root;
@@ -632,8 +607,7 @@ enum ratings_status ratings_parse_json(const struct catalog *cat, const char *bu
 		{
 			if (strcmp(key, "ratings") != 0) {
 				const char *c = import_clip(key, vb);
-				add_error(&x, 0, c, "unknown field '%s' (expected {\"ratings\": [...]})",
-					  c);
+				add_error(&x, 0, c, "unknown field '%s' (expected {\"ratings\": [...]})", c);
 			}
 		}
 		list = json_object_get(root, "ratings");
@@ -642,8 +616,7 @@ enum ratings_status ratings_parse_json(const struct catalog *cat, const char *bu
 			goto done;
 		}
 		if (!json_is_array(list)) {
-			add_error(&x, 0, "ratings", "ratings must be an array, not %s",
-				  json_type_name(list));
+			add_error(&x, 0, "ratings", "ratings must be an array, not %s", json_type_name(list));
 			goto done;
 		}
 	} else if (!json_is_array(root)) {
@@ -686,13 +659,11 @@ json_t *ratings_rows_json(const struct rating_batch *b, const char *default_rate
 	for (size_t i = 0; a && b && i < b->count; i++) {
 		const struct rating_row *r = &b->rows[i];
 		/* json_pack's "o" steals the references, also on failure. */
-		json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "row",
-				      (json_int_t)r->row, "employee", r->employee, "item",
-				      r->item->code, "score", r->score, "relation", r->relation,
-				      "period", r->period, "rated_level",
-				      string_or_null(r->rated_level ? r->rated_level->code : NULL),
-				      "rated_at", string_or_null(r->rated_at), "note",
-				      string_or_null(r->note), "rater",
+		json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o}", "row", (json_int_t)r->row,
+				      "employee", r->employee, "item", r->item->code, "score", r->score, "relation",
+				      r->relation, "period", r->period, "rated_level",
+				      string_or_null(r->rated_level ? r->rated_level->code : NULL), "rated_at",
+				      string_or_null(r->rated_at), "note", string_or_null(r->note), "rater",
 				      string_or_null(r->rater ? r->rater : default_rater));
 		if (!o || json_array_append_new(a, o) != 0) {
 			json_decref(a);
@@ -718,7 +689,8 @@ enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf
 		memset(out, 0, sizeof *out);
 		return RATINGS_NOMEM;
 	}
-	enum ratings_status s = converted ? ratings_parse_csv_utf8(cat, converted, clen, out) : ratings_parse_csv_utf8(cat, buf, len, out);
+	enum ratings_status s = converted ? ratings_parse_csv_utf8(cat, converted, clen, out)
+					  : ratings_parse_csv_utf8(cat, buf, len, out);
 	free(converted);
 	out->encoding = enc == TEXTENC_GB18030 ? "gb18030" : "utf-8";
 	return s;

@@ -62,10 +62,10 @@ enum ratings_status {
  * aliases. JSON: an array of objects with the same keys, or
  * {"ratings": [...]}; score is a JSON integer, the rest strings or null.
  * A syntax error stops parsing; row errors are all collected up to the cap. */
-RATINGS_MUST_CHECK enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf,
-							 size_t len, struct rating_batch *out);
-RATINGS_MUST_CHECK enum ratings_status ratings_parse_json(const struct catalog *cat, const char *buf,
-							  size_t len, struct rating_batch *out);
+RATINGS_MUST_CHECK enum ratings_status ratings_parse_csv(const struct catalog *cat, const char *buf, size_t len,
+							 struct rating_batch *out);
+RATINGS_MUST_CHECK enum ratings_status ratings_parse_json(const struct catalog *cat, const char *buf, size_t len,
+							  struct rating_batch *out);
 void ratings_free(struct rating_batch *b); /* NULL is a no-op */
 
 /* [{"row","employee","item","score","relation","period","rated_level",

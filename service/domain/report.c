@@ -246,7 +246,8 @@ static bool render(struct page *p, const json_t *doc, char *err, size_t errlen)
 			p->y += 4;
 			paragraph(p, heading, 12, true, 0);
 		}
-		json_array_foreach(json_object_get(s, "paragraphs"), k, v) paragraph(p, json_string_value(v), 9.5, false, 0);
+		json_array_foreach(json_object_get(s, "paragraphs"), k, v)
+			paragraph(p, json_string_value(v), 9.5, false, 0);
 		json_array_foreach(json_object_get(s, "bullets"), k, v)
 		{
 			char line[4096];
@@ -282,7 +283,11 @@ bool report_pdf(const json_t *doc, unsigned char **out, size_t *len, char *err, 
 	pango_cairo_update_context(cr, ctx);
 	PangoLanguage *zh = pango_language_from_string("zh-cn");
 	pango_context_set_language(ctx, zh);
-	struct page p = {cr, pango_layout_new(ctx), pango_font_description_from_string(REPORT_FONT " 10"), MARGIN, 1,
+	struct page p = {cr,
+			 pango_layout_new(ctx),
+			 pango_font_description_from_string(REPORT_FONT " 10"),
+			 MARGIN,
+			 1,
 			 json_string_value(json_object_get(doc, "footer"))};
 	bool ok = render(&p, doc, err, errlen);
 	if (ok) {
@@ -296,7 +301,8 @@ bool report_pdf(const json_t *doc, unsigned char **out, size_t *len, char *err, 
 	cairo_surface_finish(surface);
 	if (cairo_surface_status(surface) != CAIRO_STATUS_SUCCESS || sink.failed) {
 		if (ok)
-			snprintf(err, errlen, "PDF: %s", sink.failed ? "out of memory" : cairo_status_to_string(cairo_surface_status(surface)));
+			snprintf(err, errlen, "PDF: %s",
+				 sink.failed ? "out of memory" : cairo_status_to_string(cairo_surface_status(surface)));
 		ok = false;
 	}
 	cairo_surface_destroy(surface);

@@ -9,7 +9,6 @@
 #include "core/util.h"
 #include "domain/catalog.h"
 
-
 /* Every message format of the bank and ratings imports, with its code and argument names. The
  * format string is the key, so a message's wording and its code stay side by side; a format not
  * listed gets "invalid_value" (tests/unit/test_rowerr.c checks that every add_error format of
@@ -51,24 +50,32 @@ static const struct rowerr_code rowerr_codes[] = {
 	{"period is required (e.g. 2026H2)", "required", {NULL}},
 	{"unknown item '%s' (use an item code or its Chinese name)", "unknown_item", {"value"}},
 	{"unknown item '%s' (use a behaviour item code or its Chinese name)", "unknown_behaviour_item", {"value"}},
-	{"item %s (%s) is rated by behaviour, not by exam; questions are only for exam items", "item_not_exam",
+	{"item %s (%s) is rated by behaviour, not by exam; questions are only for exam items",
+	 "item_not_exam",
 	 {"item", "item_zh"}},
-	{"item %s (%s) is a knowledge item scored by exams; it cannot be rated", "item_not_behaviour", {"item", "item_zh"}},
+	{"item %s (%s) is a knowledge item scored by exams; it cannot be rated",
+	 "item_not_behaviour",
+	 {"item", "item_zh"}},
 	{"unknown subtopic '%s' for item %s", "unknown_subtopic", {"value", "item"}},
 	{"unknown subtopic '%s'", "unknown_subtopic", {"value"}},
 	{"subtopic %s belongs to item %s, not to item %s", "subtopic_other_item", {"subtopic", "subtopic_item", "item"}},
-	{"unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)", "unknown_level",
+	{"unknown level '%s' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)",
+	 "unknown_level",
 	 {"value"}},
-	{"unknown type '%s' (use single, multiple, truefalse, fill or 单选, 多选, 判断, 填空)", "unknown_type", {"value"}},
+	{"unknown type '%s' (use single, multiple, truefalse, fill or 单选, 多选, 判断, 填空)",
+	 "unknown_type",
+	 {"value"}},
 	{"option %zu (%c) is empty", "option_empty", {"index", "letter"}},
 	{"option %zu is too long (at most %u bytes)", "too_long", {"index", "max"}},
-	{"option %c is empty but option %c is given; options must be contiguous from a", "options_gap",
+	{"option %c is empty but option %c is given; options must be contiguous from a",
+	 "options_gap",
 	 {"letter", "later"}},
 	{"a %s question needs at least 2 options, got %d", "options_too_few", {"type", "count"}},
 	{"a %s question takes no options, but option %c is given", "options_not_allowed", {"type", "letter"}},
 	{"%s, got '%s'", "invalid_points", {NULL, "value"}},
 	{"external_id '%s' is already used by row %zu", "duplicate_external_id", {"value", "other_row"}},
-	{"duplicate question: row %zu has the same item, subtopic, level and stem '%s'", "duplicate_question",
+	{"duplicate question: row %zu has the same item, subtopic, level and stem '%s'",
+	 "duplicate_question",
 	 {"other_row", "stem"}},
 	{"too many questions in one file (at most %d)", "too_many_rows", {"max"}},
 	{"too many ratings in one import (at most %d)", "too_many_rows", {"max"}},
@@ -78,7 +85,8 @@ static const struct rowerr_code rowerr_codes[] = {
 	{"CSV error on line %zu: %s", "csv_syntax", {"line", NULL}},
 	{"unknown column '%s'", "unknown_column", {"value"}},
 	{"unknown column '%s' (expected employee, item, score, relation, period, rated_level, rated_at, note, rater)",
-	 "unknown_column", {"value"}},
+	 "unknown_column",
+	 {"value"}},
 	{"column %s appears more than once (columns %d and %zu)", "duplicate_column", {"field", "first", "second"}},
 	{"required column %s (%s) is missing", "missing_column", {"field", "field_zh"}},
 	{"row has %zu fields but the header has %zu columns", "field_count", {"count", "expected"}},
@@ -103,10 +111,12 @@ static const struct rowerr_code rowerr_codes[] = {
 	{"score must be a whole number from 0 to 6 (a JSON integer), got %s", "score_range", {"value"}},
 	{"score must be a JSON integer from 0 to 6, not %s", "score_range", {NULL}},
 	{"employee must be a username (1-64 letters, digits or _.@- starting with a letter or digit), got '%s'",
-	 "invalid_username", {"value"}},
+	 "invalid_username",
+	 {"value"}},
 	{"unknown relation '%s' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, "
 	 "人力资源)",
-	 "unknown_relation", {"value"}},
+	 "unknown_relation",
+	 {"value"}},
 	{"rated_at %s, got '%s'", "invalid_time", {NULL, "value"}},
 	{"each rating must be a JSON object, got %s", "json_shape", {NULL}},
 	{"%s is given twice (as '%s' and '%s')", "duplicate_column", {"field", "value", "other"}},
@@ -161,14 +171,16 @@ static json_t *rowerr_details(const char *fmt, const char *const *names, va_list
 			v = json_string(clipped);
 			break;
 		}
-		case 'c': v = json_sprintf("%c", (char)va_arg(ap, int)); break;
+		case 'c':
+			v = json_sprintf("%c", (char)va_arg(ap, int));
+			break;
 		case 'd':
-			v = json_integer(lmod == 3 ? (json_int_t)va_arg(ap, long long)
+			v = json_integer(lmod == 3   ? (json_int_t)va_arg(ap, long long)
 					 : lmod == 2 ? (json_int_t)va_arg(ap, long)
 						     : (json_int_t)va_arg(ap, int));
 			break;
 		case 'u':
-			v = json_integer(lmod == 1 ? (json_int_t)va_arg(ap, size_t)
+			v = json_integer(lmod == 1   ? (json_int_t)va_arg(ap, size_t)
 					 : lmod == 3 ? (json_int_t)va_arg(ap, unsigned long long)
 					 : lmod == 2 ? (json_int_t)va_arg(ap, unsigned long)
 						     : (json_int_t)va_arg(ap, unsigned));
@@ -223,8 +235,8 @@ bool row_errors_addv(const struct row_error_list *l, size_t row, const char *col
 	 * goes back to the client as JSON, which must be valid UTF-8. */
 	util_utf8_clip(msg);
 	util_utf8_clip(col);
-	(*l->items)[(*l->count)++] = (struct row_error){
-		.row = row, .column = col, .message = msg, .code = code, .details = details};
+	(*l->items)[(*l->count)++] =
+		(struct row_error){.row = row, .column = col, .message = msg, .code = code, .details = details};
 	return true;
 }
 
@@ -243,9 +255,9 @@ json_t *row_errors_json(const struct row_error *items, size_t count)
 	json_t *a = json_array();
 	for (size_t i = 0; a && i < count; i++) {
 		const struct row_error *e = &items[i];
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:O}", "row", (json_int_t)e->row, "column", e->column,
-				      "code", e->code ? e->code : "invalid_value", "message", e->message, "details",
-				      e->details);
+		json_t *o =
+			json_pack("{s:I, s:s, s:s, s:s, s:O}", "row", (json_int_t)e->row, "column", e->column, "code",
+				  e->code ? e->code : "invalid_value", "message", e->message, "details", e->details);
 		if (!o || json_array_append_new(a, o) != 0) {
 			json_decref(a);
 			return NULL;

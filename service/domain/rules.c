@@ -37,7 +37,10 @@ static bool copy_level_n(char dst[RULES_LEVEL_MAX], const char *src, size_t n)
 	return true;
 }
 
-static bool copy_level(char dst[RULES_LEVEL_MAX], const char *src) { return copy_level_n(dst, src, strlen(src)); }
+static bool copy_level(char dst[RULES_LEVEL_MAX], const char *src)
+{
+	return copy_level_n(dst, src, strlen(src));
+}
 
 /* ------------------------------------------------------------------ the model */
 
@@ -68,8 +71,8 @@ static bool parse_version(json_t *o, struct rules_version *v, char *err, size_t 
 		json_int_t s = json_integer_value(json_array_get(e, 0));
 		const char *min = json_string_value(json_array_get(e, 1));
 		int64_t m;
-		if (json_array_size(e) != 2 || s < 1 || s > 6 || !min || decimal_parse(min, DECIMAL_SCALE_WEIGHT, &m) != DECIMAL_OK ||
-		    m < 0 || m > 100000000)
+		if (json_array_size(e) != 2 || s < 1 || s > 6 || !min ||
+		    decimal_parse(min, DECIMAL_SCALE_WEIGHT, &m) != DECIMAL_OK || m < 0 || m > 100000000)
 			return fail(err, errlen, "rules: a band threshold is malformed");
 		v->band_min[s] = m;
 		v->has_band[s] = true;
@@ -119,8 +122,8 @@ static bool parse_model(json_t *doc, struct rules_model *out, char *err, size_t 
 	{
 		json_int_t p = json_integer_value(json_array_get(v, 0));
 		const char *lv = json_string_value(json_array_get(v, 1)), *g = json_string_value(json_array_get(v, 2));
-		if (json_array_size(v) != 3 || p < 1 || p > RULES_ITEMS || !lv || !g || out->gradings >= RULES_GRADINGS ||
-		    !copy_level(out->grading[out->gradings].level, lv))
+		if (json_array_size(v) != 3 || p < 1 || p > RULES_ITEMS || !lv || !g ||
+		    out->gradings >= RULES_GRADINGS || !copy_level(out->grading[out->gradings].level, lv))
 			return fail(err, errlen, "rules: a blueprint grading is malformed");
 		out->grading[out->gradings].position = (int)p;
 		out->grading[out->gradings].grading = rules_grading_of(g);
@@ -208,7 +211,10 @@ static bool next_field(struct fields *f, const char **s, size_t *n)
 	return true;
 }
 
-static bool field_done(const struct fields *f) { return f->p == NULL; }
+static bool field_done(const struct fields *f)
+{
+	return f->p == NULL;
+}
 
 /* An integer field of at most 18 digits, with an optional '-'. */
 static bool field_int(struct fields *f, int64_t *out)
@@ -300,8 +306,8 @@ bool rules_evidence_parse(struct rules_evidence *ev, const char *grades, const c
 		if (!field_range(&f, 1, RULES_ITEMS, &a->position) || !field_level(&f, a->level, false) ||
 		    !field_int(&f, &a->started) || !field_int(&f, &a->id) ||
 		    !field_decimal(&f, DECIMAL_SCALE_CENTS, &a->score, &a->has_score) ||
-		    !field_decimal(&f, 0, &band, &a->has_band) || !field_done(&f) || (a->has_band && (band < 0 || band > 6)) ||
-		    (a->has_score && (a->score < 0 || a->score > 10000)))
+		    !field_decimal(&f, 0, &band, &a->has_band) || !field_done(&f) ||
+		    (a->has_band && (band < 0 || band > 6)) || (a->has_score && (a->score < 0 || a->score > 10000)))
 			return false;
 		a->band = (int)band;
 		ev->nattempts++;
@@ -543,8 +549,8 @@ bool rules_evaluate(const struct rules_model *m, const struct catalog *cat, cons
 		exam[i] = ci && ci->assessment == CATALOG_ASSESS_EXAM;
 		/* No level required: no evidence counts. */
 		out->item[i].level = ci ? rules_level_of(out->version, grade, i + 1) : NULL;
-		if (out->item[i].level && exam[i] && !exam_item(m, out->version, ev, i + 1, out->item[i].level, &out->item[i],
-								 attempt_used))
+		if (out->item[i].level && exam[i] &&
+		    !exam_item(m, out->version, ev, i + 1, out->item[i].level, &out->item[i], attempt_used))
 			return false;
 	}
 	struct rules_item beh[RULES_ITEMS];
@@ -570,7 +576,8 @@ bool rules_values(const struct rules_model *m, const struct catalog *cat, int64_
 		  struct profile_value out[RULES_ITEMS], int *grade_out)
 {
 	struct rules_result res;
-	if (!rules_evidence_parse(ev, grades, exam, ratings) || !rules_evaluate(m, cat, ev, t, as_grade, &res, NULL, NULL, NULL))
+	if (!rules_evidence_parse(ev, grades, exam, ratings) ||
+	    !rules_evaluate(m, cat, ev, t, as_grade, &res, NULL, NULL, NULL))
 		return false;
 	for (int i = 0; i < RULES_ITEMS; i++)
 		out[i] = res.item[i].value;

@@ -82,7 +82,7 @@ struct rules_attempt {
 
 struct rules_rating {
 	int position, relation; /* relation: index in self, supervisor, peer, subordinate, customer, hr */
-	int64_t rater;		/* the rater's number within the employee's evidence */
+	int64_t rater;          /* the rater's number within the employee's evidence */
 	int64_t rated_at, id;
 	char rated_level[RULES_LEVEL_MAX]; /* "" for NULL */
 	int score;
@@ -136,15 +136,15 @@ bool rules_latest_per_rater(const struct rules_rated *r, size_t n, int64_t t, bo
 
 /* One item of a profile at T. */
 struct rules_item {
-	const char *level;	   /* required at T (points into the model); NULL when none */
+	const char *level;          /* required at T (points into the model); NULL when none */
 	struct profile_value value; /* the band or the behaviour value; missing when no evidence */
-	bool has_score;		   /* exam: the counted standard score, or the average rounded half-up */
-	int64_t score;		   /* to 2 decimals, in hundredths */
-	size_t used;		   /* attempts counted or ratings kept */
+	bool has_score;             /* exam: the counted standard score, or the average rounded half-up */
+	int64_t score;              /* to 2 decimals, in hundredths */
+	size_t used;                /* attempts counted or ratings kept */
 };
 
 struct rules_result {
-	int grade; /* held at T (0: none) */
+	int grade;                           /* held at T (0: none) */
 	const struct rules_version *version; /* in force at T; NULL when none */
 	struct rules_item item[RULES_ITEMS];
 };

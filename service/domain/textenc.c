@@ -100,10 +100,13 @@ enum textenc textenc_to_utf8(const char *buf, size_t len, char **out, size_t *ou
 const char *textenc_name(enum textenc e)
 {
 	switch (e) {
-	case TEXTENC_UTF8: return "utf-8";
-	case TEXTENC_GB18030: return "gb18030";
+	case TEXTENC_UTF8:
+		return "utf-8";
+	case TEXTENC_GB18030:
+		return "gb18030";
 	case TEXTENC_UNKNOWN:
-	case TEXTENC_NOMEM: break;
+	case TEXTENC_NOMEM:
+		break;
 	}
 	return "unknown";
 }

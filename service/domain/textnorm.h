@@ -13,10 +13,10 @@
 #define TEXTNORM_MAX_INPUT (64u * 1024u)
 
 enum textnorm_status {
-    TEXTNORM_OK = 0,
-    TEXTNORM_ERR_INVALID_UTF8, /* malformed, overlong, surrogate, > U+10FFFF */
-    TEXTNORM_ERR_TOO_LONG,
-    TEXTNORM_ERR_NOMEM,
+	TEXTNORM_OK = 0,
+	TEXTNORM_ERR_INVALID_UTF8, /* malformed, overlong, surrogate, > U+10FFFF */
+	TEXTNORM_ERR_TOO_LONG,
+	TEXTNORM_ERR_NOMEM,
 };
 
 const char *textnorm_status_str(enum textnorm_status st);
@@ -25,13 +25,12 @@ const char *textnorm_status_str(enum textnorm_status st);
  * the empty string).  On success *out is a NUL-terminated malloc'd string
  * the caller frees with free(), *out_len its length (out_len may be NULL).
  * On failure *out is NULL. */
-enum textnorm_status textnorm_normalize(const char *s, size_t len, char **out,
-                                        size_t *out_len) TEXTNORM_MUST_CHECK;
+enum textnorm_status textnorm_normalize(const char *s, size_t len, char **out, size_t *out_len) TEXTNORM_MUST_CHECK;
 
 /* As textnorm_normalize, with case folding only when fold is true (NFKC and
  * trimming always): option lengths are counted on NFKC text without folding. */
 enum textnorm_status textnorm_normalize_ex(const char *s, size_t len, bool fold, char **out,
-                                           size_t *out_len) TEXTNORM_MUST_CHECK;
+					   size_t *out_len) TEXTNORM_MUST_CHECK;
 
 /* Decodes the code point of valid UTF-8 at s[*pos] (len bytes in all) and
  * advances *pos; false at the end or on a malformed sequence.  For text that
@@ -48,8 +47,7 @@ bool textnorm_is_punct(int cp);
  * that normalises to "" matches nothing (an empty given answer matches
  * nothing either).  Only TEXTNORM_ERR_NOMEM is returned as an error, so a
  * match is never silently lost to an allocation failure. */
-enum textnorm_status textnorm_match(const char *given, size_t given_len,
-                                    const char *const *accepted, size_t n,
-                                    bool *matched) TEXTNORM_MUST_CHECK;
+enum textnorm_status textnorm_match(const char *given, size_t given_len, const char *const *accepted, size_t n,
+				    bool *matched) TEXTNORM_MUST_CHECK;
 
 #endif

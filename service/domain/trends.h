@@ -9,7 +9,7 @@
 #include "domain/profile.h"
 
 #define TRENDS_ITEMS 18
-#define TRENDS_BANDS 8	 /* 0..6, then missing */
+#define TRENDS_BANDS 8 /* 0..6, then missing */
 #define TRENDS_MISSING 7
 
 /* The band of a value: its whole part (a behaviour mean of 4.9 is in band 4, so bands 5 and 6 are

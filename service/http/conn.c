@@ -35,14 +35,14 @@ struct conn_ctx {
 	struct evhttp_connection *evcon; /* known from the first loop turn after accept */
 	struct evbuffer_cb_entry *cb;
 	int fd;
-	enum refusal refuse; /* decided at accept: answered at the first request */
-	bool discarding;     /* a request was refused and the connection closes: every further byte is dropped */
-	bool in_cb;          /* our own changes to the buffer do not re-enter */
+	enum refusal refuse;    /* decided at accept: answered at the first request */
+	bool discarding;        /* a request was refused and the connection closes: every further byte is dropped */
+	bool in_cb;             /* our own changes to the buffer do not re-enter */
 	struct evbuffer *stage; /* bytes received but not checked yet: evhttp does not see them */
 	size_t scan;            /* where the search for the end of the staged header block resumes */
 	long long body_left;    /* body bytes of the checked request still to pass on */
 	long long skip_left;    /* body bytes of a refused request still to drop */
-	int writing;         /* replies given to evhttp and not yet written */
+	int writing;            /* replies given to evhttp and not yet written */
 };
 
 /* ---- the per-worker table of connections by socket ---- */
@@ -192,7 +192,8 @@ static void process_stage(struct conn_ctx *c, struct evbuffer *in)
 		size_t blen = block_end(c);
 		if (!blen) {
 			if (have > CONN_MAX_HEADER_BYTES)
-				refuse(c, in, 0, NULL, NULL, 0, 431, "too_large", "the request headers are too large", -1);
+				refuse(c, in, 0, NULL, NULL, 0, 431, "too_large", "the request headers are too large",
+				       -1);
 			return;
 		}
 		c->scan = 0;
@@ -217,7 +218,8 @@ static void process_stage(struct conn_ctx *c, struct evbuffer *in)
 			refuse(c, in, blen, h.method, target, h.target_len, 503, "unavailable",
 			       "too many connections; try again shortly", -1);
 		} else if (c->refuse == REFUSE_TLS) {
-			refuse(c, in, blen, NULL, NULL, 0, 503, "unavailable", "the secure connection could not be set up", -1);
+			refuse(c, in, blen, NULL, NULL, 0, 503, "unavailable",
+			       "the secure connection could not be set up", -1);
 		} else {
 			char path[1024];
 			size_t plen = h.path_len < sizeof path - 1 ? h.path_len : sizeof path - 1;
@@ -225,8 +227,9 @@ static void process_stage(struct conn_ctx *c, struct evbuffer *in)
 			path[plen] = '\0';
 			const struct server *srv = c->w->server;
 			bool auth_first = false;
-			size_t limit = srv->body_limit ? srv->body_limit(srv->cfg, h.method, path, h.has_bearer, &auth_first)
-						       : (size_t)srv->cfg->max_json_body;
+			size_t limit = srv->body_limit
+					       ? srv->body_limit(srv->cfg, h.method, path, h.has_bearer, &auth_first)
+					       : (size_t)srv->cfg->max_json_body;
 			/* After Expect: 100-continue is answered with a refusal, no body comes: close. */
 			long long refused_body = h.expect_continue ? -1 : body;
 			if (body > 0 && (unsigned long long)body > limit && auth_first && !h.has_bearer) {
@@ -235,7 +238,8 @@ static void process_stage(struct conn_ctx *c, struct evbuffer *in)
 			} else if (body > 0 && (unsigned long long)body > limit) {
 				char msg[128];
 				snprintf(msg, sizeof msg, "the request body is larger than %zu bytes", limit);
-				refuse(c, in, blen, h.method, target, h.target_len, 413, "too_large", msg, refused_body);
+				refuse(c, in, blen, h.method, target, h.target_len, 413, "too_large", msg,
+				       refused_body);
 			} else {
 				evbuffer_remove_buffer(c->stage, in, blen);
 				c->body_left = body;
@@ -259,7 +263,7 @@ static void on_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 	struct evbuffer *tmp = c->discarding ? NULL : evbuffer_new();
 	if (tmp) {
 		evbuffer_remove_buffer(buf, tmp, len - fresh); /* what evhttp has not read yet: keep it */
-		evbuffer_add_buffer(c->stage, buf);           /* the new bytes */
+		evbuffer_add_buffer(c->stage, buf);            /* the new bytes */
 		evbuffer_add_buffer(buf, tmp);
 		evbuffer_free(tmp);
 		process_stage(c, buf);
@@ -289,7 +293,8 @@ struct bufferevent *conn_accept(struct event_base *base, void *arg)
 	if (w->server->ssl_ctx) {
 		SSL *ssl = SSL_new(w->server->ssl_ctx);
 		if (ssl)
-			bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+			bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+							     BEV_OPT_CLOSE_ON_FREE);
 		if (!bev) {
 			/* Never a plain socket that serves requests on the TLS port: it only refuses. */
 			refuse_why = REFUSE_TLS;

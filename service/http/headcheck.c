@@ -65,7 +65,8 @@ static bool parse_request_line(const char *p, size_t n, struct head *h, enum hea
 		if (strlen(methods[i]) == mlen && !memcmp(methods[i], p, mlen))
 			known = true;
 	if (!known) {
-		*v = bad(h, mlen < sizeof h->method ? 405 : 400, mlen < sizeof h->method ? "method_not_allowed" : "bad_request",
+		*v = bad(h, mlen < sizeof h->method ? 405 : 400,
+			 mlen < sizeof h->method ? "method_not_allowed" : "bad_request",
 			 "the request method is not supported");
 		return false;
 	}

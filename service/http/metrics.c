@@ -57,8 +57,8 @@ void metrics_render(struct evbuffer *out, const struct route *routes, int nroute
 		for (int cls = 1; cls <= 5; cls++) {
 			uint64_t v = atomic_load(&m->by_class[cls]);
 			if (v)
-				evbuffer_add_printf(out, "examd_http_requests_total{%s,code=\"%dxx\"} %llu\n", label, cls,
-						    (unsigned long long)v);
+				evbuffer_add_printf(out, "examd_http_requests_total{%s,code=\"%dxx\"} %llu\n", label,
+						    cls, (unsigned long long)v);
 		}
 	}
 	evbuffer_add_printf(out, "# HELP examd_http_request_duration_seconds Time from request to reply, by route.\n"
@@ -74,8 +74,8 @@ void metrics_render(struct evbuffer *out, const struct route *routes, int nroute
 		uint64_t cumulative = 0;
 		for (size_t i = 0; i < NBUCKETS; i++) {
 			cumulative += atomic_load(&m->buckets[i]);
-			evbuffer_add_printf(out, "examd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", label,
-					    bucket_seconds[i], (unsigned long long)cumulative);
+			evbuffer_add_printf(out, "examd_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+					    label, bucket_seconds[i], (unsigned long long)cumulative);
 		}
 		evbuffer_add_printf(out, "examd_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", label,
 				    (unsigned long long)count);

@@ -58,15 +58,24 @@ const char *req_method_name(const struct req *r)
 	if (req_orphaned(r))
 		return "-";
 	switch (evhttp_request_get_command(r->ev)) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
+	case EVHTTP_REQ_CONNECT:
+		return "CONNECT";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
 	}
 	return "UNKNOWN";
 }
@@ -161,11 +170,13 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	snprintf(path, sizeof path, "%s", uri ? uri : "");
 	path[strcspn(path, "?")] = '\0';
 	util_format_time_us(util_now_us(), ts, sizeof ts);
-	size_t n = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"method\":\"%s\","
-				    "\"path\":\"", ts, req_method_name(r));
+	size_t n = (size_t)snprintf(line, sizeof line,
+				    "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"method\":\"%s\","
+				    "\"path\":\"",
+				    ts, req_method_name(r));
 	n = log_escape(line, n, sizeof line - 200, path);
-	n += (size_t)snprintf(line + n, sizeof line - n, "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"remote\":\"", status,
-			      len, (double)micros / 1000.0);
+	n += (size_t)snprintf(line + n, sizeof line - n, "\",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f,\"remote\":\"",
+			      status, len, (double)micros / 1000.0);
 	n = log_escape(line, n, sizeof line - 100, req_client_address(r));
 	if (r->authed) {
 		n += (size_t)snprintf(line + n, sizeof line - n, "\",\"user\":\"");

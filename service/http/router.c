@@ -85,7 +85,8 @@ int router_find(const struct route *routes, int n, const char *method, const cha
 	int nparams;
 	for (int i = 0; i < n; i++)
 		if (match_pattern(routes[i].pattern, path, starts, lens, &nparams) &&
-		    (!strcmp(routes[i].method, method) || (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET"))))
+		    (!strcmp(routes[i].method, method) ||
+		     (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET"))))
 			return i;
 	return -1;
 }

@@ -4,7 +4,6 @@
 
 #include <stdbool.h>
 
-
 /* Path parameters of a route ({name} segments) at most. */
 #define ROUTER_MAX_PARAMS 4
 
@@ -26,7 +25,7 @@ struct route {
 	const char *method;  /* "GET", "POST", ... */
 	const char *pattern; /* "/api/v1/users/{username}" */
 	route_handler handler;
-	unsigned roles;      /* 0 = no authentication */
+	unsigned roles; /* 0 = no authentication */
 	enum body_kind body;
 	bool self_auth; /* the handler authenticates in its own statement (one round trip) */
 };

@@ -182,25 +182,29 @@ static void lag_start(struct worker *w)
 
 void server_render_loop_lag(struct evbuffer *out, struct server *s)
 {
-	evbuffer_add_printf(out, "# HELP examd_loop_lag_seconds How late a 10 ms timer fires on each worker's event loop "
-				 "(the time the loop was held by other work).\n# TYPE examd_loop_lag_seconds histogram\n");
+	evbuffer_add_printf(out,
+			    "# HELP examd_loop_lag_seconds How late a 10 ms timer fires on each worker's event loop "
+			    "(the time the loop was held by other work).\n# TYPE examd_loop_lag_seconds histogram\n");
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 		uint64_t cum = 0;
 		for (int b = 0; b < LOOP_LAG_BUCKETS; b++) {
 			cum += atomic_load_explicit(&w->lag_buckets[b], memory_order_relaxed);
 			if (b < LOOP_LAG_BUCKETS - 1)
-				evbuffer_add_printf(out, "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"%g\"} %llu\n", i,
+				evbuffer_add_printf(out,
+						    "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"%g\"} %llu\n", i,
 						    loop_lag_bounds_ms[b] / 1000.0, (unsigned long long)cum);
 			else
-				evbuffer_add_printf(out, "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"+Inf\"} %llu\n", i,
-						    (unsigned long long)cum);
+				evbuffer_add_printf(out,
+						    "examd_loop_lag_seconds_bucket{worker=\"%d\",le=\"+Inf\"} %llu\n",
+						    i, (unsigned long long)cum);
 		}
 		evbuffer_add_printf(out, "examd_loop_lag_seconds_count{worker=\"%d\"} %llu\n", i,
 				    (unsigned long long)atomic_load_explicit(&w->lag_samples, memory_order_relaxed));
 	}
-	evbuffer_add_printf(out, "# HELP examd_loop_lag_max_seconds The largest loop lag on each worker since the previous "
-				 "scrape.\n# TYPE examd_loop_lag_max_seconds gauge\n");
+	evbuffer_add_printf(out,
+			    "# HELP examd_loop_lag_max_seconds The largest loop lag on each worker since the previous "
+			    "scrape.\n# TYPE examd_loop_lag_max_seconds gauge\n");
 	for (int i = 0; i < s->nworkers; i++) {
 		int64_t max = atomic_exchange_explicit(&s->workers[i].lag_max_us, 0, memory_order_relaxed);
 		evbuffer_add_printf(out, "examd_loop_lag_max_seconds{worker=\"%d\"} %.6f\n", i, (double)max / 1e6);
@@ -213,8 +217,8 @@ static void on_drain_tick(evutil_socket_t fd, short what, void *arg)
 	if ((w->inflight > 0 || w->writing > 0) && util_monotonic_us() < w->drain_deadline_us)
 		return;
 	if (w->inflight > 0 || w->writing > 0)
-		log_warning("worker %d stopping with %d requests unfinished and %d replies unsent", w->index, w->inflight,
-			    w->writing);
+		log_warning("worker %d stopping with %d requests unfinished and %d replies unsent", w->index,
+			    w->inflight, w->writing);
 	event_base_loopexit(w->base, NULL);
 }
 

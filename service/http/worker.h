@@ -54,7 +54,7 @@ struct worker {
 	/* Loop lag (server.c): how late a 10 ms timer fires, i.e. how long the loop was held by other work. */
 	struct event *lag_timer;
 	int64_t lag_due_us;
-	_Atomic int64_t lag_max_us;          /* the largest since the last read (metrics) */
+	_Atomic int64_t lag_max_us;                     /* the largest since the last read (metrics) */
 	_Atomic uint64_t lag_buckets[LOOP_LAG_BUCKETS]; /* counts per bucket of loop_lag_bounds_ms */
 	_Atomic uint64_t lag_samples;
 };
@@ -81,7 +81,13 @@ struct server {
 };
 
 /* Requests in flight on a worker, from their context's creation to its release (request.c). */
-static inline void worker_request_started(struct worker *w) { w->inflight++; }
-static inline void worker_request_finished(struct worker *w) { w->inflight--; }
+static inline void worker_request_started(struct worker *w)
+{
+	w->inflight++;
+}
+static inline void worker_request_finished(struct worker *w)
+{
+	w->inflight--;
+}
 
 #endif

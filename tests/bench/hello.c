@@ -53,11 +53,10 @@ static void *worker(void *arg)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	struct evconnlistener *l =
-		evconnlistener_new_bind(base, NULL, NULL,
-					LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
-						LEV_OPT_CLOSE_ON_EXEC,
-					1024, (struct sockaddr *)&sin, sizeof sin);
+	struct evconnlistener *l = evconnlistener_new_bind(base, NULL, NULL,
+							   LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
+								   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+							   1024, (struct sockaddr *)&sin, sizeof sin);
 	if (!l || !evhttp_bind_listener(http, l)) {
 		fprintf(stderr, "hello: cannot listen on 127.0.0.1:%d\n", port);
 		exit(1);

@@ -445,7 +445,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			t->end_us = n;
 		if (t->rate > 0) { /* scheduled in the window but never answered: the server fell behind */
 			for (int i = 0; i < t->nload; i++)
-				if (t->conns[i].state == C_BUSY && !t->conns[i].is_ping && t->conns[i].t_sched <= t->end_us)
+				if (t->conns[i].state == C_BUSY && !t->conns[i].is_ping &&
+				    t->conns[i].t_sched <= t->end_us)
 					t->st.unfinished++;
 			t->st.unfinished += t->rtail - t->rhead;
 		}
@@ -568,8 +569,8 @@ static void build_tpl(struct tpl *t, const char *method, const char *path, const
 		snprintf(clen, sizeof clen, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
 	size_t cap = strlen(method) + strlen(path) + strlen(auth) + strlen(clen) + blen + 128;
 	t->buf = malloc(cap);
-	int len = snprintf(t->buf, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: examd-loadgen\r\n%s%s\r\n%s", method,
-			   path, opt.host, opt.port, auth, clen, has_body ? body : "");
+	int len = snprintf(t->buf, cap, "%s %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: examd-loadgen\r\n%s%s\r\n%s",
+			   method, path, opt.host, opt.port, auth, clen, has_body ? body : "");
 	t->len = (size_t)len;
 }
 
@@ -668,7 +669,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--once"))
 			opt.once = true;
 		else {
-			fprintf(stderr, "loadgen: unknown or incomplete option %s (see the comment at the top of loadgen.c)\n", a);
+			fprintf(stderr,
+				"loadgen: unknown or incomplete option %s (see the comment at the top of loadgen.c)\n",
+				a);
 			return 2;
 		}
 	}
@@ -778,7 +781,8 @@ int main(int argc, char **argv)
 	       secs > 0 ? ok / secs : 0, all.n ? sum / all.n / 1000.0 : 0, pct(all.lat, all.n, 0.50),
 	       pct(all.lat, all.n, 0.90), pct(all.lat, all.n, 0.99), pct(all.lat, all.n, 0.999),
 	       all.n ? all.lat[all.n - 1] / 1000.0 : 0, (unsigned long long)all.reconnects,
-	       (unsigned long long)all.fd_errors, all.pending_max, (unsigned long long)all.completed, opt.rate, opt.conns, load_up);
+	       (unsigned long long)all.fd_errors, all.pending_max, (unsigned long long)all.completed, opt.rate,
+	       opt.conns, load_up);
 	bool first = true;
 	for (int k = 0; k < 600; k++) {
 		if (all.status[k]) {

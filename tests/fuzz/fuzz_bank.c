@@ -26,13 +26,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "fuzz_bank: contract broken at %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);                                              \
-			abort();                                                               \
-		}                                                                              \
+#define CHECK(cond)                                                                                              \
+	do {                                                                                                     \
+		if (!(cond)) {                                                                                   \
+			fprintf(stderr, "fuzz_bank: contract broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                                                 \
+		}                                                                                                \
 	} while (0)
 
 /* Reads the whole input as CSV; every field is touched so ASan sees any
@@ -131,8 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, len);
 
 	struct bank b;
-	enum bank_status st = csv ? bank_parse_csv(cat, buf, len, &b)
-				  : bank_parse_json(cat, buf, len, &b);
+	enum bank_status st = csv ? bank_parse_csv(cat, buf, len, &b) : bank_parse_json(cat, buf, len, &b);
 	exercise_bank(&b, st);
 	bank_free(&b);
 

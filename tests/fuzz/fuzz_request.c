@@ -52,13 +52,12 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void drive_head(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                                               \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "fuzz_request: contract broken at %s:%d: %s\n", __FILE__, \
-				__LINE__, #cond);                                                 \
-			abort();                                                                  \
-		}                                                                                 \
+#define CHECK(cond)                                                                                                 \
+	do {                                                                                                        \
+		if (!(cond)) {                                                                                      \
+			fprintf(stderr, "fuzz_request: contract broken at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                                                    \
+		}                                                                                                   \
 	} while (0)
 
 /* How the handler of a route reads its path parameters. */
@@ -138,8 +137,7 @@ static const struct {
 static struct route routes[NROUTES];
 
 /* The methods evhttp knows (enum evhttp_cmd_type). */
-static const char *const methods[9] = {"GET",	  "HEAD",  "POST",    "PUT",  "DELETE",
-				       "OPTIONS", "TRACE", "CONNECT", "PATCH"};
+static const char *const methods[9] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PATCH"};
 
 static const struct catalog *cat;
 static const struct catalog_item *exam_item;
@@ -177,7 +175,8 @@ static void check_query(const char *qs)
 	TAILQ_INIT(&q);
 	if (evhttp_parse_query_str(qs, &q) == 0) {
 		struct evkeyval *kv;
-		TAILQ_FOREACH(kv, &q, next) {
+		TAILQ_FOREACH(kv, &q, next)
+		{
 			CHECK(kv->key && kv->value);
 			(void)strlen(kv->key);
 			(void)strlen(kv->value);
@@ -441,8 +440,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, len);
 	if (which == 3 || which == 4) {
 		struct rating_batch b;
-		enum ratings_status st = which == 3 ? ratings_parse_json(cat, buf, len, &b)
-						    : ratings_parse_csv(cat, buf, len, &b);
+		enum ratings_status st =
+			which == 3 ? ratings_parse_json(cat, buf, len, &b) : ratings_parse_csv(cat, buf, len, &b);
 		check_ratings(&b, st);
 		ratings_free(&b);
 		free(buf);

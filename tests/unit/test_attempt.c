@@ -12,7 +12,7 @@
 #include "domain/attempt.h"
 
 /* The default thresholds of SPEC §2, as the database hands them over. */
-#define BANDS                                                                                                \
+#define BANDS                                                                                                 \
 	"[{\"score\": 6, \"min\": \"91\"}, {\"score\": 5, \"min\": \"81\"}, {\"score\": 4, \"min\": \"71\"}," \
 	" {\"score\": 3, \"min\": \"61\"}, {\"score\": 2, \"min\": \"41\"}, {\"score\": 1, \"min\": \"0\"}]"
 
@@ -161,7 +161,8 @@ static void test_spec_worked_example(void **state)
 	int ones = 0;
 	const char *k;
 	json_t *v;
-	json_object_foreach(qsc, k, v) {
+	json_object_foreach(qsc, k, v)
+	{
 		assert_true(json_is_string(v));
 		ones += !strcmp(json_string_value(v), "1.00");
 	}
@@ -269,8 +270,7 @@ static void test_unanswered(void **state)
 
 /* Scores one question of type with key (JSON text) for each answer (JSON text, NULL = absent)
  * and checks the earned points against want ("1.00" right, "0.00" wrong). */
-static void check_answers(const char *type, const char *key, const char *const *answers, const bool *right,
-			  size_t n)
+static void check_answers(const char *type, const char *key, const char *const *answers, const bool *right, size_t n)
 {
 	json_t *qs = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -283,8 +283,8 @@ static void check_answers(const char *type, const char *key, const char *const *
 		snprintf(id, sizeof id, "%zu", i + 1);
 		const char *got = qscore(out, id);
 		if (strcmp(got, right[i] ? "1.00" : "0.00") != 0)
-			fail_msg("%s key %s answer %s: earned %s, want %s", type, key, answers[i] ? answers[i] : "(none)",
-				 got, right[i] ? "1.00" : "0.00");
+			fail_msg("%s key %s answer %s: earned %s, want %s", type, key,
+				 answers[i] ? answers[i] : "(none)", got, right[i] ? "1.00" : "0.00");
 		nright += right[i];
 	}
 	char earned[32];
@@ -296,8 +296,8 @@ static void check_answers(const char *type, const char *key, const char *const *
 static void test_single(void **state)
 {
 	(void)state;
-	static const char *const answers[] = {"\"B\"", "\"C\"", "\"A\"", "\"b\"", "\"BB\"", "\"I\"", "\"\"",
-					      "[\"B\"]", "true", "2", "{}", NULL};
+	static const char *const answers[] = {"\"B\"", "\"C\"",   "\"A\"", "\"b\"", "\"BB\"", "\"I\"",
+					      "\"\"",  "[\"B\"]", "true",  "2",     "{}",     NULL};
 	static const bool right[] = {true, false, false, false, false, false, false, false, false, false, false, false};
 	check_answers("single", "\"B\"", answers, right, sizeof answers / sizeof answers[0]);
 	/* The bank's Chinese type name works the same. */
@@ -326,8 +326,8 @@ static void test_multiple_all_or_nothing(void **state)
 		"true",                  /* wrong type */
 		NULL,                    /* unanswered */
 	};
-	static const bool right[] = {true, true, false, false, false, false, false, false, false, false, false, false,
-				     false};
+	static const bool right[] = {true,  true,  false, false, false, false, false,
+				     false, false, false, false, false, false};
 	check_answers("multiple", "[\"A\", \"C\"]", answers, right, sizeof answers / sizeof answers[0]);
 	check_answers("多选", "[\"C\", \"A\"]", answers, right, sizeof answers / sizeof answers[0]);
 }
@@ -347,18 +347,18 @@ static void test_fill(void **state)
 {
 	(void)state;
 	static const char *const answers[] = {
-		"\" ５ｇ \"",         /* NFKC + trim + case fold */
-		"\"5G\"",             /* exact */
-		"\"5g\"",             /* case fold */
+		"\" ５ｇ \"",           /* NFKC + trim + case fold */
+		"\"5G\"",               /* exact */
+		"\"5g\"",               /* case fold */
 		"\"\\u30005G\\u3000\"", /* ideographic spaces trimmed */
-		"\"５Ｇ\"",           /* full width */
-		"\"4G\"",             /* wrong */
-		"\"5 G\"",            /* inner space kept */
-		"\"\"",               /* empty */
-		"5",                  /* wrong type */
-		"[\"5G\"]",           /* wrong type */
-		"true",               /* wrong type */
-		NULL,                 /* unanswered */
+		"\"５Ｇ\"",             /* full width */
+		"\"4G\"",               /* wrong */
+		"\"5 G\"",              /* inner space kept */
+		"\"\"",                 /* empty */
+		"5",                    /* wrong type */
+		"[\"5G\"]",             /* wrong type */
+		"true",                 /* wrong type */
+		NULL,                   /* unanswered */
 	};
 	static const bool right[] = {true, true, true, true, true, false, false, false, false, false, false, false};
 	check_answers("fill", "[\"5G\"]", answers, right, sizeof answers / sizeof answers[0]);
@@ -373,14 +373,15 @@ static void test_fill(void **state)
 static void test_question_scores_keys(void **state)
 {
 	(void)state;
-	json_t *out = score_text("{\"questions\": ["
-				 "{\"id\": 1234567890123, \"subtopic\": \"a\", \"type\": \"single\", \"points\": \"2.50\","
-				 " \"key\": \"D\", \"answer\": \"D\"},"
-				 "{\"id\": 42, \"subtopic\": \"b\", \"type\": \"fill\", \"points\": \"3\","
-				 " \"key\": [\"x\"], \"answer\": \"X\"},"
-				 "{\"id\": 43, \"subtopic\": \"b\", \"type\": \"fill\", \"points\": \"0.5\","
-				 " \"key\": [\"x\"], \"answer\": \"y\"}],"
-				 " \"weights\": {\"a\": \"1\", \"b\": \"1\"}, \"bands\": " BANDS "}");
+	json_t *out =
+		score_text("{\"questions\": ["
+			   "{\"id\": 1234567890123, \"subtopic\": \"a\", \"type\": \"single\", \"points\": \"2.50\","
+			   " \"key\": \"D\", \"answer\": \"D\"},"
+			   "{\"id\": 42, \"subtopic\": \"b\", \"type\": \"fill\", \"points\": \"3\","
+			   " \"key\": [\"x\"], \"answer\": \"X\"},"
+			   "{\"id\": 43, \"subtopic\": \"b\", \"type\": \"fill\", \"points\": \"0.5\","
+			   " \"key\": [\"x\"], \"answer\": \"y\"}],"
+			   " \"weights\": {\"a\": \"1\", \"b\": \"1\"}, \"bands\": " BANDS "}");
 	json_t *qsc = json_object_get(out, "question_scores");
 	assert_int_equal(json_object_size(qsc), 3);
 	assert_string_equal(qscore(out, "1234567890123"), "2.50");
@@ -452,7 +453,8 @@ static void test_no_questions(void **state)
 
 /* ---- malformed input ---- */
 
-#define Q_OK "{\"id\": 1, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"1.00\", \"key\": \"A\", \"answer\": \"A\"}"
+#define Q_OK \
+	"{\"id\": 1, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"1.00\", \"key\": \"A\", \"answer\": \"A\"}"
 #define W_OK "{\"s\": \"1\"}"
 #define WITH_Q(q) "{\"questions\": [" Q_OK ", " q "], \"weights\": " W_OK ", \"bands\": " BANDS "}"
 #define WITH_W(w) "{\"questions\": [" Q_OK "], \"weights\": " w ", \"bands\": " BANDS "}"
@@ -464,8 +466,8 @@ static void test_malformed_top_level(void **state)
 	expect_fail("{\"weights\": " W_OK ", \"bands\": " BANDS "}", SCORE_ERR_INVALID_ARGUMENT, NULL);
 	expect_fail("{\"questions\": [" Q_OK "], \"bands\": " BANDS "}", SCORE_ERR_INVALID_ARGUMENT, NULL);
 	expect_fail("{\"questions\": [" Q_OK "], \"weights\": " W_OK "}", SCORE_ERR_INVALID_ARGUMENT, NULL);
-	expect_fail("{\"questions\": " Q_OK ", \"weights\": " W_OK ", \"bands\": " BANDS "}", SCORE_ERR_INVALID_ARGUMENT,
-		    NULL);
+	expect_fail("{\"questions\": " Q_OK ", \"weights\": " W_OK ", \"bands\": " BANDS "}",
+		    SCORE_ERR_INVALID_ARGUMENT, NULL);
 	expect_fail(WITH_W("[\"1\"]"), SCORE_ERR_INVALID_ARGUMENT, NULL);
 	expect_fail(WITH_B("[]"), SCORE_ERR_INVALID_ARGUMENT, NULL);
 	expect_fail(WITH_B("{\"6\": \"91\"}"), SCORE_ERR_INVALID_ARGUMENT, NULL);
@@ -484,38 +486,43 @@ static void test_malformed_questions(void **state)
 {
 	(void)state;
 	/* Points. */
-	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"abc\", \"key\": \"A\"}"),
-		    SCORE_ERR_INVALID_QUESTION, "question 7");
+	expect_fail(
+		WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"abc\", \"key\": \"A\"}"),
+		SCORE_ERR_INVALID_QUESTION, "question 7");
 	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": 1, \"key\": \"A\"}"),
 		    SCORE_ERR_INVALID_QUESTION, "question 7");
-	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"1.005\", \"key\": \"A\"}"),
-		    SCORE_ERR_INVALID_QUESTION, "question 7");
+	expect_fail(
+		WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"1.005\", \"key\": \"A\"}"),
+		SCORE_ERR_INVALID_QUESTION, "question 7");
 	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"0\", \"key\": \"A\"}"),
 		    SCORE_ERR_INVALID_QUESTION, NULL);
-	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"-1.00\", \"key\": \"A\"}"),
-		    SCORE_ERR_INVALID_QUESTION, NULL);
+	expect_fail(
+		WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"single\", \"points\": \"-1.00\", \"key\": \"A\"}"),
+		SCORE_ERR_INVALID_QUESTION, NULL);
 	/* Subtopic and type. */
 	expect_fail(WITH_Q("{\"id\": 7, \"type\": \"single\", \"points\": \"1.00\", \"key\": \"A\"}"),
 		    SCORE_ERR_INVALID_QUESTION, "question 7");
 	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": 5, \"type\": \"single\", \"points\": \"1.00\", \"key\": \"A\"}"),
 		    SCORE_ERR_INVALID_QUESTION, "question 7");
-	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"essay\", \"points\": \"1.00\", \"key\": \"A\"}"),
-		    SCORE_ERR_INVALID_QUESTION, "question 7");
+	expect_fail(
+		WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"type\": \"essay\", \"points\": \"1.00\", \"key\": \"A\"}"),
+		SCORE_ERR_INVALID_QUESTION, "question 7");
 	expect_fail(WITH_Q("{\"id\": 7, \"subtopic\": \"s\", \"points\": \"1.00\", \"key\": \"A\"}"),
 		    SCORE_ERR_INVALID_QUESTION, "question 7");
 	expect_fail(WITH_Q("\"question\""), SCORE_ERR_INVALID_QUESTION, NULL);
 	/* Keys that do not fit the type. */
 	static const char *const bad_keys[][2] = {
-		{"single", "\"Z\""},       {"single", "\"I\""},      {"single", "\"AB\""},   {"single", "\"a\""},
-		{"single", "1"},           {"single", "[\"A\"]"},    {"single", "null"},     {"multiple", "[]"},
-		{"multiple", "\"A\""},     {"multiple", "[\"Z\"]"},  {"multiple", "[1]"},    {"truefalse", "\"true\""},
-		{"truefalse", "1"},        {"truefalse", "null"},    {"fill", "[]"},         {"fill", "\"5G\""},
-		{"fill", "[5]"},           {"fill", "[\"5G\", 5]"},  {"fill", "null"},
+		{"single", "\"Z\""},   {"single", "\"I\""},     {"single", "\"AB\""}, {"single", "\"a\""},
+		{"single", "1"},       {"single", "[\"A\"]"},   {"single", "null"},   {"multiple", "[]"},
+		{"multiple", "\"A\""}, {"multiple", "[\"Z\"]"}, {"multiple", "[1]"},  {"truefalse", "\"true\""},
+		{"truefalse", "1"},    {"truefalse", "null"},   {"fill", "[]"},       {"fill", "\"5G\""},
+		{"fill", "[5]"},       {"fill", "[\"5G\", 5]"}, {"fill", "null"},
 	};
 	for (size_t i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
 		char text[1024];
 		snprintf(text, sizeof text,
-			 "{\"questions\": [" Q_OK ", {\"id\": 9, \"subtopic\": \"s\", \"type\": \"%s\", \"points\": \"1.00\","
+			 "{\"questions\": [" Q_OK
+			 ", {\"id\": 9, \"subtopic\": \"s\", \"type\": \"%s\", \"points\": \"1.00\","
 			 " \"key\": %s, \"answer\": null}], \"weights\": " W_OK ", \"bands\": " BANDS "}",
 			 bad_keys[i][0], bad_keys[i][1]);
 		expect_fail(text, SCORE_ERR_INVALID_QUESTION, NULL);
@@ -600,15 +607,14 @@ static void test_fill_many_accepted_answers(void **state)
 static void test_input_from_text(void **state)
 {
 	(void)state;
-	const char *text =
-		"open\t-42\t{\"a\": \"30\", \"b\": \"30\", \"c\": \"20\", \"d\": \"20\"}\t" BANDS
-		"\n1\ta\tsingle\t4.00\t\"B\"\t\"B\""
-		"\n2\ta\ttruefalse\t1.00\ttrue\tfalse"
-		"\n3\tb\tmultiple\t9.00\t[\"A\", \"C\"]\t[\"A\", \"C\"]"
-		"\n4\tb\tfill\t1.00\t[\"5G\", \"x\\ty\"]\t\"x\\ty\\nz\""
-		"\n5\tc\tsingle\t7.00\t\"A\"\t\"A\""
-		"\n6\tc\tsingle\t3.00\t\"C\"\tnull"
-		"\n7\td\tsingle\t1.00\t\"D\"\t\"D\"";
+	const char *text = "open\t-42\t{\"a\": \"30\", \"b\": \"30\", \"c\": \"20\", \"d\": \"20\"}\t" BANDS
+			   "\n1\ta\tsingle\t4.00\t\"B\"\t\"B\""
+			   "\n2\ta\ttruefalse\t1.00\ttrue\tfalse"
+			   "\n3\tb\tmultiple\t9.00\t[\"A\", \"C\"]\t[\"A\", \"C\"]"
+			   "\n4\tb\tfill\t1.00\t[\"5G\", \"x\\ty\"]\t\"x\\ty\\nz\""
+			   "\n5\tc\tsingle\t7.00\t\"A\"\t\"A\""
+			   "\n6\tc\tsingle\t3.00\t\"C\"\tnull"
+			   "\n7\td\tsingle\t1.00\t\"D\"\t\"D\"";
 	char err[128] = "";
 	json_t *in = attempt_input_from_text(text, err, sizeof err);
 	if (!in)
@@ -631,8 +637,12 @@ static void test_input_from_text(void **state)
 	assert_int_equal(json_array_size(json_object_get(in, "questions")), 0);
 	json_decref(in);
 
-	const char *bad[] = {"", "open\t1", "open\t1\t{}\tnot json", "open\t1\t{}\t[]\n1\ta\tsingle",
-			     "open\t1\t{}\t[]\nx\ta\tsingle\t1\t\"A\"\t", "open\t1\t{}\t[]\n1\ta\tsingle\t1\t{bad\t"};
+	const char *bad[] = {"",
+			     "open\t1",
+			     "open\t1\t{}\tnot json",
+			     "open\t1\t{}\t[]\n1\ta\tsingle",
+			     "open\t1\t{}\t[]\nx\ta\tsingle\t1\t\"A\"\t",
+			     "open\t1\t{}\t[]\n1\ta\tsingle\t1\t{bad\t"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		err[0] = '\0';
 		assert_null(attempt_input_from_text(bad[i], err, sizeof err));

@@ -11,8 +11,7 @@
 
 #include "domain/bank.h"
 
-#define HEADER                                                                                  \
-	"item,subtopic,level,type,stem,a,b,c,d,e,f,g,h,answer,points,explanation,external_id\n"
+#define HEADER "item,subtopic,level,type,stem,a,b,c,d,e,f,g,h,answer,points,explanation,external_id\n"
 
 static const struct catalog *cat(void)
 {
@@ -34,8 +33,8 @@ static enum bank_status parse_json(const char *text, struct bank *b)
 static void dump_errors(const struct bank *b)
 {
 	for (size_t i = 0; i < b->error_count; i++)
-		print_message("  error row %zu column '%s': %s\n", b->errors[i].row,
-			      b->errors[i].column, b->errors[i].message);
+		print_message("  error row %zu column '%s': %s\n", b->errors[i].row, b->errors[i].column,
+			      b->errors[i].message);
 }
 
 /* Asserts an error with exactly this row and column whose message contains
@@ -84,8 +83,7 @@ static void expect_json(const struct bank_question *q, const char *want)
 /* ---- a valid file with every type ---- */
 
 static const char valid_csv[] =
-	"\xEF\xBB\xBF" HEADER
-	"general_knowledge,laws_and_regulations,junior,single,\" Which law governs contracts? \","
+	"\xEF\xBB\xBF" HEADER "general_knowledge,laws_and_regulations,junior,single,\" Which law governs contracts? \","
 	"Civil Code,Criminal Law,Tax Law,,,,,,b,,Because.,GK-1\r\n"
 	"professional_knowledge,telecom_technology,intermediate,multiple,Pick the wireless ones,"
 	"5G,\"Fibre, FTTH\",Wi-Fi,LTE,,,,,\"d, a ,C\",2.5,,PK-7\r\n"
@@ -221,13 +219,11 @@ static void test_row_rules(void **state)
 {
 	(void)state;
 	static const struct rule_case cases[] = {
-		{"nosuch,laws_and_regulations,junior,single,S01,x,y,,,,,,,A,,,", "item",
-		 "unknown item 'nosuch'"},
+		{"nosuch,laws_and_regulations,junior,single,S01,x,y,,,,,,,A,,,", "item", "unknown item 'nosuch'"},
 		{"成就导向,laws_and_regulations,junior,single,S02,x,y,,,,,,,A,,,", "item",
 		 "achievement_orientation (成就导向) is rated by behaviour"},
 		{",laws_and_regulations,junior,single,S03,x,y,,,,,,,A,,,", "item", "item is required"},
-		{"professional_knowledge,laws_and_regulations,junior,single,S04,x,y,,,,,,,A,,,",
-		 "subtopic",
+		{"professional_knowledge,laws_and_regulations,junior,single,S04,x,y,,,,,,,A,,,", "subtopic",
 		 "subtopic laws_and_regulations belongs to item general_knowledge, not to item professional_knowledge"},
 		{"general_knowledge,no_such_topic,junior,single,S05,x,y,,,,,,,A,,,", "subtopic",
 		 "unknown subtopic 'no_such_topic' for item general_knowledge"},
@@ -253,31 +249,30 @@ static void test_row_rules(void **state)
 		 "single answer must be exactly one letter"},
 		{"general_knowledge,laws_and_regulations,junior,multiple,S16,x,y,z,,,,,,a,,,", "answer",
 		 "multiple answer needs at least 2 distinct letters"},
-		{"general_knowledge,laws_and_regulations,junior,multiple,S17,x,y,z,,,,,,A;a,,,",
-		 "answer", "answer letter A is given twice"},
-		{"general_knowledge,laws_and_regulations,junior,multiple,S18,x,y,z,,,,,,A?,,,",
-		 "answer", "multiple answer must be option letters like ACD"},
-		{"general_knowledge,laws_and_regulations,junior,multiple,S19,x,y,z,,,,,,AD,,,",
-		 "answer", "answer letter D has no option"},
-		{"general_knowledge,laws_and_regulations,junior,truefalse,S20,,,,,,,,,maybe,,,",
-		 "answer", "truefalse answer must be true, false, T, F, 对 or 错, got 'maybe'"},
+		{"general_knowledge,laws_and_regulations,junior,multiple,S17,x,y,z,,,,,,A;a,,,", "answer",
+		 "answer letter A is given twice"},
+		{"general_knowledge,laws_and_regulations,junior,multiple,S18,x,y,z,,,,,,A?,,,", "answer",
+		 "multiple answer must be option letters like ACD"},
+		{"general_knowledge,laws_and_regulations,junior,multiple,S19,x,y,z,,,,,,AD,,,", "answer",
+		 "answer letter D has no option"},
+		{"general_knowledge,laws_and_regulations,junior,truefalse,S20,,,,,,,,,maybe,,,", "answer",
+		 "truefalse answer must be true, false, T, F, 对 or 错, got 'maybe'"},
 		{"general_knowledge,laws_and_regulations,junior,fill,S21,,,,,,,,,a|| b,,,", "answer",
 		 "fill answer alternative 2 is empty"},
-		{"general_knowledge,laws_and_regulations,junior,fill,S22,,,,,,,,, ,,,", "answer",
-		 "answer is required"},
+		{"general_knowledge,laws_and_regulations,junior,fill,S22,,,,,,,,, ,,,", "answer", "answer is required"},
 		{"general_knowledge,laws_and_regulations,junior,single,S23,x,y,,,,,,,A,0,,", "points",
 		 "points must be greater than 0"},
 		{"general_knowledge,laws_and_regulations,junior,single,S24,x,y,,,,,,,A,-1,,", "points",
 		 "points must be greater than 0"},
-		{"general_knowledge,laws_and_regulations,junior,single,S25,x,y,,,,,,,A,abc,,",
-		 "points", "points must be a positive number"},
-		{"general_knowledge,laws_and_regulations,junior,single,S26,x,y,,,,,,,A,1.234,,",
-		 "points", "points may have at most 2 decimals"},
+		{"general_knowledge,laws_and_regulations,junior,single,S25,x,y,,,,,,,A,abc,,", "points",
+		 "points must be a positive number"},
+		{"general_knowledge,laws_and_regulations,junior,single,S26,x,y,,,,,,,A,1.234,,", "points",
+		 "points may have at most 2 decimals"},
 		/* duplicates of the valid first row */
 		{"general_knowledge,法律法规,初级,single,  The valid one ,p,q,,,,,,,B,,,OTHER", "stem",
 		 "duplicate question: row 1 has the same item, subtopic, level and stem"},
-		{"general_knowledge,laws_and_regulations,junior,single,S28,x,y,,,,,,,A,,,E-1",
-		 "external_id", "external_id 'E-1' is already used by row 1"},
+		{"general_knowledge,laws_and_regulations,junior,single,S28,x,y,,,,,,,A,,,E-1", "external_id",
+		 "external_id 'E-1' is already used by row 1"},
 	};
 	const size_t n = sizeof cases / sizeof *cases;
 	char *csv = malloc(64 * 1024);
@@ -427,9 +422,8 @@ static void test_points(void **state)
 	static const struct {
 		const char *in;
 		int64_t centi;
-	} good[] = {{"1", 100},   {"2.5", 250},       {"0.25", 25},  {"2.50", 250},
-		    {" 3 ", 300}, {"1000", 100000},   {"0.01", 1},   {"007", 700},
-		    {"2.500", 250}};
+	} good[] = {{"1", 100},       {"2.5", 250}, {"0.25", 25}, {"2.50", 250}, {" 3 ", 300},
+		    {"1000", 100000}, {"0.01", 1},  {"007", 700}, {"2.500", 250}};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
 		int64_t v = 0;
 		const char *why = "x";
@@ -442,12 +436,14 @@ static void test_points(void **state)
 		const char *in;
 		const char *why;
 	} bad[] = {
-		{"0", "greater than 0"},      {"0.00", "greater than 0"},  {"-1", "greater than 0"},
-		{"-2.5", "greater than 0"},   {"abc", "positive number"},  {"1.234", "at most 2 decimals"},
-		{"", "positive number"},      {"1.", "positive number"},   {".5", "positive number"},
-		{"1e2", "positive number"},   {"+1", "positive number"},   {"1,5", "positive number"},
-		{"1000.01", "at most 1000"},  {"99999999999999999999", "at most 1000"},
-		{"-", "positive number"},     {"--1", "positive number"},
+		{"0", "greater than 0"},     {"0.00", "greater than 0"},
+		{"-1", "greater than 0"},    {"-2.5", "greater than 0"},
+		{"abc", "positive number"},  {"1.234", "at most 2 decimals"},
+		{"", "positive number"},     {"1.", "positive number"},
+		{".5", "positive number"},   {"1e2", "positive number"},
+		{"+1", "positive number"},   {"1,5", "positive number"},
+		{"1000.01", "at most 1000"}, {"99999999999999999999", "at most 1000"},
+		{"-", "positive number"},    {"--1", "positive number"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		int64_t v = -7;
@@ -531,29 +527,29 @@ static void test_json_errors(void **state)
 	const char *base = "\"item\":\"general_knowledge\",\"subtopic\":\"company_overview\","
 			   "\"level\":\"junior\",";
 	char js[8192];
-	snprintf(js, sizeof js,
-		 "{\"questions\":["
-		 "{%s\"type\":\"single\",\"stem\":\"Q1\",\"options\":[\"x\"],\"answer\":\"A\"},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q2\",\"options\":[\"x\",\"y\"],\"answer\":\"E\"},"
-		 "{%s\"type\":\"truefalse\",\"stem\":\"Q3\",\"options\":[\"x\"],\"answer\":true},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q4\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"colour\":1},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q5\",\"a\":\"x\",\"b\":\"y\",\"answer\":\"A\"},"
-		 "{%s\"type\":\"single\",\"stem\":true,\"options\":[\"x\",\"y\"],\"answer\":\"A\"},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q7\",\"options\":[\"x\",\"y\"],\"answer\":[\"A\"]},"
-		 "{%s\"type\":\"multiple\",\"stem\":\"Q8\",\"options\":[\"x\",\"y\",\"z\"],\"answer\":[\"A\",\"A\"]},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q9\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"points\":1.234},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q10\",\"options\":[\"x\",\" \"],\"answer\":\"A\"},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q11\",\"options\":[\"x\",2],\"answer\":\"A\"},"
-		 "{%s\"type\":\"fill\",\"stem\":\"Q12\",\"answer\":false},"
-		 "{%s\"type\":\"truefalse\",\"stem\":\"Q13\",\"answer\":[\"true\"]},"
-		 "{%s\"type\":\"fill\",\"stem\":\"Q14\",\"answer\":[\"x\",\"  \"]},"
-		 "{%s\"type\":\"fill\",\"stem\":\"Q15\"},"
-		 "{%s\"type\":\"single\",\"stem\":\"Q16\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],\"answer\":\"A\"},"
-		 "17,"
-		 "{%s\"type\":\"single\",\"stem\":\"Q18\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"points\":0}"
-		 "]}",
-		 base, base, base, base, base, base, base, base, base, base, base, base, base, base, base,
-		 base, base);
+	snprintf(
+		js, sizeof js,
+		"{\"questions\":["
+		"{%s\"type\":\"single\",\"stem\":\"Q1\",\"options\":[\"x\"],\"answer\":\"A\"},"
+		"{%s\"type\":\"single\",\"stem\":\"Q2\",\"options\":[\"x\",\"y\"],\"answer\":\"E\"},"
+		"{%s\"type\":\"truefalse\",\"stem\":\"Q3\",\"options\":[\"x\"],\"answer\":true},"
+		"{%s\"type\":\"single\",\"stem\":\"Q4\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"colour\":1},"
+		"{%s\"type\":\"single\",\"stem\":\"Q5\",\"a\":\"x\",\"b\":\"y\",\"answer\":\"A\"},"
+		"{%s\"type\":\"single\",\"stem\":true,\"options\":[\"x\",\"y\"],\"answer\":\"A\"},"
+		"{%s\"type\":\"single\",\"stem\":\"Q7\",\"options\":[\"x\",\"y\"],\"answer\":[\"A\"]},"
+		"{%s\"type\":\"multiple\",\"stem\":\"Q8\",\"options\":[\"x\",\"y\",\"z\"],\"answer\":[\"A\",\"A\"]},"
+		"{%s\"type\":\"single\",\"stem\":\"Q9\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"points\":1.234},"
+		"{%s\"type\":\"single\",\"stem\":\"Q10\",\"options\":[\"x\",\" \"],\"answer\":\"A\"},"
+		"{%s\"type\":\"single\",\"stem\":\"Q11\",\"options\":[\"x\",2],\"answer\":\"A\"},"
+		"{%s\"type\":\"fill\",\"stem\":\"Q12\",\"answer\":false},"
+		"{%s\"type\":\"truefalse\",\"stem\":\"Q13\",\"answer\":[\"true\"]},"
+		"{%s\"type\":\"fill\",\"stem\":\"Q14\",\"answer\":[\"x\",\"  \"]},"
+		"{%s\"type\":\"fill\",\"stem\":\"Q15\"},"
+		"{%s\"type\":\"single\",\"stem\":\"Q16\",\"options\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"],\"answer\":\"A\"},"
+		"17,"
+		"{%s\"type\":\"single\",\"stem\":\"Q18\",\"options\":[\"x\",\"y\"],\"answer\":\"A\",\"points\":0}"
+		"]}",
+		base, base, base, base, base, base, base, base, base, base, base, base, base, base, base, base, base);
 	struct bank b;
 	assert_int_equal(parse_json(js, &b), BANK_INVALID);
 	expect_error(&b, 1, "options", "a single question needs at least 2 options, got 1");
@@ -660,7 +656,9 @@ static void test_letters(void **state)
 	struct bank b;
 	/* every accepted separator */
 	assert_int_equal(parse_csv(HEADER "general_knowledge,company_overview,junior,multiple,Q,1,2,3,4,5,6,7,8,"
-					  "\"h\xEF\xBC\x8C" "b\xE3\x80\x81" "D a\",,,\n",
+					  "\"h\xEF\xBC\x8C"
+					  "b\xE3\x80\x81"
+					  "D a\",,,\n",
 				   &b),
 			 BANK_OK);
 	bank_answer_letters(b.questions[0].answer_mask, out);

@@ -76,11 +76,11 @@ static void test_key_longest_and_few_options(void **state)
 {
 	(void)state;
 	struct bank b;
-	parse("1," GK ",single,问一,甲,乙乙,丙,丁,,B,1\n"           /* key strictly longest */
-	      "2," GK ",single,问二,甲,乙乙,丙丙,丁,,B,1\n"         /* longest tied: no */
-	      "3," GK ",single,问三,甲甲甲,乙,丙,丁,,B,1\n"         /* longest is not the key */
-	      "4," GK ",single,问四,甲,乙,丙,,,A,1\n"               /* 3 options */
-	      "5," GK ",single,问五,ＡＢＣ,abcd,ab,a,,B,1\n",        /* NFKC: ＡＢＣ has 3 code points */
+	parse("1," GK ",single,问一,甲,乙乙,丙,丁,,B,1\n"     /* key strictly longest */
+	      "2," GK ",single,问二,甲,乙乙,丙丙,丁,,B,1\n"   /* longest tied: no */
+	      "3," GK ",single,问三,甲甲甲,乙,丙,丁,,B,1\n"   /* longest is not the key */
+	      "4," GK ",single,问四,甲,乙,丙,,,A,1\n"         /* 3 options */
+	      "5," GK ",single,问五,ＡＢＣ,abcd,ab,a,,B,1\n", /* NFKC: ＡＢＣ has 3 code points */
 	      &b);
 	struct banklint *l = lint(&b, NULL);
 	assert_int_equal(count(l, &b, 1, BANKLINT_KEY_LONGEST), 1);
@@ -147,7 +147,7 @@ static void test_answer_leak(void **state)
 	parse("1," GK ",fill,我国电信业的主管部门是____。,,,,,,工业和信息化部|工信部,1\n"
 	      "2," GK_CO ",single,哪个部门发放电信业务经营许可证？,工业 和 信息化部,商务部,发改委,国资委,,A,1\n"
 	      "3," PK ",truefalse,工信部负责企业的绩效管理。,,,,,,false,1\n" /* another item: no leak */
-	      "4," GK ",fill,光纤到户的英文缩写是____。,,,,,,FTTH|F,1\n"    /* one-letter answers are skipped */
+	      "4," GK ",fill,光纤到户的英文缩写是____。,,,,,,FTTH|F,1\n"     /* one-letter answers are skipped */
 	      "5," GK_CO ",truefalse,企业文化中F代表什么并不重要。,,,,,,false,1\n",
 	      &b);
 	struct banklint *l = lint(&b, NULL);
@@ -192,7 +192,7 @@ static void test_stem_gives_answer_and_single_fill(void **state)
 	      "4," GK ",fill,数据中心的英文缩写是____。,,,,,,IDC|互联网数据中心,1\n"
 	      "5," GK ",fill,服务等级协议（SLA）中规定的是服务____。,,,,,,sla|等级,1\n"
 	      "6," GK ",fill,Internet 和 Data Center 合起来缩写是____。,,,,,,IDC|IDCS,1\n" /* not consecutive */
-	      "7," GK ",fill,第五代移动通信的简称是____。,,,,,,5G|５Ｇ,1\n",                 /* one answer after NFKC */
+	      "7," GK ",fill,第五代移动通信的简称是____。,,,,,,5G|５Ｇ,1\n",               /* one answer after NFKC */
 	      &b);
 	struct banklint *l = lint(&b, NULL);
 	assert_int_equal(count(l, &b, 1, BANKLINT_STEM_GIVES_ANSWER), 1);
@@ -213,10 +213,13 @@ static void test_near_duplicate(void **state)
 {
 	(void)state;
 	struct bank b;
-	parse("1," GK ",single,我国电信行业的主管部门是哪个部门？,国家发展和改革委员会,工业和信息化部,商务部,国资委,,B,1\n"
-	      "2," GK_CO ",single,我国电信行业的主管部门是哪一个部门？,国家发展改革委员会,工业和信息化部,商务部,国资委,,B,1\n"
+	parse("1," GK
+	      ",single,我国电信行业的主管部门是哪个部门？,国家发展和改革委员会,工业和信息化部,商务部,国资委,,B,1\n"
+	      "2," GK_CO
+	      ",single,我国电信行业的主管部门是哪一个部门？,国家发展改革委员会,工业和信息化部,商务部,国资委,,B,1\n"
 	      "3," GK ",single,5G 技术规范主要由哪个国际标准化组织制定？,IEEE,W3C,IETF,3GPP,,D,1\n"
-	      "4," PK ",single,我国电信行业的主管部门是哪个部门？,国家发展和改革委员会,工业和信息化部,商务部,国资委,,B,1\n",
+	      "4," PK
+	      ",single,我国电信行业的主管部门是哪个部门？,国家发展和改革委员会,工业和信息化部,商务部,国资委,,B,1\n",
 	      &b);
 	struct banklint *l = lint(&b, NULL);
 	assert_int_equal(count(l, &b, 2, BANKLINT_NEAR_DUPLICATE), 1); /* on the later row, naming the earlier */
@@ -300,7 +303,8 @@ static void test_baseline(void **state)
 
 	const struct catalog *cat = catalog_default();
 	const struct catalog_item *gk = catalog_item_find(cat, "general_knowledge");
-	const struct catalog_level *junior = catalog_level_find(cat, "junior"), *inter = catalog_level_find(cat, "intermediate");
+	const struct catalog_level *junior = catalog_level_find(cat, "junior"),
+				   *inter = catalog_level_find(cat, "intermediate");
 	const struct catalog_subtopic *tio = catalog_subtopic_find(cat, gk, "telecom_industry_overview");
 	const struct catalog_subtopic *co = catalog_subtopic_find(cat, gk, "company_overview");
 	double score;
@@ -354,8 +358,9 @@ static void test_two_thousand_questions_are_linted(void **state)
 	(void)state;
 	static const char *const subs[] = {"telecom_industry_overview", "company_overview", "laws_and_regulations",
 					   "company_rules_and_policies"};
-	static const char *const words[] = {"网络", "客户", "业务", "资费", "宽带", "光纤", "基站", "套餐", "合同", "服务",
-					    "质量", "故障", "流程", "制度", "安全", "数据", "营销", "渠道", "政企", "方案"};
+	static const char *const words[] = {"网络", "客户", "业务", "资费", "宽带", "光纤", "基站",
+					    "套餐", "合同", "服务", "质量", "故障", "流程", "制度",
+					    "安全", "数据", "营销", "渠道", "政企", "方案"};
 	size_t cap = 4u << 20, len = 0;
 	char *text = malloc(cap);
 	assert_non_null(text);
@@ -370,16 +375,16 @@ static void test_two_thousand_questions_are_linted(void **state)
 			w[j] = words[(seed >> 16) % 20u];
 		}
 		if (i % 8 == 7) {
-			len += (size_t)snprintf(text + len, cap - len,
-						"X%d,general_knowledge,%s,%s,fill,第%d题：%s%s%s的____是什么？,,,,,,%s%s%d|答%d,1\n", i,
-						sub, lvl, i, w[0], w[1], w[2], w[3],
-						w[4], i, i);
+			len += (size_t)snprintf(
+				text + len, cap - len,
+				"X%d,general_knowledge,%s,%s,fill,第%d题：%s%s%s的____是什么？,,,,,,%s%s%d|答%d,1\n", i,
+				sub, lvl, i, w[0], w[1], w[2], w[3], w[4], i, i);
 		} else {
-			len += (size_t)snprintf(text + len, cap - len,
-						"X%d,general_knowledge,%s,%s,single,第%d题：关于%s%s%s%s的说法哪项正确？,%s%s,%s%s,%s%s,%s%s,,A,1\n",
-						i, sub, lvl, i, w[0], w[1], w[2], w[3],
-						w[4], w[5], w[6], w[7], w[8],
-						w[9], w[10], w[11]);
+			len += (size_t)snprintf(
+				text + len, cap - len,
+				"X%d,general_knowledge,%s,%s,single,第%d题：关于%s%s%s%s的说法哪项正确？,%s%s,%s%s,%s%s,%s%s,,A,1\n",
+				i, sub, lvl, i, w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10],
+				w[11]);
 		}
 	}
 	struct bank b;

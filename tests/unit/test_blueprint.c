@@ -58,16 +58,16 @@ static enum blueprint_status parse(const char *text, struct blueprint *bp, char 
 }
 
 /* Asserts status and that the message mentions `needle`. */
-#define EXPECT(text, status, needle)                                                                       \
-	do {                                                                                               \
-		struct blueprint bp_;                                                                      \
-		char msg_[256];                                                                            \
-		enum blueprint_status st_ = parse((text), &bp_, msg_, sizeof msg_);                        \
-		if (st_ != (status))                                                                       \
-			print_error("body %s: status %d, message \"%s\"\n", (text), (int)st_, msg_);       \
-		assert_int_equal(st_, (status));                                                           \
-		if ((status) != BLUEPRINT_OK && strstr(msg_, (needle)) == NULL)                            \
-			fail_msg("message \"%s\" does not mention \"%s\"", msg_, (needle));                \
+#define EXPECT(text, status, needle)                                                                 \
+	do {                                                                                         \
+		struct blueprint bp_;                                                                \
+		char msg_[256];                                                                      \
+		enum blueprint_status st_ = parse((text), &bp_, msg_, sizeof msg_);                  \
+		if (st_ != (status))                                                                 \
+			print_error("body %s: status %d, message \"%s\"\n", (text), (int)st_, msg_); \
+		assert_int_equal(st_, (status));                                                     \
+		if ((status) != BLUEPRINT_OK && strstr(msg_, (needle)) == NULL)                      \
+			fail_msg("message \"%s\" does not mention \"%s\"", msg_, (needle));          \
 	} while (0)
 
 #define EXPECT_OK(text) EXPECT((text), BLUEPRINT_OK, "")
@@ -116,8 +116,8 @@ static void test_full_body(void **state)
 		char text[512];
 		snprintf(text, sizeof text,
 			 "{\"item\": \"general_knowledge\", \"level\": \"senior\", \"time_limit_seconds\": 1800, "
-			 "\"max_attempts\": 5, \"grading\": \"%s\", \"draws\": [" DRAW("company_overview", "junior", 2)
-			 ", " DRAW("laws_and_regulations", "senior", 3) "]}",
+			 "\"max_attempts\": 5, \"grading\": \"%s\", \"draws\": [" DRAW(
+				 "company_overview", "junior", 2) ", " DRAW("laws_and_regulations", "senior", 3) "]}",
 			 methods[i]);
 		struct blueprint bp;
 		char msg[256];
@@ -146,8 +146,7 @@ static void test_time_limit_bounds(void **state)
 	EXPECT(BODY("\"time_limit_seconds\": 29, ", ONE_DRAW), BLUEPRINT_INVALID, "time_limit_seconds");
 	assert_int_equal(parse(BODY("\"time_limit_seconds\": 30, ", ONE_DRAW), &bp, msg, sizeof msg), BLUEPRINT_OK);
 	assert_int_equal(bp.time_limit_seconds, 30);
-	assert_int_equal(parse(BODY("\"time_limit_seconds\": 86400, ", ONE_DRAW), &bp, msg, sizeof msg),
-			 BLUEPRINT_OK);
+	assert_int_equal(parse(BODY("\"time_limit_seconds\": 86400, ", ONE_DRAW), &bp, msg, sizeof msg), BLUEPRINT_OK);
 	assert_int_equal(bp.time_limit_seconds, 86400);
 	EXPECT(BODY("\"time_limit_seconds\": 86401, ", ONE_DRAW), BLUEPRINT_INVALID, "time_limit_seconds");
 	EXPECT(BODY("\"time_limit_seconds\": 0, ", ONE_DRAW), BLUEPRINT_INVALID, "time_limit_seconds");
@@ -243,7 +242,7 @@ static void test_unknown_fields(void **state)
 static void test_non_object_body(void **state)
 {
 	(void)state;
-	static const char *const bodies[] = {"[]", "[{\"time_limit_seconds\": 600}]", "\"blueprint\"", "42", "null",
+	static const char *const bodies[] = {"[]",  "[{\"time_limit_seconds\": 600}]", "\"blueprint\"", "42", "null",
 					     "true"};
 	for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
 		struct blueprint bp;
@@ -365,8 +364,8 @@ static void test_draw_subtopic_of_another_item(void **state)
 	/* marketing belongs to professional_knowledge. */
 	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("marketing", "senior", 5) "]"), BLUEPRINT_INVALID,
 	       "draws[0].subtopic");
-	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("市场营销专业知识", "senior", 5) "]"),
-	       BLUEPRINT_INVALID, "draws[0].subtopic");
+	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("市场营销专业知识", "senior", 5) "]"), BLUEPRINT_INVALID,
+	       "draws[0].subtopic");
 	EXPECT(BODY("\"time_limit_seconds\": 600, ",
 		    "[" DRAW("company_overview", "senior", 1) ", " DRAW("computer_operation", "junior", 1) "]"),
 	       BLUEPRINT_INVALID, "draws[1].subtopic");
@@ -423,23 +422,25 @@ static void test_draw_level_widening(void **state)
 	struct blueprint bp;
 	char msg[256];
 	/* An intermediate exam may draw junior and intermediate questions... */
-	assert_int_equal(parse_for(ITEM, "intermediate",
-				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "junior", 2) ", " DRAW(
-									   "company_overview", "intermediate", 3) "]"),
-				   &bp, msg, sizeof msg),
-			 BLUEPRINT_OK);
+	assert_int_equal(
+		parse_for(ITEM, "intermediate",
+			  BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "junior", 2) ", " DRAW(
+									"company_overview", "intermediate", 3) "]"),
+			  &bp, msg, sizeof msg),
+		BLUEPRINT_OK);
 	assert_int_equal(bp.ndraws, 2);
 	/* ...but nothing above its level. */
-	assert_int_equal(parse_for(ITEM, "intermediate",
-				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "junior", 2) ", " DRAW(
-									   "company_overview", "senior", 3) "]"),
-				   &bp, msg, sizeof msg),
-			 BLUEPRINT_INVALID);
+	assert_int_equal(
+		parse_for(ITEM, "intermediate",
+			  BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "junior", 2) ", " DRAW(
+									"company_overview", "senior", 3) "]"),
+			  &bp, msg, sizeof msg),
+		BLUEPRINT_INVALID);
 	assert_non_null(strstr(msg, "draws[1]"));
 	assert_non_null(strstr(msg, "senior"));
 	assert_int_equal(parse_for(ITEM, "intermediate",
-				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "资深", 1) "]"), &bp,
-				   msg, sizeof msg),
+				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "资深", 1) "]"),
+				   &bp, msg, sizeof msg),
 			 BLUEPRINT_INVALID);
 	assert_non_null(strstr(msg, "draws[0]"));
 	/* A junior exam draws only junior questions. */
@@ -447,19 +448,21 @@ static void test_draw_level_widening(void **state)
 				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "junior", 1) "]"),
 				   &bp, msg, sizeof msg),
 			 BLUEPRINT_OK);
-	assert_int_equal(parse_for(ITEM, "junior",
-				   BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "intermediate", 1) "]"),
-				   &bp, msg, sizeof msg),
-			 BLUEPRINT_INVALID);
+	assert_int_equal(
+		parse_for(ITEM, "junior",
+			  BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "intermediate", 1) "]"),
+			  &bp, msg, sizeof msg),
+		BLUEPRINT_INVALID);
 	assert_non_null(strstr(msg, "draws[0]"));
 	/* An expert exam may draw from every level. */
-	assert_int_equal(
-		parse_for(ITEM, "expert",
-			  BODY("\"time_limit_seconds\": 600, ",
-			       "[" DRAW("company_overview", "junior", 1) ", " DRAW("company_overview", "intermediate", 1) ", " DRAW(
-				       "company_overview", "senior", 1) ", " DRAW("company_overview", "expert", 1) "]"),
-			  &bp, msg, sizeof msg),
-		BLUEPRINT_OK);
+	assert_int_equal(parse_for(ITEM, "expert",
+				   BODY("\"time_limit_seconds\": 600, ",
+					"[" DRAW("company_overview", "junior", 1) ", " DRAW(
+						"company_overview", "intermediate",
+						1) ", " DRAW("company_overview", "senior",
+							     1) ", " DRAW("company_overview", "expert", 1) "]"),
+				   &bp, msg, sizeof msg),
+			 BLUEPRINT_OK);
 	assert_int_equal(bp.ndraws, 4);
 }
 
@@ -472,8 +475,8 @@ static void test_draw_count_bounds(void **state)
 	char msg[256];
 	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 0) "]"), BLUEPRINT_INVALID,
 	       "draws[0].count");
-	assert_int_equal(parse(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 1) "]"), &bp,
-			       msg, sizeof msg),
+	assert_int_equal(parse(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 1) "]"),
+			       &bp, msg, sizeof msg),
 			 BLUEPRINT_OK);
 	assert_int_equal(bp.draws[0].count, 1);
 	assert_int_equal(parse(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 500) "]"),
@@ -498,11 +501,13 @@ static void test_draw_duplicates(void **state)
 		    "[" DRAW("company_overview", "senior", 1) ", " DRAW("company_overview", "senior", 2) "]"),
 	       BLUEPRINT_INVALID, "draws[1]");
 	/* The same row spelt with the Chinese names is still the same row. */
-	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 1) ", " DRAW(
-							     "laws_and_regulations", "junior", 1) ", " DRAW("企业概况", "高级", 2) "]"),
+	EXPECT(BODY("\"time_limit_seconds\": 600, ",
+		    "[" DRAW("company_overview", "senior", 1) ", " DRAW("laws_and_regulations", "junior",
+									1) ", " DRAW("企业概况", "高级", 2) "]"),
 	       BLUEPRINT_INVALID, "draws[0]");
-	EXPECT(BODY("\"time_limit_seconds\": 600, ", "[" DRAW("company_overview", "senior", 1) ", " DRAW(
-							     "laws_and_regulations", "junior", 1) ", " DRAW("企业概况", "高级", 2) "]"),
+	EXPECT(BODY("\"time_limit_seconds\": 600, ",
+		    "[" DRAW("company_overview", "senior", 1) ", " DRAW("laws_and_regulations", "junior",
+									1) ", " DRAW("企业概况", "高级", 2) "]"),
 	       BLUEPRINT_INVALID, "draws[2]");
 	/* Same subtopic at two levels, or two subtopics at one level: distinct rows. */
 	EXPECT_OK(BODY("\"time_limit_seconds\": 600, ",
@@ -550,17 +555,19 @@ static void test_draws_json(void **state)
 	char msg[256];
 	assert_int_equal(parse_for(ITEM, "expert",
 				   BODY("\"time_limit_seconds\": 600, ",
-					"[" DRAW("企业规章制度", "资深", 7) ", " DRAW("Telecom_Industry_Overview", "junior", 1) ", " DRAW(
-						"company_overview", "中级", 500) "]"),
+					"[" DRAW("企业规章制度", "资深",
+						 7) ", " DRAW("Telecom_Industry_Overview", "junior",
+							      1) ", " DRAW("company_overview", "中级", 500) "]"),
 				   &bp, msg, sizeof msg),
 			 BLUEPRINT_OK);
 	json_t *got = blueprint_draws_json(&bp);
 	assert_non_null(got);
 	json_error_t jerr;
-	json_t *want = json_loads("[{\"subtopic\": \"company_rules_and_policies\", \"level\": \"expert\", \"count\": 7},"
-				  " {\"subtopic\": \"telecom_industry_overview\", \"level\": \"junior\", \"count\": 1},"
-				  " {\"subtopic\": \"company_overview\", \"level\": \"intermediate\", \"count\": 500}]",
-				  0, &jerr);
+	json_t *want =
+		json_loads("[{\"subtopic\": \"company_rules_and_policies\", \"level\": \"expert\", \"count\": 7},"
+			   " {\"subtopic\": \"telecom_industry_overview\", \"level\": \"junior\", \"count\": 1},"
+			   " {\"subtopic\": \"company_overview\", \"level\": \"intermediate\", \"count\": 500}]",
+			   0, &jerr);
 	assert_non_null(want);
 	if (!json_equal(got, want)) {
 		char *s = json_dumps(got, JSON_COMPACT);

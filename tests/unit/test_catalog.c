@@ -12,11 +12,12 @@
 #include "domain/catalog.h"
 
 static const char *const item_order[18] = {
-	"achievement_orientation", "resilience", "oral_communication_listening",
-	"written_communication", "interpersonal_skills", "execution", "emotional_control",
-	"coordination", "general_knowledge", "professional_knowledge", "job_knowledge",
-	"job_skills", "information_gathering", "needs_analysis", "tailored_solutions",
-	"proactive_selling", "customer_retention", "customer_relationship",
+	"achievement_orientation", "resilience",           "oral_communication_listening",
+	"written_communication",   "interpersonal_skills", "execution",
+	"emotional_control",       "coordination",         "general_knowledge",
+	"professional_knowledge",  "job_knowledge",        "job_skills",
+	"information_gathering",   "needs_analysis",       "tailored_solutions",
+	"proactive_selling",       "customer_retention",   "customer_relationship",
 };
 
 static void test_default_items_in_model_order(void **state)
@@ -195,8 +196,7 @@ static void test_load_errors(void **state)
 	assert_true(catalog_load(good, strlen(good), &c, err, sizeof err));
 	assert_int_equal(catalog_item_count(c), 2);
 	assert_int_equal(catalog_subtopic_count(c), 1);
-	assert_ptr_equal(catalog_subtopic_find(c, catalog_item_find(c, "丙"), "丁"),
-			 catalog_subtopic_at(c, 0));
+	assert_ptr_equal(catalog_subtopic_find(c, catalog_item_find(c, "丙"), "丁"), catalog_subtopic_at(c, 0));
 	catalog_free(c);
 	catalog_free(NULL);
 }

@@ -233,8 +233,10 @@ static void test_flags_values(void **state)
 	/* A value may itself contain '='; only the first one separates. The last of a
 	 * repeated flag wins (and the earlier string is freed: LSan checks). */
 	char *argv[] = {"--database-url=host=/tmp dbname=examd",
-			"--grace-seconds", "30",
-			"--log-level", "warning",
+			"--grace-seconds",
+			"30",
+			"--log-level",
+			"warning",
 			"--log-level=error",
 			"--workers=2",
 			NULL};

@@ -13,8 +13,8 @@
 
 /* Reads the whole input; records become "f1|f2\n" lines in out. Returns the
  * final status (CSV_END or an error). */
-static enum csv_status read_all(const char *buf, size_t len, const struct csv_limits *lim,
-				char *out, size_t outlen, size_t *records)
+static enum csv_status read_all(const char *buf, size_t len, const struct csv_limits *lim, char *out, size_t outlen,
+				size_t *records)
 {
 	struct csv_reader *r = NULL;
 	assert_true(csv_reader_new(buf, len, lim, &r));
@@ -88,7 +88,11 @@ static void test_bom_and_line_ends(void **state)
 	expect("a,", "a|\n", 1);                       /* trailing empty field at EOF */
 	expect("\n\r\n\na\n\n\r\nb\n\n", "a\nb\n", 2); /* blank lines skipped */
 	/* a BOM only at the start is special */
-	expect("a\n\xEF\xBB\xBF" "b\n", "a\n\xEF\xBB\xBF" "b\n", 2);
+	expect("a\n\xEF\xBB\xBF"
+	       "b\n",
+	       "a\n\xEF\xBB\xBF"
+	       "b\n",
+	       2);
 }
 
 static void test_record_and_line_numbers(void **state)
@@ -185,16 +189,13 @@ static void test_limits(void **state)
 	assert_string_equal(out, "a|b|c\n12345|1\"345|x\n");
 
 	const char *wide = "a,b,c\n1,2,3,4\n";
-	assert_int_equal(read_all(wide, strlen(wide), &lim, out, sizeof out, &n),
-			 CSV_ERR_TOO_MANY_COLUMNS);
+	assert_int_equal(read_all(wide, strlen(wide), &lim, out, sizeof out, &n), CSV_ERR_TOO_MANY_COLUMNS);
 	assert_int_equal(n, 1);
 
 	const char *big = "a\n123456\n";
-	assert_int_equal(read_all(big, strlen(big), &lim, out, sizeof out, &n),
-			 CSV_ERR_FIELD_TOO_LARGE);
+	assert_int_equal(read_all(big, strlen(big), &lim, out, sizeof out, &n), CSV_ERR_FIELD_TOO_LARGE);
 	const char *bigq = "a\n\"12\"\"456\"\n";
-	assert_int_equal(read_all(bigq, strlen(bigq), &lim, out, sizeof out, &n),
-			 CSV_ERR_FIELD_TOO_LARGE);
+	assert_int_equal(read_all(bigq, strlen(bigq), &lim, out, sizeof out, &n), CSV_ERR_FIELD_TOO_LARGE);
 
 	/* Default limits: 64 columns, 64 KiB per field. */
 	char *row = malloc(65 * 2 + 2);

@@ -8,7 +8,10 @@
 
 #include "domain/deptsummary.h"
 
-static struct profile_value val(int tenths) { return (struct profile_value){true, tenths}; }
+static struct profile_value val(int tenths)
+{
+	return (struct profile_value){true, tenths};
+}
 static const struct profile_value none = {false, 0};
 
 static void test_mean_rate_and_distribution(void **state)

@@ -272,7 +272,7 @@ static void test_band_certain(void **state)
 	assert_int_equal(itemstats_band_certain(85, sem5, bands, 6), 0); /* 80..90: bands 4 and 5 */
 	assert_int_equal(itemstats_band_certain(85, unknown, bands, 6), -1);
 	assert_int_equal(itemstats_band_certain(98, sem5, bands, 6), 1); /* 93..100 (clamped) */
-	assert_int_equal(itemstats_band_certain(2, sem5, bands, 6), 1);	 /* 0..7 */
+	assert_int_equal(itemstats_band_certain(2, sem5, bands, 6), 1);  /* 0..7 */
 	assert_int_equal(itemstats_band_certain(75.5, (struct itemstats_num){true, 5}, bands, 6),
 			 0); /* 70.5 -> R 71 vs 80.5 -> R 81 */
 	assert_int_equal(itemstats_band_certain(75.4, (struct itemstats_num){true, 4.9}, bands, 6), 1); /* 70.5..80.3 */

@@ -181,12 +181,9 @@ static void test_out_of_range_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_help_and_type_lines),
-		cmocka_unit_test(test_counter_by_status_class),
-		cmocka_unit_test(test_histogram_cumulative),
-		cmocka_unit_test(test_unmatched_route),
-		cmocka_unit_test(test_out_of_range_status),
-		cmocka_unit_test(test_idle_route_not_rendered),
+		cmocka_unit_test(test_help_and_type_lines),  cmocka_unit_test(test_counter_by_status_class),
+		cmocka_unit_test(test_histogram_cumulative), cmocka_unit_test(test_unmatched_route),
+		cmocka_unit_test(test_out_of_range_status),  cmocka_unit_test(test_idle_route_not_rendered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

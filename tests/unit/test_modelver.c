@@ -60,43 +60,43 @@ static void expect_fail(const char *text, enum modelver_status want, const char 
 	char msg[256] = "";
 	enum modelver_status st = run(text, NULL, msg, sizeof msg);
 	if (st != want || !strstr(msg, needle))
-		fail_msg("%s\n  -> status %d (want %d): \"%s\" (want it to name \"%s\")", text, st, want, msg,
-			 needle);
+		fail_msg("%s\n  -> status %d (want %d): \"%s\" (want it to name \"%s\")", text, st, want, msg, needle);
 }
 
-#define BANDS_ITEMS                                                                                                    \
-	"{\"score\":1,\"min\":0},{\"score\":2,\"min\":41},{\"score\":3,\"min\":61},{\"score\":4,\"min\":71},"        \
+#define BANDS_ITEMS                                                                                           \
+	"{\"score\":1,\"min\":0},{\"score\":2,\"min\":41},{\"score\":3,\"min\":61},{\"score\":4,\"min\":71}," \
 	"{\"score\":5,\"min\":81},{\"score\":6,\"min\":91}"
 #define BANDS_OK "[" BANDS_ITEMS "]"
 
 static void test_full_body_round_trips(void **state)
 {
 	(void)state;
-	expect_ok("{\"effective_from\":\"2030-01-01T08:00:00+08:00\",\"note\":\"Raise the bar\","
-		  "\"required_levels\":[{\"grade\":3,\"item\":\"job_skills\",\"level\":\"senior\"},"
-		  "{\"grade\":4,\"item\":\"执行能力\",\"level\":\"中级\"},"
-		  "{\"grade\":4,\"item\":\"achievement_orientation\",\"level\":\"expert\"}],"
-		  "\"subtopic_weights\":[{\"item\":\"professional_knowledge\",\"level\":\"senior\",\"weights\":"
-		  "{\"telecom_products\":0,\"management_fundamentals\":30,\"市场营销专业知识\":0.1,"
-		  "\"telecom_technology\":2.5}},"
-		  "{\"item\":\"general_knowledge\",\"level\":\"junior\",\"weights\":{\"company_rules_and_policies\":1,"
-		  "\"laws_and_regulations\":1,\"company_overview\":1.0,\"telecom_industry_overview\":1e1}}],"
-		  "\"exam_bands\":[{\"score\":1,\"min\":0},{\"score\":2,\"min\":40},{\"score\":3,\"min\":60.0},"
-		  "{\"score\":6,\"min\":90},{\"score\":4,\"min\":70},{\"score\":5,\"min\":80}],"
-		  "\"rater_weights\":{\"hr\":0,\"supervisor\":3,\"self\":0.5}}",
-		  "{\"effective_from\":\"2030-01-01T08:00:00+08:00\",\"note\":\"Raise the bar\","
-		  "\"required_levels\":[{\"grade\":4,\"item\":\"achievement_orientation\",\"level\":\"expert\"},"
-		  "{\"grade\":4,\"item\":\"execution\",\"level\":\"intermediate\"},"
-		  "{\"grade\":3,\"item\":\"job_skills\",\"level\":\"senior\"}],"
-		  "\"subtopic_weights\":[{\"item\":\"general_knowledge\",\"level\":\"junior\",\"weights\":"
-		  "{\"telecom_industry_overview\":\"10\",\"company_overview\":\"1\",\"laws_and_regulations\":\"1\","
-		  "\"company_rules_and_policies\":\"1\"}},"
-		  "{\"item\":\"professional_knowledge\",\"level\":\"senior\",\"weights\":"
-		  "{\"management_fundamentals\":\"30\",\"marketing\":\"0.1\",\"telecom_technology\":\"2.5\","
-		  "\"telecom_products\":\"0\"}}],"
-		  "\"exam_bands\":[{\"score\":6,\"min\":\"90\"},{\"score\":5,\"min\":\"80\"},{\"score\":4,\"min\":\"70\"},"
-		  "{\"score\":3,\"min\":\"60\"},{\"score\":2,\"min\":\"40\"},{\"score\":1,\"min\":\"0\"}],"
-		  "\"rater_weights\":{\"self\":\"0.5\",\"supervisor\":\"3\",\"hr\":\"0\"}}");
+	expect_ok(
+		"{\"effective_from\":\"2030-01-01T08:00:00+08:00\",\"note\":\"Raise the bar\","
+		"\"required_levels\":[{\"grade\":3,\"item\":\"job_skills\",\"level\":\"senior\"},"
+		"{\"grade\":4,\"item\":\"执行能力\",\"level\":\"中级\"},"
+		"{\"grade\":4,\"item\":\"achievement_orientation\",\"level\":\"expert\"}],"
+		"\"subtopic_weights\":[{\"item\":\"professional_knowledge\",\"level\":\"senior\",\"weights\":"
+		"{\"telecom_products\":0,\"management_fundamentals\":30,\"市场营销专业知识\":0.1,"
+		"\"telecom_technology\":2.5}},"
+		"{\"item\":\"general_knowledge\",\"level\":\"junior\",\"weights\":{\"company_rules_and_policies\":1,"
+		"\"laws_and_regulations\":1,\"company_overview\":1.0,\"telecom_industry_overview\":1e1}}],"
+		"\"exam_bands\":[{\"score\":1,\"min\":0},{\"score\":2,\"min\":40},{\"score\":3,\"min\":60.0},"
+		"{\"score\":6,\"min\":90},{\"score\":4,\"min\":70},{\"score\":5,\"min\":80}],"
+		"\"rater_weights\":{\"hr\":0,\"supervisor\":3,\"self\":0.5}}",
+		"{\"effective_from\":\"2030-01-01T08:00:00+08:00\",\"note\":\"Raise the bar\","
+		"\"required_levels\":[{\"grade\":4,\"item\":\"achievement_orientation\",\"level\":\"expert\"},"
+		"{\"grade\":4,\"item\":\"execution\",\"level\":\"intermediate\"},"
+		"{\"grade\":3,\"item\":\"job_skills\",\"level\":\"senior\"}],"
+		"\"subtopic_weights\":[{\"item\":\"general_knowledge\",\"level\":\"junior\",\"weights\":"
+		"{\"telecom_industry_overview\":\"10\",\"company_overview\":\"1\",\"laws_and_regulations\":\"1\","
+		"\"company_rules_and_policies\":\"1\"}},"
+		"{\"item\":\"professional_knowledge\",\"level\":\"senior\",\"weights\":"
+		"{\"management_fundamentals\":\"30\",\"marketing\":\"0.1\",\"telecom_technology\":\"2.5\","
+		"\"telecom_products\":\"0\"}}],"
+		"\"exam_bands\":[{\"score\":6,\"min\":\"90\"},{\"score\":5,\"min\":\"80\"},{\"score\":4,\"min\":\"70\"},"
+		"{\"score\":3,\"min\":\"60\"},{\"score\":2,\"min\":\"40\"},{\"score\":1,\"min\":\"0\"}],"
+		"\"rater_weights\":{\"self\":\"0.5\",\"supervisor\":\"3\",\"hr\":\"0\"}}");
 }
 
 static void test_minimal_bodies(void **state)
@@ -105,10 +105,11 @@ static void test_minimal_bodies(void **state)
 	expect_ok("{\"note\":\"n\",\"rater_weights\":{\"peer\":2}}",
 		  "{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
 		  "\"rater_weights\":{\"peer\":\"2\"}}");
-	expect_ok("{\"effective_from\":null,\"note\":\"n\",\"exam_bands\":" BANDS_OK ",\"required_levels\":null}",
-		  "{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
-		  "\"exam_bands\":[{\"score\":6,\"min\":\"91\"},{\"score\":5,\"min\":\"81\"},{\"score\":4,\"min\":\"71\"},"
-		  "{\"score\":3,\"min\":\"61\"},{\"score\":2,\"min\":\"41\"},{\"score\":1,\"min\":\"0\"}]}");
+	expect_ok(
+		"{\"effective_from\":null,\"note\":\"n\",\"exam_bands\":" BANDS_OK ",\"required_levels\":null}",
+		"{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
+		"\"exam_bands\":[{\"score\":6,\"min\":\"91\"},{\"score\":5,\"min\":\"81\"},{\"score\":4,\"min\":\"71\"},"
+		"{\"score\":3,\"min\":\"61\"},{\"score\":2,\"min\":\"41\"},{\"score\":1,\"min\":\"0\"}]}");
 	/* Six relations, some zero, is fine; a note of exactly 500 bytes too. */
 	char body[800];
 	char note[501];
@@ -156,8 +157,9 @@ static void test_effective_from(void **state)
 {
 	(void)state;
 	static const char *const good[] = {
-		"2030-01-01T00:00:00Z",		 "2024-02-29T12:00:00Z",	  "2000-02-29T23:59:59Z",
-		"2030-12-31T23:59:59.123456+08:00", "2030-01-01T00:00:00-00:00", "0001-01-01T00:00:00.5Z",
+		"2030-01-01T00:00:00Z",      "2024-02-29T12:00:00Z",
+		"2000-02-29T23:59:59Z",      "2030-12-31T23:59:59.123456+08:00",
+		"2030-01-01T00:00:00-00:00", "0001-01-01T00:00:00.5Z",
 		"1999-04-30T10:20:30-23:59",
 	};
 	static const char *const bad[] = {
@@ -249,14 +251,14 @@ static void test_required_levels_rules(void **state)
 #undef RL
 }
 
-#define GK_OK                                                                                                          \
-	"{\"telecom_industry_overview\":1,\"company_overview\":1,\"laws_and_regulations\":1,"                        \
+#define GK_OK                                                                                 \
+	"{\"telecom_industry_overview\":1,\"company_overview\":1,\"laws_and_regulations\":1," \
 	"\"company_rules_and_policies\":1}"
 
 static void test_subtopic_weights_rules(void **state)
 {
 	(void)state;
-#define SW(x)                                                                                                          \
+#define SW(x)                                                                                                           \
 	"{\"note\":\"n\",\"subtopic_weights\":[{\"item\":\"general_knowledge\",\"level\":\"junior\",\"weights\":" GK_OK \
 	"}," x "]}"
 #define PK(w) SW("{\"item\":\"professional_knowledge\",\"level\":\"senior\",\"weights\":" w "}")
@@ -292,8 +294,7 @@ static void test_subtopic_weights_rules(void **state)
 		    "subtopic_weights[1].weights");
 	expect_fail(PK("{\"marketing\":-1," PK3 "}"), MODELVER_INVALID, "subtopic_weights[1].weights.marketing");
 	expect_fail(PK("{\"marketing\":-0.5," PK3 "}"), MODELVER_INVALID, "subtopic_weights[1].weights.marketing");
-	expect_fail(PK("{\"marketing\":0.1234567," PK3 "}"), MODELVER_INVALID,
-		    "subtopic_weights[1].weights.marketing");
+	expect_fail(PK("{\"marketing\":0.1234567," PK3 "}"), MODELVER_INVALID, "subtopic_weights[1].weights.marketing");
 	expect_fail(PK("{\"marketing\":1000001," PK3 "}"), MODELVER_INVALID, "subtopic_weights[1].weights.marketing");
 	expect_fail(PK("{\"marketing\":1e300," PK3 "}"), MODELVER_INVALID, "subtopic_weights[1].weights.marketing");
 	expect_fail(PK("{\"marketing\":0,\"management_fundamentals\":0,\"telecom_technology\":0.0,"
@@ -307,9 +308,10 @@ static void test_subtopic_weights_rules(void **state)
 static void test_exam_bands_rules(void **state)
 {
 	(void)state;
-#define EB(a, b, c, d, e, f)                                                                                           \
-	"{\"note\":\"n\",\"exam_bands\":[{\"score\":1,\"min\":" a "},{\"score\":2,\"min\":" b "},{\"score\":3,\"min\":" c \
-	"},{\"score\":4,\"min\":" d "},{\"score\":5,\"min\":" e "},{\"score\":6,\"min\":" f "}]}"
+#define EB(a, b, c, d, e, f)                                                                  \
+	"{\"note\":\"n\",\"exam_bands\":[{\"score\":1,\"min\":" a "},{\"score\":2,\"min\":" b \
+	"},{\"score\":3,\"min\":" c "},{\"score\":4,\"min\":" d "},{\"score\":5,\"min\":" e   \
+	"},{\"score\":6,\"min\":" f "}]}"
 	expect_fail(EB("0", "41", "61", "71", "81", "\"91\""), MODELVER_BAD_FIELD, "exam_bands[5].min");
 	expect_fail(EB("0", "41", "61", "71", "81", "null"), MODELVER_BAD_FIELD, "exam_bands[5].min");
 	expect_fail(EB("0", "41", "61.5", "71", "81", "91"), MODELVER_INVALID, "exam_bands[2].min");
@@ -319,15 +321,16 @@ static void test_exam_bands_rules(void **state)
 	expect_fail(EB("1", "41", "61", "71", "81", "91"), MODELVER_INVALID, "score 1");
 	expect_fail(EB("0", "41", "61", "61", "81", "91"), MODELVER_INVALID, "score 4");
 	expect_fail(EB("0", "41", "61", "71", "91", "81"), MODELVER_INVALID, "score 6");
-	expect_ok(EB("0", "1", "2", "3", "4", "100.0"),
-		  "{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
-		  "\"exam_bands\":[{\"score\":6,\"min\":\"100\"},{\"score\":5,\"min\":\"4\"},{\"score\":4,\"min\":\"3\"},"
-		  "{\"score\":3,\"min\":\"2\"},{\"score\":2,\"min\":\"1\"},{\"score\":1,\"min\":\"0\"}]}");
+	expect_ok(
+		EB("0", "1", "2", "3", "4", "100.0"),
+		"{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
+		"\"exam_bands\":[{\"score\":6,\"min\":\"100\"},{\"score\":5,\"min\":\"4\"},{\"score\":4,\"min\":\"3\"},"
+		"{\"score\":3,\"min\":\"2\"},{\"score\":2,\"min\":\"1\"},{\"score\":1,\"min\":\"0\"}]}");
 #undef EB
 	expect_fail("{\"note\":\"n\",\"exam_bands\":[]}", MODELVER_INVALID, "exam_bands");
 	expect_fail("{\"note\":\"n\",\"exam_bands\":[{\"score\":1,\"min\":0}]}", MODELVER_INVALID, "score 2");
-	expect_fail("{\"note\":\"n\",\"exam_bands\":[{\"score\":1,\"min\":0},{\"score\":1,\"min\":0}]}", MODELVER_INVALID,
-		    "exam_bands[1]");
+	expect_fail("{\"note\":\"n\",\"exam_bands\":[{\"score\":1,\"min\":0},{\"score\":1,\"min\":0}]}",
+		    MODELVER_INVALID, "exam_bands[1]");
 	expect_fail("{\"note\":\"n\",\"exam_bands\":[{\"score\":7,\"min\":0}]}", MODELVER_BAD_FIELD,
 		    "exam_bands[0].score");
 	expect_fail("{\"note\":\"n\",\"exam_bands\":[{\"score\":0,\"min\":0}]}", MODELVER_BAD_FIELD,
@@ -355,9 +358,10 @@ static void test_rater_weights_rules(void **state)
 		    "\"customer\":0,\"hr\":0.0}}",
 		    MODELVER_INVALID, "rater_weights");
 	/* Five zeros is fine: the sixth keeps its previous weight. */
-	expect_ok("{\"note\":\"n\",\"rater_weights\":{\"hr\":0,\"customer\":0,\"subordinate\":0,\"peer\":0,\"self\":0}}",
-		  "{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
-		  "\"rater_weights\":{\"self\":\"0\",\"peer\":\"0\",\"subordinate\":\"0\",\"customer\":\"0\",\"hr\":\"0\"}}");
+	expect_ok(
+		"{\"note\":\"n\",\"rater_weights\":{\"hr\":0,\"customer\":0,\"subordinate\":0,\"peer\":0,\"self\":0}}",
+		"{\"effective_from\":null,\"note\":\"n\",\"required_levels\":[],\"subtopic_weights\":[],"
+		"\"rater_weights\":{\"self\":\"0\",\"peer\":\"0\",\"subordinate\":\"0\",\"customer\":\"0\",\"hr\":\"0\"}}");
 }
 
 /* One rater weight given as raw JSON number text: the string it becomes, or
@@ -417,14 +421,10 @@ static void test_decimal_exactness(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_body_round_trips),
-		cmocka_unit_test(test_minimal_bodies),
-		cmocka_unit_test(test_top_level_rules),
-		cmocka_unit_test(test_effective_from),
-		cmocka_unit_test(test_required_levels_rules),
-		cmocka_unit_test(test_subtopic_weights_rules),
-		cmocka_unit_test(test_exam_bands_rules),
-		cmocka_unit_test(test_rater_weights_rules),
+		cmocka_unit_test(test_full_body_round_trips), cmocka_unit_test(test_minimal_bodies),
+		cmocka_unit_test(test_top_level_rules),       cmocka_unit_test(test_effective_from),
+		cmocka_unit_test(test_required_levels_rules), cmocka_unit_test(test_subtopic_weights_rules),
+		cmocka_unit_test(test_exam_bands_rules),      cmocka_unit_test(test_rater_weights_rules),
 		cmocka_unit_test(test_decimal_exactness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

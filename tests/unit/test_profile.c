@@ -184,10 +184,8 @@ static void test_relation_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_behaviour_values),
-		cmocka_unit_test(test_behaviour_rejects_malformed),
-		cmocka_unit_test(test_status_and_gap),
-		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_behaviour_values), cmocka_unit_test(test_behaviour_rejects_malformed),
+		cmocka_unit_test(test_status_and_gap),   cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_relation_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

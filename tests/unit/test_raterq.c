@@ -237,10 +237,14 @@ static void test_threshold_edges_and_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_leniency_by_hand),	   cmocka_unit_test(test_leniency_undefined_alone),
-		cmocka_unit_test(test_flags_lenient_and_single), cmocka_unit_test(test_mode_share),
-		cmocka_unit_test(test_kappa_by_hand),		   cmocka_unit_test(test_pairs_per_cell),
-		cmocka_unit_test(test_kappa_degenerate),	   cmocka_unit_test(test_low_agreement_flag),
+		cmocka_unit_test(test_leniency_by_hand),
+		cmocka_unit_test(test_leniency_undefined_alone),
+		cmocka_unit_test(test_flags_lenient_and_single),
+		cmocka_unit_test(test_mode_share),
+		cmocka_unit_test(test_kappa_by_hand),
+		cmocka_unit_test(test_pairs_per_cell),
+		cmocka_unit_test(test_kappa_degenerate),
+		cmocka_unit_test(test_low_agreement_flag),
 		cmocka_unit_test(test_threshold_edges_and_bad_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

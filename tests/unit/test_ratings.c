@@ -34,14 +34,13 @@ static enum ratings_status parse_json(const char *text, struct rating_batch *b)
 static void dump_errors(const struct rating_batch *b)
 {
 	for (size_t i = 0; i < b->error_count; i++)
-		print_message("  error row %zu column '%s': %s\n", b->errors[i].row,
-			      b->errors[i].column, b->errors[i].message);
+		print_message("  error row %zu column '%s': %s\n", b->errors[i].row, b->errors[i].column,
+			      b->errors[i].message);
 }
 
 /* Asserts an error with exactly this row and column whose message contains
  * want. */
-static void expect_error(const struct rating_batch *b, size_t row, const char *column,
-			 const char *want)
+static void expect_error(const struct rating_batch *b, size_t row, const char *column, const char *want)
 {
 	for (size_t i = 0; i < b->error_count; i++) {
 		const struct row_error *e = &b->errors[i];
@@ -61,8 +60,7 @@ static void expect_no_errors(const struct rating_batch *b)
 }
 
 /* The only error of a one-row batch is at row, column. */
-static void expect_single_csv_error(const char *text, size_t row, const char *column,
-				    const char *want)
+static void expect_single_csv_error(const char *text, size_t row, const char *column, const char *want)
 {
 	struct rating_batch b;
 	assert_int_equal(parse_csv(text, &b), RATINGS_INVALID);
@@ -75,8 +73,7 @@ static void expect_single_csv_error(const char *text, size_t row, const char *co
 	ratings_free(&b);
 }
 
-static void expect_single_json_error(const char *text, size_t row, const char *column,
-				     const char *want)
+static void expect_single_json_error(const char *text, size_t row, const char *column, const char *want)
 {
 	struct rating_batch b;
 	assert_int_equal(parse_json(text, &b), RATINGS_INVALID);
@@ -132,9 +129,9 @@ static void check_csv_score(const char *score, bool ok, const char *want)
 static void csv_full_row(void **state)
 {
 	struct rating_batch b;
-	const char *text = HEADER
-		"alice,execution,5,peer,2026H2,senior,2026-07-01T09:30:00+08:00,\"Good, steady\",bob\n"
-		"bob , resilience , 0 ,,2026H2,,, ,\n";
+	const char *text =
+		HEADER "alice,execution,5,peer,2026H2,senior,2026-07-01T09:30:00+08:00,\"Good, steady\",bob\n"
+		       "bob , resilience , 0 ,,2026H2,,, ,\n";
 	assert_int_equal(parse_csv(text, &b), RATINGS_OK);
 	expect_no_errors(&b);
 	assert_int_equal(b.count, 2);
@@ -237,8 +234,7 @@ static void csv_chinese_headers_and_values(void **state)
 	ratings_free(&b);
 
 	/* The other aliases. */
-	assert_int_equal(parse_csv("能力项,评分,关系,周期,员工\n执行能力,1,HR,2026H2,alice\n", &b),
-			 RATINGS_OK);
+	assert_int_equal(parse_csv("能力项,评分,关系,周期,员工\n执行能力,1,HR,2026H2,alice\n", &b), RATINGS_OK);
 	expect_no_errors(&b);
 	assert_string_equal(b.rows[0].item->code, "execution");
 	assert_int_equal(b.rows[0].score, 1);
@@ -249,16 +245,14 @@ static void csv_chinese_headers_and_values(void **state)
 static void csv_header_errors(void **state)
 {
 	struct rating_batch b;
-	assert_int_equal(parse_csv("employee,item,relation\nalice,execution,peer\n", &b),
-			 RATINGS_INVALID);
+	assert_int_equal(parse_csv("employee,item,relation\nalice,execution,peer\n", &b), RATINGS_INVALID);
 	expect_error(&b, 0, "score", "required column score (评分) is missing");
 	expect_error(&b, 0, "period", "required column period (周期) is missing");
 	assert_int_equal(b.error_count, 2);
 	assert_int_equal(b.count, 0);
 	ratings_free(&b);
 
-	assert_int_equal(parse_csv("employee,员工,item,score,period\na,a,execution,5,P\n", &b),
-			 RATINGS_INVALID);
+	assert_int_equal(parse_csv("employee,员工,item,score,period\na,a,execution,5,P\n", &b), RATINGS_INVALID);
 	expect_error(&b, 0, "employee", "column employee appears more than once (columns 1 and 2)");
 	ratings_free(&b);
 
@@ -282,12 +276,10 @@ static void csv_header_errors(void **state)
 
 static void csv_item_rules(void **state)
 {
-	expect_single_csv_error(MIN_HEADER "alice,general_knowledge,5,2026H2\n", 1, "item",
-				"scored by exams");
+	expect_single_csv_error(MIN_HEADER "alice,general_knowledge,5,2026H2\n", 1, "item", "scored by exams");
 	expect_single_csv_error(MIN_HEADER "alice,通用基础知识,5,2026H2\n", 1, "item",
 				"general_knowledge (通用基础知识) is a knowledge item scored by exams");
-	expect_single_csv_error(MIN_HEADER "alice,flying,5,2026H2\n", 1, "item",
-				"unknown item 'flying'");
+	expect_single_csv_error(MIN_HEADER "alice,flying,5,2026H2\n", 1, "item", "unknown item 'flying'");
 	expect_single_csv_error(MIN_HEADER "alice, ,5,2026H2\n", 1, "item", "item is required");
 
 	struct rating_batch b;
@@ -315,9 +307,10 @@ static void csv_score_rules(void **state)
 static void csv_relation_rules(void **state)
 {
 	static const char *ok[][2] = {
-		{"self", "self"},       {"Supervisor", "supervisor"}, {"peer", "peer"},
-		{"subordinate", "subordinate"}, {"customer", "customer"}, {"hr", "hr"},
-		{"自评", "self"},       {"人力资源", "hr"},
+		{"self", "self"},         {"Supervisor", "supervisor"},
+		{"peer", "peer"},         {"subordinate", "subordinate"},
+		{"customer", "customer"}, {"hr", "hr"},
+		{"自评", "self"},         {"人力资源", "hr"},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
 		char text[256];
@@ -327,8 +320,7 @@ static void csv_relation_rules(void **state)
 		assert_string_equal(b.rows[0].relation, ok[i][1]);
 		ratings_free(&b);
 	}
-	expect_single_csv_error(HEADER "alice,execution,5,boss,2026H2,,,,\n", 1, "relation",
-				"unknown relation 'boss'");
+	expect_single_csv_error(HEADER "alice,execution,5,boss,2026H2,,,,\n", 1, "relation", "unknown relation 'boss'");
 	assert_string_equal(ratings_relation_find(" 同事 "), "peer");
 	assert_null(ratings_relation_find("manager"));
 	assert_null(ratings_relation_find(NULL));
@@ -337,19 +329,15 @@ static void csv_relation_rules(void **state)
 static void csv_period_rules(void **state)
 {
 	expect_single_csv_error(MIN_HEADER "alice,execution,5,\n", 1, "period", "period is required");
-	expect_single_csv_error(MIN_HEADER "alice,execution,5,  \n", 1, "period",
-				"period is required");
+	expect_single_csv_error(MIN_HEADER "alice,execution,5,  \n", 1, "period", "period is required");
 	/* 32 bytes are fine, 33 are not. */
 	struct rating_batch b;
-	assert_int_equal(parse_csv(MIN_HEADER "a,execution,5,12345678901234567890123456789012\n", &b),
-			 RATINGS_OK);
+	assert_int_equal(parse_csv(MIN_HEADER "a,execution,5,12345678901234567890123456789012\n", &b), RATINGS_OK);
 	ratings_free(&b);
-	expect_single_csv_error(MIN_HEADER "a,execution,5,123456789012345678901234567890123\n", 1,
-				"period", "period is too long (at most 32 bytes)");
-	expect_single_csv_error(MIN_HEADER "a,execution,5,\"2026\tH2\"\n", 1, "period",
-				"control characters");
-	expect_single_csv_error(MIN_HEADER "a,execution,5,\"2026\nH2\"\n", 1, "period",
-				"control characters");
+	expect_single_csv_error(MIN_HEADER "a,execution,5,123456789012345678901234567890123\n", 1, "period",
+				"period is too long (at most 32 bytes)");
+	expect_single_csv_error(MIN_HEADER "a,execution,5,\"2026\tH2\"\n", 1, "period", "control characters");
+	expect_single_csv_error(MIN_HEADER "a,execution,5,\"2026\nH2\"\n", 1, "period", "control characters");
 }
 
 static void csv_level_rules(void **state)
@@ -364,12 +352,10 @@ static void csv_level_rules(void **state)
 
 static void csv_employee_rules(void **state)
 {
-	expect_single_csv_error(MIN_HEADER ",execution,5,2026H2\n", 1, "employee",
-				"employee is required");
+	expect_single_csv_error(MIN_HEADER ",execution,5,2026H2\n", 1, "employee", "employee is required");
 	expect_single_csv_error(MIN_HEADER "bad name,execution,5,2026H2\n", 1, "employee",
 				"employee must be a username");
-	expect_single_csv_error(MIN_HEADER "_alice,execution,5,2026H2\n", 1, "employee",
-				"got '_alice'");
+	expect_single_csv_error(MIN_HEADER "_alice,execution,5,2026H2\n", 1, "employee", "got '_alice'");
 	struct rating_batch b;
 	assert_int_equal(parse_csv(MIN_HEADER "a.b-c_d@x,execution,5,2026H2\n", &b), RATINGS_OK);
 	assert_string_equal(b.rows[0].employee, "a.b-c_d@x");
@@ -407,10 +393,8 @@ static void csv_note_and_rater_limits(void **state)
 	assert_int_equal(b.rows_rejected, 1);
 	ratings_free(&b);
 
-	expect_single_csv_error(HEADER "alice,execution,5,,P,,,,\"x\ty\"\n", 1, "rater",
-				"control characters");
-	expect_single_csv_error(HEADER "alice,execution,5,,P,,,\"bell\x07\",\n", 1, "note",
-				"control characters");
+	expect_single_csv_error(HEADER "alice,execution,5,,P,,,,\"x\ty\"\n", 1, "rater", "control characters");
+	expect_single_csv_error(HEADER "alice,execution,5,,P,,,\"bell\x07\",\n", 1, "note", "control characters");
 	free(text);
 	free(note);
 	free(rater);
@@ -418,15 +402,14 @@ static void csv_note_and_rater_limits(void **state)
 
 static void csv_rated_at(void **state)
 {
-	expect_single_csv_error(HEADER "alice,execution,5,,P,,2026-02-30T10:00:00Z,,\n", 1,
-				"rated_at", "is not a real calendar date, got '2026-02-30T10:00:00Z'");
+	expect_single_csv_error(HEADER "alice,execution,5,,P,,2026-02-30T10:00:00Z,,\n", 1, "rated_at",
+				"is not a real calendar date, got '2026-02-30T10:00:00Z'");
 	expect_single_csv_error(HEADER "alice,execution,5,,P,,2026-07-01,,\n", 1, "rated_at",
 				"must be an RFC 3339 timestamp");
-	expect_single_csv_error(HEADER "alice,execution,5,,P,,2026-07-01T10:00:00,,\n", 1,
-				"rated_at", "needs a time zone");
+	expect_single_csv_error(HEADER "alice,execution,5,,P,,2026-07-01T10:00:00,,\n", 1, "rated_at",
+				"needs a time zone");
 	struct rating_batch b;
-	assert_int_equal(parse_csv(HEADER "alice,execution,5,,P,, 2026-07-01T10:00:00.5Z ,,\n", &b),
-			 RATINGS_OK);
+	assert_int_equal(parse_csv(HEADER "alice,execution,5,,P,, 2026-07-01T10:00:00.5Z ,,\n", &b), RATINGS_OK);
 	assert_string_equal(b.rows[0].rated_at, "2026-07-01T10:00:00.5Z");
 	ratings_free(&b);
 }
@@ -434,22 +417,49 @@ static void csv_rated_at(void **state)
 static void timestamp_rules(void **state)
 {
 	static const char *good[] = {
-		"2026-07-01T09:30:00+08:00", "2026-07-01 09:30:00Z", "2026-07-01t09:30:00z",
-		"2026-07-01T09:30:00.123456Z", "2026-07-01T09:30:00.123456789-05:30",
-		"2024-02-29T00:00:00Z", "2000-02-29T23:59:59+00:00", "0001-01-01T00:00:00Z",
+		"2026-07-01T09:30:00+08:00",
+		"2026-07-01 09:30:00Z",
+		"2026-07-01t09:30:00z",
+		"2026-07-01T09:30:00.123456Z",
+		"2026-07-01T09:30:00.123456789-05:30",
+		"2024-02-29T00:00:00Z",
+		"2000-02-29T23:59:59+00:00",
+		"0001-01-01T00:00:00Z",
 		"2026-12-31T23:59:59-23:59",
 	};
 	static const char *bad[] = {
-		"", "yesterday", "2026-07-01", "2026-07-01T09:30:00", "2026-07-01T09:30Z",
-		"2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
-		"2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
-		"2026-01-00T00:00:00Z", "0000-01-01T00:00:00Z", "2026-07-01T24:00:00Z",
-		"2026-07-01T09:60:00Z", "2026-07-01T09:30:60Z", "2026-07-01T09:30:00+24:00",
-		"2026-07-01T09:30:00+08:60", "2026-07-01T09:30:00+0800", "2026-07-01T09:30:00+08",
-		"2026-7-01T09:30:00Z", "2026-07-01T9:30:00Z", "2026-07-01T09:30:00.Z",
-		"2026-07-01T09:30:00.1234567890Z", "2026-07-01T09:30:00Z ", "2026-07-01T09:30:00ZZ",
-		"2026-07-01X09:30:00Z", "2026-07-01  09:30:00Z", "+2026-07-01T09:30:00Z",
-		"2026/07/01T09:30:00Z", "2026-07-01T09:30:00 +08:00", "2026-07-01T09:30:00UTC",
+		"",
+		"yesterday",
+		"2026-07-01",
+		"2026-07-01T09:30:00",
+		"2026-07-01T09:30Z",
+		"2026-02-30T00:00:00Z",
+		"2025-02-29T00:00:00Z",
+		"1900-02-29T00:00:00Z",
+		"2026-04-31T00:00:00Z",
+		"2026-13-01T00:00:00Z",
+		"2026-00-01T00:00:00Z",
+		"2026-01-00T00:00:00Z",
+		"0000-01-01T00:00:00Z",
+		"2026-07-01T24:00:00Z",
+		"2026-07-01T09:60:00Z",
+		"2026-07-01T09:30:60Z",
+		"2026-07-01T09:30:00+24:00",
+		"2026-07-01T09:30:00+08:60",
+		"2026-07-01T09:30:00+0800",
+		"2026-07-01T09:30:00+08",
+		"2026-7-01T09:30:00Z",
+		"2026-07-01T9:30:00Z",
+		"2026-07-01T09:30:00.Z",
+		"2026-07-01T09:30:00.1234567890Z",
+		"2026-07-01T09:30:00Z ",
+		"2026-07-01T09:30:00ZZ",
+		"2026-07-01X09:30:00Z",
+		"2026-07-01  09:30:00Z",
+		"+2026-07-01T09:30:00Z",
+		"2026/07/01T09:30:00Z",
+		"2026-07-01T09:30:00 +08:00",
+		"2026-07-01T09:30:00UTC",
 	};
 	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
 		if (!ratings_timestamp_valid(good[i]))
@@ -463,13 +473,12 @@ static void timestamp_rules(void **state)
 static void csv_collects_all_row_errors(void **state)
 {
 	struct rating_batch b;
-	const char *text = HEADER
-		"alice,execution,5,,2026H2,,,,\n"
-		"\n"                   /* blank line: not a record */
-		",,,,,,,,\n"           /* empty cells: a record, skipped */
-		"bob,flying,7,boss,,master,2026-02-30T00:00:00Z,,\n"
-		"carol,execution,5,,2026H2,,,,,extra\n"
-		"dave,execution,4,,2026H2,,,,\n";
+	const char *text = HEADER "alice,execution,5,,2026H2,,,,\n"
+				  "\n"         /* blank line: not a record */
+				  ",,,,,,,,\n" /* empty cells: a record, skipped */
+				  "bob,flying,7,boss,,master,2026-02-30T00:00:00Z,,\n"
+				  "carol,execution,5,,2026H2,,,,,extra\n"
+				  "dave,execution,4,,2026H2,,,,\n";
 	assert_int_equal(parse_csv(text, &b), RATINGS_INVALID);
 	expect_error(&b, 3, "item", "unknown item 'flying'");
 	expect_error(&b, 3, "score", "got '7'");
@@ -485,14 +494,15 @@ static void csv_collects_all_row_errors(void **state)
 	assert_int_equal(b.count, 2); /* the valid ones, for the record; nothing is imported */
 	assert_int_equal(b.rows[0].row, 1);
 	assert_int_equal(b.rows[1].row, 5);
-	expect_json(ratings_errors_json(&b),
-		    "[{\"row\":3,\"column\":\"item\",\"code\":\"unknown_behaviour_item\",\"details\":{\"value\":\"flying\"},\"message\":\"unknown item 'flying' (use a behaviour item code or its Chinese name)\"},"
-		    "{\"row\":3,\"column\":\"score\",\"code\":\"score_range\",\"details\":{\"value\":\"7\"},\"message\":\"score must be from 0 to 6, got '7'\"},"
-		    "{\"row\":3,\"column\":\"relation\",\"code\":\"unknown_relation\",\"details\":{\"value\":\"boss\"},\"message\":\"unknown relation 'boss' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)\"},"
-		    "{\"row\":3,\"column\":\"period\",\"code\":\"required\",\"details\":{},\"message\":\"period is required (e.g. 2026H2)\"},"
-		    "{\"row\":3,\"column\":\"rated_level\",\"code\":\"unknown_level\",\"details\":{\"value\":\"master\"},\"message\":\"unknown level 'master' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)\"},"
-		    "{\"row\":3,\"column\":\"rated_at\",\"code\":\"invalid_time\",\"details\":{\"value\":\"2026-02-30T00:00:00Z\"},\"message\":\"rated_at is not a real calendar date, got '2026-02-30T00:00:00Z'\"},"
-		    "{\"row\":4,\"column\":\"\",\"code\":\"field_count\",\"details\":{\"count\":10,\"expected\":9},\"message\":\"row has 10 fields but the header has 9 columns\"}]");
+	expect_json(
+		ratings_errors_json(&b),
+		"[{\"row\":3,\"column\":\"item\",\"code\":\"unknown_behaviour_item\",\"details\":{\"value\":\"flying\"},\"message\":\"unknown item 'flying' (use a behaviour item code or its Chinese name)\"},"
+		"{\"row\":3,\"column\":\"score\",\"code\":\"score_range\",\"details\":{\"value\":\"7\"},\"message\":\"score must be from 0 to 6, got '7'\"},"
+		"{\"row\":3,\"column\":\"relation\",\"code\":\"unknown_relation\",\"details\":{\"value\":\"boss\"},\"message\":\"unknown relation 'boss' (use self, supervisor, peer, subordinate, customer, hr or 自评, 上级, 同事, 下属, 客户, 人力资源)\"},"
+		"{\"row\":3,\"column\":\"period\",\"code\":\"required\",\"details\":{},\"message\":\"period is required (e.g. 2026H2)\"},"
+		"{\"row\":3,\"column\":\"rated_level\",\"code\":\"unknown_level\",\"details\":{\"value\":\"master\"},\"message\":\"unknown level 'master' (use junior, intermediate, senior, expert or 初级, 中级, 高级, 资深)\"},"
+		"{\"row\":3,\"column\":\"rated_at\",\"code\":\"invalid_time\",\"details\":{\"value\":\"2026-02-30T00:00:00Z\"},\"message\":\"rated_at is not a real calendar date, got '2026-02-30T00:00:00Z'\"},"
+		"{\"row\":4,\"column\":\"\",\"code\":\"field_count\",\"details\":{\"count\":10,\"expected\":9},\"message\":\"row has 10 fields but the header has 9 columns\"}]");
 	ratings_free(&b);
 }
 
@@ -500,8 +510,7 @@ static void csv_unnamed_column(void **state)
 {
 	struct rating_batch b;
 	/* An unnamed column is fine while empty. */
-	assert_int_equal(parse_csv("employee,,item,score,period\nalice,,execution,5,P\n", &b),
-			 RATINGS_OK);
+	assert_int_equal(parse_csv("employee,,item,score,period\nalice,,execution,5,P\n", &b), RATINGS_OK);
 	ratings_free(&b);
 	expect_single_csv_error("employee,,item,score,period\nalice,x,execution,5,P\n", 1, "",
 				"a column without a header name");
@@ -575,13 +584,12 @@ static void json_array_and_wrapped(void **state)
 		"\"note\":\" ok \",\"rater\":\"bob\"},"
 		"{\"employee\":\"carol\",\"item\":\"情绪控制能力\",\"score\":0,\"period\":\"2026H2\","
 		"\"relation\":null,\"rated_level\":null,\"rated_at\":null,\"note\":\"\",\"rater\":null}]";
-	static const char *want =
-		"[{\"row\":1,\"employee\":\"alice\",\"item\":\"execution\",\"score\":5,"
-		"\"relation\":\"peer\",\"period\":\"2026H2\",\"rated_level\":\"senior\","
-		"\"rated_at\":\"2026-07-01T09:30:00Z\",\"note\":\"ok\",\"rater\":\"bob\"},"
-		"{\"row\":2,\"employee\":\"carol\",\"item\":\"emotional_control\",\"score\":0,"
-		"\"relation\":\"supervisor\",\"period\":\"2026H2\",\"rated_level\":null,"
-		"\"rated_at\":null,\"note\":null,\"rater\":\"me\"}]";
+	static const char *want = "[{\"row\":1,\"employee\":\"alice\",\"item\":\"execution\",\"score\":5,"
+				  "\"relation\":\"peer\",\"period\":\"2026H2\",\"rated_level\":\"senior\","
+				  "\"rated_at\":\"2026-07-01T09:30:00Z\",\"note\":\"ok\",\"rater\":\"bob\"},"
+				  "{\"row\":2,\"employee\":\"carol\",\"item\":\"emotional_control\",\"score\":0,"
+				  "\"relation\":\"supervisor\",\"period\":\"2026H2\",\"rated_level\":null,"
+				  "\"rated_at\":null,\"note\":null,\"rater\":\"me\"}]";
 	struct rating_batch b;
 	assert_int_equal(parse_json(rows, &b), RATINGS_OK);
 	expect_no_errors(&b);
@@ -615,9 +623,9 @@ static void json_chinese_keys(void **state)
 static void json_score_types(void **state)
 {
 #define ROW(score) "[{\"employee\":\"a\",\"item\":\"execution\",\"score\":" score ",\"period\":\"P\"}]"
-	expect_single_json_error(ROW("\"5\""), 1, "score",
-				 "score must be a JSON integer from 0 to 6, not a string");
-	expect_single_json_error(ROW("5.0"), 1, "score", "score must be a whole number from 0 to 6 (a JSON integer), got 5.0");
+	expect_single_json_error(ROW("\"5\""), 1, "score", "score must be a JSON integer from 0 to 6, not a string");
+	expect_single_json_error(ROW("5.0"), 1, "score",
+				 "score must be a whole number from 0 to 6 (a JSON integer), got 5.0");
 	expect_single_json_error(ROW("4.5"), 1, "score", "got 4.5");
 	expect_single_json_error(ROW("7"), 1, "score", "score must be from 0 to 6, got 7");
 	expect_single_json_error(ROW("-1"), 1, "score", "got -1");
@@ -625,35 +633,30 @@ static void json_score_types(void **state)
 	expect_single_json_error(ROW("null"), 1, "score", "score is required");
 	expect_single_json_error(ROW("[5]"), 1, "score", "not an array");
 #undef ROW
-	expect_single_json_error("[{\"employee\":\"a\",\"item\":\"execution\",\"period\":\"P\"}]", 1,
-				 "score", "score is required");
+	expect_single_json_error("[{\"employee\":\"a\",\"item\":\"execution\",\"period\":\"P\"}]", 1, "score",
+				 "score is required");
 }
 
 static void json_field_types_and_keys(void **state)
 {
+	expect_single_json_error("[{\"employee\":42,\"item\":\"execution\",\"score\":5,\"period\":\"P\"}]", 1,
+				 "employee", "employee must be a string, not an integer");
+	expect_single_json_error("[{\"employee\":\"a\",\"item\":\"execution\",\"score\":5,\"period\":2026}]", 1,
+				 "period", "period must be a string, not an integer");
+	expect_single_json_error("[{\"employee\":\"a\",\"item\":[\"execution\"],\"score\":5,\"period\":\"P\"}]", 1,
+				 "item", "item must be a string, not an array");
 	expect_single_json_error(
-		"[{\"employee\":42,\"item\":\"execution\",\"score\":5,\"period\":\"P\"}]", 1,
-		"employee", "employee must be a string, not an integer");
+		"[{\"employee\":\"a\",\"item\":\"execution\",\"score\":5,\"period\":\"P\",\"grade\":3}]", 1, "grade",
+		"unknown field 'grade'");
 	expect_single_json_error(
-		"[{\"employee\":\"a\",\"item\":\"execution\",\"score\":5,\"period\":2026}]", 1,
-		"period", "period must be a string, not an integer");
-	expect_single_json_error(
-		"[{\"employee\":\"a\",\"item\":[\"execution\"],\"score\":5,\"period\":\"P\"}]", 1,
-		"item", "item must be a string, not an array");
-	expect_single_json_error(
-		"[{\"employee\":\"a\",\"item\":\"execution\",\"score\":5,\"period\":\"P\",\"grade\":3}]",
-		1, "grade", "unknown field 'grade'");
-	expect_single_json_error(
-		"[{\"employee\":\"a\",\"员工\":\"b\",\"item\":\"execution\",\"score\":5,\"period\":\"P\"}]",
-		1, "employee", "employee is given twice (as 'employee' and '员工')");
-	expect_single_json_error(
-		"[{\"employee\":\"a\",\"item\":\"general_knowledge\",\"score\":5,\"period\":\"P\"}]", 1,
-		"item", "scored by exams");
+		"[{\"employee\":\"a\",\"员工\":\"b\",\"item\":\"execution\",\"score\":5,\"period\":\"P\"}]", 1,
+		"employee", "employee is given twice (as 'employee' and '员工')");
+	expect_single_json_error("[{\"employee\":\"a\",\"item\":\"general_knowledge\",\"score\":5,\"period\":\"P\"}]",
+				 1, "item", "scored by exams");
 
 	/* Keys are case-insensitive like CSV headers. */
 	struct rating_batch b;
-	assert_int_equal(parse_json("[{\"Employee\":\"a\",\"ITEM\":\"execution\",\"Score\":5,\"Period\":\"P\"}]",
-				    &b),
+	assert_int_equal(parse_json("[{\"Employee\":\"a\",\"ITEM\":\"execution\",\"Score\":5,\"Period\":\"P\"}]", &b),
 			 RATINGS_OK);
 	ratings_free(&b);
 }

@@ -27,8 +27,8 @@ static void make_rules(struct rules_model *r)
 	size_t n = (size_t)snprintf(json, sizeof json, "{\"versions\":[{\"version\":1,\"from\":0,\"levels\":[");
 	for (int g = 1; g <= 4; g++)
 		for (int p = 1; p <= RULES_ITEMS; p++)
-			n += (size_t)snprintf(json + n, sizeof json - n, "%s[%d,%d,\"%s\"]", g == 1 && p == 1 ? "" : ",", g, p,
-					      grade_level[g]);
+			n += (size_t)snprintf(json + n, sizeof json - n, "%s[%d,%d,\"%s\"]",
+					      g == 1 && p == 1 ? "" : ",", g, p, grade_level[g]);
 	snprintf(json + n, sizeof json - n,
 		 "],\"bands\":[[6,\"91\"],[5,\"81\"],[4,\"71\"],[3,\"61\"],[2,\"41\"],[1,\"0\"]],"
 		 "\"weights\":{}}],\"grading\":[]}");
@@ -53,8 +53,8 @@ static void pack(struct evidence *e, const char *level, const int *band_or_score
 		if (v < 0)
 			continue;
 		if (it->assessment == CATALOG_ASSESS_EXAM)
-			ne += (size_t)snprintf(e->exam + ne, sizeof e->exam - ne, "%s%zu:%s:1000:%zu:%d.00:%d", ne ? "," : "",
-					       i + 1, level, i + 1, 40 + 10 * v, v);
+			ne += (size_t)snprintf(e->exam + ne, sizeof e->exam - ne, "%s%zu:%s:1000:%zu:%d.00:%d",
+					       ne ? "," : "", i + 1, level, i + 1, 40 + 10 * v, v);
 		else
 			nb += (size_t)snprintf(e->beh + nb, sizeof e->beh - nb, "%s%zu:1:1:%s:1000:%zu:%d",
 					       nb ? "," : "", i + 1, level, i + 1, v);
@@ -84,7 +84,8 @@ static struct readiness check(int grade, const struct evidence *e)
 	char grades[32];
 	snprintf(grades, sizeof grades, "0:%d", grade);
 	make_rules(&r);
-	assert_true(rules_evidence_parse(&ev, grade ? grades : NULL, *e->exam ? e->exam : NULL, *e->beh ? e->beh : NULL));
+	assert_true(
+		rules_evidence_parse(&ev, grade ? grades : NULL, *e->exam ? e->exam : NULL, *e->beh ? e->beh : NULL));
 	assert_true(readiness_of(&r, cat(), 2000, &ev, &out));
 	rules_evidence_free(&ev);
 	rules_model_free(&r);
@@ -159,7 +160,7 @@ static void two_items_one_point_short_is_nearly(void **state)
 	int v[RULES_ITEMS];
 	struct evidence e;
 	all(v, 5);
-	v[first_of(CATALOG_ASSESS_EXAM, 1)] = 4;	 /* band 4 */
+	v[first_of(CATALOG_ASSESS_EXAM, 1)] = 4;      /* band 4 */
 	v[first_of(CATALOG_ASSESS_BEHAVIOUR, 0)] = 4; /* rating 4 */
 	pack(&e, "expert", v);
 	struct readiness out = check(2, &e);
@@ -246,7 +247,7 @@ static void malformed_evidence(void **state)
 	(void)state;
 	struct rules_evidence ev = {0};
 	assert_false(rules_evidence_parse(&ev, "0:3", "1:senior:x", NULL));
-	assert_false(rules_evidence_parse(&ev, "0:5", NULL, NULL)); /* grades are 1..4 */
+	assert_false(rules_evidence_parse(&ev, "0:5", NULL, NULL));                 /* grades are 1..4 */
 	assert_false(rules_evidence_parse(&ev, "0:3", NULL, "2:1:6:senior:1:1:3")); /* relations are 0..5 */
 	rules_evidence_free(&ev);
 }
@@ -254,8 +255,8 @@ static void malformed_evidence(void **state)
 static void order_by_status_stable(void **state)
 {
 	(void)state;
-	enum readiness_status s[] = {READINESS_TOP_GRADE, READINESS_NOT_READY, READINESS_READY, READINESS_NEARLY,
-				     READINESS_READY,	  READINESS_NOT_READY};
+	enum readiness_status s[] = {READINESS_TOP_GRADE, READINESS_NOT_READY, READINESS_READY,
+				     READINESS_NEARLY,    READINESS_READY,     READINESS_NOT_READY};
 	size_t idx[6];
 	readiness_order(s, 6, idx);
 	size_t want[] = {2, 4, 3, 1, 5, 0};

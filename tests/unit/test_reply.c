@@ -21,9 +21,9 @@ static const struct {
 	const char *code;
 	int http;
 } spec_codes[] = {
-	{"bad_json", 400},	     {"invalid_field", 400},	 {"unauthenticated", 401}, {"forbidden", 403},
-	{"not_found", 404},	     {"attempt_closed", 409},	 {"attempts_exhausted", 409}, {"conflict", 409},
-	{"not_open", 409},	     {"closed", 409},		 {"validation_failed", 422}, {"pool_too_small", 422},
+	{"bad_json", 400},         {"invalid_field", 400},  {"unauthenticated", 401},    {"forbidden", 403},
+	{"not_found", 404},        {"attempt_closed", 409}, {"attempts_exhausted", 409}, {"conflict", 409},
+	{"not_open", 409},         {"closed", 409},         {"validation_failed", 422},  {"pool_too_small", 422},
 	{"exam_unavailable", 422},
 };
 

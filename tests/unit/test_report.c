@@ -25,13 +25,14 @@ static json_t *doc_with_rows(int rows)
 	json_t *r = json_array();
 	for (int i = 0; i < rows; i++)
 		json_array_append_new(r, json_pack("[s,s,s]", "成就导向", "高级", "4.5"));
-	return json_pack("{s:s,s:[s,s],s:s,s:[{s:s,s:{s:[s,s,s],s:[i,i,i],s:o}},{s:s,s:[s],s:[s]}],s:s}", "title",
-			 "张三 能力素质报告", "meta", "部门：政企一部", "职级：3", "svg",
-			 "<svg xmlns='http://www.w3.org/2000/svg' width='100' height='100'><circle cx='50' cy='50' r='40' "
-			 "fill='none' stroke='red'/></svg>",
-			 "sections", "heading", "项目", "table", "columns", "项目", "要求", "实际", "widths", 3, 1, 1, "rows", r,
-			 "heading", "发展建议", "paragraphs", "按要求级别的行为指标：", "bullets", "付出努力，想把工作做好。",
-			 "footer", "examd");
+	return json_pack(
+		"{s:s,s:[s,s],s:s,s:[{s:s,s:{s:[s,s,s],s:[i,i,i],s:o}},{s:s,s:[s],s:[s]}],s:s}", "title",
+		"张三 能力素质报告", "meta", "部门：政企一部", "职级：3", "svg",
+		"<svg xmlns='http://www.w3.org/2000/svg' width='100' height='100'><circle cx='50' cy='50' r='40' "
+		"fill='none' stroke='red'/></svg>",
+		"sections", "heading", "项目", "table", "columns", "项目", "要求", "实际", "widths", 3, 1, 1, "rows", r,
+		"heading", "发展建议", "paragraphs", "按要求级别的行为指标：", "bullets", "付出努力，想把工作做好。",
+		"footer", "examd");
 }
 
 static void one_page(void **state)

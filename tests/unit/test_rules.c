@@ -30,12 +30,19 @@ static int nth_pos(enum catalog_assessment a, int k)
 	fail_msg("no such item");
 	return 0;
 }
-static int epos(int k) { return nth_pos(CATALOG_ASSESS_EXAM, k); }
-static int bpos(int k) { return nth_pos(CATALOG_ASSESS_BEHAVIOUR, k); }
+static int epos(int k)
+{
+	return nth_pos(CATALOG_ASSESS_EXAM, k);
+}
+static int bpos(int k)
+{
+	return nth_pos(CATALOG_ASSESS_BEHAVIOUR, k);
+}
 
 /* One version's JSON: every (grade, item) at the default level shifted by `shift` grades (a shift
  * of 1 makes grade 4 require intermediate, ...; grade 1 stays expert), with bands and weights. */
-static size_t version_json(char *out, size_t cap, int version, long from, int shift, const char *bands, const char *weights)
+static size_t version_json(char *out, size_t cap, int version, long from, int shift, const char *bands,
+			   const char *weights)
 {
 	size_t n = (size_t)snprintf(out, cap, "{\"version\":%d,\"from\":%ld,\"levels\":[", version, from);
 	for (int g = 1; g <= 4; g++)
@@ -68,8 +75,8 @@ static void model(struct rules_model *m, const char *grading, const char *weight
 		fail_msg("model rejected: %s", err);
 }
 
-static struct rules_result result(const struct rules_model *m, const char *grades, const char *exam, const char *ratings,
-				  long t)
+static struct rules_result result(const struct rules_model *m, const char *grades, const char *exam,
+				  const char *ratings, long t)
 {
 	struct rules_evidence ev = {0};
 	struct rules_result res;
@@ -114,8 +121,8 @@ static void highest_with_ties_and_null(void **state)
 	model(&m, NULL, NULL, 0, NULL, NULL); /* no blueprint: highest */
 	/* Scores 70 (band 3), 85 (band 5, started 30), 85 (band 4 written, started 20, id 9), NULL score with
 	 * band 6: the tie goes to the earlier start; a NULL score sorts last. */
-	const char *exam = fmt("%d:junior:10:1:70.00:3,%d:junior:30:2:85.00:5,%d:junior:20:9:85.00:4,%d:junior:5:3::6", p, p,
-			       p, p);
+	const char *exam = fmt("%d:junior:10:1:70.00:3,%d:junior:30:2:85.00:5,%d:junior:20:9:85.00:4,%d:junior:5:3::6",
+			       p, p, p, p);
 	struct rules_result r = result(&m, "0:4", exam, NULL, 100);
 	assert_int_equal(tenths(&r, p), 40);
 	assert_true(r.item[p - 1].has_score);
@@ -137,8 +144,9 @@ static void latest_and_first(void **state)
 	(void)state;
 	struct rules_model m;
 	int p = epos(1);
-	const char *exam = fmt("%d:junior:10:5:90.00:5,%d:junior:30:4:50.00:2,%d:junior:30:3:60.00:3,%d:junior:20:1:99.00:6",
-			       p, p, p, p);
+	const char *exam =
+		fmt("%d:junior:10:5:90.00:5,%d:junior:30:4:50.00:2,%d:junior:30:3:60.00:3,%d:junior:20:1:99.00:6", p, p,
+		    p, p);
 	model(&m, grading_of(p, "junior", "latest"), NULL, 0, NULL, NULL);
 	struct rules_result r = result(&m, "0:4", exam, NULL, 100);
 	assert_int_equal(tenths(&r, p), 30); /* started 30 twice: the lower id (3) */
@@ -158,7 +166,8 @@ static void average_rounds_then_bands_at_t(void **state)
 	int p = epos(2);
 	/* (80.00 + 81.00 + 80.99) / 3 = 80.663.. -> 80.66 -> whole 81 -> band 5 (>= 81). A NULL score is
 	 * left out of the mean but its attempt is evidence. */
-	const char *exam = fmt("%d:junior:1:1:80.00:4,%d:junior:2:2:81.00:5,%d:junior:3:3:80.99:4,%d:junior:4:4::", p, p, p, p);
+	const char *exam =
+		fmt("%d:junior:1:1:80.00:4,%d:junior:2:2:81.00:5,%d:junior:3:3:80.99:4,%d:junior:4:4::", p, p, p, p);
 	model(&m, grading_of(p, "junior", "average"), NULL, 0, NULL, NULL);
 	struct rules_evidence ev = {0};
 	struct rules_result r;
@@ -265,7 +274,8 @@ static void latest_per_rater(void **state)
 	model(&m, NULL, NULL, 0, NULL, NULL);
 	/* Rater 1: 2 at 10, 6 at 20 (latest), 0 at 200 (after T). Rater 2: 4 and 3 both at 15, ids 8 and 9:
 	 * the higher id (3). Mean (6 + 3) / 2 = 4.5. */
-	const char *rt = fmt("%d:1:1::10:1:2,%d:1:1::20:2:6,%d:1:1::200:3:0,%d:2:2::15:8:4,%d:2:2::15:9:3", p, p, p, p, p);
+	const char *rt =
+		fmt("%d:1:1::10:1:2,%d:1:1::20:2:6,%d:1:1::200:3:0,%d:2:2::15:8:4,%d:2:2::15:9:3", p, p, p, p, p);
 	struct rules_evidence ev = {0};
 	struct rules_result r;
 	int64_t w[5];
@@ -287,10 +297,10 @@ static void latest_per_rater_selection(void **state)
 {
 	(void)state;
 	struct rules_rated r[] = {
-		{1, 1, 10, 1}, {1, 1, 20, 2}, {1, 1, 200, 3}, /* group 1, rater 1: 20 at T = 100, 200 without T */
-		{1, 2, 15, 9}, {1, 2, 15, 8},		       /* the tie on rated_at: the higher id */
-		{2, 1, 5, 4},				       /* the same rater in another group */
-		{3, 7, 300, 5},				       /* only after T: nothing at T = 100 */
+		{1, 1, 10, 1},  {1, 1, 20, 2}, {1, 1, 200, 3}, /* group 1, rater 1: 20 at T = 100, 200 without T */
+		{1, 2, 15, 9},  {1, 2, 15, 8},                 /* the tie on rated_at: the higher id */
+		{2, 1, 5, 4},                                  /* the same rater in another group */
+		{3, 7, 300, 5},                                /* only after T: nothing at T = 100 */
 	};
 	bool keep[7];
 	assert_true(rules_latest_per_rater(r, 7, 100, keep));
@@ -344,7 +354,8 @@ static void relation_weights_at_t(void **state)
 	int p = bpos(2);
 	/* supervisor 6 (weight 3), peer 3 (weight 1), self 0 (weight 0): (18 + 3) / 4 = 5.25 -> 5.3. */
 	const char *rt = fmt("%d:1:1::1:1:6,%d:2:2::2:2:3,%d:3:0::3:3:0", p, p, p);
-	model(&m, NULL, "{\"supervisor\":\"3\",\"self\":\"0\"}", 50, NULL, "{\"supervisor\":\"0\",\"peer\":\"0\",\"self\":\"0\"}");
+	model(&m, NULL, "{\"supervisor\":\"3\",\"self\":\"0\"}", 50, NULL,
+	      "{\"supervisor\":\"0\",\"peer\":\"0\",\"self\":\"0\"}");
 	struct rules_evidence ev = {0};
 	struct rules_result r;
 	int64_t w[3];
@@ -390,8 +401,8 @@ static void status_gap_missing(void **state)
 	struct rules_model m;
 	int e = epos(0), b = bpos(0), b2 = bpos(1);
 	model(&m, NULL, NULL, 0, NULL, NULL);
-	struct rules_result r = result(&m, "0:4", fmt("%d:junior:1:1:85.00:5", e),
-				       fmt("%d:1:1::1:1:6,%d:1:1::1:2:4", b, b2), 100);
+	struct rules_result r =
+		result(&m, "0:4", fmt("%d:junior:1:1:85.00:5", e), fmt("%d:1:1::1:1:6,%d:1:1::1:2:4", b, b2), 100);
 	assert_int_equal(profile_status_of(r.item[e - 1].value), PROFILE_MEETS);
 	assert_int_equal(profile_status_of(r.item[b - 1].value), PROFILE_EXCEEDS);
 	assert_int_equal(profile_status_of(r.item[b2 - 1].value), PROFILE_BELOW);
@@ -414,7 +425,8 @@ static void held_against_another_grade(void **state)
 	model(&m, NULL, NULL, 0, NULL, NULL);
 	struct rules_evidence ev = {0};
 	struct rules_result r;
-	assert_true(rules_evidence_parse(&ev, "0:4", fmt("%d:junior:1:1:99.00:6,%d:intermediate:1:2:70.00:3", p, p), NULL));
+	assert_true(
+		rules_evidence_parse(&ev, "0:4", fmt("%d:junior:1:1:99.00:6,%d:intermediate:1:2:70.00:3", p, p), NULL));
 	assert_true(rules_evaluate(&m, cat(), &ev, 100, 3, &r, NULL, NULL, NULL));
 	assert_int_equal(r.grade, 4);
 	assert_int_equal(tenths(&r, p), 30);
@@ -433,9 +445,9 @@ static void malformed(void **state)
 	assert_false(rules_model_parse("{\"versions\":[{\"version\":1}],\"grading\":[]}", &m, err, sizeof err));
 	struct rules_evidence ev = {0};
 	assert_false(rules_evidence_parse(&ev, "x:4", NULL, NULL));
-	assert_false(rules_evidence_parse(&ev, NULL, "19:junior:1:1:5.00:1", NULL)); /* no item 19 */
+	assert_false(rules_evidence_parse(&ev, NULL, "19:junior:1:1:5.00:1", NULL));  /* no item 19 */
 	assert_false(rules_evidence_parse(&ev, NULL, "1:junior:1:1:100.01:1", NULL)); /* scores are 0..100 */
-	assert_false(rules_evidence_parse(&ev, NULL, NULL, "5:1:1::1:1:7")); /* ratings are 0..6 */
+	assert_false(rules_evidence_parse(&ev, NULL, NULL, "5:1:1::1:1:7"));          /* ratings are 0..6 */
 	assert_false(rules_evidence_parse(&ev, NULL, NULL, "5:1:1:a,b:1:1:3"));
 	assert_true(rules_evidence_parse(&ev, "-5:4", "", ""));
 	assert_int_equal(rules_grade_at(&ev, -10), 4);

@@ -74,8 +74,9 @@ static void test_not_text(void **state)
 static void test_gbk_bank_parses(void **state)
 {
 	(void)state;
-	const char *csv = "知识项,知识点,级别,题型,题干,A,B,答案\n"
-			  "general_knowledge,telecom_industry_overview,初级,单选,政企客户部面向哪类客户？,政府与企业,个人,A\n";
+	const char *csv =
+		"知识项,知识点,级别,题型,题干,A,B,答案\n"
+		"general_knowledge,telecom_industry_overview,初级,单选,政企客户部面向哪类客户？,政府与企业,个人,A\n";
 	struct bank b;
 	size_t glen;
 	char *gbk = to_gbk(csv, &glen);
@@ -115,10 +116,8 @@ static void test_gbk_ratings_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_kept),
-		cmocka_unit_test(test_gbk_converted),
-		cmocka_unit_test(test_not_text),
-		cmocka_unit_test(test_gbk_bank_parses),
+		cmocka_unit_test(test_utf8_kept),         cmocka_unit_test(test_gbk_converted),
+		cmocka_unit_test(test_not_text),          cmocka_unit_test(test_gbk_bank_parses),
 		cmocka_unit_test(test_gbk_ratings_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,7 +23,8 @@ static void test_distribution(void **state)
 {
 	(void)state;
 	const struct catalog *cat = catalog_default();
-	const struct catalog_item *exam = catalog_item_find(cat, "job_skills"), *beh = catalog_item_find(cat, "customer_relationship");
+	const struct catalog_item *exam = catalog_item_find(cat, "job_skills"),
+				  *beh = catalog_item_find(cat, "customer_relationship");
 	assert_non_null(exam);
 	assert_non_null(beh);
 	size_t e = exam->position, b = beh->position;
@@ -47,7 +48,9 @@ static void test_distribution(void **state)
 	assert_int_equal(p.counts[b][TRENDS_MISSING], 1);
 	assert_int_equal(p.sum_tenths[b], 95);
 	/* Every other item: missing for all three. */
-	assert_int_equal(p.counts[(e + 1) % TRENDS_ITEMS == b ? (e + 2) % TRENDS_ITEMS : (e + 1) % TRENDS_ITEMS][TRENDS_MISSING], 3);
+	assert_int_equal(
+		p.counts[(e + 1) % TRENDS_ITEMS == b ? (e + 2) % TRENDS_ITEMS : (e + 1) % TRENDS_ITEMS][TRENDS_MISSING],
+		3);
 }
 
 int main(void)
