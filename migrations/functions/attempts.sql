@@ -425,6 +425,9 @@ BEGIN
             RETURN NEXT;
         END LOOP;
     END IF;
+    IF cardinality(done) = cardinality(p_tokens) THEN
+        RETURN;
+    END IF;
     FOR e IN SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v, u.s
              FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs) WITH ORDINALITY AS u(t, a, q, v, s, o)
              WHERE NOT ((u.o - 1)::int = ANY (done))

@@ -206,7 +206,8 @@ class CheckedSavesTest(ExamdTestCase):
         def writer(i, app):
             start.wait()
             seq = 100
-            while True:
+            give_up = time.time() + 20  # a save accepted after the close would keep the writer going
+            while time.time() < give_up:
                 value = seq % 2 == 0
                 try:
                     r = answer(app, token, aid, qids[i], value, seq)
