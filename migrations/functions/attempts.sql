@@ -441,6 +441,20 @@ BEGIN
     END LOOP;
 END $$;
 
+-- examd keeps each attempt's question ids, types and options in memory (api/shapes.c) and checks
+-- saves against them without asking: the database refuses to change them once written.
+CREATE OR REPLACE FUNCTION examd_attempt_shape_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the questions of attempt % are fixed at its start', OLD.attempt_id
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+
+CREATE OR REPLACE TRIGGER attempt_questions_shape_immutable BEFORE UPDATE OF question_id, type, options
+    ON attempt_questions FOR EACH ROW
+    WHEN (OLD.question_id IS DISTINCT FROM NEW.question_id OR OLD.type IS DISTINCT FROM NEW.type
+          OR OLD.options IS DISTINCT FROM NEW.options)
+    EXECUTE FUNCTION examd_attempt_shape_immutable();
+
 -- The question snapshot of an attempt as examd checks answers against it in memory: one row per
 -- question (id, type, number of options). The snapshot is written at the start and never changes.
 CREATE OR REPLACE FUNCTION examd_attempt_questions_shape(p_attempt bigint)

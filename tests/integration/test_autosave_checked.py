@@ -114,6 +114,13 @@ class CheckedSavesTest(ExamdTestCase):
         self.assertError(self.checked(o, lambda: answer(o, "z" * 43, aid, q["single"], "A", 9)), 401)
         self.assertEqual(self.stored(aid, q["single"]), "null/5")
 
+    def test_the_snapshot_examd_keeps_cannot_change(self):
+        _, aid, qs = self.employee("c14", "job_knowledge")
+        for change in ("options = '[]'", "type = 'fill'", "question_id = question_id + 1000000"):
+            with self.assertRaisesRegex(AssertionError, "are fixed at its start"):
+                self.app.sql("UPDATE attempt_questions SET %s WHERE attempt_id = %s" % (change, aid))
+        self.app.sql("UPDATE attempt_questions SET subtopic = subtopic WHERE attempt_id = %s" % aid)
+
     def test_a_group_of_checked_saves_with_the_same_question_twice(self):
         """Saves that wait for a slot go together; two of the same question keep their arrival order."""
         users = {}
