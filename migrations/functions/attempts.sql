@@ -302,25 +302,116 @@ BEGIN
     saved_at := examd_ts(r.saved_at);
 END $$;
 
-CREATE OR REPLACE FUNCTION examd_answer_save_batch(p_batch jsonb, p_idle int, p_grace int)
+-- Saving a group of answers in one statement and one transaction (issue #20; replaced the per-save
+-- loop examd_answer_save_batch of 0014). Row o of the arrays is one save; its outcome row has
+-- i = o - 1 and the columns of examd_answer_save_typed.
+--
+-- p_checked[o]: examd has already checked the save in memory against the attempt's questions
+-- (question id, option labels, type; examd keeps each attempt's question snapshot, which never
+-- changes) and normalised the answer, and it carries a seq; no other save of the group has the same
+-- attempt and question. Such saves go in one set-wise upsert guarded by everything that can change:
+-- the session (exists, not expired or idle, its user active and an employee), the attempt's owner,
+-- and the attempt still open and within deadline + grace, read under the attempts' save locks
+-- (shared, taken first in attempt order; a close takes the lock exclusively, see
+-- examd_attempt_close), so a save either commits before a close or sees it. Every other save, and a
+-- checked save that fails the guard, goes through examd_answer_save_typed, which names the
+-- refusal; the statuses and their precedence are that function's.
+CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
+                                        p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
+                                        p_grace int)
     RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     e record;
+    r record;
+    done int[] := '{}';
 BEGIN
-    FOR e IN SELECT (x.o - 1)::int AS k, x.v
-             FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS x(v, o)
-             ORDER BY x.v->>'t' COLLATE "C", (x.v->>'a')::bigint, (x.v->>'q')::bigint, x.o
+    IF true = ANY (p_checked) THEN
+        -- The locks in their own statement: the guard below then reads the attempts with a snapshot
+        -- taken after every close that held one of them has committed.
+        PERFORM pg_advisory_xact_lock_shared(1703, (l.a % 2147483647)::int)
+        FROM (SELECT DISTINCT u.a FROM unnest(p_attempts, p_checked) AS u(a, c) WHERE u.c ORDER BY u.a) l;
+        FOR e IN
+            WITH x AS (SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v::jsonb AS v, u.s
+                       FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked)
+                            WITH ORDINALITY AS u(t, a, q, v, s, c, o)
+                       WHERE u.c),
+            ok AS (SELECT x.k, x.t, x.a, x.q, x.v, x.s, us.username AS who, se.last_seen
+                   FROM x
+                   JOIN sessions se ON se.token_hash = x.t
+                   JOIN users us ON us.username = se.username
+                   JOIN attempts a ON a.id = x.a AND a.username = us.username
+                   WHERE se.expires_at > now() AND us.active AND us.role = 'employee'
+                     AND se.last_seen > now() - make_interval(secs => p_idle)
+                     AND a.status = 'open' AND now() <= a.deadline + make_interval(secs => p_grace)),
+            touch AS (UPDATE sessions se SET last_seen = now()
+                      WHERE se.token_hash IN (SELECT ok.t FROM ok WHERE ok.last_seen < now() - interval '30 seconds')),
+            ins AS (INSERT INTO answers AS s (attempt_id, question_id, answer, seq, saved_at)
+                    SELECT ok.a, ok.q, ok.v, ok.s, clock_timestamp() FROM ok
+                    ON CONFLICT (attempt_id, question_id) DO UPDATE
+                        SET answer = EXCLUDED.answer, seq = EXCLUDED.seq, saved_at = EXCLUDED.saved_at
+                        WHERE s.seq <= EXCLUDED.seq
+                    RETURNING s.attempt_id, s.question_id, s.seq, s.saved_at)
+            SELECT ok.k, ok.a, ok.q, ok.who, ins.seq, ins.saved_at
+            FROM ok LEFT JOIN ins ON ins.attempt_id = ok.a AND ins.question_id = ok.q
+        LOOP
+            i := e.k;
+            status := 'ok';
+            username := e.who;
+            message := NULL;
+            IF e.seq IS NOT NULL THEN
+                seq := e.seq;
+                stale := false;
+                saved_at := examd_ts(e.saved_at);
+            ELSE
+                -- A newer seq is stored (perhaps committed after this statement began: read it anew).
+                SELECT s.seq, s.saved_at INTO r FROM answers s WHERE s.attempt_id = e.a AND s.question_id = e.q;
+                seq := r.seq;
+                stale := true;
+                saved_at := examd_ts(r.saved_at);
+            END IF;
+            done := done || e.k;
+            RETURN NEXT;
+        END LOOP;
+    END IF;
+    IF cardinality(done) = cardinality(p_tokens) THEN
+        RETURN;
+    END IF;
+    FOR e IN SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v, u.s
+             FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs) WITH ORDINALITY AS u(t, a, q, v, s, o)
+             WHERE NOT ((u.o - 1)::int = ANY (done))
+             ORDER BY u.t COLLATE "C", u.a, u.q, u.o
     LOOP
         i := e.k;
         SELECT t.status, t.username, t.message, t.seq, t.stale, t.saved_at
         INTO status, username, message, seq, stale, saved_at
-        FROM examd_answer_save_typed(e.v->>'t', p_idle, (e.v->>'a')::bigint, (e.v->>'q')::bigint,
-                                     CASE WHEN e.v ? 'v' THEN e.v->'v' END, (e.v->>'s')::bigint, p_grace) t;
+        FROM examd_answer_save_typed(e.t, p_idle, e.a, e.q, e.v::jsonb, e.s, p_grace) t;
         RETURN NEXT;
     END LOOP;
 END $$;
+
+-- examd keeps each attempt's question ids, types and options in memory (api/shapes.c) and checks
+-- saves against them without asking: the database refuses to change them once written.
+CREATE OR REPLACE FUNCTION examd_attempt_shape_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the questions of attempt % are fixed at its start', OLD.attempt_id
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+
+CREATE OR REPLACE TRIGGER attempt_questions_shape_immutable BEFORE UPDATE OF question_id, type, options
+    ON attempt_questions FOR EACH ROW
+    WHEN (OLD.question_id IS DISTINCT FROM NEW.question_id OR OLD.type IS DISTINCT FROM NEW.type
+          OR OLD.options IS DISTINCT FROM NEW.options)
+    EXECUTE FUNCTION examd_attempt_shape_immutable();
+
+-- The question snapshot of an attempt as examd checks answers against it in memory: one row per
+-- question (id, type, number of options). The snapshot is written at the start and never changes.
+CREATE OR REPLACE FUNCTION examd_attempt_questions_shape(p_attempt bigint)
+    RETURNS TABLE (question_id bigint, type text, n_options int) LANGUAGE sql STABLE AS $$
+    SELECT q.question_id, q.type, coalesce(jsonb_array_length(q.options), 0) FROM attempt_questions q
+    WHERE q.attempt_id = p_attempt ORDER BY q.question_id
+$$;
 
 CREATE OR REPLACE FUNCTION examd_attempt_begin(p_username text, p_item text, p_grace int, p_mode text, p_session bigint,
                                     OUT status text, OUT message text, OUT attempt_id bigint)

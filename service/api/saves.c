@@ -1,10 +1,20 @@
 /* Saving answers (SPEC §4.4: committed before the 200), grouped per worker.
  *
- * A save is one call of examd_answer_save_typed: session check, ownership, deadline, answer
- * validation and the upsert in one statement. Each worker lets at most `slots` statements of
+ * What a save checks where (issue #20): examd keeps each attempt's question snapshot in memory
+ * (api/shapes.c; it never changes after the start) and checks there that the question belongs to the
+ * attempt and that the answer fits its type and option labels, and normalises it. Such a "checked"
+ * save with a seq goes to PostgreSQL as one row of a set-wise upsert (examd_answer_save_group) that
+ * is guarded by what can change at any moment and therefore is read in the transaction: the session
+ * (logout, expiry, idle, deactivation), the attempt's owner, and the attempt still open within
+ * deadline + grace under the attempt's save lock (closes, voids, a moved deadline). A save examd could
+ * not check (snapshot not loaded yet, an invalid answer, no seq), or a checked one that fails the
+ * guard, is one call of examd_answer_save_typed inside the same statement, which names the refusal.
+ * Nothing that can be revoked is cached, so a logout or a close holds on every process at once.
+ *
+ * Each worker lets at most `slots` statements of
  * saves run at once (two; the other connections of its pool stay free for other requests); saves
  * that arrive while all slots are busy wait, and the next free slot sends all of them (up to
- * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_batch, migration 0014).
+ * SAVES_BATCH_MAX) as one statement and one transaction (examd_answer_save_group).
  * At low load every save goes alone, at once; under load one commit serves many saves. A group
  * whose statement fails as a whole is sent again save by save, so one save's failure is never
  * another's. A statement that holds its slot longer than EXAMD_SAVE_SLOT_WAIT_MS (waiting on a
@@ -18,12 +28,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/shapes.h"
 #include "core/log.h"
 
 #define SAVES_BATCH_MAX 64 /* at most 64: on_group marks the answered saves in a 64-bit mask */
 #define SAVES_PENDING_MAX 4096
 
-static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow;
+static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow, stat_checked;
 
 /* One save: the request and its validated parameters. */
 struct save {
@@ -32,7 +43,18 @@ struct save {
 	bool bad_json;
 	bool has_seq;
 	long long seq;
+	long long attempt, question;
+	char *norm;         /* the answer checked in memory and normalised (JSON text), or NULL */
+	bool shape_unknown; /* the attempt's snapshot was not in memory: load it after a save succeeds */
 };
+
+static void save_release(struct save *v)
+{
+	json_decref(v->answer);
+	v->answer = NULL;
+	free(v->norm);
+	v->norm = NULL;
+}
 
 struct saves {
 	struct worker *w;
@@ -61,9 +83,20 @@ void saves_metrics(struct evbuffer *out)
 		"# HELP examd_autosave_retried_total Answers sent again alone after their group's statement failed.\n"
 		"# TYPE examd_autosave_retried_total counter\nexamd_autosave_retried_total %lu\n"
 		"# HELP examd_autosave_slow_total Save statements that gave up their slot (still running after EXAMD_SAVE_SLOT_WAIT_MS).\n"
-		"# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n",
+		"# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n"
+		"# HELP examd_autosave_checked_total Answers checked in memory and sent to the set-wise upsert.\n"
+		"# TYPE examd_autosave_checked_total counter\nexamd_autosave_checked_total %lu\n",
 		atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried),
-		atomic_load(&stat_slow));
+		atomic_load(&stat_slow), atomic_load(&stat_checked));
+	unsigned long cached, loads;
+	shapes_counts(&cached, &loads);
+	evbuffer_add_printf(
+		out,
+		"# HELP examd_autosave_snapshots Attempts whose question snapshot is in memory.\n"
+		"# TYPE examd_autosave_snapshots gauge\nexamd_autosave_snapshots %lu\n"
+		"# HELP examd_autosave_snapshot_loads_total Question snapshots loaded from the database.\n"
+		"# TYPE examd_autosave_snapshot_loads_total counter\nexamd_autosave_snapshot_loads_total %lu\n",
+		cached, loads);
 }
 
 struct saves *saves_new(struct worker *w, int pool_size)
@@ -85,7 +118,7 @@ void saves_free(struct saves *s)
 		return;
 	/* The pool is gone: every statement's callback has run and sent nothing new. */
 	for (size_t i = 0; i < s->npending; i++) {
-		json_decref(s->pending[i].answer);
+		save_release(&s->pending[i]);
 		req_reply_error(s->pending[i].r, 503, "unavailable", "the service is shutting down");
 	}
 	free(s->pending);
@@ -98,7 +131,8 @@ void saves_free(struct saves *s)
  * saved_at (examd_answer_save_typed, migration 0025). */
 enum { SAVE_C_I, SAVE_C_STATUS, SAVE_C_USERNAME, SAVE_C_MESSAGE, SAVE_C_SEQ, SAVE_C_STALE, SAVE_C_SAVED_AT };
 
-static void reply_saved(struct req *r, bool bad_json, const struct db_result *res, int row)
+/* Answers the save from row `row`; true when it was saved ('ok'). */
+static bool reply_saved(struct req *r, bool bad_json, const struct db_result *res, int row)
 {
 	const char *status = db_result_value(res, row, SAVE_C_STATUS);
 	if (!db_result_isnull(res, row, SAVE_C_USERNAME)) {
@@ -109,7 +143,7 @@ static void reply_saved(struct req *r, bool bad_json, const struct db_result *re
 		/* A body that was not JSON travelled without an answer: its refusal names the JSON. */
 		api_reply_status(r, bad_json && !strcmp(status, "invalid_field") ? "bad_json" : status,
 				 db_result_value(res, row, SAVE_C_MESSAGE));
-		return;
+		return false;
 	}
 	/* {"seq", "stale"?, "saved_at"}: a number and an RFC 3339 time, nothing to escape. */
 	char body[160];
@@ -118,9 +152,10 @@ static void reply_saved(struct req *r, bool bad_json, const struct db_result *re
 			 db_result_value(res, row, SAVE_C_SAVED_AT));
 	if (n < 0 || (size_t)n >= sizeof body) {
 		req_reply_error(r, 503, "unavailable", "unexpected reply from the database");
-		return;
+		return false;
 	}
 	req_reply_json_text(r, 200, body, (size_t)n);
+	return true;
 }
 
 /* ------------------------------------------------------------------ one save alone */
@@ -167,13 +202,12 @@ static void send_alone(struct save *v)
 	atomic_fetch_add(&stat_statements, 1);
 	if (!query_one(api_db(r), api_cfg(r), v, on_saved_alone, r))
 		req_reply_error(r, 503, "unavailable", "the database is unavailable; try again shortly");
-	json_decref(v->answer);
-	v->answer = NULL;
+	save_release(v);
 }
 
 /* ------------------------------------------------------------------ groups */
 
-static void send_group(struct saves *s, const struct save *items, size_t n);
+static void send_group(struct saves *s, struct save *items, size_t n);
 
 /* Sends the saves that waited, in groups, while slots are free. Each group leaves the queue before
  * it is sent: db_query may fail it (and run on_group) before returning. */
@@ -188,6 +222,16 @@ static void drain(struct saves *s)
 		memcpy(group, s->pending, n * sizeof *group);
 		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
 		s->npending -= n;
+		/* The set-wise upsert writes each answer row once: saves of the same question in one group
+		 * go through the per-save check, in arrival order. */
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = i + 1; j < n; j++)
+				if (group[i].attempt == group[j].attempt && group[i].question == group[j].question) {
+					free(group[i].norm);
+					group[i].norm = NULL;
+					free(group[j].norm);
+					group[j].norm = NULL;
+				}
 		send_group(s, group, n);
 	}
 	s->draining = false;
@@ -227,13 +271,15 @@ static void on_group(const struct db_result *res, void *arg)
 			if (i < 0 || i >= (long)g->n || (answered >> i & 1))
 				continue;
 			answered |= UINT64_C(1) << i;
-			reply_saved(g->items[i].r, g->items[i].bad_json, res, k);
-			json_decref(g->items[i].answer);
+			struct save *v = &g->items[i];
+			if (reply_saved(v->r, v->bad_json, res, k) && v->shape_unknown)
+				shapes_load(s->w->db, v->attempt);
+			save_release(v);
 		}
 		for (size_t i = 0; i < g->n; i++)
 			if (!(answered >> i & 1)) {
 				log_error("a group of %zu saves committed without a result for one of them", g->n);
-				json_decref(g->items[i].answer);
+				save_release(&g->items[i]);
 				req_reply_error(g->items[i].r, 503, "unavailable",
 						"unexpected reply from the database");
 			}
@@ -246,7 +292,7 @@ static void on_group(const struct db_result *res, void *arg)
 			send_alone(&g->items[i]);
 	} else {
 		for (size_t i = 0; i < g->n; i++) {
-			json_decref(g->items[i].answer);
+			save_release(&g->items[i]);
 			api_reply_db_failure(g->items[i].r, res);
 		}
 	}
@@ -254,44 +300,82 @@ static void on_group(const struct db_result *res, void *arg)
 	drain(s);
 }
 
-static void fail_all(const struct save *items, size_t n, const char *message)
+static void fail_all(struct save *items, size_t n, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
-		json_decref(items[i].answer);
+		save_release(&items[i]);
 		req_reply_error(items[i].r, 503, "unavailable", "%s", message);
 	}
 }
 
-/* The saves of a group as examd_answer_save_batch's JSON parameter (malloc'd); NULL: no memory. */
-static char *group_param(const struct save *items, size_t n)
+/* Appends text to a PostgreSQL array literal as one quoted element. */
+static void array_add_text(struct evbuffer *b, const char *text)
 {
-	json_t *batch = json_array();
-	for (size_t i = 0; batch && i < n; i++) {
-		const struct save *v = &items[i];
-		json_t *e = json_pack("{s:s,s:I,s:I,s:o}", "t", v->r->token_hash, "a",
-				      (json_int_t)strtoll(v->r->params[0], NULL, 10), "q",
-				      (json_int_t)strtoll(v->r->params[1], NULL, 10), "s",
-				      v->has_seq ? json_integer(v->seq) : json_null());
-		if (e && v->answer)
-			json_object_set(e, "v", v->answer);
-		if (!e || json_array_append_new(batch, e) != 0) {
-			json_decref(batch);
-			batch = NULL;
-		}
+	evbuffer_add(b, "\"", 1);
+	for (;;) {
+		size_t plain = strcspn(text, "\"\\");
+		evbuffer_add(b, text, plain);
+		text += plain;
+		if (!*text)
+			break;
+		evbuffer_add(b, "\\", 1);
+		evbuffer_add(b, text++, 1);
 	}
-	char *text = batch ? json_dumps(batch, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-	json_decref(batch);
-	return text;
+	evbuffer_add(b, "\"", 1);
+}
+
+enum { GA_TOKENS, GA_ATTEMPTS, GA_QUESTIONS, GA_ANSWERS, GA_SEQS, GA_CHECKED, GA_N };
+
+/* The saves of a group as examd_answer_save_group's array parameters; false: no memory. */
+static bool group_arrays(const struct save *items, size_t n, struct evbuffer *a[GA_N])
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct save *v = &items[i];
+		const char *sep = i ? "," : "{";
+		for (int k = 0; k < GA_N; k++)
+			evbuffer_add(a[k], sep, 1);
+		array_add_text(a[GA_TOKENS], v->r->token_hash);
+		evbuffer_add_printf(a[GA_ATTEMPTS], "%lld", v->attempt);
+		evbuffer_add_printf(a[GA_QUESTIONS], "%lld", v->question);
+		if (v->norm) {
+			array_add_text(a[GA_ANSWERS], v->norm);
+		} else if (v->answer) {
+			char *text = json_dumps(v->answer, JSON_COMPACT | JSON_ENCODE_ANY);
+			if (!text)
+				return false;
+			array_add_text(a[GA_ANSWERS], text);
+			free(text);
+		} else {
+			evbuffer_add(a[GA_ANSWERS], "NULL", 4);
+		}
+		if (v->has_seq)
+			evbuffer_add_printf(a[GA_SEQS], "%lld", v->seq);
+		else
+			evbuffer_add(a[GA_SEQS], "NULL", 4);
+		evbuffer_add(a[GA_CHECKED], v->norm ? "t" : "f", 1);
+	}
+	for (int k = 0; k < GA_N; k++)
+		if (evbuffer_add(a[k], "}", 2) != 0 || !evbuffer_pullup(a[k], -1))
+			return false;
+	return true;
 }
 
 /* Sends n saves as one statement (one save: the plain one); takes ownership of the items (copied). */
-static void send_group(struct saves *s, const struct save *items, size_t n)
+static void send_group(struct saves *s, struct save *items, size_t n)
 {
 	struct group *g = malloc(sizeof *g + n * sizeof *items);
-	char *text = n > 1 ? group_param(items, n) : NULL;
-	if (!g || (n > 1 && !text)) {
+	/* One save that examd could not check goes alone to examd_answer_save_typed; everything else as
+	 * arrays to examd_answer_save_group. */
+	bool alone = n == 1 && !items[0].norm;
+	struct evbuffer *a[GA_N] = {NULL};
+	bool arrays = !alone;
+	for (int k = 0; arrays && k < GA_N; k++)
+		arrays = (a[k] = evbuffer_new()) != NULL;
+	if (!g || (!alone && !(arrays && group_arrays(items, n, a)))) {
 		free(g);
-		free(text);
+		for (int k = 0; k < GA_N; k++)
+			if (a[k])
+				evbuffer_free(a[k]);
 		fail_all(items, n, "out of memory");
 		return;
 	}
@@ -311,20 +395,31 @@ static void send_group(struct saves *s, const struct save *items, size_t n)
 	atomic_fetch_add(&stat_statements, 1);
 	if (n > 1)
 		atomic_fetch_add(&stat_grouped, n);
+	for (size_t i = 0; i < n; i++)
+		if (items[i].norm)
+			atomic_fetch_add(&stat_checked, 1);
 	bool sent;
-	if (n == 1) {
+	if (alone) {
 		sent = query_one(s->w->db, cfg, &g->items[0], on_group, g);
 	} else {
 		char grace[16], idle[16];
 		snprintf(grace, sizeof grace, "%d", cfg->grace_seconds);
 		snprintf(idle, sizeof idle, "%d", cfg->session_idle_seconds);
-		const char *params[] = {text, idle, grace};
-		sent = db_query(s->w->db,
-				"SELECT i, status, username, message, seq, stale, saved_at"
-				" FROM examd_answer_save_batch($1::jsonb, $2::int, $3::int)",
-				3, params, on_group, g);
+		const char *params[GA_N + 2];
+		for (int k = 0; k < GA_N; k++)
+			params[k] = (const char *)evbuffer_pullup(a[k], -1);
+		params[GA_N] = idle;
+		params[GA_N + 1] = grace;
+		sent = db_query(
+			s->w->db,
+			"SELECT i, status, username, message, seq, stale, saved_at FROM examd_answer_save_group("
+			"$1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::int,"
+			" $8::int)",
+			GA_N + 2, params, on_group, g);
 	}
-	free(text);
+	for (int k = 0; k < GA_N; k++)
+		if (a[k])
+			evbuffer_free(a[k]);
 	if (!sent) {
 		release_slot(g);
 		if (g->slow)
@@ -359,6 +454,21 @@ void saves_submit(struct req *r, struct saves *s)
 	v.has_seq = ok && seq && json_is_integer(seq);
 	v.seq = v.has_seq ? (long long)json_integer_value(seq) : 0;
 	json_decref(body);
+	/* attempts_save_answer checked both ids */
+	v.attempt = strtoll(r->params[0], NULL, 10);
+	v.question = strtoll(r->params[1], NULL, 10);
+	enum attempt_qtype type;
+	int n_options;
+	switch (v.has_seq ? shapes_lookup(v.attempt, v.question, &type, &n_options) : SHAPES_NO_QUESTION) {
+	case SHAPES_FOUND:
+		v.norm = attempt_answer_normal(type, n_options, v.answer);
+		break;
+	case SHAPES_UNKNOWN:
+		v.shape_unknown = true;
+		break;
+	case SHAPES_NO_QUESTION:
+		break;
+	}
 	if (!s) { /* no group state (out of memory at start-up): alone */
 		send_alone(&v);
 		return;
@@ -368,7 +478,7 @@ void saves_submit(struct req *r, struct saves *s)
 		return;
 	}
 	if (s->npending >= SAVES_PENDING_MAX) {
-		json_decref(v.answer);
+		save_release(&v);
 		req_reply_error(r, 503, "unavailable", "too many answers waiting to be saved; try again shortly");
 		return;
 	}
@@ -376,7 +486,7 @@ void saves_submit(struct req *r, struct saves *s)
 		size_t cap = s->cap ? 2 * s->cap : 64;
 		struct save *grown = realloc(s->pending, cap * sizeof *grown);
 		if (!grown) {
-			json_decref(v.answer);
+			save_release(&v);
 			req_reply_error(r, 503, "unavailable", "out of memory");
 			return;
 		}

@@ -297,3 +297,91 @@ fail:
 		json_decref(questions);
 	return NULL;
 }
+
+/* ------------------------------------------------------------------ answers checked before saving */
+
+bool attempt_qtype_parse(const char *text, enum attempt_qtype *out)
+{
+	static const char *const names[] = {"single", "multiple", "truefalse", "fill"};
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(text, names[i])) {
+			*out = (enum attempt_qtype)i;
+			return true;
+		}
+	return false;
+}
+
+/* The label of a one-letter string from 'A' to last, or 0. */
+static char answer_label(const json_t *v, char last)
+{
+	if (!json_is_string(v) || json_string_length(v) != 1)
+		return 0;
+	char c = json_string_value(v)[0];
+	return c >= 'A' && c <= last ? c : 0;
+}
+
+/* Code points of valid UTF-8 (jansson only holds valid UTF-8). */
+static size_t utf8_count(const char *s, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			n++;
+	return n;
+}
+
+char *attempt_answer_normal(enum attempt_qtype type, int n_options, const json_t *answer)
+{
+	if (!answer)
+		return NULL;
+	if (json_is_null(answer))
+		return strdup("null");
+	char last = (char)('A' + (n_options < 1 ? 1 : n_options > 26 ? 26 : n_options) - 1);
+	switch (type) {
+	case ATTEMPT_Q_SINGLE: {
+		char c = answer_label(answer, last);
+		if (!c)
+			return NULL;
+		char *text = malloc(4);
+		if (text)
+			snprintf(text, 4, "\"%c\"", c);
+		return text;
+	}
+	case ATTEMPT_Q_MULTIPLE: {
+		size_t n = json_array_size(answer);
+		if (!json_is_array(answer) || n == 0 || n > 26)
+			return NULL;
+		bool seen[26] = {false};
+		for (size_t i = 0; i < n; i++) {
+			char c = answer_label(json_array_get(answer, i), last);
+			if (!c || seen[c - 'A'])
+				return NULL;
+			seen[c - 'A'] = true;
+		}
+		char *text = malloc(2 + 4 * n + 1), *p = text;
+		if (!text)
+			return NULL;
+		*p++ = '[';
+		for (int c = 0; c < 26; c++)
+			if (seen[c]) {
+				if (p > text + 1)
+					*p++ = ',';
+				*p++ = '"';
+				*p++ = (char)('A' + c);
+				*p++ = '"';
+			}
+		*p++ = ']';
+		*p = '\0';
+		return text;
+	}
+	case ATTEMPT_Q_TRUEFALSE:
+		return json_is_boolean(answer) ? strdup(json_is_true(answer) ? "true" : "false") : NULL;
+	case ATTEMPT_Q_FILL:
+		/* A text with NUL in it is left to the database (jsonb refuses \u0000). */
+		if (!json_is_string(answer) || strlen(json_string_value(answer)) != json_string_length(answer) ||
+		    utf8_count(json_string_value(answer), json_string_length(answer)) > 1000)
+			return NULL;
+		return json_dumps(answer, JSON_COMPACT | JSON_ENCODE_ANY);
+	}
+	return NULL;
+}

@@ -4,6 +4,7 @@
 #define EXAMD_DOMAIN_ATTEMPT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "domain/score.h"
@@ -28,5 +29,18 @@ enum score_status attempt_score_json(json_t *input, json_t **out, char *err, siz
  * "\nquestion_id\tsubtopic\ttype\tpoints\tkey\tanswer" (key and answer as JSON text; answer empty
  * when none was saved). NULL when the text does not have that shape (err says why). */
 json_t *attempt_input_from_text(const char *text, char *err, size_t errlen);
+
+/* The question types of an attempt's snapshot (attempt_questions.type). */
+enum attempt_qtype { ATTEMPT_Q_SINGLE, ATTEMPT_Q_MULTIPLE, ATTEMPT_Q_TRUEFALSE, ATTEMPT_Q_FILL };
+
+/* "single", "multiple", "truefalse", "fill" -> *out; false for any other text. */
+bool attempt_qtype_parse(const char *text, enum attempt_qtype *out);
+
+/* The answer as examd_answer_save_typed would store it, as compact JSON text (malloc'd), when it is
+ * valid for a question of this type with n_options options (labels 'A' .. 'A' + n_options - 1):
+ * null (clears); single "B"; multiple a non-empty list of distinct labels, stored sorted; truefalse a
+ * boolean; fill a text of at most 1000 code points. NULL when it is not (or memory ran out): the
+ * database then checks the save and names the refusal. */
+char *attempt_answer_normal(enum attempt_qtype type, int n_options, const json_t *answer);
 
 #endif

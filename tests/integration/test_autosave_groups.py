@@ -244,7 +244,7 @@ class AutosaveGroupsTest(ExamdTestCase):
 
 
 class GroupGuaranteesTest(ExamdTestCase):
-    """The guarantees of a save inside a group (examd_answer_save_batch) hold across processes: a logout on one process stops saves on another at once, a deadline moved into the
+    """The guarantees of a save inside a group (examd_answer_save_group) hold across processes: a logout on one process stops saves on another at once, a deadline moved into the
     past is honoured at once, and a group mixing good saves with every kind of refusal answers each
     save on its own."""
     workers = 1

@@ -650,6 +650,94 @@ static void test_input_from_text(void **state)
 	}
 }
 
+/* ------------------------------------------------------------------ answers checked before saving */
+
+static void expect_normal(enum attempt_qtype type, int n_options, const char *answer_json, const char *want)
+{
+	json_error_t e;
+	json_t *a = json_loads(answer_json, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+	assert_non_null(a);
+	char *got = attempt_answer_normal(type, n_options, a);
+	if (want) {
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	} else {
+		assert_null(got);
+	}
+	free(got);
+	json_decref(a);
+}
+
+static void test_answer_normal_single(void **state)
+{
+	(void)state;
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"A\"", "\"A\"");
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"D\"", "\"D\"");
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"E\"", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"a\"", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"AB\"", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "\"\"", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "[\"A\"]", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "true", NULL);
+	expect_normal(ATTEMPT_Q_SINGLE, 4, "null", "null");
+	expect_normal(ATTEMPT_Q_SINGLE, 0, "\"A\"", "\"A\""); /* as SQL: greatest(n, 1) */
+	expect_normal(ATTEMPT_Q_SINGLE, 0, "\"B\"", NULL);
+}
+
+static void test_answer_normal_multiple(void **state)
+{
+	(void)state;
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[\"C\",\"A\",\"E\"]", "[\"A\",\"C\",\"E\"]");
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[\"B\"]", "[\"B\"]");
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[]", NULL);
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[\"A\",\"A\"]", NULL);
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[\"A\",\"F\"]", NULL);
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "[\"A\",1]", NULL);
+	expect_normal(ATTEMPT_Q_MULTIPLE, 5, "\"A\"", NULL);
+}
+
+static void test_answer_normal_truefalse_and_fill(void **state)
+{
+	(void)state;
+	expect_normal(ATTEMPT_Q_TRUEFALSE, 0, "true", "true");
+	expect_normal(ATTEMPT_Q_TRUEFALSE, 0, "false", "false");
+	expect_normal(ATTEMPT_Q_TRUEFALSE, 0, "\"true\"", NULL);
+	expect_normal(ATTEMPT_Q_TRUEFALSE, 0, "1", NULL);
+	expect_normal(ATTEMPT_Q_FILL, 0, "\"5G \\\"核心网\\\"\"", "\"5G \\\"核心网\\\"\"");
+	expect_normal(ATTEMPT_Q_FILL, 0, "[\"x\"]", NULL);
+	expect_normal(ATTEMPT_Q_FILL, 0, "\"a\\u0000b\"", NULL);
+	/* 1000 code points (3 bytes each) pass, 1001 do not */
+	char buf[3 * 1001 + 3];
+	char *p = buf;
+	*p++ = '"';
+	for (int i = 0; i < 1000; i++) {
+		memcpy(p, "网", 3);
+		p += 3;
+	}
+	strcpy(p, "\"");
+	json_t *a = json_loads(buf, JSON_DECODE_ANY, NULL);
+	char *got = attempt_answer_normal(ATTEMPT_Q_FILL, 0, a);
+	assert_non_null(got);
+	free(got);
+	json_decref(a);
+	memcpy(p, "网\"", 5);
+	a = json_loads(buf, JSON_DECODE_ANY, NULL);
+	assert_null(attempt_answer_normal(ATTEMPT_Q_FILL, 0, a));
+	json_decref(a);
+	assert_null(attempt_answer_normal(ATTEMPT_Q_FILL, 0, NULL));
+}
+
+static void test_qtype_parse(void **state)
+{
+	(void)state;
+	enum attempt_qtype t;
+	assert_true(attempt_qtype_parse("multiple", &t));
+	assert_int_equal(t, ATTEMPT_Q_MULTIPLE);
+	assert_true(attempt_qtype_parse("fill", &t));
+	assert_int_equal(t, ATTEMPT_Q_FILL);
+	assert_false(attempt_qtype_parse("essay", &t));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +759,10 @@ int main(void)
 		cmocka_unit_test(test_malformed_bands),
 		cmocka_unit_test(test_fill_many_accepted_answers),
 		cmocka_unit_test(test_input_from_text),
+		cmocka_unit_test(test_answer_normal_single),
+		cmocka_unit_test(test_answer_normal_multiple),
+		cmocka_unit_test(test_answer_normal_truefalse_and_fill),
+		cmocka_unit_test(test_qtype_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

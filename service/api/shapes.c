@@ -1,0 +1,161 @@
+/* Attempts' question snapshots in memory (see shapes.h): one process-wide direct-mapped table
+ * under a mutex, shared by the workers; lookups copy two numbers out under the lock. */
+#include "api/shapes.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define SHAPES_SLOTS 65536 /* 512 kB of pointers; ~1 kB per loaded 40-question attempt */
+
+struct shape_q {
+	long long id;
+	unsigned char type, n_options;
+};
+
+struct shape {
+	long long attempt;
+	uint64_t stamp; /* which load this is: a finished load fills only its own placeholder */
+	bool loading;
+	int n;
+	struct shape_q q[]; /* sorted by id */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shape *table[SHAPES_SLOTS];
+static uint64_t next_stamp;
+static unsigned long n_cached, n_loads;
+
+static size_t slot_of(long long attempt)
+{
+	uint64_t h = (uint64_t)attempt * UINT64_C(0x9E3779B97F4A7C15);
+	return (size_t)(h >> 48) & (SHAPES_SLOTS - 1);
+}
+
+static int cmp_q(const void *a, const void *b)
+{
+	long long x = ((const struct shape_q *)a)->id, y = ((const struct shape_q *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
+enum shapes_found shapes_lookup(long long attempt, long long question, enum attempt_qtype *type, int *n_options)
+{
+	enum shapes_found found = SHAPES_UNKNOWN;
+	pthread_mutex_lock(&lock);
+	const struct shape *s = table[slot_of(attempt)];
+	if (s && s->attempt == attempt && !s->loading) {
+		struct shape_q key = {.id = question};
+		const struct shape_q *q = bsearch(&key, s->q, (size_t)s->n, sizeof *s->q, cmp_q);
+		found = q ? SHAPES_FOUND : SHAPES_NO_QUESTION;
+		if (q) {
+			*type = (enum attempt_qtype)q->type;
+			*n_options = q->n_options;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+struct load {
+	long long attempt;
+	uint64_t stamp;
+};
+
+/* Under the lock: the slot's shape if it is the placeholder of this load. */
+static struct shape **own_slot(const struct load *l)
+{
+	struct shape **slot = &table[slot_of(l->attempt)];
+	return *slot && (*slot)->attempt == l->attempt && (*slot)->stamp == l->stamp && (*slot)->loading ? slot : NULL;
+}
+
+static void on_loaded(const struct db_result *res, void *arg)
+{
+	struct load *l = arg;
+	int n = db_result_status(res) == DB_OK ? db_result_rows(res) : -1;
+	struct shape *s = n >= 0 ? malloc(sizeof *s + (size_t)n * sizeof s->q[0]) : NULL;
+	for (int k = 0; s && k < n; k++) {
+		enum attempt_qtype t;
+		long n_opt = db_result_long(res, k, 2);
+		/* A type or an option count examd cannot check leaves the whole attempt to the database. */
+		if (!attempt_qtype_parse(db_result_value(res, k, 1), &t) || n_opt < 0 || n_opt > 255) {
+			free(s);
+			s = NULL;
+			break;
+		}
+		s->q[k] = (struct shape_q){.id = strtoll(db_result_value(res, k, 0), NULL, 10),
+					   .type = (unsigned char)t,
+					   .n_options = (unsigned char)n_opt};
+	}
+	if (s) {
+		s->attempt = l->attempt;
+		s->stamp = l->stamp;
+		s->loading = false;
+		s->n = n;
+		qsort(s->q, (size_t)n, sizeof *s->q, cmp_q);
+	}
+	pthread_mutex_lock(&lock);
+	struct shape **slot = own_slot(l);
+	if (slot) {
+		free(*slot);
+		*slot = s; /* NULL when the load failed: the next save asks again */
+		if (s)
+			n_cached++;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&lock);
+	free(s); /* replaced meanwhile by another attempt's load */
+	free(l);
+}
+
+void shapes_load(struct db_pool *db, long long attempt)
+{
+	struct load *l = malloc(sizeof *l);
+	struct shape *p = malloc(sizeof *p);
+	if (!l || !p) {
+		free(l);
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	struct shape **slot = &table[slot_of(attempt)];
+	if (*slot && (*slot)->attempt == attempt) {
+		pthread_mutex_unlock(&lock);
+		free(l);
+		free(p);
+		return;
+	}
+	if (*slot && !(*slot)->loading)
+		n_cached--;
+	free(*slot);
+	*p = (struct shape){.attempt = attempt, .stamp = ++next_stamp, .loading = true};
+	*slot = p;
+	*l = (struct load){.attempt = attempt, .stamp = p->stamp};
+	n_loads++;
+	pthread_mutex_unlock(&lock);
+	char id[24];
+	snprintf(id, sizeof id, "%lld", attempt);
+	const char *params[] = {id};
+	if (!db_query(db, "SELECT question_id, type, n_options FROM examd_attempt_questions_shape($1::bigint)", 1,
+		      params, on_loaded, l)) {
+		pthread_mutex_lock(&lock);
+		struct shape **mine = own_slot(l);
+		if (mine) {
+			free(*mine);
+			*mine = NULL;
+		}
+		pthread_mutex_unlock(&lock);
+		free(l);
+	}
+}
+
+void shapes_counts(unsigned long *cached, unsigned long *loads)
+{
+	pthread_mutex_lock(&lock);
+	*cached = n_cached;
+	*loads = n_loads;
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,268 @@
+"""Saves checked in memory (issue #20, api/saves.c, api/shapes.c): once a process holds an attempt's
+question snapshot it checks each save's question and answer itself and sends it to the set-wise
+upsert of examd_answer_save_group, guarded in the transaction by the session, the owner and the
+attempt still open. These tests drive that path (examd_autosave_checked_total proves it) across two
+processes: it stores what the per-save check stores, refuses what it refuses, and a logout, a
+deactivation, a password change, a moved deadline, a proctor's close or a submit hold on the other
+process at once; saves racing a close are saved and scored, or refused with 409, never saved after."""
+import re
+import threading
+import time
+
+from harness import Examd, ExamdTestCase
+import test_autosave_groups as groups
+from test_exams import GK_SUBTOPICS, answer, blueprint, tf_rows, upload
+
+ENV = {"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_SLOT_WAIT_MS": "30000"}
+
+
+def metric(app, name):
+    text = app.get("/metrics").body.decode()
+    return int(re.search(r"^%s (\d+)$" % name, text, re.M).group(1))
+
+
+class CheckedSavesTest(ExamdTestCase):
+    workers = 1
+    env = ENV
+    hold = groups.AutosaveGroupsTest.hold
+    release = groups.AutosaveGroupsTest.release
+    saves_waiting = groups.AutosaveGroupsTest.saves_waiting
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        app = cls.app
+        rows = []
+        for s in GK_SUBTOPICS:
+            rows += tf_rows("general_knowledge", s, "intermediate", 10, "C-" + s)
+        rows.append("CS-1,job_knowledge,professional_conduct,intermediate,single,单选题,甲,乙,丙,丁,C,2,")
+        rows.append("CS-2,job_knowledge,professional_conduct,intermediate,multiple,多选题,对一,错一,对二,错二,AC,1,")
+        rows.append("CS-3,job_knowledge,professional_conduct,intermediate,fill,填空题____。,,,,,5G|第五代,1,")
+        rows.append("CS-4,job_knowledge,professional_conduct,intermediate,truefalse,判断题,,,,,false,1,")
+        upload(app, rows)
+        blueprint(app, "general_knowledge", "intermediate", [(s, "intermediate", 10) for s in GK_SUBTOPICS])
+        blueprint(app, "job_knowledge", "intermediate", [("professional_conduct", "intermediate", 4)])
+        cls.other = Examd(database=app.database, workers=1, env=ENV).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.other.stop()
+        super().tearDownClass()
+
+    # ------------------------------------------------------------ helpers
+    def employee(self, name, item="general_knowledge"):
+        self.app.add_user(name, "employee", grade=3)
+        token = self.app.login(name)
+        r = self.app.post("/api/v1/attempts", {"item": item}, token=token)
+        self.assertEqual(r.status, 201, r)
+        return token, r.json["attempt_id"], r.json["questions"]
+
+    def warm(self, app, token, attempt, qid, value=True):
+        """Saves until app checks this attempt's saves in memory (its snapshot is loaded after the first
+        save); returns the next free seq for qid."""
+        seq = 1
+        deadline = time.time() + 10
+        while True:
+            before = metric(app, "examd_autosave_checked_total")
+            r = answer(app, token, attempt, qid, value, seq)
+            self.assertEqual(r.status, 200, r)
+            seq += 1
+            if metric(app, "examd_autosave_checked_total") > before:
+                return seq
+            self.assertLess(time.time(), deadline, "the attempt's snapshot was never loaded")
+            time.sleep(0.05)
+
+    def checked(self, app, fn):
+        """Runs fn and asserts that app sent at least one save of it through the checked path."""
+        before = metric(app, "examd_autosave_checked_total")
+        out = fn()
+        self.assertGreater(metric(app, "examd_autosave_checked_total"), before, "no save took the checked path")
+        return out
+
+    def stored(self, attempt, qid):
+        return self.app.sql("SELECT answer::text || '/' || seq FROM answers WHERE attempt_id = %s AND question_id = %s"
+                            % (attempt, qid))
+
+    # ------------------------------------------------------------ what is stored and refused
+    def test_checked_saves_store_and_refuse_what_the_database_check_does(self):
+        token, aid, qs = self.employee("c1", "job_knowledge")
+        q = {x["type"]: x["id"] for x in qs}
+        self.warm(self.other, token, aid, q["truefalse"])
+        o = self.other
+        # Every type, normalised as examd_answer_save_typed stores it (multiple: sorted labels).
+        for qid, value, want in [(q["single"], "B", '"B"/5'), (q["multiple"], ["C", "A"], '["A", "C"]/5'),
+                                 (q["fill"], " ５ｇ \"引号\"", '" ５ｇ \\"引号\\""/5'), (q["truefalse"], False, "false/5")]:
+            r = self.checked(o, lambda: answer(o, token, aid, qid, value, 5))
+            self.assertEqual((r.status, r.json["seq"], r.json.get("stale")), (200, 5, None), r)
+            self.assertEqual(self.stored(aid, qid), want)
+        # A lower seq is stale and reports the stored one; an equal one applies; null clears.
+        r = self.checked(o, lambda: answer(o, token, aid, q["single"], "D", 4))
+        self.assertEqual((r.status, r.json["seq"], r.json.get("stale")), (200, 5, True), r)
+        self.assertEqual(self.stored(aid, q["single"]), '"B"/5')
+        r = self.checked(o, lambda: answer(o, token, aid, q["single"], None, 5))
+        self.assertEqual((r.status, r.json.get("stale")), (200, None), r)
+        self.assertEqual(self.stored(aid, q["single"]), "null/5")
+        # What examd cannot check goes to the database, which names the refusal.
+        for qid, value in [(q["single"], "E"), (q["single"], "b"), (q["multiple"], ["A", "A"]), (q["multiple"], []),
+                           (q["fill"], 7), (q["fill"], "x" * 1001), (q["truefalse"], "true")]:
+            self.assertError(answer(o, token, aid, qid, value, 9), 400, "invalid_field")
+        self.assertError(answer(o, token, aid, 999999, "x", 9), 404, "not_found")
+        # Another employee's token, HR's token and a made-up one on a checked attempt.
+        other_token, _, _ = self.employee("c2", "job_knowledge")
+        self.assertError(self.checked(o, lambda: answer(o, other_token, aid, q["single"], "A", 9)), 404, "not_found")
+        self.assertError(self.checked(o, lambda: answer(o, self.app.login("hr1"), aid, q["single"], "A", 9)), 403)
+        self.assertError(self.checked(o, lambda: answer(o, "z" * 43, aid, q["single"], "A", 9)), 401)
+        self.assertEqual(self.stored(aid, q["single"]), "null/5")
+
+    def test_the_snapshot_examd_keeps_cannot_change(self):
+        _, aid, qs = self.employee("c14", "job_knowledge")
+        for change in ("options = '[]'", "type = 'fill'", "question_id = question_id + 1000000"):
+            with self.assertRaisesRegex(AssertionError, "are fixed at its start"):
+                self.app.sql("UPDATE attempt_questions SET %s WHERE attempt_id = %s" % (change, aid))
+        self.app.sql("UPDATE attempt_questions SET subtopic = subtopic WHERE attempt_id = %s" % aid)
+
+    def test_a_group_of_checked_saves_with_the_same_question_twice(self):
+        """Saves that wait for a slot go together; two of the same question keep their arrival order."""
+        users = {}
+        for u in ("c3", "c4", "c5", "c6"):
+            token, aid, qs = self.employee(u)
+            self.warm(self.app, token, aid, qs[0]["id"])
+            users[u] = (token, aid, [x["id"] for x in qs])
+        holder = self.hold([users["c3"][1], users["c4"][1]])
+        results, threads = {}, []
+
+        def fire(key, u, qi, value, seq):
+            token, aid, qids = users[u]
+            t = threading.Thread(target=lambda: results.__setitem__(key, answer(self.app, token, aid, qids[qi], value,
+                                                                                seq)))
+            t.start()
+            threads.append(t)
+            time.sleep(0.05)
+
+        fire("busy1", "c3", 1, True, 10)
+        fire("busy2", "c4", 1, True, 10)
+        self.saves_waiting(2)
+        grouped = metric(self.app, "examd_autosave_grouped_total")
+        checked = metric(self.app, "examd_autosave_checked_total")
+        fire("first", "c5", 3, False, 10)
+        fire("second", "c5", 3, True, 11)
+        fire("alone", "c6", 3, False, 10)
+        fire("stale", "c6", 0, False, 0)
+        time.sleep(0.3)
+        self.release(holder)
+        for t in threads:
+            t.join(30)
+        for k in ("busy1", "busy2", "first", "second", "alone"):
+            self.assertEqual(results[k].status, 200, (k, results[k]))
+        self.assertTrue(results["stale"].json.get("stale"), results["stale"])
+        self.assertEqual(self.stored(users["c5"][1], users["c5"][2][3]), "true/11")
+        self.assertEqual(self.stored(users["c6"][1], users["c6"][2][3]), "false/10")
+        self.assertGreaterEqual(metric(self.app, "examd_autosave_grouped_total") - grouped, 4)
+        self.assertGreaterEqual(metric(self.app, "examd_autosave_checked_total") - checked, 2)
+
+    # ------------------------------------------------------------ changes on another process hold at once
+    def test_logout_on_one_process_stops_checked_saves_on_another(self):
+        token, aid, qs = self.employee("c7")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        self.assertEqual(self.app.post("/api/v1/logout", token=token).status, 204)
+        self.assertError(answer(self.other, token, aid, qs[0]["id"], False, seq), 401)
+        self.assertEqual(self.stored(aid, qs[0]["id"]), "true/%d" % (seq - 1))
+
+    def test_deactivation_and_password_change_hold_at_once(self):
+        hr = self.app.login("hr1")
+        token, aid, qs = self.employee("c8")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        r = self.app.request("PATCH", "/api/v1/users/c8", {"active": False}, token=hr)
+        self.assertEqual(r.status, 200, r)
+        self.assertError(answer(self.other, token, aid, qs[0]["id"], False, seq), 401)
+        token, aid, qs = self.employee("c9")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        r = self.app.request("PATCH", "/api/v1/users/c9", {"password": "another-password-2026"}, token=hr)
+        self.assertEqual(r.status, 200, r)
+        self.assertError(answer(self.other, token, aid, qs[0]["id"], False, seq), 401)
+
+    def test_a_moved_deadline_a_proctor_close_and_a_submit_hold_at_once(self):
+        token, aid, qs = self.employee("c10")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        self.app.sql("UPDATE attempts SET deadline = now() - interval '1 hour' WHERE id = %s" % aid)
+        r = answer(self.other, token, aid, qs[1]["id"], True, seq)
+        self.assertError(r, 409, "attempt_closed")
+        self.assertEqual(self.app.sql("SELECT count(*) FROM answers WHERE attempt_id = %s" % aid), "1")
+        token, aid, qs = self.employee("c13")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        r = self.app.post("/api/v1/attempts/%s/close" % aid, token=self.app.login("admin"))
+        self.assertEqual(r.status, 200, r)
+        self.assertError(answer(self.other, token, aid, qs[2]["id"], True, seq), 409, "attempt_closed")
+        token, aid, qs = self.employee("c11")
+        seq = self.warm(self.other, token, aid, qs[0]["id"])
+        self.assertEqual(self.app.post("/api/v1/attempts/%s/submit" % aid, token=token).status, 200)
+        self.assertError(answer(self.other, token, aid, qs[1]["id"], True, seq), 409, "attempt_closed")
+        self.assertEqual(self.app.sql("SELECT count(*) FROM answers WHERE attempt_id = %s" % aid), "1")
+
+    def test_saves_racing_a_close_are_saved_and_scored_or_refused(self):
+        """40 writers, half on each process, save their own question again and again (alternating values,
+        rising seq) while the attempt is submitted: each question's last 200 is what is stored and scored,
+        every later save got 409, and nothing was saved after the close."""
+        token, aid, qs = self.employee("c12")
+        qids = [x["id"] for x in qs]
+        for app in (self.app, self.other):
+            self.warm(app, token, aid, qids[0])
+        last, refused, errors = {}, {}, []
+        start = threading.Event()
+
+        def writer(i, app):
+            start.wait()
+            seq = 100
+            give_up = time.time() + 20  # a save accepted after the close would keep the writer going
+            while time.time() < give_up:
+                value = seq % 2 == 0
+                try:
+                    r = answer(app, token, aid, qids[i], value, seq)
+                except OSError as e:
+                    errors.append(e)
+                    return
+                if r.status == 200:
+                    last[i] = (value, seq)
+                elif r.status == 409 and r.json["error"]["code"] == "attempt_closed":
+                    refused[i] = seq
+                    return
+                else:
+                    errors.append(r)
+                    return
+                seq += 1
+
+        threads = [threading.Thread(target=writer, args=(i, self.app if i % 2 else self.other))
+                   for i in range(len(qids))]
+        checked = metric(self.other, "examd_autosave_checked_total")
+        for t in threads:
+            t.start()
+        start.set()
+        time.sleep(0.4)
+        # A close that keeps finding new answers gives up after a few rounds (503, api/closer.c), and the
+        # browser submits again.
+        for _ in range(30):
+            r = self.app.post("/api/v1/attempts/%s/submit" % aid, token=token)
+            if r.status != 503:
+                break
+        self.assertEqual(r.status, 200, r)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(refused), len(qids), "every writer ends with a 409")
+        self.assertGreater(metric(self.other, "examd_autosave_checked_total") - checked, len(qids))
+        doc = self.app.get("/api/v1/attempts/%s" % aid, token=token).json
+        self.assertEqual(doc["status"], "submitted")
+        keys = {q["id"]: q for q in doc["questions"]}
+        for i, qid in enumerate(qids):
+            self.assertIn(i, last, "question %d was never saved before the close" % i)
+            value, seq = last[i]
+            self.assertEqual(self.stored(aid, qid), "%s/%d" % ("true" if value else "false", seq))
+            self.assertEqual(doc["answers"][str(qid)], value)
+            self.assertEqual(keys[qid]["correct"], value == keys[qid]["key"], (qid, value, keys[qid]))
+        self.assertEqual(self.app.sql("SELECT count(*) FROM answers s JOIN attempts a ON a.id = s.attempt_id "
+                                      "WHERE a.id = %s AND s.saved_at > a.submitted_at" % aid), "0")
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main(verbosity=2)
