@@ -35,6 +35,7 @@
 #define SAVES_PENDING_MAX 4096
 
 static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow, stat_checked;
+static atomic_long stat_queued; /* saves waiting for a slot, all workers */
 
 /* One save: the request and its validated parameters. */
 struct save {
@@ -92,11 +93,13 @@ void saves_metrics(struct evbuffer *out)
 	shapes_counts(&cached, &loads);
 	evbuffer_add_printf(
 		out,
+		"# HELP examd_autosave_queued Saves waiting for a statement slot, all workers.\n"
+		"# TYPE examd_autosave_queued gauge\nexamd_autosave_queued %ld\n"
 		"# HELP examd_autosave_snapshots Attempts whose question snapshot is in memory.\n"
 		"# TYPE examd_autosave_snapshots gauge\nexamd_autosave_snapshots %lu\n"
 		"# HELP examd_autosave_snapshot_loads_total Question snapshots loaded from the database.\n"
 		"# TYPE examd_autosave_snapshot_loads_total counter\nexamd_autosave_snapshot_loads_total %lu\n",
-		cached, loads);
+		atomic_load(&stat_queued), cached, loads);
 }
 
 struct saves *saves_new(struct worker *w, int pool_size)
@@ -117,6 +120,7 @@ void saves_free(struct saves *s)
 	if (!s)
 		return;
 	/* The pool is gone: every statement's callback has run and sent nothing new. */
+	atomic_fetch_sub(&stat_queued, (long)s->npending);
 	for (size_t i = 0; i < s->npending; i++) {
 		save_release(&s->pending[i]);
 		req_reply_error(s->pending[i].r, 503, "unavailable", "the service is shutting down");
@@ -222,6 +226,7 @@ static void drain(struct saves *s)
 		memcpy(group, s->pending, n * sizeof *group);
 		memmove(s->pending, s->pending + n, (s->npending - n) * sizeof *s->pending);
 		s->npending -= n;
+		atomic_fetch_sub(&stat_queued, (long)n);
 		/* The set-wise upsert writes each answer row once: saves of the same question in one group
 		 * go through the per-save check, in arrival order. */
 		for (size_t i = 0; i < n; i++)
@@ -494,4 +499,5 @@ void saves_submit(struct req *r, struct saves *s)
 		s->cap = cap;
 	}
 	s->pending[s->npending++] = v;
+	atomic_fetch_add(&stat_queued, 1);
 }

@@ -162,7 +162,11 @@ class AutosaveGroupsTest(ExamdTestCase):
             self.saves_waiting(2)
             for u in ("g2", "g3", "g7", "g4", "g5"):
                 threads.append(self.fire(results, u, u, 7, False))
-            time.sleep(0.3)
+            # All five wait for a slot (a slow build may take a while to receive them): one group.
+            deadline = time.time() + 10
+            while self.metric("examd_autosave_queued") < 5:
+                self.assertLess(time.time(), deadline, "the five saves did not queue")
+                time.sleep(0.02)
             self.release(holder)
             for t in threads:
                 t.join(30)
