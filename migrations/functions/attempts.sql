@@ -121,8 +121,9 @@ END $$;
 
 -- The exams open to an employee (0003), with what a session or practice adds: practice attempts
 -- never count (practice_counts false); sessions of the item that are open or upcoming. Which attempt
--- counts is decided in C (counted_result is null here).
-CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAGE sql STABLE AS $$
+-- counts is decided in C (counted_result is null here). The level of each exam and whether a session
+-- invites the employee come from p_now (examd_now_level, migrations/functions/model.sql).
+CREATE OR REPLACE FUNCTION examd_exams_for(p_username text, p_now jsonb) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('exams', coalesce(json_agg(json_build_object(
         'item', i.code, 'name_zh', i.name_zh, 'level', b.level, 'time_limit_seconds', b.time_limit_seconds,
         'max_attempts', b.max_attempts, 'grading', b.grading,
@@ -144,10 +145,10 @@ CREATE OR REPLACE FUNCTION examd_exams_for(p_username text) RETURNS json LANGUAG
                                 'closes_at', examd_ts(coalesce(o.closes_at, s.closes_at))) ORDER BY s.opens_at), '[]')
                      FROM exam_sessions s JOIN exam_session_items si ON si.session_id = s.id AND si.item = i.code
                      LEFT JOIN exam_session_overrides o ON o.session_id = s.id AND o.username = p_username
-                     WHERE coalesce(o.closes_at, s.closes_at) > now() AND examd_session_invited(s.id, p_username)))
+                     WHERE coalesce(o.closes_at, s.closes_at) > now() AND examd_session_invited(s.id, p_username, p_now)))
         ORDER BY i.position), '[]'))
     FROM model_items i
-    JOIN blueprints b ON b.item = i.code AND b.level = examd_required_level(p_username, i.code, now())
+    JOIN blueprints b ON b.item = i.code AND b.level = examd_now_level(p_now, p_username, i.code)
     WHERE i.assessment = 'exam'
 $$;
 
@@ -414,7 +415,7 @@ CREATE OR REPLACE FUNCTION examd_attempt_questions_shape(p_attempt bigint)
 $$;
 
 CREATE OR REPLACE FUNCTION examd_attempt_begin(p_username text, p_item text, p_grace int, p_mode text, p_session bigint,
-                                    OUT status text, OUT message text, OUT attempt_id bigint)
+                                    p_now jsonb, OUT status text, OUT message text, OUT attempt_id bigint)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -435,7 +436,7 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('attempt:' || p_username || ':' || p_item, 0));
     IF p_mode = 'session' THEN
         SELECT * INTO s FROM exam_sessions WHERE id = p_session;
-        IF NOT FOUND OR NOT examd_session_invited(p_session, p_username) THEN
+        IF NOT FOUND OR NOT examd_session_invited(p_session, p_username, p_now) THEN
             status := 'not_found';
             message := 'no such session';
             RETURN;
@@ -461,7 +462,7 @@ BEGIN
             END IF;
             PERFORM pg_advisory_xact_lock(hashtextextended('attempt:' || p_username || ':' || p_item, 0));
         END IF;
-        SELECT coalesce(i.level, examd_required_level(p_username, i.item, now())) INTO v_level
+        SELECT coalesce(i.level, examd_now_level(p_now, p_username, i.item)) INTO v_level
         FROM exam_session_items i WHERE i.session_id = p_session AND i.item = p_item;
         IF NOT FOUND THEN
             status := 'invalid_field';
@@ -469,7 +470,7 @@ BEGIN
             RETURN;
         END IF;
     ELSE
-        v_level := examd_required_level(p_username, p_item, now());
+        v_level := examd_now_level(p_now, p_username, p_item);
     END IF;
     SELECT * INTO v_open FROM attempts WHERE username = p_username AND item = p_item AND status = 'open';
     IF FOUND THEN
@@ -577,10 +578,10 @@ BEGIN
     attempt_id := v_id;
 END $$;
 
-CREATE OR REPLACE FUNCTION examd_attempt_start(p_username text, p_item text, p_grace int,
+CREATE OR REPLACE FUNCTION examd_attempt_start(p_username text, p_item text, p_grace int, p_now jsonb,
                                     OUT status text, OUT message text, OUT attempt_id bigint)
     LANGUAGE sql AS $$
-    SELECT * FROM examd_attempt_begin(p_username, p_item, p_grace, 'exam', NULL)
+    SELECT * FROM examd_attempt_begin(p_username, p_item, p_grace, 'exam', NULL, p_now)
 $$;
 
 CREATE OR REPLACE FUNCTION examd_attempt_void(p_id bigint, p_reason text, p_actor text, p_role text, p_address text,

@@ -9,20 +9,43 @@ CREATE OR REPLACE FUNCTION examd_model_version_at(t timestamptz) RETURNS int LAN
     ORDER BY effective_from DESC, version DESC LIMIT 1
 $$;
 
--- The grade held at a time; before the first recorded grade, that first grade applies.
-CREATE OR REPLACE FUNCTION examd_grade_at(who text, t timestamptz) RETURNS int LANGUAGE sql STABLE AS $$
-    SELECT coalesce(
-        (SELECT grade FROM user_grades WHERE username = who AND effective_from <= t
-         ORDER BY effective_from DESC, id DESC LIMIT 1),
-        (SELECT grade FROM user_grades WHERE username = who ORDER BY effective_from, id LIMIT 1))
+-- Grades and levels "now". The rules (grade held at T, level required at T) are examd's
+-- (service/domain/rules.c); a statement that acts now receives examd's answer as one jsonb
+-- parameter, p_now = {"grades": {username: grade}, "levels": {"<grade>": {item: level}}} (the
+-- levels of the version in force now), and only looks it up with the two functions below.
+CREATE OR REPLACE FUNCTION examd_now_grade(p_now jsonb, p_username text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT (p_now -> 'grades' ->> p_username)::int
 $$;
 
--- The exam level an employee's grade requires now, and its blueprint.
-CREATE OR REPLACE FUNCTION examd_required_level(p_username text, p_item text, p_at timestamptz) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT r.level FROM model_required_levels r
-    WHERE r.version = examd_model_version_at(p_at) AND r.item = p_item
-      AND r.grade = examd_grade_at(p_username, p_at)
+CREATE OR REPLACE FUNCTION examd_now_level(p_now jsonb, p_username text, p_item text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_now -> 'levels' -> (p_now -> 'grades' ->> p_username) ->> p_item
+$$;
+
+-- One employee's grade history, the evidence of the rule: "from:grade,..." in the order
+-- (effective_from, id), from in microseconds since the epoch; NULL without one.
+CREATE OR REPLACE FUNCTION examd_grades_packed(p_username text) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
+                      ORDER BY g.effective_from, g.id)
+    FROM user_grades g WHERE g.username = p_username
+$$;
+
+-- Every grade history (users without one are absent).
+CREATE OR REPLACE FUNCTION examd_grades_all() RETURNS TABLE (username text, grades text) LANGUAGE sql STABLE AS $$
+    SELECT g.username, string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade),
+                                  ',' ORDER BY g.effective_from, g.id)
+    FROM user_grades g GROUP BY g.username
+$$;
+
+-- The transaction's time in microseconds since the epoch (the "now" examd evaluates the rules at).
+CREATE OR REPLACE FUNCTION examd_now_us() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT (extract(epoch FROM now()) * 1000000)::bigint
+$$;
+
+-- Changes whenever a model version is added (versions are never edited or removed): examd keeps the
+-- parsed versions per worker and reads examd_rules_evidence() again when this differs.
+CREATE OR REPLACE FUNCTION examd_model_stamp() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT max(version) || ':' || count(*) FROM model_versions
 $$;
 
 -- The exam band thresholds of a model version as "score:min,..." for examd's band arithmetic.

@@ -140,9 +140,7 @@ DECLARE
 BEGIN
     RETURN QUERY
     SELECT p_username, v_period,
-           (SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
-                              ORDER BY g.effective_from, g.id)
-            FROM user_grades g WHERE g.username = p_username),
+           examd_grades_packed(p_username),
            (SELECT string_agg(concat_ws(':', i.position, a.level, (extract(epoch FROM a.started_at) * 1000000)::bigint,
                                         a.id, coalesce(a.standard_score::text, ''), coalesce(a.band::text, '')), ',')
             FROM attempts a JOIN model_items i ON i.code = a.item
@@ -159,9 +157,7 @@ RETURNS TABLE (grades text, exam text, hidden text)
 LANGUAGE plpgsql STABLE ROWS 1 AS $fn$
 BEGIN
     RETURN QUERY
-    SELECT (SELECT string_agg(concat_ws(':', (extract(epoch FROM g.effective_from) * 1000000)::bigint, g.grade), ','
-                              ORDER BY g.effective_from, g.id)
-            FROM user_grades g WHERE g.username = p_username),
+    SELECT examd_grades_packed(p_username),
            (SELECT string_agg(concat_ws(':', i.position, a.level, (extract(epoch FROM a.started_at) * 1000000)::bigint,
                                         a.id, coalesce(a.standard_score::text, ''), coalesce(a.band::text, '')), ',')
             FROM attempts a JOIN model_items i ON i.code = a.item

@@ -5,26 +5,26 @@
 
 -- The cohort rule: active employees named in usernames, and those whose department is one of
 -- departments (when any is given) and whose grade now is one of grades (when any is given), when
--- at least one of the two is given.
-CREATE OR REPLACE FUNCTION examd_session_invitees(p_session bigint)
+-- at least one of the two is given. The grade held now is examd's (p_now: examd_now_grade, model.sql).
+CREATE OR REPLACE FUNCTION examd_session_invitees(p_session bigint, p_now jsonb)
     RETURNS TABLE (username text, name text, department text, grade int) LANGUAGE sql STABLE AS $$
-    SELECT u.username, u.name, u.department, examd_grade_at(u.username, now())
+    SELECT u.username, u.name, u.department, examd_now_grade(p_now, u.username)
     FROM exam_sessions s
     JOIN users u ON u.role = 'employee' AND u.active
     WHERE s.id = p_session
       AND (u.username = ANY (s.usernames)
            OR ((cardinality(s.departments) > 0 OR cardinality(s.grades) > 0)
                AND (cardinality(s.departments) = 0 OR u.department = ANY (s.departments))
-               AND (cardinality(s.grades) = 0 OR examd_grade_at(u.username, now()) = ANY (s.grades))))
+               AND (cardinality(s.grades) = 0 OR examd_now_grade(p_now, u.username) = ANY (s.grades))))
 $$;
 
-CREATE OR REPLACE FUNCTION examd_session_invited(p_session bigint, p_username text) RETURNS boolean LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION examd_session_invited(p_session bigint, p_username text, p_now jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM exam_sessions s JOIN users u ON u.username = p_username
                    WHERE s.id = p_session AND u.role = 'employee' AND u.active
                      AND (u.username = ANY (s.usernames)
                           OR ((cardinality(s.departments) > 0 OR cardinality(s.grades) > 0)
                               AND (cardinality(s.departments) = 0 OR u.department = ANY (s.departments))
-                              AND (cardinality(s.grades) = 0 OR examd_grade_at(u.username, now()) = ANY (s.grades)))))
+                              AND (cardinality(s.grades) = 0 OR examd_now_grade(p_now, u.username) = ANY (s.grades)))))
 $$;
 
 -- Until when a session's results stay hidden: its close, or the latest personal window's.
@@ -37,7 +37,7 @@ $$;
 
 -- The session as the API shows it; for an employee (p_username) with their window, items at their
 -- level and attempts.
-CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text, p_now jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', s.id, 'title', s.title, 'opens_at', examd_ts(s.opens_at), 'closes_at', examd_ts(s.closes_at),
         'time_limit_seconds', s.time_limit_seconds, 'attempts_allowed', s.attempts_allowed, 'results', s.results,
@@ -48,7 +48,7 @@ CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text) RETU
         'items', (SELECT jsonb_agg(jsonb_build_object(
                       'item', i.item, 'name_zh', m.name_zh, 'level', i.level,
                       'your_level', CASE WHEN p_username IS NOT NULL
-                                         THEN coalesce(i.level, examd_required_level(p_username, i.item, now())) END,
+                                         THEN coalesce(i.level, examd_now_level(p_now, p_username, i.item)) END,
                       'attempts_used', CASE WHEN p_username IS NOT NULL THEN
                           (SELECT count(*) FROM attempts a WHERE a.session_id = s.id AND a.username = p_username
                              AND a.item = i.item AND a.status <> 'voided') END,
@@ -57,7 +57,7 @@ CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text) RETU
                              AND a.item = i.item AND a.status = 'open') END)
                       ORDER BY i.position)
                   FROM exam_session_items i JOIN model_items m ON m.code = i.item WHERE i.session_id = s.id),
-        'invitees', CASE WHEN p_username IS NULL THEN (SELECT count(*) FROM examd_session_invitees(s.id)) END,
+        'invitees', CASE WHEN p_username IS NULL THEN (SELECT count(*) FROM examd_session_invitees(s.id, p_now)) END,
         'overrides', CASE WHEN p_username IS NULL THEN
                          (SELECT count(*) FROM exam_session_overrides o WHERE o.session_id = s.id) END)
         || CASE WHEN p_username IS NULL THEN '{}'::jsonb ELSE
@@ -75,14 +75,14 @@ $$;
 
 -- Sessions for a reader: an employee's own (invited; not those closed more than 30 days ago), a
 -- trainer's own, every session for hr and admin; newest window first.
-CREATE OR REPLACE FUNCTION examd_sessions_for(p_username text, p_role text) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION examd_sessions_for(p_username text, p_role text, p_now jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('sessions', coalesce(jsonb_agg(
-               examd_session_json(s.id, CASE WHEN p_role = 'employee' THEN p_username END)
+               examd_session_json(s.id, CASE WHEN p_role = 'employee' THEN p_username END, p_now)
                ORDER BY s.opens_at DESC, s.id DESC), '[]'))
     FROM exam_sessions s
     LEFT JOIN exam_session_overrides o ON o.session_id = s.id AND o.username = p_username
     WHERE CASE p_role
-              WHEN 'employee' THEN examd_session_invited(s.id, p_username)
+              WHEN 'employee' THEN examd_session_invited(s.id, p_username, p_now)
                                    AND coalesce(o.closes_at, s.closes_at) > now() - interval '30 days'
               WHEN 'trainer' THEN s.created_by = p_username
               ELSE true END
@@ -99,13 +99,13 @@ CREATE OR REPLACE FUNCTION examd_session_overrides_json(p_session bigint, p_user
 $$;
 
 -- The live roster: every invitee × exam item, with the state of their latest attempt.
-CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint)
+CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint, p_now jsonb)
     RETURNS TABLE (username text, name text, department text, grade int, item text, level text, state text,
                    attempt_id bigint, attempts int, answered int, questions int, last_save timestamptz,
                    time_left int, standard_score numeric, band int, override text, window_closes timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT v.username, v.name, v.department, v.grade, i.item,
-           coalesce(a.level, i.level, examd_required_level(v.username, i.item, now())),
+           coalesce(a.level, i.level, examd_now_level(p_now, v.username, i.item)),
            CASE WHEN a.id IS NULL THEN CASE WHEN now() > coalesce(o.closes_at, s.closes_at) THEN 'absent'
                                             ELSE 'not_started' END
                 WHEN a.status = 'open' THEN 'in_progress'
@@ -120,7 +120,7 @@ CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint)
            a.standard_score, a.band,
            CASE WHEN o.username IS NOT NULL THEN o.reason END, coalesce(o.closes_at, s.closes_at)
     FROM exam_sessions s
-    CROSS JOIN examd_session_invitees(s.id) v
+    CROSS JOIN examd_session_invitees(s.id, p_now) v
     JOIN exam_session_items i ON i.session_id = s.id
     LEFT JOIN exam_session_overrides o ON o.session_id = s.id AND o.username = v.username
     LEFT JOIN LATERAL (SELECT * FROM attempts x WHERE x.session_id = s.id AND x.username = v.username
@@ -130,11 +130,11 @@ CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint)
     ORDER BY v.department, v.username, i.position
 $$;
 
-CREATE OR REPLACE FUNCTION examd_session_roster(p_session bigint) RETURNS jsonb LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION examd_session_roster(p_session bigint, p_now jsonb) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
-        'session', examd_session_json(p_session, NULL),
+        'session', examd_session_json(p_session, NULL, p_now),
         'totals', jsonb_build_object(
-            'invitees', (SELECT count(DISTINCT r.username) FROM examd_session_roster_rows(p_session) r),
+            'invitees', (SELECT count(DISTINCT r.username) FROM examd_session_roster_rows(p_session, p_now) r),
             'not_started', count(*) FILTER (WHERE r.state = 'not_started'),
             'in_progress', count(*) FILTER (WHERE r.state = 'in_progress'),
             'submitted', count(*) FILTER (WHERE r.state = 'submitted'),
@@ -146,10 +146,10 @@ CREATE OR REPLACE FUNCTION examd_session_roster(p_session bigint) RETURNS jsonb 
             'answered', r.answered, 'questions', r.questions, 'last_save', examd_ts(r.last_save),
             'time_left_seconds', r.time_left, 'standard_score', r.standard_score, 'band', r.band,
             'override', r.override, 'window_closes_at', examd_ts(r.window_closes))), '[]'))
-    FROM examd_session_roster_rows(p_session) r
+    FROM examd_session_roster_rows(p_session, p_now) r
 $$;
 
-CREATE OR REPLACE FUNCTION examd_session_roster_csv(p_session bigint) RETURNS text LANGUAGE sql STABLE AS $$
+CREATE OR REPLACE FUNCTION examd_session_roster_csv(p_session bigint, p_now jsonb) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT E'\uFEFF' || 'username,name,department,grade,item,level,state,attempt_id,attempts,answered,questions,'
            || E'last_save,time_left_seconds,standard_score,band,override\r\n'
            || coalesce(string_agg(concat_ws(',', examd_csv_cell(r.username), examd_csv_cell(r.name),
@@ -158,7 +158,7 @@ CREATE OR REPLACE FUNCTION examd_session_roster_csv(p_session bigint) RETURNS te
                   coalesce(r.questions::text, ''), coalesce(examd_ts(r.last_save), ''), coalesce(r.time_left::text, ''),
                   coalesce(r.standard_score::text, ''), coalesce(r.band::text, ''), examd_csv_cell(r.override)),
                   E'\r\n'), '') || CASE WHEN count(*) > 0 THEN E'\r\n' ELSE '' END
-    FROM examd_session_roster_rows(p_session) r
+    FROM examd_session_roster_rows(p_session, p_now) r
 $$;
 
 -- Whether p_actor (role p_role) manages session p_session: its creator, hr, admin.
@@ -170,7 +170,7 @@ CREATE OR REPLACE FUNCTION examd_session_access(p_session bigint, p_actor text, 
     FROM (SELECT 1) one LEFT JOIN exam_sessions s ON s.id = p_session
 $$;
 
-CREATE OR REPLACE FUNCTION examd_session_create(p_body jsonb, p_actor text, p_address text,
+CREATE OR REPLACE FUNCTION examd_session_create(p_body jsonb, p_actor text, p_address text, p_now jsonb,
                                      OUT status text, OUT message text, OUT body jsonb)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -215,10 +215,11 @@ BEGIN
     INSERT INTO audit_log (actor, action, target, address, detail)
     VALUES (p_actor, 'session.create', 'session:' || v_id, p_address, p_body);
     status := 'ok';
-    body := examd_session_json(v_id, NULL);
+    body := examd_session_json(v_id, NULL, p_now);
 END $$;
 
 CREATE OR REPLACE FUNCTION examd_session_override_put(p_session bigint, p_body jsonb, p_actor text, p_address text,
+                                           p_now jsonb,
                                            OUT status text, OUT message text, OUT body jsonb)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -233,7 +234,7 @@ BEGIN
         message := 'opens_at and closes_at must be RFC 3339 times';
         RETURN;
     END IF;
-    IF NOT examd_session_invited(p_session, v_user) THEN
+    IF NOT examd_session_invited(p_session, v_user, p_now) THEN
         status := 'validation_failed';
         message := v_user || ' is not invited to this session';
         RETURN;

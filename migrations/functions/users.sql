@@ -3,10 +3,10 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
--- The public form of a user (SPEC §4.1).
-CREATE OR REPLACE FUNCTION examd_user_json(who text) RETURNS json LANGUAGE sql STABLE AS $$
+-- The public form of a user (SPEC §4.1); p_grade is the grade held now, which examd computes (domain/rules.c).
+CREATE OR REPLACE FUNCTION examd_user_json(who text, p_grade int) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('username', u.username, 'name', u.name, 'role', u.role,
-                             'grade', examd_grade_at(u.username, now()), 'department', u.department,
+                             'grade', p_grade, 'department', u.department,
                              'active', u.active, 'created_at', examd_ts(u.created_at))
     FROM users u WHERE u.username = who
 $$;

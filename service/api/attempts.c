@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "api/closer.h"
 #include "core/log.h"
 #include "domain/itemstats.h"
@@ -363,7 +364,12 @@ static void on_exams(const struct db_result *res, void *arg)
 
 void exams_list(struct req *r)
 {
-	const char *params[] = {r->user.username};
+	char *now = api_now_caller(r);
+	if (!now) {
+		req_reply_error(r, 503, "unavailable", "the competency model is not available");
+		return;
+	}
+	const char *params[] = {r->user.username, now};
 	/* available: the blueprint has draw rows and the active pool fills each of them (else the page
 	 * offers no start button and says why). */
 	api_query(r,
@@ -375,12 +381,13 @@ void exams_list(struct req *r)
 		  "                    WHERE q.active AND q.item = d.item AND q.subtopic = d.subtopic"
 		  "                    AND q.level = d.draw_level))) ORDER BY e.n), '[]'))::text AS doc,"
 		  "  string_agg(e.value->>'item', ',' ORDER BY e.n) AS items"
-		  " FROM json_array_elements(examd_exams_for($1)->'exams') WITH ORDINALITY e(value, n))"
+		  " FROM json_array_elements(examd_exams_for($1, $2::jsonb)->'exams') WITH ORDINALITY e(value, n))"
 		  " SELECT x.doc, x.items, v.grades, v.exam, v.hidden, examd_rules_evidence(),"
 		  "  (extract(epoch FROM now()) * 1000000)::bigint,"
 		  "  (SELECT json_object_agg(s.score, s.name_zh) FROM model_rating_scale s)::text"
 		  " FROM x CROSS JOIN examd_exam_evidence($1, now()) v",
-		  1, params, on_exams);
+		  2, params, on_exams);
+	free(now);
 }
 
 /* ------------------------------------------------------------------ start */
@@ -442,10 +449,20 @@ static void start_run(struct req *r)
 	struct start_state *s = r->data;
 	char grace[16];
 	grace_text(api_cfg(r), grace);
-	const char *params[] = {r->user.username, s->item[0] ? s->item : NULL, grace, s->mode,
-				s->session[0] ? s->session : NULL};
-	api_query(r, "SELECT status, message, attempt_id FROM examd_attempt_begin($1, $2, $3::int, $4, $5::bigint)", 5,
-		  params, on_started);
+	/* The level the caller's grade requires now, and the grade a session's cohort is matched
+	 * against, are the rules module's (api/nowrules.c). */
+	char *now = api_now_caller(r);
+	if (!now) {
+		req_reply_error(r, 503, "unavailable", "the competency model is not available");
+		return;
+	}
+	const char *params[] = {r->user.username, s->item[0] ? s->item : NULL,       grace,
+				s->mode,          s->session[0] ? s->session : NULL, now};
+	api_query(
+		r,
+		"SELECT status, message, attempt_id FROM examd_attempt_begin($1, $2, $3::int, $4, $5::bigint, $6::jsonb)",
+		6, params, on_started);
+	free(now);
 }
 
 void attempts_begin(struct req *r, const char *mode, const char *session, const char *item)

@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "core/log.h"
 #include "core/password.h"
+#include "domain/rules.h"
 #include "http/offload.h"
 
 #define LOGIN_WINDOW_SECONDS 900
@@ -17,16 +19,21 @@
 
 /* ------------------------------------------------------------------ authentication */
 
+/* The caller, their grade history (the grade held now is decided in C, domain/rules.c), the
+ * statement's now(), the model stamp and, when the worker's cached versions have another stamp ($3),
+ * the versions themselves (api/nowrules.c). */
 static const char *const sql_session =
 	"WITH s AS ("
-	"  SELECT u.username, u.name, u.role, u.department, coalesce(examd_grade_at(u.username, now()), 0) AS grade"
+	"  SELECT u.username, u.name, u.role, u.department, examd_grades_packed(u.username) AS grades"
 	"  FROM sessions s JOIN users u ON u.username = s.username"
 	"  WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active"
 	"    AND s.last_seen > now() - make_interval(secs => $2::int)"
 	"), touch AS ("
 	"  UPDATE sessions SET last_seen = now()"
 	"  WHERE token_hash = $1 AND last_seen < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM s)"
-	") SELECT username, name, role, department, grade FROM s";
+	") SELECT s.username, s.name, s.role, s.department, s.grades, examd_now_us(), m.stamp,"
+	"         CASE WHEN m.stamp IS DISTINCT FROM $3 THEN examd_rules_evidence() END"
+	"  FROM s CROSS JOIN (SELECT examd_model_stamp() AS stamp) m";
 
 struct auth_state {
 	void (*next)(struct req *r);
@@ -54,7 +61,17 @@ static void on_session(const struct db_result *res, void *arg)
 	copy_field(r->user.name, sizeof r->user.name, db_result_value(res, 0, 1));
 	copy_field(r->user.role, sizeof r->user.role, db_result_value(res, 0, 2));
 	copy_field(r->user.department, sizeof r->user.department, db_result_value(res, 0, 3));
-	r->user.grade = (int)db_result_long(res, 0, 4);
+	r->user.now_us = db_result_long(res, 0, 5);
+	r->user.grade = rules_grade_packed_at(db_result_value(res, 0, 4), r->user.now_us);
+	if (!db_result_isnull(res, 0, 7) &&
+	    !nowrules_load(api_nowrules(r), db_result_value(res, 0, 6), db_result_value(res, 0, 7))) {
+		req_reply_error(r, 503, "unavailable", "the competency model could not be read");
+		return;
+	}
+	if (r->user.grade < 0) {
+		log_error("the grade history of %s is malformed", r->user.username);
+		r->user.grade = 0;
+	}
 	r->authed = true;
 	next(r);
 }
@@ -86,10 +103,10 @@ void auth_authenticate(struct req *r, void (*next)(struct req *r))
 		return;
 	char idle[16];
 	snprintf(idle, sizeof idle, "%d", api_cfg(r)->session_idle_seconds);
-	const char *params[] = {r->token_hash, idle};
+	const char *params[] = {r->token_hash, idle, nowrules_stamp(api_nowrules(r))};
 	r->data = (void *)next;
 	r->data_free = NULL;
-	api_query(r, sql_session, 2, params, on_session);
+	api_query(r, sql_session, 3, params, on_session);
 }
 
 /* ------------------------------------------------------------------ login */
@@ -139,7 +156,8 @@ static const char *const sql_login_ok =
 	" a AS (INSERT INTO audit_log (actor, action, target, address) VALUES ($2, 'login', 'user:' || $2, $4)),"
 	" c AS (DELETE FROM login_failures WHERE username = $2)"
 	" SELECT json_build_object('token', $5::text, 'expires_at', examd_ts(s.expires_at),"
-	"                          'user', examd_user_json($2))::text FROM s";
+	"                          'user', examd_user_json($2, NULL))::text, examd_grades_packed($2), examd_now_us()"
+	" FROM s";
 
 /* Verifications of a password against a hash (logins only), for /metrics and the throttle test. */
 static _Atomic unsigned long password_checks;
@@ -220,7 +238,16 @@ static void on_login_ok(const struct db_result *res, void *arg)
 		api_reply_db_failure(r, res);
 		return;
 	}
-	req_reply_json_text(r, 200, db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
+	/* The user's grade is the one held now by the rules module. */
+	json_t *doc = json_loads(db_result_value(res, 0, 0), 0, NULL);
+	int grade = rules_grade_packed_at(db_result_value(res, 0, 1), db_result_long(res, 0, 2));
+	json_t *user = doc ? json_object_get(doc, "user") : NULL;
+	if (!user || json_object_set_new(user, "grade", grade > 0 ? json_integer(grade) : json_null()) < 0) {
+		json_decref(doc);
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	req_reply_json(r, 200, doc);
 }
 
 static void on_login_failed(const struct db_result *res, void *arg)
@@ -389,6 +416,8 @@ void auth_logout(struct req *r)
 
 void auth_me(struct req *r)
 {
-	const char *params[] = {r->user.username};
-	api_query_json(r, 200, "SELECT examd_user_json($1)::text", 1, params);
+	char grade[16];
+	snprintf(grade, sizeof grade, "%d", r->user.grade);
+	const char *params[] = {r->user.username, r->user.grade > 0 ? grade : NULL};
+	api_query_json(r, 200, "SELECT examd_user_json($1, $2::int)::text", 2, params);
 }

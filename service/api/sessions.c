@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "core/log.h"
 
 static bool session_id_param(struct req *r)
@@ -31,6 +32,36 @@ static void query_doc(struct req *r, int status, const char *sql, int n, const c
 	r->data = (void *)(intptr_t)status;
 	r->data_free = NULL;
 	api_query(r, sql, n, params, on_doc);
+}
+
+/* A session body (r->data, JSON text) and p_now: the statement, then the body is freed. */
+static void doc_with_now(struct req *r, const char *sql, int status, const char *now, bool with_id)
+{
+	char *text = r->data;
+	r->data = NULL;
+	r->data_free = NULL;
+	if (with_id) {
+		const char *params[] = {r->params[0], text, r->user.username, req_client_address(r), now};
+		query_doc(r, status, sql, 5, params);
+	} else {
+		const char *params[] = {text, r->user.username, req_client_address(r), now};
+		query_doc(r, status, sql, 4, params);
+	}
+	free(text);
+}
+
+static void create_run(struct req *r, const char *now)
+{
+	doc_with_now(r, "SELECT status, message, body::text FROM examd_session_create($1::jsonb, $2, $3, $4::jsonb)",
+		     201, now, false);
+}
+
+static void override_run(struct req *r, const char *now)
+{
+	doc_with_now(r,
+		     "SELECT status, message, body::text"
+		     " FROM examd_session_override_put($1::bigint, $2::jsonb, $3, $4, $5::jsonb)",
+		     201, now, true);
 }
 
 /* ------------------------------------------------------------------ access */
@@ -194,37 +225,64 @@ void sessions_create(struct req *r)
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	const char *params[] = {text, r->user.username, req_client_address(r)};
-	if (text)
-		query_doc(r, 201, "SELECT status, message, body::text FROM examd_session_create($1::jsonb, $2, $3)", 3,
-			  params);
-	else
+	if (!text) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
-	free(text);
+		return;
+	}
+	r->data = text;
+	r->data_free = free;
+	api_now_all(r, create_run); /* the reply counts the invitees by their grades now */
+}
+
+/* Runs next with p_now: the caller's alone for an employee, everyone's for a manager (a session's
+ * cohort by grade). */
+static void with_now(struct req *r, void (*next)(struct req *r, const char *now))
+{
+	if (strcmp(r->user.role, "employee") != 0) {
+		api_now_all(r, next);
+		return;
+	}
+	char *now = api_now_caller(r);
+	if (!now) {
+		req_reply_error(r, 503, "unavailable", "the competency model is not available");
+		return;
+	}
+	next(r, now);
+	free(now);
+}
+
+static void list_run(struct req *r, const char *now)
+{
+	const char *params[] = {r->user.username, r->user.role, now};
+	api_query_json(r, 200, "SELECT examd_sessions_for($1, $2, $3::jsonb)::text", 3, params);
 }
 
 void sessions_list(struct req *r)
 {
-	const char *params[] = {r->user.username, r->user.role};
-	api_query_json(r, 200, "SELECT examd_sessions_for($1, $2)::text", 2, params);
+	with_now(r, list_run);
 }
 
 /* Employees see a session they are invited to (with their own window); managers any they manage. */
+static void get_run(struct req *r, const char *now)
+{
+	const char *params[] = {r->params[0], r->user.username, r->user.role, now};
+	query_doc(r, 200,
+		  "SELECT a.status,"
+		  " CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
+		  "  ELSE 'no such session' END,"
+		  " CASE a.status WHEN 'ok'"
+		  "  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END, $4::jsonb)::text END"
+		  " FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
+		  "              WHEN examd_session_invited($1::bigint, $2, $4::jsonb) THEN 'ok' ELSE 'not_found' END"
+		  "       AS status) a",
+		  4, params);
+}
+
 void sessions_get(struct req *r)
 {
 	if (!session_id_param(r))
 		return;
-	const char *params[] = {r->params[0], r->user.username, r->user.role};
-	query_doc(
-		r, 200,
-		"SELECT a.status,"
-		" CASE a.status WHEN 'forbidden' THEN 'only the session''s creator, hr or admin may read it'"
-		"  ELSE 'no such session' END,"
-		" CASE a.status WHEN 'ok'"
-		"  THEN examd_session_json($1::bigint, CASE WHEN $3 = 'employee' THEN $2 END)::text END"
-		" FROM (SELECT CASE WHEN $3 <> 'employee' THEN examd_session_access($1::bigint, $2, $3)"
-		"              WHEN examd_session_invited($1::bigint, $2) THEN 'ok' ELSE 'not_found' END AS status) a",
-		3, params);
+	with_now(r, get_run);
 }
 
 static void on_roster_csv(const struct db_result *res, void *arg)
@@ -238,6 +296,16 @@ static void on_roster_csv(const struct db_result *res, void *arg)
 	req_reply(r, 200, "text/csv; charset=utf-8", db_result_value(res, 0, 0), (size_t)db_result_length(res, 0, 0));
 }
 
+static void roster_run(struct req *r, const char *now)
+{
+	const char *format = req_query(r, "format");
+	const char *params[] = {r->params[0], now};
+	if (format && !strcmp(format, "csv"))
+		api_query(r, "SELECT examd_session_roster_csv($1::bigint, $2::jsonb)", 2, params, on_roster_csv);
+	else
+		api_query_json(r, 200, "SELECT examd_session_roster($1::bigint, $2::jsonb)::text", 2, params);
+}
+
 static void roster_after_access(struct req *r)
 {
 	const char *format = req_query(r, "format");
@@ -245,11 +313,7 @@ static void roster_after_access(struct req *r)
 		req_reply_error(r, 400, "invalid_field", "format must be json or csv");
 		return;
 	}
-	const char *params[] = {r->params[0]};
-	if (format && !strcmp(format, "csv"))
-		api_query(r, "SELECT examd_session_roster_csv($1::bigint)", 1, params, on_roster_csv);
-	else
-		api_query_json(r, 200, "SELECT examd_session_roster($1::bigint)::text", 1, params);
+	api_now_all(r, roster_run); /* the cohort by grade, each invitee's grade and level now */
 }
 
 void sessions_roster(struct req *r)
@@ -302,15 +366,13 @@ static void overrides_put_after_access(struct req *r)
 	}
 	char *text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	const char *params[] = {r->params[0], text, r->user.username, req_client_address(r)};
-	if (text)
-		query_doc(r, 201,
-			  "SELECT status, message, body::text"
-			  " FROM examd_session_override_put($1::bigint, $2::jsonb, $3, $4)",
-			  4, params);
-	else
+	if (!text) {
 		req_reply_error(r, 503, "unavailable", "out of memory");
-	free(text);
+		return;
+	}
+	r->data = text;
+	r->data_free = free;
+	api_now_all(r, override_run); /* whether the employee is invited depends on their grade now */
 }
 
 void sessions_overrides_put(struct req *r)

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
+#include "domain/rules.h"
 #include "core/log.h"
 #include "core/password.h"
 #include "http/offload.h"
@@ -23,6 +25,7 @@ struct user_edit {
 	char hash[PASSWORD_HASH_MAX];
 	bool hashed;
 	json_t *changes; /* for the audit log: field names and values, never the password */
+	int decided;     /* times the grade change was decided (the history changed in between) */
 };
 
 static void user_edit_free(void *arg)
@@ -219,6 +222,14 @@ void users_create(struct req *r)
 
 /* ------------------------------------------------------------------ list */
 
+/* A validated list request waiting for the grades held now. */
+struct list_query {
+	const char *params[8]; /* into r's query string, or lim/off */
+	char lim[24], off[24];
+};
+
+static void list_run(struct req *r, const char *now);
+
 /* Filters: role, department (exact, SPEC), grade; and for the people pages department_like
  * (contains, case-insensitive), q (name or username contains), active; limit/offset pages with the
  * total. Names in pinyin order (ICU collation zh-x-icu) within each department. */
@@ -253,18 +264,41 @@ void users_list(struct req *r)
 	int active;
 	if (!api_query_bool(r, "active", -1, &active))
 		return;
-	char lim_text[24], off_text[24];
-	snprintf(lim_text, sizeof lim_text, "%ld", lim);
-	snprintf(off_text, sizeof off_text, "%ld", off);
-	const char *params[] = {role && *role ? role : NULL,    department,
-				grade && *grade ? grade : NULL, like && *like ? like : NULL,
-				text && *text ? text : NULL,    active < 0 ? NULL : (active ? "true" : "false"),
-				lim ? lim_text : NULL,          off_text};
+	struct list_query *q = calloc(1, sizeof *q);
+	if (!q) {
+		req_reply_error(r, 503, "unavailable", "out of memory");
+		return;
+	}
+	snprintf(q->lim, sizeof q->lim, "%ld", lim);
+	snprintf(q->off, sizeof q->off, "%ld", off);
+	const char *params[] = {role && *role ? role : NULL,
+				department,
+				grade && *grade ? grade : NULL,
+				like && *like ? like : NULL,
+				text && *text ? text : NULL,
+				active < 0 ? NULL : (active ? "true" : "false"),
+				lim ? q->lim : NULL,
+				q->off};
+	memcpy(q->params, params, sizeof params);
+	r->data = q;
+	r->data_free = free;
+	/* The grade held now of every user comes from the rules module (api/nowrules.c). */
+	api_now_all(r, list_run);
+}
+
+static void list_run(struct req *r, const char *now)
+{
+	struct list_query *q = r->data;
+	const char *params[9];
+	memcpy(params, q->params, sizeof q->params);
+	params[8] = now;
+	r->data = NULL; /* api_query_json takes r->data; q is freed once the statement copied its parameters */
+	r->data_free = NULL;
 	api_query_json(
 		r, 200,
 		"WITH f AS (SELECT u.username, u.name, u.department FROM users u"
 		"  WHERE ($1::text IS NULL OR u.role = $1) AND ($2::text IS NULL OR u.department = $2)"
-		"    AND ($3::int IS NULL OR examd_grade_at(u.username, now()) = $3::int)"
+		"    AND ($3::int IS NULL OR examd_now_grade($9::jsonb, u.username) = $3::int)"
 		"    AND ($4::text IS NULL OR u.department ILIKE '%' || replace(replace(replace($4, '\\', '\\\\'), '%',"
 		"                                 '\\%'), '_', '\\_') || '%')"
 		"    AND ($5::text IS NULL OR u.name ILIKE '%' || replace(replace(replace($5, '\\', '\\\\'), '%', '\\%'),"
@@ -273,45 +307,108 @@ void users_list(struct req *r)
 		"                                 || '%')"
 		"    AND ($6::boolean IS NULL OR u.active = $6::boolean))"
 		" SELECT json_build_object('total', (SELECT count(*) FROM f), 'offset', $8::int, 'limit', $7::int,"
-		"   'users', coalesce((SELECT json_agg(examd_user_json(p.username) ORDER BY p.o)"
+		"   'users', coalesce((SELECT json_agg(examd_user_json(p.username, examd_now_grade($9::jsonb, p.username))"
+		"                                      ORDER BY p.o)"
 		"     FROM (SELECT username, row_number() OVER (ORDER BY department, name COLLATE \"zh-x-icu\", username) AS o"
 		"           FROM f ORDER BY o LIMIT $7::int OFFSET $8::int) p), '[]'))::text",
-		8, params);
+		9, params);
+	free(q);
 }
 
 /* ------------------------------------------------------------------ update */
 
+/* The grade history as the change finds it, to decide with the rules module (domain/rules.c)
+ * whether the new grade differs from the one held at its date, and what is held now. */
+static const char *const sql_user_grades =
+	"SELECT examd_grades_packed($1), examd_now_us(),"
+	"       (extract(epoch FROM coalesce($2::timestamptz, now())) * 1000000)::bigint";
+
+/* $6: the grade to record (NULL: none), $11: the grade held now afterwards, $12: the history the
+ * decision was made on; when it changed in between, nothing is written and the change is decided
+ * again (the second column tells a missing user from a changed history). */
 static const char *const sql_user_update =
 	"WITH u AS (UPDATE users SET name = coalesce($2, name), department = coalesce($3, department),"
 	"             active = coalesce($4::boolean, active), password_hash = coalesce($5, password_hash),"
 	"             password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,"
 	"             updated_at = now()"
-	"           WHERE username = $1 RETURNING username, name, role, department, active, created_at),"
+	"           WHERE username = $1 AND examd_grades_packed($1) IS NOT DISTINCT FROM $12"
+	"           RETURNING username, name, role, department, active, created_at),"
 	" g AS (INSERT INTO user_grades (username, grade, effective_from, recorded_by)"
-	"       SELECT username, $6::int, coalesce($10::timestamptz, now()), $7 FROM u"
-	"       WHERE $6::int IS NOT NULL"
-	"         AND $6::int IS DISTINCT FROM examd_grade_at($1, coalesce($10::timestamptz, now()))),"
+	"       SELECT username, $6::int, coalesce($10::timestamptz, now()), $7 FROM u WHERE $6::int IS NOT NULL),"
 	" s AS (DELETE FROM sessions WHERE username = $1 AND ($5::text IS NOT NULL OR $4::boolean = false)"
 	"       AND EXISTS (SELECT 1 FROM u)),"
 	" a AS (INSERT INTO audit_log (actor, action, target, address, detail)"
 	"       SELECT $7, 'user.update', 'user:' || $1, $8, $9::jsonb FROM u)"
-	" SELECT json_build_object('username', username, 'name', name, 'role', role,"
-	"                          'grade', CASE WHEN $6::int IS NOT NULL AND coalesce($10::timestamptz, now()) <= now()"
-	"                            AND NOT EXISTS (SELECT 1 FROM user_grades x WHERE x.username = $1"
-	"                              AND x.effective_from > coalesce($10::timestamptz, now()) AND x.effective_from <= now())"
-	"                            THEN $6::int ELSE examd_grade_at($1, now()) END, 'department', department,"
-	"                          'active', active, 'created_at', examd_ts(created_at))::text FROM u";
+	" SELECT (SELECT json_build_object('username', username, 'name', name, 'role', role, 'grade', $11::int,"
+	"                                  'department', department, 'active', active,"
+	"                                  'created_at', examd_ts(created_at))::text FROM u),"
+	"        EXISTS (SELECT 1 FROM users WHERE username = $1)";
+
+static void update_decide(struct req *r);
 
 static void on_user_updated(const struct db_result *res, void *arg)
 {
 	struct req *r = arg;
+	struct user_edit *e = r->data;
+	if (db_result_status(res) == DB_OK && db_result_rows(res) == 1 && db_result_isnull(res, 0, 0) &&
+	    !strcmp(db_result_value(res, 0, 1), "t") && ++e->decided < 5) {
+		update_decide(r); /* the grade history changed since it was read */
+		return;
+	}
+	api_reply_value(r, res, 200, 404, "not_found", "no such user");
+}
+
+static bool bad_time(struct req *r, const struct db_result *res)
+{
 	/* grade_effective_from passed the loose check but is no time PostgreSQL knows. */
 	if (db_result_status(res) == DB_ERROR &&
 	    (!strcmp(db_result_sqlstate(res), "22007") || !strcmp(db_result_sqlstate(res), "22008"))) {
 		req_reply_error(r, 400, "invalid_field", "grade_effective_from must be an RFC 3339 time");
+		return true;
+	}
+	return false;
+}
+
+static void on_user_grades(const struct db_result *res, void *arg)
+{
+	struct req *r = arg;
+	struct user_edit *e = r->data;
+	if (bad_time(r, res))
+		return;
+	if (db_result_status(res) != DB_OK || db_result_rows(res) != 1) {
+		api_reply_db_failure(r, res);
 		return;
 	}
-	api_reply_value(r, res, 200, 404, "not_found", "no such user");
+	const char *history = db_result_isnull(res, 0, 0) ? NULL : db_result_value(res, 0, 0);
+	int64_t now = db_result_long(res, 0, 1), from = db_result_long(res, 0, 2);
+	/* A grade is recorded only when it differs from the one held at its date. */
+	bool record = e->grade && rules_grade_packed_at(history, from) != e->grade;
+	int held = record ? rules_grade_packed_with(history, from, e->grade, now) : rules_grade_packed_at(history, now);
+	char grade[8], held_text[8];
+	snprintf(grade, sizeof grade, "%d", e->grade);
+	snprintf(held_text, sizeof held_text, "%d", held);
+	char *changes = json_dumps(e->changes, JSON_COMPACT);
+	const char *params[] = {e->username,
+				e->name,
+				e->department,
+				e->active < 0 ? NULL : (e->active ? "true" : "false"),
+				e->password ? e->hash : NULL,
+				record ? grade : NULL,
+				r->user.username,
+				req_client_address(r),
+				changes ? changes : "{}",
+				e->grade_from,
+				held > 0 ? held_text : NULL,
+				history};
+	(void)api_query(r, sql_user_update, 12, params, on_user_updated);
+	free(changes);
+}
+
+static void update_decide(struct req *r)
+{
+	struct user_edit *e = r->data;
+	const char *params[] = {e->username, e->grade_from};
+	(void)api_query(r, sql_user_grades, 2, params, on_user_grades);
 }
 
 static void update_apply(void *arg)
@@ -326,21 +423,7 @@ static void update_apply(void *arg)
 		req_reply_error(r, 503, "unavailable", "password hashing failed");
 		return;
 	}
-	char grade[8];
-	snprintf(grade, sizeof grade, "%d", e->grade);
-	char *changes = json_dumps(e->changes, JSON_COMPACT);
-	const char *params[] = {e->username,
-				e->name,
-				e->department,
-				e->active < 0 ? NULL : (e->active ? "true" : "false"),
-				e->password ? e->hash : NULL,
-				e->grade ? grade : NULL,
-				r->user.username,
-				req_client_address(r),
-				changes ? changes : "{}",
-				e->grade_from};
-	(void)api_query(r, sql_user_update, 10, params, on_user_updated);
-	free(changes);
+	update_decide(r);
 }
 
 static const char *const update_fields[] = {"name",     "grade", "grade_effective_from", "department", "active",

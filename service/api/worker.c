@@ -1,10 +1,12 @@
-/* The application's part of each worker: its database pool, its grouped saves (api/saves.c) and,
+/* The application's part of each worker: its database pool, its grouped saves (api/saves.c), the
+ * parsed model versions (api/nowrules.c) and,
  * on worker 0 of every process, the background work: housekeeping every minute (expired sessions,
  * old login failures), the exam auto-submitter (api/expiry.c) and the SEM refresher (api/stats.c). */
 #include <event2/event.h>
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "core/log.h"
 
 /* Per-worker state: the saves of every worker; housekeeping and the auto-submitter on worker 0. */
@@ -13,6 +15,7 @@ struct background {
 	void *autosubmit;
 	void *stats;
 	struct saves *saves;
+	struct nowrules *now; /* the parsed model versions (api/nowrules.c) */
 	struct worker *w;
 };
 
@@ -40,6 +43,7 @@ void api_worker_start(struct server *s, struct worker *w)
 		return;
 	b->w = w;
 	b->saves = saves_new(w, s->cfg->db_pool_size);
+	b->now = nowrules_new();
 	if (w->index == 0) {
 		b->housekeeping = event_new(w->base, -1, EV_PERSIST, on_housekeeping, b);
 		struct timeval tv = {60, 0};
@@ -54,6 +58,12 @@ struct saves *api_saves(struct req *r)
 {
 	struct background *b = r->worker->app;
 	return b ? b->saves : NULL;
+}
+
+struct nowrules *api_nowrules(struct req *r)
+{
+	struct background *b = r->worker->app;
+	return b ? b->now : NULL;
 }
 
 void api_worker_stop(struct server *s, struct worker *w)
@@ -88,6 +98,7 @@ void api_worker_exit(struct server *s, struct worker *w)
 	if (!b)
 		return;
 	saves_free(b->saves);
+	nowrules_free(b->now);
 	autosubmit_free(b->autosubmit);
 	free(b);
 	w->app = NULL;

@@ -585,3 +585,55 @@ bool rules_values(const struct rules_model *m, const struct catalog *cat, int64_
 		*grade_out = res.grade;
 	return true;
 }
+
+/* ------------------------------------------------------------------ now */
+
+int rules_grade_packed_at(const char *packed, int64_t t)
+{
+	struct rules_evidence ev = {0};
+	int grade = rules_evidence_parse(&ev, packed, NULL, NULL) ? rules_grade_at(&ev, t) : -1;
+	rules_evidence_free(&ev);
+	return grade;
+}
+
+int rules_grade_packed_with(const char *packed, int64_t from, int grade, int64_t t)
+{
+	struct rules_evidence ev = {0};
+	int held = -1;
+	if (rules_evidence_parse(&ev, packed, NULL, NULL) &&
+	    grow((void **)&ev.grades, &ev.cap_grades, ev.ngrades, sizeof *ev.grades)) {
+		size_t at = ev.ngrades;
+		while (at > 0 && ev.grades[at - 1].from > from)
+			at--;
+		memmove(&ev.grades[at + 1], &ev.grades[at], (ev.ngrades - at) * sizeof *ev.grades);
+		ev.grades[at] = (struct rules_grade){from, grade};
+		ev.ngrades++;
+		held = rules_grade_at(&ev, t);
+	}
+	rules_evidence_free(&ev);
+	return held;
+}
+
+json_t *rules_levels_json(const struct rules_model *m, const struct catalog *cat, int64_t t)
+{
+	const struct rules_version *v = rules_version_at(m, t);
+	json_t *all = json_object();
+	for (int g = 1; v && all && g <= RULES_GRADES; g++) {
+		json_t *levels = json_object();
+		char key[4];
+		snprintf(key, sizeof key, "%d", g);
+		if (!levels || json_object_set_new(all, key, levels) < 0) {
+			json_decref(all);
+			return NULL;
+		}
+		for (int pos = 1; pos <= RULES_ITEMS; pos++) {
+			const struct catalog_item *ci = catalog_item_at(cat, (size_t)(pos - 1));
+			const char *lv = rules_level_of(v, g, pos);
+			if (ci && lv && json_object_set_new(levels, ci->code, json_string(lv)) < 0) {
+				json_decref(all);
+				return NULL;
+			}
+		}
+	}
+	return all;
+}

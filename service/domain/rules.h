@@ -9,6 +9,7 @@
 #ifndef EXAMD_DOMAIN_RULES_H
 #define EXAMD_DOMAIN_RULES_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -164,5 +165,19 @@ bool rules_evaluate(const struct rules_model *m, const struct catalog *cat, cons
 bool rules_values(const struct rules_model *m, const struct catalog *cat, int64_t t, int as_grade,
 		  struct rules_evidence *ev, const char *grades, const char *exam, const char *ratings,
 		  struct profile_value out[RULES_ITEMS], int *grade_out);
+
+/* ------------------------------------------------------------------ now, for statements that act */
+
+/* The grade held at t by one packed grade history (examd_grades_packed: "from:grade,..." in the order
+ * (effective_from, id)): 0 without a history, -1 when malformed or out of memory. */
+int rules_grade_packed_at(const char *packed, int64_t t);
+/* The same once (from, grade) is recorded after that history (it is then the last entry among those
+ * with the same effective_from): what a grade change answers as the grade held at t. */
+int rules_grade_packed_with(const char *packed, int64_t from, int grade, int64_t t);
+
+/* The levels the version in force at t requires: {"<grade>": {item code: level, ...}, ...} for the
+ * grades 1..4 (an item without a level is left out); an empty object before the first version. NULL
+ * when out of memory. This is the "levels" part of the p_now parameter (migrations/functions/model.sql). */
+json_t *rules_levels_json(const struct rules_model *m, const struct catalog *cat, int64_t t);
 
 #endif

@@ -19,7 +19,8 @@ struct req_user {
 	char name[256];
 	char role[16];
 	char department[256];
-	int grade; /* 0 when none */
+	int grade;      /* held now (0 when none) */
+	int64_t now_us; /* the database's now() when the caller was authenticated, µs since the epoch */
 };
 
 struct req {

@@ -244,7 +244,10 @@ def prepare_autosave(ctx):
     add_employees(ctx, "a", n)
     t0 = time.time()
     for lo in range(1, n + 1, 500):
-        ctx.sql("SELECT count(examd_attempt_start('a' || i, 'general_knowledge', 10)) "
+        # p_now as examd passes it: every bench employee holds grade 3, which requires intermediate.
+        ctx.sql("SELECT count(examd_attempt_start('a' || i, 'general_knowledge', 10,"
+                " jsonb_build_object('grades', jsonb_build_object('a' || i, 3),"
+                "                    'levels', '{\"3\": {\"general_knowledge\": \"intermediate\"}}'::jsonb))) "
                 "FROM generate_series(%d, %d) i" % (lo, min(n, lo + 499)))
     ctx.sql("ANALYZE attempts; ANALYZE attempt_questions")
     rows = ctx.sql("SELECT a.id, a.username, q.question_id, q.type, q.position FROM attempts a "

@@ -186,7 +186,8 @@ class UsersTest(ExamdTestCase):
         self.assertEqual(self.app.sql("SELECT string_agg(grade::text, ',' ORDER BY id) FROM user_grades "
                                       "WHERE username = 'g1'"), "4,3")
         # A computation before the first recorded grade uses that first grade.
-        self.assertEqual(self.app.sql("SELECT examd_grade_at('g1', '2000-01-01')"), "4")
+        prof = self.app.get("/api/v1/employees/g1/profile?at=2000-01-01T00:00:00Z", token=hr).json
+        self.assertEqual({i["required_level"] for i in prof["items"]}, {"junior"})
         listing = self.app.get("/api/v1/users?role=employee&grade=3", token=hr).json["users"]
         self.assertIn("g1", [u["username"] for u in listing])
         self.assertNotIn("emp4", [u["username"] for u in listing])

@@ -311,7 +311,8 @@ class PeopleTest(ExamdTestCase):
                             " WHERE username = 'p_an' ORDER BY effective_from" % when.isoformat()).split()
         self.assertEqual(rows[-1], "3@true")
         before = (when - datetime.timedelta(days=1)).isoformat()
-        self.assertEqual(self.app.sql("SELECT examd_grade_at('p_an', '%s')" % before).strip(), "4")
+        prof = self.app.get("/api/v1/employees/p_an/profile?at=%s" % before.replace("+", "%2B"), token=self.hr).json
+        self.assertEqual({i["required_level"] for i in prof["items"] if i["item"] == "job_skills"}, {"junior"})
         prof = self.app.get("/api/v1/employees/p_an/profile", token=self.hr).json
         self.assertEqual({i["required_level"] for i in prof["items"] if i["item"] == "job_skills"}, {"intermediate"})
         # A future date: the current grade stays until then.

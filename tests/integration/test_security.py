@@ -117,8 +117,8 @@ class RoleMatrixTest(ExamdTestCase):
                                                          "password": "long-enough-1"}, token=hr), 403)
         self.assertError(self.app.request("PATCH", "/api/v1/users/emp3", {"role": "admin"},
                                           token=self.app.login("admin")), 400)
-        self.assertEqual(self.app.sql("SELECT role || examd_grade_at('emp3', now()) FROM users WHERE username = 'emp3'"),
-                         "employee3")
+        users = self.app.get("/api/v1/users?q=emp3", token=self.app.login("admin")).json["users"]
+        self.assertEqual([(u["role"], u["grade"]) for u in users if u["username"] == "emp3"], [("employee", 3)])
 
 
 class HostileInputTest(ExamdTestCase):

@@ -454,6 +454,66 @@ static void malformed(void **state)
 	rules_evidence_free(&ev);
 }
 
+/* ------------------------------------------------------------------ now (what SQL is handed) */
+
+static void grade_from_packed_history(void **state)
+{
+	(void)state;
+	/* 4 from 10, 3 from 20, and at 20 also 2 recorded later: the later entry wins the tie. */
+	const char *h = "10:4,20:3,20:2,40:1";
+	assert_int_equal(rules_grade_packed_at(h, 5), 4); /* before the first record: the first */
+	assert_int_equal(rules_grade_packed_at(h, 10), 4);
+	assert_int_equal(rules_grade_packed_at(h, 19), 4);
+	assert_int_equal(rules_grade_packed_at(h, 20), 2);
+	assert_int_equal(rules_grade_packed_at(h, 39), 2);
+	assert_int_equal(rules_grade_packed_at(h, 40), 1);
+	assert_int_equal(rules_grade_packed_at(NULL, 40), 0); /* no history: none */
+	assert_int_equal(rules_grade_packed_at("", 40), 0);
+	assert_int_equal(rules_grade_packed_at("10:5", 40), -1); /* grades are 1..4 */
+	assert_int_equal(rules_grade_packed_at("10", 40), -1);
+	assert_int_equal(rules_grade_packed_at("x:4", 40), -1);
+}
+
+static void grade_after_a_change(void **state)
+{
+	(void)state;
+	const char *h = "10:4,30:3";
+	/* A change in the past, with a later record after it: the later one still holds now. */
+	assert_int_equal(rules_grade_packed_with(h, 20, 2, 50), 3);
+	assert_int_equal(rules_grade_packed_with(h, 20, 2, 25), 2);
+	/* At the same time as an existing record: recorded later, so it wins the tie. */
+	assert_int_equal(rules_grade_packed_with(h, 30, 1, 50), 1);
+	/* In the future: not yet held now; before every record it is not the first either. */
+	assert_int_equal(rules_grade_packed_with(h, 60, 1, 50), 3);
+	assert_int_equal(rules_grade_packed_with(h, 5, 1, 1), 1); /* the new first record */
+	/* Without a history, a future first grade is held now (before the first record, the first). */
+	assert_int_equal(rules_grade_packed_with(NULL, 60, 2, 50), 2);
+	assert_int_equal(rules_grade_packed_with("bad", 60, 2, 50), -1);
+}
+
+static void levels_of_the_version_at_t(void **state)
+{
+	(void)state;
+	struct rules_model m;
+	model(&m, NULL, NULL, 50, NULL, NULL); /* version 2 from 50: levels shifted by one grade */
+	const char *code = catalog_item_at(cat(), (size_t)epos(0) - 1)->code;
+	json_t *at49 = rules_levels_json(&m, cat(), 49), *at50 = rules_levels_json(&m, cat(), 50);
+	assert_non_null(at49);
+	assert_non_null(at50);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(at49, "4"), code)), "junior");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(at49, "1"), code)), "expert");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(at50, "4"), code)), "intermediate");
+	assert_int_equal(json_object_size(at49), 4);
+	assert_int_equal(json_object_size(json_object_get(at49, "3")), RULES_ITEMS);
+	json_decref(at49);
+	json_decref(at50);
+	json_t *before = rules_levels_json(&m, cat(), -1); /* before the first version: no levels */
+	assert_non_null(before);
+	assert_int_equal(json_object_size(before), 0);
+	json_decref(before);
+	rules_model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +531,9 @@ int main(void)
 		cmocka_unit_test(status_gap_missing),
 		cmocka_unit_test(held_against_another_grade),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(grade_from_packed_history),
+		cmocka_unit_test(grade_after_a_change),
+		cmocka_unit_test(levels_of_the_version_at_t),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
