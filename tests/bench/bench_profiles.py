@@ -497,7 +497,10 @@ def main():
                             ("readiness JSON (all)", "/api/v1/profiles/readiness"),
                             ("readiness CSV (all)", "/api/v1/profiles/readiness?format=csv"),
                             ("readiness JSON (one department)", "/api/v1/profiles/readiness?department=%E6%94%BF%E4%BC%81%E5%AE%A2%E6%88%B7%E9%83%A83"),
-                            ("one profile", "/api/v1/employees/b42/profile")]:
+                            ("one profile", "/api/v1/employees/b42/profile"),
+                            ("rater quality (all)", "/api/v1/raters/quality"),
+                            ("rater quality (one department)",
+                             "/api/v1/raters/quality?department=%E6%94%BF%E4%BC%81%E5%AE%A2%E6%88%B7%E9%83%A83")]:
             best, median, size = timed(app, token, path, args.runs)
             print("%-34s %10.3f %10.3f %10d" % (label, best, median, size))
     finally:
