@@ -1,6 +1,6 @@
--- "Grade held now" and "level required now" move to domain/rules.c: the statements that act now
--- receive examd's answer as a jsonb parameter (p_now, migrations/functions/model.sql) and the SQL
--- copies of the two rules go. The functions whose parameter lists change are dropped here and
+-- "Grade held now", "level required now" and "version in force at T" move to domain/rules.c: the
+-- statements that act now receive examd's answer as a jsonb parameter (p_now,
+-- migrations/functions/model.sql) or a version number, and the SQL copies of the three rules go. The functions whose parameter lists change are dropped here and
 -- created again by the function files.
 DROP FUNCTION IF EXISTS examd_exams_for(text);
 DROP FUNCTION IF EXISTS examd_attempt_start(text, text, int);
@@ -17,3 +17,5 @@ DROP FUNCTION IF EXISTS examd_session_create(jsonb, text, text);
 DROP FUNCTION IF EXISTS examd_session_override_put(bigint, jsonb, text, text);
 DROP FUNCTION IF EXISTS examd_required_level(text, text, timestamptz);
 DROP FUNCTION IF EXISTS examd_grade_at(text, timestamptz);
+DROP FUNCTION IF EXISTS examd_model_version_at(timestamptz);
+DROP FUNCTION IF EXISTS examd_demo_simulate(int, bigint, text);

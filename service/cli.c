@@ -17,6 +17,7 @@
 #include "domain/banklint.h"
 #include "domain/blueprint.h"
 #include "domain/catalog.h"
+#include "domain/rules.h"
 
 #define CLI_MAX_FILE (64L * 1024 * 1024)
 
@@ -481,6 +482,26 @@ static long demo_close(const char *url, const char *ids, char *err, size_t errle
 	return n;
 }
 
+/* The model version in force now (domain/rules.c on the database's versions and clock); 0 on failure. */
+static int demo_version_now(const char *url, char *err, size_t errlen)
+{
+	char *rules = NULL, *now = NULL;
+	struct rules_model m = {0};
+	int version = 0;
+	if (db_sync_value(url, "SELECT examd_rules_evidence()::text", 0, NULL, &rules, err, errlen) &&
+	    db_sync_value(url, "SELECT examd_now_us()::text", 0, NULL, &now, err, errlen) && rules && now &&
+	    rules_model_parse(rules, &m, err, errlen)) {
+		const struct rules_version *v = rules_version_at(&m, atoll(now));
+		version = v ? v->version : 0;
+		if (!v)
+			snprintf(err, errlen, "no model version is in force");
+	}
+	rules_model_free(&m);
+	free(rules);
+	free(now);
+	return version;
+}
+
 int cli_demo_simulate(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"--employees", true, NULL, false}, {"--seed", true, NULL, false}};
@@ -500,12 +521,18 @@ int cli_demo_simulate(int argc, char **argv)
 	snprintf(sbuf, sizeof sbuf, "%ld", seed);
 	int rc = 0;
 	long total = 0;
+	char vbuf[16];
+	snprintf(vbuf, sizeof vbuf, "%d", demo_version_now(cfg.database_url, err, sizeof err));
+	if (!strcmp(vbuf, "0")) {
+		fprintf(stderr, "examd demo simulate: %s\n", err);
+		rc = 1;
+	}
 	for (size_t i = 0; i < sizeof levels / sizeof levels[0] && rc == 0; i++) {
 		char *ids = NULL;
-		const char *params[] = {nbuf, sbuf, levels[i]};
+		const char *params[] = {nbuf, sbuf, levels[i], vbuf};
 		if (!db_sync_value(cfg.database_url,
-				   "SELECT array_to_json(examd_demo_simulate($1::int, $2::bigint, $3))::text", 3,
-				   params, &ids, err, sizeof err)) {
+				   "SELECT array_to_json(examd_demo_simulate($1::int, $2::bigint, $3, $4::int))::text",
+				   4, params, &ids, err, sizeof err)) {
 			fprintf(stderr, "examd demo simulate: %s: %s\n", levels[i], err);
 			rc = 1;
 		} else {

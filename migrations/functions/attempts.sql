@@ -491,7 +491,7 @@ BEGIN
         attempt_id := v_open.id;
         RETURN;
     END IF;
-    v_version := examd_model_version_at(now());
+    v_version := examd_now_version(p_now);
     IF v_level IS NULL THEN
         status := 'exam_unavailable';
         message := 'you have no grade, so no exam level applies';

@@ -17,10 +17,10 @@ CREATE OR REPLACE FUNCTION examd_demo_uniform(p_key text, p_seed bigint) RETURNS
     SELECT ((hashtextextended(p_key, p_seed) & 1073741823)::double precision + 0.5) / 1073741824.0
 $$;
 
-CREATE OR REPLACE FUNCTION examd_demo_simulate(p_employees int, p_seed bigint, p_level text) RETURNS bigint[]
-    LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION examd_demo_simulate(p_employees int, p_seed bigint, p_level text, p_version int)
+    RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
-    v_version int := examd_model_version_at(now());
+    v_version int := p_version; -- in force now: examd's (domain/rules.c)
     v_ids bigint[];
 BEGIN
     IF EXISTS (SELECT 1 FROM attempts a WHERE a.username LIKE 'sim%' AND a.level = p_level

@@ -3,18 +3,17 @@
 -- Repeatable: examd migrate re-applies this file (CREATE OR REPLACE) whenever its checksum
 -- changes, after the numbered migrations; see migrations/README.md.
 
--- The model version in force at a time: the latest effective_from <= t.
-CREATE OR REPLACE FUNCTION examd_model_version_at(t timestamptz) RETURNS int LANGUAGE sql STABLE AS $$
-    SELECT version FROM model_versions WHERE effective_from <= t
-    ORDER BY effective_from DESC, version DESC LIMIT 1
-$$;
-
 -- Grades and levels "now". The rules (grade held at T, level required at T) are examd's
 -- (service/domain/rules.c); a statement that acts now receives examd's answer as one jsonb
--- parameter, p_now = {"grades": {username: grade}, "levels": {"<grade>": {item: level}}} (the
--- levels of the version in force now), and only looks it up with the two functions below.
+-- parameter, p_now = {"grades": {username: grade}, "levels": {"<grade>": {item: level}}, "version":
+-- the version in force now} (the levels are that version's), and only looks it up with the three
+-- functions below. The version in force at a time is the rules module's too (rules_version_at).
 CREATE OR REPLACE FUNCTION examd_now_grade(p_now jsonb, p_username text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
     SELECT (p_now -> 'grades' ->> p_username)::int
+$$;
+
+CREATE OR REPLACE FUNCTION examd_now_version(p_now jsonb) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+    SELECT (p_now ->> 'version')::int
 $$;
 
 CREATE OR REPLACE FUNCTION examd_now_level(p_now jsonb, p_username text, p_item text) RETURNS text

@@ -94,7 +94,8 @@ json_t *banks_rejection_report(const struct bank *b, bool dry_run);
 
 /* Bank checks (api/banklint.c). GET /api/v1/banks/lint?item= */
 void banks_lint(struct req *r);
-/* The statement that fetches the pool a bank joins: $1 = banklint_import_scope(). */
+/* The statement that fetches the pool a bank joins: $1 = banklint_import_scope(), $2 = the model
+ * version in force (api_version_now). */
 extern const char banklint_pool_sql[];
 /* {"items","external_ids","hashes"} of a parsed bank (malloc'd JSON), NULL on allocation failure. */
 char *banklint_import_scope(const struct bank *b);
@@ -147,7 +148,6 @@ enum {
 	READINESS_C_RATINGS,
 	READINESS_C_NAME,
 	READINESS_C_DEPARTMENT,
-	READINESS_C_VERSION,
 	READINESS_C_AT,
 	READINESS_C_RULES,
 	READINESS_C_ORD,

@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "domain/banklint.h"
 #include "domain/blueprint.h"
 #include "http/offload.h"
 
 /* $1 = {"items": [...], "external_ids": [...], "hashes": [...]}: the active questions of those items
  * except the ones the file names by external_id or by content, their blueprints, and the subtopic
- * weights of the model version in force. The question objects are bank JSON rows (SPEC §5) plus id. */
+ * weights of the model version in force ($2). The question objects are bank JSON rows (SPEC §5) plus id. */
 const char banklint_pool_sql[] =
 	"WITH s AS (SELECT $1::jsonb AS p),"
 	" its AS (SELECT jsonb_array_elements_text(s.p->'items') AS item FROM s)"
@@ -29,7 +30,7 @@ const char banklint_pool_sql[] =
 	"     FROM blueprints b WHERE b.item IN (SELECT item FROM its)), '[]'),"
 	"  'weights', coalesce((SELECT json_agg(json_build_object('item', w.item, 'level', w.level,"
 	"        'subtopic', w.subtopic, 'weight', w.weight))"
-	"     FROM model_subtopic_weights w WHERE w.version = examd_model_version_at(now())"
+	"     FROM model_subtopic_weights w WHERE w.version = $2::int"
 	"       AND w.item IN (SELECT item FROM its)), '[]'))::text";
 
 /* ------------------------------------------------------------------ the pool */
@@ -350,7 +351,9 @@ void banks_lint(struct req *r)
 		req_reply_error(r, 503, "unavailable", "out of memory");
 		return;
 	}
-	const char *params[] = {text};
-	api_query(r, banklint_pool_sql, 1, params, on_lint_pool);
+	char version[16];
+	snprintf(version, sizeof version, "%d", api_version_now(r));
+	const char *params[] = {text, version};
+	api_query(r, banklint_pool_sql, 2, params, on_lint_pool);
 	free(text);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/nowrules.h"
 #include "core/log.h"
 #include "domain/blueprint.h"
 #include "http/offload.h"
@@ -182,8 +183,10 @@ static void import_parsed(void *arg)
 		req_reply_error(r, 503, "unavailable", "out of memory while reading the bank");
 		return;
 	}
-	const char *params[] = {j->scope};
-	api_query(r, banklint_pool_sql, 1, params, on_pool);
+	char version[16];
+	snprintf(version, sizeof version, "%d", api_version_now(r));
+	const char *params[] = {j->scope, version};
+	api_query(r, banklint_pool_sql, 2, params, on_pool);
 }
 
 static bool content_type_is(const char *ct, const char *want)

@@ -68,6 +68,8 @@ static void job_work(void *arg)
 	}
 	if (!j->rules_text || !rules_model_parse(j->rules_text, &j->rules, j->why, sizeof j->why))
 		goto done;
+	const struct rules_version *version = rules_version_at(&j->rules, j->at_us);
+	j->version = version ? version->version : 0;
 	for (size_t k = 0; k < j->n; k++) {
 		const struct emp *e = &j->emps[k];
 		if (!rules_values(&j->rules, cat, j->at_us, RULES_HELD, &ev, e->grades, e->exam, e->ratings, values[k],
@@ -158,7 +160,6 @@ static void on_rows(const struct db_result *res, void *arg)
 	}
 	if (ok) {
 		j->at = dup_or_null(res, 0, READINESS_C_AT, &ok);
-		j->version = db_result_long(res, 0, READINESS_C_VERSION);
 		j->at_us = db_result_long(res, 0, READINESS_C_ATUS);
 	}
 	if (!ok) {

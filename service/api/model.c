@@ -5,11 +5,12 @@
 #include "domain/modelver.h"
 
 #include "api/api.h"
+#include "api/nowrules.h"
 
-/* $1: a version number, or NULL for the version in force now. */
+/* $1: a version number (the version in force now is the rules module's, api_version_now). */
 static const char *const sql_model =
 	"WITH v AS (SELECT version, effective_from, note, created_by, created_at FROM model_versions"
-	"           WHERE version = coalesce($1::int, examd_model_version_at(now())))"
+	"           WHERE version = $1::int)"
 	" SELECT json_build_object("
 	"  'version', v.version, 'effective_from', examd_ts(v.effective_from), 'note', v.note,"
 	"  'created_by', v.created_by, 'created_at', examd_ts(v.created_at),"
@@ -51,7 +52,9 @@ static const char *const sql_model =
 
 void model_get(struct req *r)
 {
-	const char *params[] = {NULL};
+	char version[16];
+	snprintf(version, sizeof version, "%d", api_version_now(r));
+	const char *params[] = {version};
 	api_query_json(r, 200, sql_model, 1, params);
 }
 
@@ -68,13 +71,16 @@ void model_version_get(struct req *r)
 
 void model_versions_list(struct req *r)
 {
+	char version[16];
+	snprintf(version, sizeof version, "%d", api_version_now(r));
+	const char *params[] = {api_version_now(r) ? version : NULL};
 	api_query_json(
 		r, 200,
-		"SELECT json_build_object('current', examd_model_version_at(now()), 'versions',"
+		"SELECT json_build_object('current', $1::int, 'versions',"
 		"  coalesce(json_agg(json_build_object('version', version, 'effective_from', examd_ts(effective_from),"
 		"    'note', note, 'created_by', created_by, 'created_at', examd_ts(created_at)) ORDER BY version), '[]'))::text"
 		" FROM model_versions",
-		0, NULL);
+		1, params);
 }
 
 static void on_version_full(const struct db_result *res, void *arg)

@@ -57,8 +57,10 @@ char *api_now_json(struct req *r, size_t n, const char *const *users, const int 
 		return NULL;
 	json_t *doc = json_object(), *g = json_object();
 	json_t *levels = rules_levels_json(&c->model, catalog_default(), r->user.now_us);
+	const struct rules_version *v = rules_version_at(&c->model, r->user.now_us);
 	bool ok = doc && g && levels && json_object_set(doc, "grades", g) == 0 &&
-		  json_object_set(doc, "levels", levels) == 0;
+		  json_object_set(doc, "levels", levels) == 0 &&
+		  json_object_set_new(doc, "version", v ? json_integer(v->version) : json_null()) == 0;
 	for (size_t i = 0; ok && i < n; i++)
 		if (grades[i] > 0)
 			ok = json_object_set_new(g, users[i], json_integer(grades[i])) == 0;
@@ -67,6 +69,13 @@ char *api_now_json(struct req *r, size_t n, const char *const *users, const int 
 	json_decref(levels);
 	json_decref(doc);
 	return text;
+}
+
+int api_version_now(struct req *r)
+{
+	struct nowrules *c = api_nowrules(r);
+	const struct rules_version *v = c && c->loaded ? rules_version_at(&c->model, r->user.now_us) : NULL;
+	return v ? v->version : 0;
 }
 
 char *api_now_caller(struct req *r)

@@ -107,14 +107,14 @@ static bool is_bad_time(const struct db_result *res)
  * the document shows of each attempt and rating (keyed by id; a rating's "weight" is a placeholder
  * that keeps its place in the object and is set from the rules), the blueprints' SEMs. */
 static const char *const sql_profile =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_ts(x.at) AS at_text,"
 	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
 	"                        FROM (SELECT coalesce($2::timestamptz, now()) AS at) x),"
 	" d AS MATERIALIZED (SELECT u.username, u.name, u.department, d.period, d.grades, d.exam, d.ratings"
 	"       FROM users u CROSS JOIN t CROSS JOIN LATERAL examd_evidence_one(u.username, t.at, $3) d"
 	"       WHERE u.username = $1 AND u.role = 'employee')"
-	" SELECT d.username, d.period, d.grades, d.exam, d.ratings, d.name, d.department, t.version, t.at_text, t.at_us,"
-	"        examd_rules_evidence(), examd_bands_text(t.version),"
+	" SELECT d.username, d.period, d.grades, d.exam, d.ratings, d.name, d.department, t.at_text, t.at_us,"
+	"        examd_rules_evidence(),"
 	"        (SELECT string_agg(concat_ws(':', s.item, s.level, coalesce(s.sem::text, '')), ',') FROM blueprint_sem s"
 	"         WHERE s.attempts >= " SEM_MIN_ATTEMPTS "),"
 	"        (SELECT json_object_agg(a.id, jsonb_build_object('attempt_id', a.id, 'standard_score', a.standard_score,"
@@ -135,11 +135,9 @@ enum {
 	C_RATINGS,
 	C_NAME,
 	C_DEPARTMENT,
-	C_VERSION,
 	C_AT,
 	C_ATUS,
 	C_RULES,
-	C_BANDS,
 	C_SEMS,
 	C_ATTEMPTS,
 	C_RATINGS_SHOWN
@@ -173,14 +171,18 @@ static struct itemstats_num sem_of(const char *sems, const char *item, const cha
 
 /* An exam item's measurement error (SPEC §4.6a): its blueprint's SEM once known, and whether
  * the counted score ± SEM stays inside one band (null without a score or a SEM). */
-static void add_measurement_error(json_t *o, const struct db_result *res, const struct rules_item *it, const char *code)
+static void add_measurement_error(json_t *o, const struct db_result *res, const struct rules_version *v,
+				  const struct rules_item *it, const char *code)
 {
 	struct itemstats_num sem =
 		it->level ? sem_of(col(res, C_SEMS), code, it->level) : (struct itemstats_num){false, 0};
 	int certain = -1;
 	if (it->has_score) {
-		struct itemstats_band bands[16];
-		size_t nb = itemstats_bands_parse(col(res, C_BANDS), bands, 16);
+		struct itemstats_band bands[7];
+		size_t nb = 0;
+		for (int score = 6; v && score >= 1; score--) /* the thresholds of the version in force at T */
+			if (v->has_band[score])
+				bands[nb++] = (struct itemstats_band){score, (double)v->band_min[score] / 1e6};
 		certain = itemstats_band_certain((double)it->score / 100.0, sem, bands, nb);
 	}
 	json_object_set_new(o, "sem", sem.has ? json_real(round(sem.v * 100) / 100) : json_null());
@@ -320,7 +322,7 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 		if (exam && ri->has_score)
 			json_object_set_new(o, "exam_score", json_real((double)ri->score / 100.0));
 		if (exam)
-			add_measurement_error(o, res, ri, it->code);
+			add_measurement_error(o, res, p.res.version, ri, it->code);
 		json_array_append_new(items, o);
 	}
 	const char *period = col(res, C_PERIOD);
@@ -328,7 +330,7 @@ static json_t *profile_document(const struct db_result *res, struct profile_valu
 			db_result_value(res, 0, C_USERNAME), "name", db_result_value(res, 0, C_NAME), "department",
 			db_result_value(res, 0, C_DEPARTMENT), "grade",
 			p.res.grade ? json_integer(p.res.grade) : json_null(), "at", db_result_value(res, 0, C_AT),
-			"model_version", (json_int_t)db_result_long(res, 0, C_VERSION), "period",
+			"model_version", (json_int_t)(p.res.version ? p.res.version->version : 0), "period",
 			period ? json_string(period) : json_null(), "items", items, "summary",
 			profile_summary_json(cat, values, NITEMS));
 done:
@@ -452,7 +454,7 @@ void profiles_svg(struct req *r)
  * come once, on one row. $1 department, $2 period, $3 at. The grade filter is applied in C to the
  * grade held at T (rules_grade_at), so that it cannot disagree with the values. */
 static const char *const sql_listing =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_ts(x.at) AS at_text,"
 	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
 	"                        FROM (SELECT coalesce($3::timestamptz, now()) AS at) x),"
 	" e AS (SELECT u.username FROM users u WHERE u.role = 'employee' AND u.active"
@@ -460,11 +462,11 @@ static const char *const sql_listing =
 	" d AS (SELECT d.*, row_number() OVER () AS n"
 	"       FROM t CROSS JOIN LATERAL examd_evidence_packed(ARRAY(SELECT username FROM e), t.at, $2) d)"
 	" SELECT d.username, d.grades, d.period, d.exam, d.ratings, u.name, u.department,"
-	"        t.version, t.at_text, CASE WHEN d.n = 1 THEN examd_rules_evidence() END, t.at_us"
+	"        t.at_text, CASE WHEN d.n = 1 THEN examd_rules_evidence() END, t.at_us"
 	" FROM d CROSS JOIN t JOIN users u ON u.username = d.username"
 	" ORDER BY u.department, u.name COLLATE \"zh-x-icu\", d.username"; /* names in pinyin order */
 
-enum { L_USERNAME, L_GRADES, L_PERIOD, L_EXAM, L_RATINGS, L_NAME, L_DEPARTMENT, L_VERSION, L_AT, L_RULES, L_ATUS };
+enum { L_USERNAME, L_GRADES, L_PERIOD, L_EXAM, L_RATINGS, L_NAME, L_DEPARTMENT, L_AT, L_RULES, L_ATUS };
 
 enum listing_kind { LIST_JSON, LIST_CSV, LIST_GAPS, LIST_SUMMARY };
 
@@ -792,15 +794,16 @@ static void listing_work(void *arg)
 		write_csv(out, res, emps, n);
 		goto done;
 	}
+	const struct rules_version *version = rows ? rules_version_at(rules, db_result_long(res, 0, L_ATUS)) : NULL;
 	out_printf(out, "{\"at\":");
 	json_str(out, rows ? db_result_value(res, 0, L_AT) : "");
 	if (l->kind == LIST_SUMMARY) {
-		out_printf(out, ",\"model_version\":%s,", rows ? db_result_value(res, 0, L_VERSION) : "0");
+		out_printf(out, ",\"model_version\":%d,", version ? version->version : 0);
 		write_summary(out, emps, n);
 		out_printf(out, "}");
 		goto done;
 	}
-	out_printf(out, ",\"model_version\":%s,\"%s\":[", rows ? db_result_value(res, 0, L_VERSION) : "0",
+	out_printf(out, ",\"model_version\":%d,\"%s\":[", version ? version->version : 0,
 		   l->kind == LIST_GAPS ? "gaps" : "employees");
 	if (l->kind == LIST_GAPS) {
 		if (!write_gaps(out, res, emps, n, l)) {

@@ -17,7 +17,7 @@
  * disk), and the model's versions once, on one row. $1 department, $2 period, $3 one employee (all
  * NULL-able). The grade filter is applied in C to the grade held now (rules_grade_at). */
 const char readiness_sql[] =
-	"WITH t AS MATERIALIZED (SELECT x.at, examd_model_version_at(x.at) AS version, examd_ts(x.at) AS at_text,"
+	"WITH t AS MATERIALIZED (SELECT x.at, examd_ts(x.at) AS at_text,"
 	"                               (extract(epoch FROM x.at) * 1000000)::bigint AS at_us"
 	"                        FROM (SELECT now() AS at) x),"
 	" e AS MATERIALIZED (SELECT u.username, u.name, u.department, row_number() OVER (ORDER BY u.name, u.username) AS ord"
@@ -26,30 +26,16 @@ const char readiness_sql[] =
 	"       AND ($3::text IS NULL OR u.username = $3)),"
 	" d AS MATERIALIZED (SELECT d.*, row_number() OVER () AS n"
 	"       FROM t CROSS JOIN LATERAL examd_evidence_packed(ARRAY(SELECT username FROM e), t.at, $2) d)"
-	" SELECT d.username, d.grades, d.period, d.exam, d.ratings, e.name, e.department, t.version, t.at_text,"
+	" SELECT d.username, d.grades, d.period, d.exam, d.ratings, e.name, e.department, t.at_text,"
 	"        CASE WHEN d.n = 1 THEN examd_rules_evidence() END, e.ord, t.at_us"
 	" FROM d CROSS JOIN t JOIN e ON e.username = d.username";
 
-enum {
-	R_USERNAME,
-	R_GRADES,
-	R_PERIOD,
-	R_EXAM,
-	R_RATINGS,
-	R_NAME,
-	R_DEPARTMENT,
-	R_VERSION,
-	R_AT,
-	R_RULES,
-	R_ORD,
-	R_ATUS,
-	R_COLS
-};
+enum { R_USERNAME, R_GRADES, R_PERIOD, R_EXAM, R_RATINGS, R_NAME, R_DEPARTMENT, R_AT, R_RULES, R_ORD, R_ATUS, R_COLS };
 #define TEXT_COLS 7 /* username .. department */
 _Static_assert((int)R_RULES == (int)READINESS_C_RULES && (int)R_ORD == (int)READINESS_C_ORD &&
 		       (int)R_RATINGS == (int)READINESS_C_RATINGS && (int)R_AT == (int)READINESS_C_AT &&
 		       (int)R_GRADES == (int)READINESS_C_GRADES && (int)R_EXAM == (int)READINESS_C_EXAM &&
-		       (int)R_VERSION == (int)READINESS_C_VERSION && (int)R_ATUS == (int)READINESS_C_ATUS,
+		       (int)R_ATUS == (int)READINESS_C_ATUS,
 	       "api.h names the columns of readiness_sql");
 
 struct emp {
@@ -65,7 +51,8 @@ struct job {
 	int grade; /* ?grade=, 0 for every grade */
 	struct emp *emps;
 	size_t n;
-	char *rules_text, *at, *version;
+	char *rules_text, *at;
+	int version; /* in force at the time (rules_version_at) */
 	int64_t at_us;
 	struct rules_model rules;
 	struct evbuffer *out;
@@ -83,7 +70,6 @@ static void job_free(void *arg)
 	free(j->emps);
 	free(j->rules_text);
 	free(j->at);
-	free(j->version);
 	rules_model_free(&j->rules);
 	if (j->out)
 		evbuffer_free(j->out);
@@ -137,7 +123,7 @@ static void write_json(struct job *j, const size_t *order)
 	const struct catalog *cat = catalog_default();
 	addf(j, "{\"at\":");
 	jstr(j, j->at ? j->at : "");
-	addf(j, ",\"model_version\":%s,\"employees\":[", j->version ? j->version : "0");
+	addf(j, ",\"model_version\":%d,\"employees\":[", j->version);
 	for (size_t k = 0; k < j->n; k++) {
 		const struct emp *e = &j->emps[order[k]];
 		const struct readiness *rd = &e->rd;
@@ -243,6 +229,8 @@ static void job_work(void *arg)
 		log_error("readiness: %s", *why ? why : "no rules row");
 		goto fail;
 	}
+	const struct rules_version *version = j->n ? rules_version_at(&j->rules, j->at_us) : NULL;
+	j->version = version ? version->version : 0;
 	order = malloc((j->n ? j->n : 1) * sizeof *order);
 	status = malloc((j->n ? j->n : 1) * sizeof *status);
 	j->out = evbuffer_new();
@@ -348,7 +336,6 @@ static void on_rows(const struct db_result *res, void *arg)
 	}
 	if (rows) {
 		j->at = dup_or_null(res, 0, R_AT, &ok);
-		j->version = dup_or_null(res, 0, R_VERSION, &ok);
 		j->at_us = db_result_long(res, 0, R_ATUS);
 	}
 	if (!ok) {

@@ -247,7 +247,8 @@ def prepare_autosave(ctx):
         # p_now as examd passes it: every bench employee holds grade 3, which requires intermediate.
         ctx.sql("SELECT count(examd_attempt_start('a' || i, 'general_knowledge', 10,"
                 " jsonb_build_object('grades', jsonb_build_object('a' || i, 3),"
-                "                    'levels', '{\"3\": {\"general_knowledge\": \"intermediate\"}}'::jsonb))) "
+                "                    'levels', '{\"3\": {\"general_knowledge\": \"intermediate\"}}'::jsonb,"
+                "                    'version', 1))) "
                 "FROM generate_series(%d, %d) i" % (lo, min(n, lo + 499)))
     ctx.sql("ANALYZE attempts; ANALYZE attempt_questions")
     rows = ctx.sql("SELECT a.id, a.username, q.question_id, q.type, q.position FROM attempts a "
