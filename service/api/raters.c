@@ -17,7 +17,10 @@
 /* $1 period (NULL: the period of the newest rating, among the department's employees when $2 is
  * given), $2 department (NULL: every employee). The ratings: every rating of the period, whatever
  * level it was made against, with its rated_at (µs) and id; raters_quality_document keeps each
- * rater's latest per employee and item (rules_latest_per_rater, domain/rules.c). */
+ * rater's latest per employee and item (rules_latest_per_rater, domain/rules.c). Raters and employees
+ * are numbered here; a cell (what one rater rates once) is employee number × 32 + item position, so
+ * that only small hash joins are needed (numbering the (employee, item) pairs sorted 665,000 rows on
+ * disk, measured 2026-12-02). */
 const char raters_sql[] =
 	"WITH dept AS MATERIALIZED (SELECT u.username FROM users u WHERE $2::text IS NOT NULL AND u.role = 'employee'"
 	"                           AND u.department = $2),"
@@ -29,15 +32,15 @@ const char raters_sql[] =
 	"       WHERE $2::text IS NULL OR l.employee IN (SELECT username FROM dept)),"
 	" r AS MATERIALIZED (SELECT x.rater, row_number() OVER (ORDER BY x.rater) - 1 AS no"
 	"       FROM (SELECT DISTINCT rater FROM l) x),"
-	" c AS MATERIALIZED (SELECT x.employee, x.item, row_number() OVER () - 1 AS no"
-	"       FROM (SELECT DISTINCT employee, item FROM l) x)"
+	" e AS MATERIALIZED (SELECT x.employee, row_number() OVER () - 1 AS no"
+	"       FROM (SELECT DISTINCT employee FROM l) x)"
 	" SELECT p.period,"
-	"  (SELECT string_agg(concat_ws(':', r.no, c.no, l.relation, l.score,"
+	"  (SELECT string_agg(concat_ws(':', r.no, e.no * 32 + i.position, l.relation, l.score,"
 	"                               (extract(epoch FROM l.rated_at) * 1000000)::bigint, l.id), ',')"
-	"   FROM l JOIN r ON r.rater = l.rater JOIN c ON c.employee = l.employee AND c.item = l.item),"
+	"   FROM l JOIN r ON r.rater = l.rater JOIN e ON e.employee = l.employee JOIN model_items i ON i.code = l.item),"
 	"  (SELECT coalesce(json_agg(json_build_array(r.rater, u.name) ORDER BY r.no), '[]')::text"
 	"   FROM r LEFT JOIN users u ON u.username = r.rater),"
-	"  (SELECT count(DISTINCT employee) FROM l)"
+	"  (SELECT count(*) FROM e)"
 	" FROM p";
 
 /* Figures rounded for output. */
