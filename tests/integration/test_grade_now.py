@@ -196,6 +196,16 @@ class GradeNowTest(GradeNowCase):
         page = self.users("?grade=3" + d + "&limit=1")
         self.assertEqual((page["total"], page["limit"], page["offset"]), (2, 1, 0))
 
+        # The HR listings filter by the same grade: profiles, readiness, the department summary.
+        for grade, members in ((3, {"li_an", "li_bai"}), (4, {"li_chen", "li_zhou"})):
+            q = "?department=%s&grade=%d" % (quote(dept), grade)
+            rows = self.app.get("/api/v1/profiles" + q, token=self.hr).json["employees"]
+            self.assertEqual({(x["username"], x["grade"]) for x in rows}, {(u, grade) for u in members})
+            rows = self.app.get("/api/v1/profiles/readiness" + q, token=self.hr).json["employees"]
+            self.assertEqual({(x["username"], x["grade"], x["next_grade"]) for x in rows},
+                             {(u, grade, grade - 1) for u in members})
+            self.assertEqual(self.app.get("/api/v1/profiles/summary" + q, token=self.hr).json["employees"], 2)
+
     # ------------------------------------------------------------ 3. the PATCH reply
     def test_patch_reply_grade_and_repeated_grades(self):
         self.employee("pa_one", 4, first_from=-365 * DAY)
@@ -234,6 +244,18 @@ class GradeNowTest(GradeNowCase):
         # The first grade repeated before the first record: nothing new either.
         self.assertEqual(self.patch_grade("pa_rep", 4, -400 * DAY)["grade"], 2)
         self.assertEqual(self.records("pa_rep"), 3)
+
+        # Two changes with the same date: the one recorded later holds.
+        self.employee("pa_tie", 4, first_from=-365 * DAY)
+        when = ts(-3 * DAY)
+        for grade in (3, 2):
+            r = self.app.request("PATCH", "/api/v1/users/pa_tie", {"grade": grade, "grade_effective_from": when},
+                                 token=self.hr)
+            self.assertEqual((r.status, r.json["grade"]), (200, grade), r)
+        self.assertEqual(self.records("pa_tie"), 3)
+        self.assertEqual(self.login_user("pa_tie")["user"]["grade"], 2)
+        self.assertEqual(self.listed_grade("pa_tie"), 2)
+        self.assertEqual(self.exams(self.app.login("pa_tie"))["general_knowledge"]["level"], "senior")
 
     # ------------------------------------------------------------ 4. /exams and starts
     def test_exams_and_starts_use_the_level_required_now(self):
