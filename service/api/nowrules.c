@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/nowrules.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "domain/catalog.h"
 #include "domain/rules.h"
 
@@ -14,6 +15,10 @@ struct nowrules {
 	struct rules_model model;
 	char stamp[64];
 	bool loaded;
+	/* The levels of each grade in the version `levels_of` as JSON text, made on first use after a
+	 * reload or when another version comes into force. */
+	int levels_of;
+	char *levels[RULES_GRADES + 1];
 };
 
 struct nowrules *nowrules_new(void)
@@ -21,10 +26,20 @@ struct nowrules *nowrules_new(void)
 	return calloc(1, sizeof(struct nowrules));
 }
 
+static void levels_clear(struct nowrules *c)
+{
+	for (int g = 0; g <= RULES_GRADES; g++) {
+		free(c->levels[g]);
+		c->levels[g] = NULL;
+	}
+	c->levels_of = 0;
+}
+
 void nowrules_free(struct nowrules *c)
 {
 	if (!c)
 		return;
+	levels_clear(c);
 	rules_model_free(&c->model);
 	free(c);
 }
@@ -43,6 +58,7 @@ bool nowrules_load(struct nowrules *c, const char *stamp, const char *rules_json
 		rules_model_free(&m);
 		return false;
 	}
+	levels_clear(c);
 	rules_model_free(&c->model);
 	c->model = m;
 	snprintf(c->stamp, sizeof c->stamp, "%s", stamp ? stamp : "");
@@ -50,25 +66,105 @@ bool nowrules_load(struct nowrules *c, const char *stamp, const char *rules_json
 	return true;
 }
 
+/* The levels grade g requires in version v as a JSON object text (cached); NULL when out of memory. */
+static const char *levels_text(struct nowrules *c, const struct rules_version *v, int g)
+{
+	if (c->levels_of != v->version) {
+		levels_clear(c);
+		c->levels_of = v->version;
+	}
+	if (!c->levels[g]) {
+		json_t *o = rules_grade_levels_json(v, catalog_default(), g);
+		c->levels[g] = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+	}
+	return c->levels[g];
+}
+
+/* A growing text. */
+struct text {
+	char *p;
+	size_t n, cap;
+	bool failed;
+};
+
+static bool text_put(void *ctx, const char *p, size_t n)
+{
+	struct text *t = ctx;
+	if (t->failed)
+		return false;
+	if (t->n + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 256;
+		while (cap < t->n + n + 1)
+			cap *= 2;
+		char *grown = realloc(t->p, cap);
+		if (!grown) {
+			t->failed = true;
+			return false;
+		}
+		t->p = grown;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->n, p, n);
+	t->n += n;
+	t->p[t->n] = '\0';
+	return true;
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_put(t, s, strlen(s));
+}
+
 char *api_now_json(struct req *r, size_t n, const char *const *users, const int *grades)
 {
 	struct nowrules *c = api_nowrules(r);
 	if (!c || !c->loaded)
 		return NULL;
-	json_t *doc = json_object(), *g = json_object();
-	json_t *levels = rules_levels_json(&c->model, catalog_default(), r->user.now_us);
 	const struct rules_version *v = rules_version_at(&c->model, r->user.now_us);
-	bool ok = doc && g && levels && json_object_set(doc, "grades", g) == 0 &&
-		  json_object_set(doc, "levels", levels) == 0 &&
-		  json_object_set_new(doc, "version", v ? json_integer(v->version) : json_null()) == 0;
-	for (size_t i = 0; ok && i < n; i++)
-		if (grades[i] > 0)
-			ok = json_object_set_new(g, users[i], json_integer(grades[i])) == 0;
-	char *text = ok ? json_dumps(doc, JSON_COMPACT) : NULL;
-	json_decref(g);
-	json_decref(levels);
-	json_decref(doc);
-	return text;
+	struct text t = {0};
+	char num[32];
+	/* The levels of the grades that occur (all four for a set; the caller's own for one). */
+	bool seen[RULES_GRADES + 1] = {false};
+	for (size_t i = 0; i < n; i++)
+		if (grades[i] >= 1 && grades[i] <= RULES_GRADES)
+			seen[grades[i]] = true;
+	snprintf(num, sizeof num, "%d", v ? v->version : 0);
+	text_str(&t, "{\"version\":");
+	text_str(&t, v ? num : "null");
+	text_str(&t, ",\"levels\":{");
+	bool first = true;
+	for (int g = 1; v && g <= RULES_GRADES; g++) {
+		if (!seen[g])
+			continue;
+		const char *lv = levels_text(c, v, g);
+		if (!lv) {
+			t.failed = true;
+			break;
+		}
+		snprintf(num, sizeof num, "%s\"%d\":", first ? "" : ",", g);
+		text_str(&t, num);
+		text_str(&t, lv);
+		first = false;
+	}
+	text_str(&t, "},\"grades\":{");
+	first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (grades[i] < 1 || grades[i] > RULES_GRADES)
+			continue;
+		if (!first)
+			text_str(&t, ",");
+		util_json_string(users[i], text_put, &t);
+		snprintf(num, sizeof num, ":%d", grades[i]);
+		text_str(&t, num);
+		first = false;
+	}
+	text_str(&t, "}}");
+	if (t.failed) {
+		free(t.p);
+		return NULL;
+	}
+	return t.p;
 }
 
 int api_version_now(struct req *r)

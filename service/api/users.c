@@ -381,8 +381,11 @@ static void on_user_grades(const struct db_result *res, void *arg)
 	}
 	const char *history = db_result_isnull(res, 0, 0) ? NULL : db_result_value(res, 0, 0);
 	int64_t now = db_result_long(res, 0, 1), from = db_result_long(res, 0, 2);
-	/* A grade is recorded only when it differs from the one held at its date. */
-	bool record = e->grade && rules_grade_packed_at(history, from) != e->grade;
+	/* A grade is recorded unless the same grade is already recorded as held at its date (the grade a
+	 * record before the first one would fall back to does not count: "grade 2 from now" is kept
+	 * when the only record says 2 from next month). The history is in effective_from order. */
+	bool record = e->grade && (!history || strtoll(history, NULL, 10) > from ||
+				   rules_grade_packed_at(history, from) != e->grade);
 	int held = record ? rules_grade_packed_with(history, from, e->grade, now) : rules_grade_packed_at(history, now);
 	char grade[8], held_text[8];
 	snprintf(grade, sizeof grade, "%d", e->grade);

@@ -614,26 +614,16 @@ int rules_grade_packed_with(const char *packed, int64_t from, int grade, int64_t
 	return held;
 }
 
-json_t *rules_levels_json(const struct rules_model *m, const struct catalog *cat, int64_t t)
+json_t *rules_grade_levels_json(const struct rules_version *v, const struct catalog *cat, int grade)
 {
-	const struct rules_version *v = rules_version_at(m, t);
-	json_t *all = json_object();
-	for (int g = 1; v && all && g <= RULES_GRADES; g++) {
-		json_t *levels = json_object();
-		char key[4];
-		snprintf(key, sizeof key, "%d", g);
-		if (!levels || json_object_set_new(all, key, levels) < 0) {
-			json_decref(all);
+	json_t *levels = json_object();
+	for (int pos = 1; levels && pos <= RULES_ITEMS; pos++) {
+		const struct catalog_item *ci = catalog_item_at(cat, (size_t)(pos - 1));
+		const char *lv = rules_level_of(v, grade, pos);
+		if (ci && lv && json_object_set_new(levels, ci->code, json_string(lv)) < 0) {
+			json_decref(levels);
 			return NULL;
 		}
-		for (int pos = 1; pos <= RULES_ITEMS; pos++) {
-			const struct catalog_item *ci = catalog_item_at(cat, (size_t)(pos - 1));
-			const char *lv = rules_level_of(v, g, pos);
-			if (ci && lv && json_object_set_new(levels, ci->code, json_string(lv)) < 0) {
-				json_decref(all);
-				return NULL;
-			}
-		}
 	}
-	return all;
+	return levels;
 }

@@ -175,9 +175,9 @@ int rules_grade_packed_at(const char *packed, int64_t t);
  * with the same effective_from): what a grade change answers as the grade held at t. */
 int rules_grade_packed_with(const char *packed, int64_t from, int grade, int64_t t);
 
-/* The levels the version in force at t requires: {"<grade>": {item code: level, ...}, ...} for the
- * grades 1..4 (an item without a level is left out); an empty object before the first version. NULL
- * when out of memory. This is the "levels" part of the p_now parameter (migrations/functions/model.sql). */
-json_t *rules_levels_json(const struct rules_model *m, const struct catalog *cat, int64_t t);
+/* The levels grade requires in version v: {item code: level, ...} (an item without a level is left
+ * out; empty for no version or no such grade). NULL when out of memory. One grade's part of the
+ * "levels" of the p_now parameter (api/nowrules.c, migrations/functions/model.sql). */
+json_t *rules_grade_levels_json(const struct rules_version *v, const struct catalog *cat, int grade);
 
 #endif

@@ -241,9 +241,21 @@ class GradeNowTest(GradeNowCase):
         self.assertEqual(self.records("pa_rep"), 3)
         self.assertEqual(self.me(self.app.login("pa_rep"))["grade"], 2)
         self.assertEqual(self.listed_grade("pa_rep"), 2)
-        # The first grade repeated before the first record: nothing new either.
+        # The first grade dated before the first record is kept: it says when that grade began (a
+        # later change before the old first record must not fall back to a grade recorded after it).
         self.assertEqual(self.patch_grade("pa_rep", 4, -400 * DAY)["grade"], 2)
-        self.assertEqual(self.records("pa_rep"), 3)
+        self.assertEqual(self.records("pa_rep"), 4)
+        self.assertEqual(self.patch_grade("pa_rep", 3, -380 * DAY)["grade"], 2)
+        prof = self.app.get("/api/v1/employees/pa_rep/profile?at=" + ts(-390 * DAY), token=self.hr).json
+        self.assertEqual(prof["employee"]["grade"], 4)
+
+        # A grade "from now" for someone whose only record lies ahead with the same grade is kept,
+        # so that a change recorded in between later does not take over today.
+        self.employee("pa_ahead", 2, first_from=20 * DAY)
+        self.assertEqual(self.patch_grade("pa_ahead", 2, None)["grade"], 2)
+        self.assertEqual(self.records("pa_ahead"), 2)
+        self.assertEqual(self.patch_grade("pa_ahead", 3, 10 * DAY)["grade"], 2)
+        self.assertEqual(self.me(self.app.login("pa_ahead"))["grade"], 2)
 
         # Two changes with the same date: the one recorded later holds.
         self.employee("pa_tie", 4, first_from=-365 * DAY)

@@ -497,20 +497,28 @@ static void levels_of_the_version_at_t(void **state)
 	struct rules_model m;
 	model(&m, NULL, NULL, 50, NULL, NULL); /* version 2 from 50: levels shifted by one grade */
 	const char *code = catalog_item_at(cat(), (size_t)epos(0) - 1)->code;
-	json_t *at49 = rules_levels_json(&m, cat(), 49), *at50 = rules_levels_json(&m, cat(), 50);
-	assert_non_null(at49);
-	assert_non_null(at50);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(at49, "4"), code)), "junior");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(at49, "1"), code)), "expert");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(at50, "4"), code)), "intermediate");
-	assert_int_equal(json_object_size(at49), 4);
-	assert_int_equal(json_object_size(json_object_get(at49, "3")), RULES_ITEMS);
-	json_decref(at49);
-	json_decref(at50);
-	json_t *before = rules_levels_json(&m, cat(), -1); /* before the first version: no levels */
-	assert_non_null(before);
-	assert_int_equal(json_object_size(before), 0);
-	json_decref(before);
+	const struct rules_version *v49 = rules_version_at(&m, 49), *v50 = rules_version_at(&m, 50);
+	json_t *g4at49 = rules_grade_levels_json(v49, cat(), 4), *g1at49 = rules_grade_levels_json(v49, cat(), 1);
+	json_t *g4at50 = rules_grade_levels_json(v50, cat(), 4);
+	assert_non_null(g4at49);
+	assert_non_null(g1at49);
+	assert_non_null(g4at50);
+	assert_string_equal(json_string_value(json_object_get(g4at49, code)), "junior");
+	assert_string_equal(json_string_value(json_object_get(g1at49, code)), "expert");
+	assert_string_equal(json_string_value(json_object_get(g4at50, code)), "intermediate");
+	assert_int_equal(json_object_size(g4at49), RULES_ITEMS);
+	json_decref(g4at49);
+	json_decref(g1at49);
+	json_decref(g4at50);
+	/* Before the first version, or for no grade: no levels. */
+	json_t *none = rules_grade_levels_json(rules_version_at(&m, -1), cat(), 4),
+	       *nograde = rules_grade_levels_json(v50, cat(), 0);
+	assert_non_null(none);
+	assert_non_null(nograde);
+	assert_int_equal(json_object_size(none), 0);
+	assert_int_equal(json_object_size(nograde), 0);
+	json_decref(none);
+	json_decref(nograde);
 	rules_model_free(&m);
 }
 
