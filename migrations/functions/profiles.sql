@@ -15,7 +15,9 @@ LANGUAGE sql VOLATILE AS $$
                                 array_position(ARRAY['self', 'supervisor', 'peer', 'subordinate', 'customer', 'hr'],
                                                x.relation) - 1,
                                 coalesce(x.rated_level, ''),
-                                (extract(epoch FROM x.rated_at) * 1000000)::bigint, x.id, x.score), ',')
+                                (extract(epoch FROM x.rated_at) * 1000000)::bigint, x.id, x.score), ','
+                      -- the order rules_latest_per_rater sorts into (it checks, and sorts otherwise)
+                      ORDER BY x.position, x.rater_no, x.rated_at DESC, x.id DESC)
     FROM (SELECT r.employee, r.period, i.position, r.relation, r.rated_level, r.rated_at, r.id, r.score,
                  dense_rank() OVER (PARTITION BY r.employee, r.period ORDER BY r.rater COLLATE "C") AS rater_no
           FROM behaviour_ratings r

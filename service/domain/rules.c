@@ -184,30 +184,43 @@ enum rules_grading rules_grading_at(const struct rules_model *m, int position, c
 
 /* ------------------------------------------------------------------ packed evidence */
 
-/* One entry of a packed list: [p, end) of the current entry, split at ':'. */
+/* One entry of a packed list ("f1:f2:...,f1:f2:...,..."), read field by field in one pass: p is the
+ * next field, NULL once the last one was read, when *list has moved past the entry. */
 struct fields {
-	const char *p, *end;
+	const char **list;
+	const char *p;
 };
 
 static bool next_entry(const char **list, struct fields *f)
 {
 	if (!*list || !**list)
 		return false;
-	const char *comma = strchr(*list, ',');
+	f->list = list;
 	f->p = *list;
-	f->end = comma ? comma : *list + strlen(*list);
-	*list = comma ? comma + 1 : f->end;
 	return true;
+}
+
+/* Moves past the field that ends at q (':' another follows; ',' or the end: the entry's last). */
+static void field_end(struct fields *f, const char *q)
+{
+	if (*q == ':') {
+		f->p = q + 1;
+	} else {
+		f->p = NULL;
+		*f->list = *q ? q + 1 : q;
+	}
 }
 
 static bool next_field(struct fields *f, const char **s, size_t *n)
 {
 	if (!f->p)
 		return false;
-	const char *colon = memchr(f->p, ':', (size_t)(f->end - f->p));
+	const char *q = f->p;
+	while (*q && *q != ':' && *q != ',')
+		q++;
 	*s = f->p;
-	*n = (size_t)((colon ? colon : f->end) - f->p);
-	f->p = colon ? colon + 1 : NULL;
+	*n = (size_t)(q - f->p);
+	field_end(f, q);
 	return true;
 }
 
@@ -219,23 +232,19 @@ static bool field_done(const struct fields *f)
 /* An integer field of at most 18 digits, with an optional '-'. */
 static bool field_int(struct fields *f, int64_t *out)
 {
-	const char *s;
-	size_t n;
-	if (!next_field(f, &s, &n) || n == 0)
+	if (!f->p)
 		return false;
-	bool neg = s[0] == '-';
-	if (neg) {
-		s++;
-		n--;
-	}
-	if (n == 0 || n > 18)
-		return false;
+	const char *q = f->p;
+	bool neg = *q == '-';
+	if (neg)
+		q++;
+	const char *digits = q;
 	int64_t v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
+	while (*q >= '0' && *q <= '9' && q - digits < 18)
+		v = v * 10 + (*q++ - '0');
+	if (q == digits || (*q && *q != ':' && *q != ','))
+		return false;
+	field_end(f, q);
 	*out = neg ? -v : v;
 	return true;
 }
@@ -459,7 +468,11 @@ bool rules_latest_per_rater(const struct rules_rated *r, size_t n, int64_t t, bo
 	for (size_t k = 0; k < n; k++)
 		if (r[k].rated_at <= t)
 			keys[m++] = (struct rating_key){r[k].group, r[k].rater, r[k].rated_at, r[k].id, k};
-	if (m > 1)
+	/* Evidence packed in this order (examd_behaviour_evidence_repack) needs no sort. */
+	size_t sorted = 1;
+	while (sorted < m && rating_key_cmp(&keys[sorted - 1], &keys[sorted]) <= 0)
+		sorted++;
+	if (sorted < m)
 		qsort(keys, m, sizeof *keys, rating_key_cmp);
 	for (size_t i = 0; i < m; i++)
 		if (!i || keys[i].group != keys[i - 1].group || keys[i].rater != keys[i - 1].rater)

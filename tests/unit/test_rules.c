@@ -324,6 +324,18 @@ static void latest_per_rater_selection(void **state)
 	assert_int_equal(n, 299); /* rater 2 lost group 99 (entry 299 re-used), rater 0's group 0 twice: one kept */
 	assert_false(kept[0]);
 	assert_true(kept[299]);
+	/* Already in the order the selection sorts into (group, rater, rated_at and id descending), as the
+	 * cache packs them: the same choice without a sort, and T still applies. */
+	struct rules_rated in_order[] = {
+		{1, 1, 200, 3}, {1, 1, 20, 2}, {1, 1, 10, 1},  {1, 2, 15, 9},
+		{1, 2, 15, 8},  {2, 1, 5, 4},  {3, 7, 300, 5},
+	};
+	assert_true(rules_latest_per_rater(in_order, 7, 100, keep));
+	bool sorted_at100[7] = {false, true, false, true, false, true, false};
+	assert_memory_equal(keep, sorted_at100, sizeof keep);
+	assert_true(rules_latest_per_rater(in_order, 7, INT64_MAX, keep));
+	bool sorted_all[7] = {true, false, false, true, false, true, true};
+	assert_memory_equal(keep, sorted_all, sizeof keep);
 }
 
 static void null_rated_level_resolved_at_rated_at(void **state)
