@@ -488,6 +488,7 @@ static int demo_version_now(const char *url, char *err, size_t errlen)
 	char *rules = NULL, *now = NULL;
 	struct rules_model m = {0};
 	int version = 0;
+	snprintf(err, errlen, "the model versions could not be read");
 	if (db_sync_value(url, "SELECT examd_rules_evidence()::text", 0, NULL, &rules, err, errlen) &&
 	    db_sync_value(url, "SELECT examd_now_us()::text", 0, NULL, &now, err, errlen) && rules && now &&
 	    rules_model_parse(rules, &m, err, errlen)) {

@@ -9,7 +9,7 @@
 -- the version in force now} (the levels are that version's), and only looks it up with the three
 -- functions below. The version in force at a time is the rules module's too (rules_version_at).
 CREATE OR REPLACE FUNCTION examd_now_grade(p_now jsonb, p_username text) RETURNS int LANGUAGE sql IMMUTABLE AS $$
-    SELECT (p_now -> 'grades' ->> p_username)::int
+    SELECT (p_now #>> ARRAY['grades', p_username])::int
 $$;
 
 CREATE OR REPLACE FUNCTION examd_now_version(p_now jsonb) RETURNS int LANGUAGE sql IMMUTABLE AS $$
@@ -18,7 +18,7 @@ $$;
 
 CREATE OR REPLACE FUNCTION examd_now_level(p_now jsonb, p_username text, p_item text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
-    SELECT p_now -> 'levels' -> (p_now -> 'grades' ->> p_username) ->> p_item
+    SELECT p_now #>> ARRAY['levels', p_now #>> ARRAY['grades', p_username], p_item]
 $$;
 
 -- One employee's grade history, the evidence of the rule: "from:grade,..." in the order

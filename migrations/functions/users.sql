@@ -11,6 +11,16 @@ CREATE OR REPLACE FUNCTION examd_user_json(who text, p_grade int) RETURNS json L
     FROM users u WHERE u.username = who
 $$;
 
+-- A grade change is decided in examd (api/users.c) on the grade history it read; this locks the user
+-- row (concurrent changes of one user wait for each other) and then, in a statement of its own and so
+-- with a snapshot that sees what the one before committed, tells whether the history is still that one.
+CREATE OR REPLACE FUNCTION examd_user_history_unchanged(p_username text, p_history text) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM 1 FROM users WHERE username = p_username FOR UPDATE;
+    RETURN examd_grades_packed(p_username) IS NOT DISTINCT FROM p_history;
+END $$;
+
 CREATE OR REPLACE FUNCTION examd_login_begin(p_username text, p_address text, p_window int,
                                              p_user_max int, p_addr_max int)
 RETURNS TABLE (failure_id bigint, retry_after int, password_hash text)

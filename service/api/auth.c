@@ -63,11 +63,10 @@ static void on_session(const struct db_result *res, void *arg)
 	copy_field(r->user.department, sizeof r->user.department, db_result_value(res, 0, 3));
 	r->user.now_us = db_result_long(res, 0, 5);
 	r->user.grade = rules_grade_packed_at(db_result_value(res, 0, 4), r->user.now_us);
-	if (!db_result_isnull(res, 0, 7) &&
-	    !nowrules_load(api_nowrules(r), db_result_value(res, 0, 6), db_result_value(res, 0, 7))) {
-		req_reply_error(r, 503, "unavailable", "the competency model could not be read");
-		return;
-	}
+	/* A model that does not parse is logged (nowrules_load) and leaves the cache as it was: only the
+	 * requests that need the levels now then answer 503. */
+	if (!db_result_isnull(res, 0, 7))
+		(void)nowrules_load(api_nowrules(r), db_result_value(res, 0, 6), db_result_value(res, 0, 7));
 	if (r->user.grade < 0) {
 		log_error("the grade history of %s is malformed", r->user.username);
 		r->user.grade = 0;

@@ -49,10 +49,28 @@ const char *nowrules_stamp(const struct nowrules *c)
 	return c && c->loaded ? c->stamp : NULL;
 }
 
+/* A stamp "max(version):count(*)" as two numbers; false when it is not one. */
+static bool stamp_parse(const char *s, long long *max, long long *count)
+{
+	char *end;
+	*max = strtoll(s ? s : "", &end, 10);
+	if (!s || end == s || *end != ':')
+		return false;
+	const char *p = end + 1;
+	*count = strtoll(p, &end, 10);
+	return end != p && *end == '\0';
+}
+
 bool nowrules_load(struct nowrules *c, const char *stamp, const char *rules_json)
 {
 	struct rules_model m = {0};
 	char why[160];
+	/* Replies come back in any order: a reply read before a newer version was added must not
+	 * replace versions another reply already brought (versions are only ever added). */
+	long long max, count, cmax, ccount;
+	if (c && c->loaded && stamp_parse(stamp, &max, &count) && stamp_parse(c->stamp, &cmax, &ccount) &&
+	    (max < cmax || (max == cmax && count <= ccount)))
+		return true;
 	if (!c || !rules_model_parse(rules_json, &m, why, sizeof why)) {
 		log_error("the model versions could not be read: %s", c ? why : "out of memory");
 		rules_model_free(&m);
@@ -215,7 +233,9 @@ static void on_grades_all(const struct db_result *res, void *arg)
 	free(users);
 	free(grades);
 	if (!now) {
-		req_reply_error(r, 503, "unavailable", "out of memory");
+		struct nowrules *c = api_nowrules(r);
+		req_reply_error(r, 503, "unavailable", "%s",
+				c && c->loaded ? "out of memory" : "the competency model is not available");
 		return;
 	}
 	next(r, now);

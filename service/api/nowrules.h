@@ -27,8 +27,8 @@ struct nowrules *api_nowrules(struct req *r);
 
 /* The stamp of the cached model versions; NULL when none is cached. */
 const char *nowrules_stamp(const struct nowrules *c);
-/* Replaces the cached versions with examd_rules_evidence()'s JSON under stamp; false (the cache
- * unchanged) when it does not parse. */
+/* Replaces the cached versions with examd_rules_evidence()'s JSON under stamp, unless the cache
+ * already holds as new a stamp; false (the cache unchanged) when it does not parse. */
 bool nowrules_load(struct nowrules *c, const char *stamp, const char *rules_json);
 
 /* p_now for n users and their grades now (grade 0: none, left out), with the levels of the version

@@ -324,14 +324,15 @@ static const char *const sql_user_grades =
 	"       (extract(epoch FROM coalesce($2::timestamptz, now())) * 1000000)::bigint";
 
 /* $6: the grade to record (NULL: none), $11: the grade held now afterwards, $12: the history the
- * decision was made on; when it changed in between, nothing is written and the change is decided
- * again (the second column tells a missing user from a changed history). */
+ * decision was made on; when it changed in between (examd_user_history_unchanged locks the user and
+ * reads it anew), nothing is written and the change is decided again (the second column tells a
+ * missing user from a changed history). */
 static const char *const sql_user_update =
 	"WITH u AS (UPDATE users SET name = coalesce($2, name), department = coalesce($3, department),"
 	"             active = coalesce($4::boolean, active), password_hash = coalesce($5, password_hash),"
 	"             password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,"
 	"             updated_at = now()"
-	"           WHERE username = $1 AND examd_grades_packed($1) IS NOT DISTINCT FROM $12"
+	"           WHERE username = $1 AND examd_user_history_unchanged($1, $12)"
 	"           RETURNING username, name, role, department, active, created_at),"
 	" g AS (INSERT INTO user_grades (username, grade, effective_from, recorded_by)"
 	"       SELECT username, $6::int, coalesce($10::timestamptz, now()), $7 FROM u WHERE $6::int IS NOT NULL),"
@@ -351,8 +352,12 @@ static void on_user_updated(const struct db_result *res, void *arg)
 	struct req *r = arg;
 	struct user_edit *e = r->data;
 	if (db_result_status(res) == DB_OK && db_result_rows(res) == 1 && db_result_isnull(res, 0, 0) &&
-	    !strcmp(db_result_value(res, 0, 1), "t") && ++e->decided < 5) {
-		update_decide(r); /* the grade history changed since it was read */
+	    !strcmp(db_result_value(res, 0, 1), "t")) {
+		/* The grade history changed since it was read: decide again, a few times. */
+		if (++e->decided < 5)
+			update_decide(r);
+		else
+			req_reply_error(r, 409, "conflict", "the user's grades kept changing meanwhile; try again");
 		return;
 	}
 	api_reply_value(r, res, 200, 404, "not_found", "no such user");

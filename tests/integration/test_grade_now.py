@@ -12,6 +12,7 @@ SQL before anything else happens to that user."""
 import csv
 import datetime
 import io
+import threading
 import unittest
 from urllib.parse import quote
 
@@ -207,6 +208,27 @@ class GradeNowTest(GradeNowCase):
             self.assertEqual(self.app.get("/api/v1/profiles/summary" + q, token=self.hr).json["employees"], 2)
 
     # ------------------------------------------------------------ 3. the PATCH reply
+    def test_concurrent_changes_of_one_grade_record_it_once(self):
+        # Eight HR requests record the same grade at the same date at once: each decides on the history
+        # it read, and the one that writes second finds the history changed, decides again and sees the
+        # grade already held then. One record, every reply 200 with the grade.
+        self.employee("pa_race", 4, first_from=-365 * DAY)
+        when = ts(-2 * DAY)
+        replies = []
+
+        def change():
+            r = self.app.request("PATCH", "/api/v1/users/pa_race", {"grade": 3, "grade_effective_from": when},
+                                 token=self.hr)
+            replies.append((r.status, (r.json or {}).get("grade")))
+
+        threads = [threading.Thread(target=change) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(replies, [(200, 3)] * 8)
+        self.assertEqual(self.records("pa_race"), 2)
+
     def test_patch_reply_grade_and_repeated_grades(self):
         self.employee("pa_one", 4, first_from=-365 * DAY)
         self.assertEqual(self.patch_grade("pa_one", 3, -10 * DAY)["grade"], 3)  # past-dated
