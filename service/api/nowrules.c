@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/nowrules.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 #include "domain/catalog.h"
 #include "domain/rules.h"
@@ -99,48 +100,13 @@ static const char *levels_text(struct nowrules *c, const struct rules_version *v
 	return c->levels[g];
 }
 
-/* A growing text. */
-struct text {
-	char *p;
-	size_t n, cap;
-	bool failed;
-};
-
-static bool text_put(void *ctx, const char *p, size_t n)
-{
-	struct text *t = ctx;
-	if (t->failed)
-		return false;
-	if (t->n + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 256;
-		while (cap < t->n + n + 1)
-			cap *= 2;
-		char *grown = realloc(t->p, cap);
-		if (!grown) {
-			t->failed = true;
-			return false;
-		}
-		t->p = grown;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->n, p, n);
-	t->n += n;
-	t->p[t->n] = '\0';
-	return true;
-}
-
-static void text_str(struct text *t, const char *s)
-{
-	text_put(t, s, strlen(s));
-}
-
 char *api_now_json(struct req *r, size_t n, const char *const *users, const int *grades)
 {
 	struct nowrules *c = api_nowrules(r);
 	if (!c || !c->loaded)
 		return NULL;
 	const struct rules_version *v = rules_version_at(&c->model, r->user.now_us);
-	struct text t = {0};
+	struct strbuf t = {0};
 	char num[32];
 	/* The levels of the grades that occur (all four for a set; the caller's own for one). */
 	bool seen[RULES_GRADES + 1] = {false};
@@ -148,9 +114,9 @@ char *api_now_json(struct req *r, size_t n, const char *const *users, const int 
 		if (grades[i] >= 1 && grades[i] <= RULES_GRADES)
 			seen[grades[i]] = true;
 	snprintf(num, sizeof num, "%d", v ? v->version : 0);
-	text_str(&t, "{\"version\":");
-	text_str(&t, v ? num : "null");
-	text_str(&t, ",\"levels\":{");
+	strbuf_puts(&t, "{\"version\":");
+	strbuf_puts(&t, v ? num : "null");
+	strbuf_puts(&t, ",\"levels\":{");
 	bool first = true;
 	for (int g = 1; v && g <= RULES_GRADES; g++) {
 		if (!seen[g])
@@ -161,28 +127,24 @@ char *api_now_json(struct req *r, size_t n, const char *const *users, const int 
 			break;
 		}
 		snprintf(num, sizeof num, "%s\"%d\":", first ? "" : ",", g);
-		text_str(&t, num);
-		text_str(&t, lv);
+		strbuf_puts(&t, num);
+		strbuf_puts(&t, lv);
 		first = false;
 	}
-	text_str(&t, "},\"grades\":{");
+	strbuf_puts(&t, "},\"grades\":{");
 	first = true;
 	for (size_t i = 0; i < n; i++) {
 		if (grades[i] < 1 || grades[i] > RULES_GRADES)
 			continue;
 		if (!first)
-			text_str(&t, ",");
-		util_json_string(users[i], text_put, &t);
+			strbuf_puts(&t, ",");
+		util_json_string(users[i], strbuf_put, &t);
 		snprintf(num, sizeof num, ":%d", grades[i]);
-		text_str(&t, num);
+		strbuf_puts(&t, num);
 		first = false;
 	}
-	text_str(&t, "}}");
-	if (t.failed) {
-		free(t.p);
-		return NULL;
-	}
-	return t.p;
+	strbuf_puts(&t, "}}");
+	return strbuf_take(&t);
 }
 
 int api_version_now(struct req *r)

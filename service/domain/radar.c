@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+
 #define RADAR_FONT "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 #define COLOR_ACTUAL "#1f77b4"
@@ -30,82 +32,12 @@
 
 #define MISSING_TEXT "（无数据）"
 
-/* ---- growable output buffer --------------------------------------------- */
-
-struct sbuf {
-	char *buf;
-	size_t len;
-	size_t cap;
-	bool failed;
-};
-
-static bool sb_reserve(struct sbuf *sb, size_t extra)
-{
-	if (sb->failed)
-		return false;
-	if (sb->len + extra + 1 <= sb->cap)
-		return true;
-	size_t cap = sb->cap ? sb->cap : 4096;
-	while (cap < sb->len + extra + 1) {
-		if (cap > SIZE_MAX / 2) {
-			sb->failed = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	char *p = realloc(sb->buf, cap);
-	if (!p) {
-		sb->failed = true;
-		return false;
-	}
-	sb->buf = p;
-	sb->cap = cap;
-	return true;
-}
-
-static void sb_putn(struct sbuf *sb, const char *s, size_t n)
-{
-	if (!sb_reserve(sb, n))
-		return;
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
-	sb->buf[sb->len] = '\0';
-}
-
-static void sb_puts(struct sbuf *sb, const char *s)
-{
-	sb_putn(sb, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	char small[256];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof small, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		sb->failed = true;
-		return;
-	}
-	if ((size_t)n < sizeof small) {
-		sb_putn(sb, small, (size_t)n);
-		return;
-	}
-	if (!sb_reserve(sb, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += (size_t)n;
-}
-
 /* Coordinates with one decimal; "-0.0" would be legal but looks careless. */
-static void sb_num(struct sbuf *sb, double v)
+static void sb_num(struct strbuf *sb, double v)
 {
 	if (fabs(v) < 0.05)
 		v = 0.0;
-	sb_printf(sb, "%.1f", v);
+	strbuf_printf(sb, "%.1f", v);
 }
 
 /* ---- UTF-8 and XML text ------------------------------------------------- */
@@ -165,25 +97,25 @@ static uint32_t xml_safe(uint32_t cp)
 	return cp;
 }
 
-static void sb_put_cp(struct sbuf *sb, uint32_t cp)
+static void sb_put_cp(struct strbuf *sb, uint32_t cp)
 {
 	char out[4];
 	size_t n;
 	switch (cp) {
 	case '&':
-		sb_puts(sb, "&amp;");
+		strbuf_puts(sb, "&amp;");
 		return;
 	case '<':
-		sb_puts(sb, "&lt;");
+		strbuf_puts(sb, "&lt;");
 		return;
 	case '>':
-		sb_puts(sb, "&gt;");
+		strbuf_puts(sb, "&gt;");
 		return;
 	case '"':
-		sb_puts(sb, "&quot;");
+		strbuf_puts(sb, "&quot;");
 		return;
 	case '\'':
-		sb_puts(sb, "&apos;");
+		strbuf_puts(sb, "&apos;");
 		return;
 	default:
 		break;
@@ -207,11 +139,11 @@ static void sb_put_cp(struct sbuf *sb, uint32_t cp)
 		out[3] = (char)(0x80 | (cp & 0x3F));
 		n = 4;
 	}
-	sb_putn(sb, out, n);
+	strbuf_putn(sb, out, n);
 }
 
 /* The whole of s, escaped (for <title> and <desc>, which are not laid out). */
-static void sb_put_text(struct sbuf *sb, const char *s)
+static void sb_put_text(struct strbuf *sb, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
@@ -221,7 +153,7 @@ static void sb_put_text(struct sbuf *sb, const char *s)
 	}
 }
 
-static void sb_put_cps(struct sbuf *sb, const uint32_t *cps, size_t n)
+static void sb_put_cps(struct strbuf *sb, const uint32_t *cps, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sb_put_cp(sb, cps[i]);
@@ -419,7 +351,7 @@ static double chart_reach(const struct geometry *g, const struct label_layout *l
 
 /* ---- drawing ------------------------------------------------------------ */
 
-static void draw_title(struct sbuf *sb, const struct geometry *g, const char *title)
+static void draw_title(struct strbuf *sb, const struct geometry *g, const char *title)
 {
 	uint32_t cps[LABEL_MAX_CP + 1];
 	bool more;
@@ -427,81 +359,81 @@ static void draw_title(struct sbuf *sb, const struct geometry *g, const char *ti
 	double max_em = (g->size - 2 * g->pad) / g->fs_title;
 	if (more || cps_em(cps, n) > max_em)
 		n = cut_with_ellipsis(cps, n, max_em);
-	sb_puts(sb, "<text class=\"heading\" x=\"");
+	strbuf_puts(sb, "<text class=\"heading\" x=\"");
 	sb_num(sb, g->cx);
-	sb_puts(sb, "\" y=\"");
+	strbuf_puts(sb, "\" y=\"");
 	sb_num(sb, g->pad + g->fs_title);
-	sb_puts(sb, "\" text-anchor=\"middle\" font-size=\"");
+	strbuf_puts(sb, "\" text-anchor=\"middle\" font-size=\"");
 	sb_num(sb, g->fs_title);
-	sb_puts(sb, "\" font-weight=\"bold\" fill=\"" COLOR_TEXT "\">");
+	strbuf_puts(sb, "\" font-weight=\"bold\" fill=\"" COLOR_TEXT "\">");
 	sb_put_cps(sb, cps, n);
-	sb_puts(sb, "</text>\n");
+	strbuf_puts(sb, "</text>\n");
 }
 
-static void draw_circle(struct sbuf *sb, const char *cls, double x, double y, double r, const char *attrs)
+static void draw_circle(struct strbuf *sb, const char *cls, double x, double y, double r, const char *attrs)
 {
-	sb_printf(sb, "<circle class=\"%s\" cx=\"", cls);
+	strbuf_printf(sb, "<circle class=\"%s\" cx=\"", cls);
 	sb_num(sb, x);
-	sb_puts(sb, "\" cy=\"");
+	strbuf_puts(sb, "\" cy=\"");
 	sb_num(sb, y);
-	sb_puts(sb, "\" r=\"");
+	strbuf_puts(sb, "\" r=\"");
 	sb_num(sb, r);
-	sb_printf(sb, "\" %s/>\n", attrs);
+	strbuf_printf(sb, "\" %s/>\n", attrs);
 }
 
-static void draw_grid(struct sbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n)
+static void draw_grid(struct strbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n)
 {
-	sb_printf(sb, "<g class=\"grid\" fill=\"none\" stroke-width=\"%.1f\">\n", g->k);
+	strbuf_printf(sb, "<g class=\"grid\" fill=\"none\" stroke-width=\"%.1f\">\n", g->k);
 	for (int ring = 1; ring <= 6; ring++) {
 		bool outer = ring == 6;
-		sb_printf(sb, "<circle class=\"%s\" cx=\"", outer ? "ring ring-outer" : "ring");
+		strbuf_printf(sb, "<circle class=\"%s\" cx=\"", outer ? "ring ring-outer" : "ring");
 		sb_num(sb, g->cx);
-		sb_puts(sb, "\" cy=\"");
+		strbuf_puts(sb, "\" cy=\"");
 		sb_num(sb, g->cy);
-		sb_puts(sb, "\" r=\"");
+		strbuf_puts(sb, "\" r=\"");
 		sb_num(sb, g->r * ring / 6.0);
-		sb_printf(sb, "\" stroke=\"%s\"/>\n", outer ? COLOR_RING_OUTER : COLOR_RING);
+		strbuf_printf(sb, "\" stroke=\"%s\"/>\n", outer ? COLOR_RING_OUTER : COLOR_RING);
 	}
 	for (size_t i = 0; i < n; i++) {
 		double dx, dy;
 		axis_dir(i, n, &dx, &dy);
-		sb_printf(sb, "<line class=\"%s\" x1=\"", axes[i].has_value ? "axis" : "axis axis-missing");
+		strbuf_printf(sb, "<line class=\"%s\" x1=\"", axes[i].has_value ? "axis" : "axis axis-missing");
 		sb_num(sb, g->cx);
-		sb_puts(sb, "\" y1=\"");
+		strbuf_puts(sb, "\" y1=\"");
 		sb_num(sb, g->cy);
-		sb_puts(sb, "\" x2=\"");
+		strbuf_puts(sb, "\" x2=\"");
 		sb_num(sb, g->cx + g->r * dx);
-		sb_puts(sb, "\" y2=\"");
+		strbuf_puts(sb, "\" y2=\"");
 		sb_num(sb, g->cy + g->r * dy);
 		if (axes[i].has_value)
-			sb_puts(sb, "\" stroke=\"" COLOR_AXIS "\"/>\n");
+			strbuf_puts(sb, "\" stroke=\"" COLOR_AXIS "\"/>\n");
 		else
-			sb_printf(sb, "\" stroke=\"" COLOR_MISSING "\" stroke-dasharray=\"%.1f %.1f\"/>\n", 3 * g->k,
-				  3 * g->k);
+			strbuf_printf(sb, "\" stroke=\"" COLOR_MISSING "\" stroke-dasharray=\"%.1f %.1f\"/>\n",
+				      3 * g->k, 3 * g->k);
 	}
-	sb_puts(sb, "</g>\n");
+	strbuf_puts(sb, "</g>\n");
 }
 
 /* Ring values 0..6 between the first two axes, haloed so that they stay
  * legible over the polygon. */
-static void draw_ring_labels(struct sbuf *sb, const struct geometry *g, size_t n)
+static void draw_ring_labels(struct strbuf *sb, const struct geometry *g, size_t n)
 {
 	double th = M_PI / (double)n;
-	sb_puts(sb, "<g class=\"ring-labels\" font-size=\"");
+	strbuf_puts(sb, "<g class=\"ring-labels\" font-size=\"");
 	sb_num(sb, g->fs_ring);
-	sb_printf(sb,
-		  "\" fill=\"#888888\" text-anchor=\"middle\" stroke=\"#ffffff\" "
-		  "stroke-width=\"%.1f\" paint-order=\"stroke\" stroke-linejoin=\"round\">\n",
-		  2.5 * g->k);
+	strbuf_printf(sb,
+		      "\" fill=\"#888888\" text-anchor=\"middle\" stroke=\"#ffffff\" "
+		      "stroke-width=\"%.1f\" paint-order=\"stroke\" stroke-linejoin=\"round\">\n",
+		      2.5 * g->k);
 	for (int ring = 0; ring <= 6; ring++) {
 		double rr = g->r * ring / 6.0;
-		sb_puts(sb, "<text x=\"");
+		strbuf_puts(sb, "<text x=\"");
 		sb_num(sb, g->cx + rr * sin(th));
-		sb_puts(sb, "\" y=\"");
+		strbuf_puts(sb, "\" y=\"");
 		sb_num(sb, g->cy - rr * cos(th) + g->fs_ring * 0.35);
-		sb_printf(sb, "\">%d</text>\n", ring);
+		strbuf_printf(sb, "\">%d</text>\n", ring);
 	}
-	sb_puts(sb, "</g>\n");
+	strbuf_puts(sb, "</g>\n");
 }
 
 static void point_of(const struct geometry *g, const struct radar_axis *ax, size_t i, size_t n, double *x, double *y)
@@ -513,12 +445,12 @@ static void point_of(const struct geometry *g, const struct radar_axis *ax, size
 	*y = g->cy + rr * dy;
 }
 
-static void draw_actual(struct sbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n,
+static void draw_actual(struct strbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n,
 			size_t present)
 {
 	if (present < 2)
 		return;
-	sb_printf(sb, "<%s class=\"actual\" points=\"", present >= 3 ? "polygon" : "polyline");
+	strbuf_printf(sb, "<%s class=\"actual\" points=\"", present >= 3 ? "polygon" : "polyline");
 	bool first = true;
 	for (size_t i = 0; i < n; i++) {
 		if (!axes[i].has_value)
@@ -526,68 +458,69 @@ static void draw_actual(struct sbuf *sb, const struct geometry *g, const struct 
 		double x, y;
 		point_of(g, &axes[i], i, n, &x, &y);
 		if (!first)
-			sb_puts(sb, " ");
+			strbuf_puts(sb, " ");
 		first = false;
 		sb_num(sb, x);
-		sb_puts(sb, ",");
+		strbuf_puts(sb, ",");
 		sb_num(sb, y);
 	}
-	sb_puts(sb, "\" stroke=\"" COLOR_ACTUAL "\" ");
+	strbuf_puts(sb, "\" stroke=\"" COLOR_ACTUAL "\" ");
 	if (present >= 3)
-		sb_puts(sb, "fill=\"" COLOR_ACTUAL "\" fill-opacity=\"0.25\"");
+		strbuf_puts(sb, "fill=\"" COLOR_ACTUAL "\" fill-opacity=\"0.25\"");
 	else
-		sb_puts(sb, "fill=\"none\"");
-	sb_printf(sb, " stroke-width=\"%.1f\" stroke-linejoin=\"round\"/>\n", 2 * g->k);
+		strbuf_puts(sb, "fill=\"none\"");
+	strbuf_printf(sb, " stroke-width=\"%.1f\" stroke-linejoin=\"round\"/>\n", 2 * g->k);
 }
 
-static void draw_standard(struct sbuf *sb, const struct geometry *g)
+static void draw_standard(struct strbuf *sb, const struct geometry *g)
 {
 	char attrs[128];
 	snprintf(attrs, sizeof attrs, "fill=\"none\" stroke=\"" COLOR_STANDARD "\" stroke-width=\"%.1f\"", 2.5 * g->k);
 	draw_circle(sb, "standard", g->cx, g->cy, g->r * RADAR_STANDARD_TENTHS / RADAR_MAX_TENTHS, attrs);
 }
 
-static void draw_markers(struct sbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n)
+static void draw_markers(struct strbuf *sb, const struct geometry *g, const struct radar_axis *axes, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		double x, y, dx, dy;
 		if (axes[i].has_value) {
 			point_of(g, &axes[i], i, n, &x, &y);
-			sb_puts(sb, "<circle class=\"value\" cx=\"");
+			strbuf_puts(sb, "<circle class=\"value\" cx=\"");
 			sb_num(sb, x);
-			sb_puts(sb, "\" cy=\"");
+			strbuf_puts(sb, "\" cy=\"");
 			sb_num(sb, y);
-			sb_puts(sb, "\" r=\"");
+			strbuf_puts(sb, "\" r=\"");
 			sb_num(sb, 3.5 * g->k);
-			sb_printf(sb, "\" fill=\"" COLOR_ACTUAL "\" stroke=\"#ffffff\" stroke-width=\"%.1f\">", g->k);
-			sb_puts(sb, "<title>");
+			strbuf_printf(sb, "\" fill=\"" COLOR_ACTUAL "\" stroke=\"#ffffff\" stroke-width=\"%.1f\">",
+				      g->k);
+			strbuf_puts(sb, "<title>");
 			sb_put_text(sb, axes[i].label);
-			sb_printf(sb, " %d.%d", axes[i].value_tenths / 10, axes[i].value_tenths % 10);
+			strbuf_printf(sb, " %d.%d", axes[i].value_tenths / 10, axes[i].value_tenths % 10);
 			if (axes[i].note && *axes[i].note) {
-				sb_puts(sb, "\xEF\xBC\x88"); /* （ */
+				strbuf_puts(sb, "\xEF\xBC\x88"); /* （ */
 				sb_put_text(sb, axes[i].note);
-				sb_puts(sb, "\xEF\xBC\x89"); /* ） */
+				strbuf_puts(sb, "\xEF\xBC\x89"); /* ） */
 			}
-			sb_puts(sb, "</title></circle>\n");
+			strbuf_puts(sb, "</title></circle>\n");
 		} else {
 			/* Hollow, at the rim: visibly "no data", never a point at 0. */
 			axis_dir(i, n, &dx, &dy);
-			sb_puts(sb, "<circle class=\"missing\" cx=\"");
+			strbuf_puts(sb, "<circle class=\"missing\" cx=\"");
 			sb_num(sb, g->cx + g->r * dx);
-			sb_puts(sb, "\" cy=\"");
+			strbuf_puts(sb, "\" cy=\"");
 			sb_num(sb, g->cy + g->r * dy);
-			sb_puts(sb, "\" r=\"");
+			strbuf_puts(sb, "\" r=\"");
 			sb_num(sb, 4.5 * g->k);
-			sb_printf(sb, "\" fill=\"#ffffff\" stroke=\"" COLOR_MISSING "\" stroke-width=\"%.1f\">",
-				  1.5 * g->k);
-			sb_puts(sb, "<title>");
+			strbuf_printf(sb, "\" fill=\"#ffffff\" stroke=\"" COLOR_MISSING "\" stroke-width=\"%.1f\">",
+				      1.5 * g->k);
+			strbuf_puts(sb, "<title>");
 			sb_put_text(sb, axes[i].label);
-			sb_puts(sb, MISSING_TEXT "</title></circle>\n");
+			strbuf_puts(sb, MISSING_TEXT "</title></circle>\n");
 		}
 	}
 }
 
-static void draw_label(struct sbuf *sb, const struct geometry *g, const struct radar_axis *ax,
+static void draw_label(struct strbuf *sb, const struct geometry *g, const struct radar_axis *ax,
 		       const struct label_layout *ll, size_t i, size_t n)
 {
 	double dx, dy;
@@ -597,41 +530,41 @@ static void draw_label(struct sbuf *sb, const struct geometry *g, const struct r
 	double top = block_top(y, dy, ll->height);
 	bool two = ll->start2 < ll->ncp;
 
-	sb_printf(sb, "<text class=\"%s\" text-anchor=\"%s\" fill=\"%s\" x=\"",
-		  ax->has_value ? "label" : "label label-missing", anchor_name(anchor_for(dx)),
-		  ax->has_value ? COLOR_TEXT : COLOR_MISSING);
+	strbuf_printf(sb, "<text class=\"%s\" text-anchor=\"%s\" fill=\"%s\" x=\"",
+		      ax->has_value ? "label" : "label label-missing", anchor_name(anchor_for(dx)),
+		      ax->has_value ? COLOR_TEXT : COLOR_MISSING);
 	sb_num(sb, x);
-	sb_puts(sb, "\" y=\"");
+	strbuf_puts(sb, "\" y=\"");
 	sb_num(sb, top + g->lh_label * 0.8);
-	sb_puts(sb, "\">");
+	strbuf_puts(sb, "\">");
 	if (two) {
-		sb_puts(sb, "<tspan>");
+		strbuf_puts(sb, "<tspan>");
 		sb_put_cps(sb, ll->cps, ll->end1);
-		sb_puts(sb, "</tspan><tspan x=\"");
+		strbuf_puts(sb, "</tspan><tspan x=\"");
 		sb_num(sb, x);
-		sb_puts(sb, "\" dy=\"");
+		strbuf_puts(sb, "\" dy=\"");
 		sb_num(sb, g->lh_label);
-		sb_puts(sb, "\">");
+		strbuf_puts(sb, "\">");
 		sb_put_cps(sb, ll->cps + ll->start2, ll->ncp - ll->start2);
-		sb_puts(sb, "</tspan>");
+		strbuf_puts(sb, "</tspan>");
 	} else {
 		sb_put_cps(sb, ll->cps, ll->ncp);
 	}
-	sb_puts(sb, "<tspan class=\"status\" x=\"");
+	strbuf_puts(sb, "<tspan class=\"status\" x=\"");
 	sb_num(sb, x);
-	sb_puts(sb, "\" dy=\"");
+	strbuf_puts(sb, "\" dy=\"");
 	sb_num(sb, g->lh_status);
-	sb_puts(sb, "\" font-size=\"");
+	strbuf_puts(sb, "\" font-size=\"");
 	sb_num(sb, g->fs_status);
 	if (ax->has_value)
-		sb_printf(sb, "\" fill=\"" COLOR_ACTUAL "\" font-weight=\"bold\">%d.%d</tspan>", ax->value_tenths / 10,
-			  ax->value_tenths % 10);
+		strbuf_printf(sb, "\" fill=\"" COLOR_ACTUAL "\" font-weight=\"bold\">%d.%d</tspan>",
+			      ax->value_tenths / 10, ax->value_tenths % 10);
 	else
-		sb_puts(sb, "\">" MISSING_TEXT "</tspan>");
-	sb_puts(sb, "</text>\n");
+		strbuf_puts(sb, "\">" MISSING_TEXT "</tspan>");
+	strbuf_puts(sb, "</text>\n");
 }
 
-static void draw_legend(struct sbuf *sb, const struct geometry *g)
+static void draw_legend(struct strbuf *sb, const struct geometry *g)
 {
 	static const char *const text[3] = {"实际", "标准 (5)", "缺失（无数据）"};
 	double fs = g->fs_legend, sw = 18 * g->k, sgap = 6 * g->k, igap = 22 * g->k;
@@ -641,33 +574,33 @@ static void draw_legend(struct sbuf *sb, const struct geometry *g)
 	double x = g->cx - total / 2, y = g->size - g->pad - fs * 0.3; /* text baseline */
 	double mid = y - fs * 0.35;
 
-	sb_puts(sb, "<g class=\"legend\" font-size=\"");
+	strbuf_puts(sb, "<g class=\"legend\" font-size=\"");
 	sb_num(sb, fs);
-	sb_puts(sb, "\" fill=\"" COLOR_TEXT "\">\n");
+	strbuf_puts(sb, "\" fill=\"" COLOR_TEXT "\">\n");
 	for (int i = 0; i < 3; i++) {
 		if (i == 0) {
-			sb_puts(sb, "<rect x=\"");
+			strbuf_puts(sb, "<rect x=\"");
 			sb_num(sb, x);
-			sb_puts(sb, "\" y=\"");
+			strbuf_puts(sb, "\" y=\"");
 			sb_num(sb, mid - 5 * g->k);
-			sb_puts(sb, "\" width=\"");
+			strbuf_puts(sb, "\" width=\"");
 			sb_num(sb, sw);
-			sb_puts(sb, "\" height=\"");
+			strbuf_puts(sb, "\" height=\"");
 			sb_num(sb, 10 * g->k);
-			sb_printf(sb,
-				  "\" fill=\"" COLOR_ACTUAL "\" fill-opacity=\"0.25\" stroke=\"" COLOR_ACTUAL
-				  "\" stroke-width=\"%.1f\"/>\n",
-				  1.5 * g->k);
+			strbuf_printf(sb,
+				      "\" fill=\"" COLOR_ACTUAL "\" fill-opacity=\"0.25\" stroke=\"" COLOR_ACTUAL
+				      "\" stroke-width=\"%.1f\"/>\n",
+				      1.5 * g->k);
 		} else if (i == 1) {
-			sb_puts(sb, "<line x1=\"");
+			strbuf_puts(sb, "<line x1=\"");
 			sb_num(sb, x);
-			sb_puts(sb, "\" y1=\"");
+			strbuf_puts(sb, "\" y1=\"");
 			sb_num(sb, mid);
-			sb_puts(sb, "\" x2=\"");
+			strbuf_puts(sb, "\" x2=\"");
 			sb_num(sb, x + sw);
-			sb_puts(sb, "\" y2=\"");
+			strbuf_puts(sb, "\" y2=\"");
 			sb_num(sb, mid);
-			sb_printf(sb, "\" stroke=\"" COLOR_STANDARD "\" stroke-width=\"%.1f\"/>\n", 2.5 * g->k);
+			strbuf_printf(sb, "\" stroke=\"" COLOR_STANDARD "\" stroke-width=\"%.1f\"/>\n", 2.5 * g->k);
 		} else {
 			char attrs[128];
 			snprintf(attrs, sizeof attrs,
@@ -675,31 +608,31 @@ static void draw_legend(struct sbuf *sb, const struct geometry *g)
 			draw_circle(sb, "legend-missing", x + sw / 2, mid, 4.5 * g->k, attrs);
 		}
 		x += sw + sgap;
-		sb_puts(sb, "<text x=\"");
+		strbuf_puts(sb, "<text x=\"");
 		sb_num(sb, x);
-		sb_puts(sb, "\" y=\"");
+		strbuf_puts(sb, "\" y=\"");
 		sb_num(sb, y);
-		sb_puts(sb, "\">");
-		sb_puts(sb, text[i]);
-		sb_puts(sb, "</text>\n");
+		strbuf_puts(sb, "\">");
+		strbuf_puts(sb, text[i]);
+		strbuf_puts(sb, "</text>\n");
 		x += str_em(text[i]) * fs + igap;
 	}
-	sb_puts(sb, "</g>\n");
+	strbuf_puts(sb, "</g>\n");
 }
 
 /* Text for screen readers: every item with its value or 无数据. */
-static void draw_desc(struct sbuf *sb, const struct radar_axis *axes, size_t n)
+static void draw_desc(struct strbuf *sb, const struct radar_axis *axes, size_t n)
 {
-	sb_puts(sb, "<desc>雷达图：标准为 5（红色圆），实际值为蓝色多边形。");
+	strbuf_puts(sb, "<desc>雷达图：标准为 5（红色圆），实际值为蓝色多边形。");
 	for (size_t i = 0; i < n; i++) {
 		sb_put_text(sb, axes[i].label);
 		if (axes[i].has_value)
-			sb_printf(sb, " %d.%d", axes[i].value_tenths / 10, axes[i].value_tenths % 10);
+			strbuf_printf(sb, " %d.%d", axes[i].value_tenths / 10, axes[i].value_tenths % 10);
 		else
-			sb_puts(sb, " 无数据");
-		sb_puts(sb, i + 1 < n ? "；" : "。");
+			strbuf_puts(sb, " 无数据");
+		strbuf_puts(sb, i + 1 < n ? "；" : "。");
 	}
-	sb_puts(sb, "</desc>\n");
+	strbuf_puts(sb, "</desc>\n");
 }
 
 static bool args_ok(const struct radar_axis *axes, size_t n, int size)
@@ -775,18 +708,18 @@ char *radar_svg(const struct radar_axis *axes, size_t n, const char *title, int 
 	for (size_t i = 0; i < n; i++)
 		present += axes[i].has_value;
 
-	struct sbuf sb = {0};
-	sb_printf(&sb,
-		  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		  "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"" RADAR_FONT "\">\n",
-		  size, size, size, size);
+	struct strbuf sb = {0};
+	strbuf_printf(&sb,
+		      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		      "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"" RADAR_FONT "\">\n",
+		      size, size, size, size);
 	if (title) {
-		sb_puts(&sb, "<title>");
+		strbuf_puts(&sb, "<title>");
 		sb_put_text(&sb, title);
-		sb_puts(&sb, "</title>\n");
+		strbuf_puts(&sb, "</title>\n");
 	}
 	draw_desc(&sb, axes, n);
-	sb_puts(&sb, "<rect class=\"background\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
+	strbuf_puts(&sb, "<rect class=\"background\" width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
 	if (title)
 		draw_title(&sb, &g, title);
 	draw_grid(&sb, &g, axes, n);
@@ -794,14 +727,14 @@ char *radar_svg(const struct radar_axis *axes, size_t n, const char *title, int 
 	draw_standard(&sb, &g);
 	draw_ring_labels(&sb, &g, n);
 	draw_markers(&sb, &g, axes, n);
-	sb_puts(&sb, "<g class=\"labels\" font-size=\"");
+	strbuf_puts(&sb, "<g class=\"labels\" font-size=\"");
 	sb_num(&sb, g.fs_label);
-	sb_puts(&sb, "\">\n");
+	strbuf_puts(&sb, "\">\n");
 	for (size_t i = 0; i < n; i++)
 		draw_label(&sb, &g, &axes[i], &ll[i], i, n);
-	sb_puts(&sb, "</g>\n");
+	strbuf_puts(&sb, "</g>\n");
 	draw_legend(&sb, &g);
-	sb_puts(&sb, "</svg>\n");
+	strbuf_puts(&sb, "</svg>\n");
 
 	free(ll);
 	if (sb.failed) {

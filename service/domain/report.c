@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strbuf.h"
+
 #define PAGE_W 595.28 /* A4 in points */
 #define PAGE_H 841.89
 #define MARGIN 42.0
@@ -17,30 +19,9 @@
 #define CELL_PAD 3.0
 #define MAX_COLUMNS 12
 
-struct sink {
-	unsigned char *buf;
-	size_t len, cap;
-	bool failed;
-};
-
 static cairo_status_t sink_write(void *closure, const unsigned char *data, unsigned int length)
 {
-	struct sink *s = closure;
-	if (s->len + length > s->cap) {
-		size_t cap = s->cap ? s->cap : 65536;
-		while (cap < s->len + length)
-			cap *= 2;
-		unsigned char *grown = realloc(s->buf, cap);
-		if (!grown) {
-			s->failed = true;
-			return CAIRO_STATUS_WRITE_ERROR;
-		}
-		s->buf = grown;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, length);
-	s->len += length;
-	return CAIRO_STATUS_SUCCESS;
+	return strbuf_put(closure, (const char *)data, length) ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
 struct page {
@@ -263,7 +244,7 @@ static bool render(struct page *p, const json_t *doc, char *err, size_t errlen)
 
 bool report_pdf(const json_t *doc, unsigned char **out, size_t *len, char *err, size_t errlen)
 {
-	struct sink sink = {0};
+	struct strbuf sink = {0};
 	char dummy[8];
 	if (!err || !errlen) {
 		err = dummy;
@@ -310,7 +291,7 @@ bool report_pdf(const json_t *doc, unsigned char **out, size_t *len, char *err, 
 		free(sink.buf);
 		return false;
 	}
-	*out = sink.buf;
+	*out = (unsigned char *)sink.buf;
 	*len = sink.len;
 	return true;
 }
