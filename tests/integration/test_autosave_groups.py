@@ -47,8 +47,12 @@ class AutosaveGroupsTest(ExamdTestCase):
         p.stdin.flush()
         self.addCleanup(self.release, p)  # also when an assertion fails before the test releases it
         deadline = time.time() + 10
+        # pg_locks is the whole cluster's: count only this database's locks on these attempts (ctest runs
+        # other test files, whose closes take the same kind of lock, in other databases at the same time).
         while int(psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                       "AND mode = 'ExclusiveLock' AND classid = 1703", self.app.url)) < len(attempts):
+                       "AND mode = 'ExclusiveLock' AND classid = 1703 AND objid IN (%s) "
+                       "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                       % ",".join(str(a) for a in attempts), self.app.url)) < len(attempts):
             self.assertLess(time.time(), deadline, "the test's locks were not taken")
             time.sleep(0.05)
         return p
@@ -63,7 +67,7 @@ class AutosaveGroupsTest(ExamdTestCase):
     def saves_waiting(self, n):
         deadline = time.time() + 10
         while int(psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                       "AND wait_event = 'advisory'", self.app.url)) < n:
+                       "AND wait_event = 'advisory' AND datname = current_database()", self.app.url)) < n:
             self.assertLess(time.time(), deadline, "the blocked saves did not reach the database")
             time.sleep(0.05)
 
