@@ -291,14 +291,7 @@ enum decimal_status decimal_mul(int64_t a, unsigned as, int64_t b, unsigned bs, 
 		return DECIMAL_ERR_SCALE;
 	/* |a × b| <= 2^126: exact in i128. */
 	i128 p = (i128)a * b;
-	int shift = (int)out_scale - (int)(as + bs);
-	if (shift >= 0)
-		return scaled_ratio(p, 1, shift, out);
-	i128 q;
-	enum decimal_status st = div_round(p, pow10_i128((unsigned)-shift), &q);
-	if (st != DECIMAL_OK)
-		return st;
-	return narrow(q, out);
+	return scaled_ratio(p, 1, (int)out_scale - (int)(as + bs), out);
 }
 
 enum decimal_status decimal_div(int64_t a, unsigned as, int64_t b, unsigned bs, unsigned out_scale, int64_t *out)
