@@ -36,6 +36,25 @@ SUBTOPICS = ["telecom_industry_overview", "company_overview", "laws_and_regulati
 PASSWORD = "bench-password-2026"
 
 
+def upload_gk_intermediate(app, trainer):
+    """The benchmarks' exam: 80 general_knowledge questions at intermediate (10 single-choice and 10
+    true/false per subtopic) and its blueprint drawing 40 of them (10 per subtopic)."""
+    rows = ["external_id,item,subtopic,level,type,stem,a,b,c,d,answer,points,explanation"]
+    for s in SUBTOPICS:
+        for i in range(10):
+            rows.append("S-%s-%d,general_knowledge,%s,intermediate,single,%s 单选题 %d,甲,乙,丙,丁,B,1,解析"
+                        % (s, i, s, s, i))
+            rows.append("T-%s-%d,general_knowledge,%s,intermediate,truefalse,%s 判断题 %d,,,,,true,1,解析"
+                        % (s, i, s, s, i))
+    r = app.request("POST", "/api/v1/banks", raw=("\n".join(rows) + "\n").encode(), token=trainer,
+                    headers={"Content-Type": "text/csv"})
+    assert r.status == 200, r
+    body = {"time_limit_seconds": 86400, "max_attempts": 100, "grading": "highest",
+            "draws": [{"subtopic": s, "level": "intermediate", "count": 10} for s in SUBTOPICS]}
+    r = app.request("PUT", "/api/v1/blueprints/general_knowledge/intermediate", body, token=trainer)
+    assert r.status == 200, r
+
+
 def log(msg):
     print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
 
@@ -191,20 +210,7 @@ def prepare_base(ctx):
     try:
         app.add_user("bench_trainer", "trainer", password=PASSWORD)
         trainer = app.login("bench_trainer", PASSWORD)
-        rows = ["external_id,item,subtopic,level,type,stem,a,b,c,d,answer,points,explanation"]
-        for s in SUBTOPICS:
-            for i in range(10):
-                rows.append("S-%s-%d,general_knowledge,%s,intermediate,single,%s 单选题 %d,甲,乙,丙,丁,B,1,解析"
-                            % (s, i, s, s, i))
-                rows.append("T-%s-%d,general_knowledge,%s,intermediate,truefalse,%s 判断题 %d,,,,,true,1,解析"
-                            % (s, i, s, s, i))
-        r = app.request("POST", "/api/v1/banks", raw=("\n".join(rows) + "\n").encode(), token=trainer,
-                        headers={"Content-Type": "text/csv"})
-        assert r.status == 200, r
-        body = {"time_limit_seconds": 86400, "max_attempts": 100, "grading": "highest",
-                "draws": [{"subtopic": s, "level": "intermediate", "count": 10} for s in SUBTOPICS]}
-        r = app.request("PUT", "/api/v1/blueprints/general_knowledge/intermediate", body, token=trainer)
-        assert r.status == 200, r
+        upload_gk_intermediate(app, trainer)
         # The pgbench ceiling's table: the shape of answers, no triggers, no foreign keys.
         ctx.sql("CREATE TABLE bench_answers (attempt_id bigint, question_id bigint, answer jsonb NOT NULL,"
                 " seq bigint NOT NULL DEFAULT 0, saved_at timestamptz NOT NULL DEFAULT now(),"

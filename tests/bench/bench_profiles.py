@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
 from harness import Examd, db_url, psql  # noqa: E402
+from bench import SUBTOPICS, upload_gk_intermediate  # noqa: E402
 
 BEHAVIOUR = ["achievement_orientation", "resilience", "oral_communication_listening", "written_communication",
              "interpersonal_skills", "execution", "emotional_control", "coordination", "information_gathering",
@@ -108,7 +109,6 @@ def timed(app, token, path, runs):
 
 
 # ---------------------------------------------------------------------------- autosave during listings
-SUBTOPICS = ["telecom_industry_overview", "company_overview", "laws_and_regulations", "company_rules_and_policies"]
 LISTINGS = [("JSON", "/api/v1/profiles"), ("CSV", "/api/v1/profiles?format=csv")]
 
 
@@ -182,20 +182,7 @@ def prepare_target(t, args):
                     "('asl_hr', '人事', 'hr', '人力资源部', '$scrypt$ln=10,r=8,p=1$x$y'), "
                     "('asl_trainer', '培训', 'trainer', '培训中心', '$scrypt$ln=10,r=8,p=1$x$y')")
             trainer = insert_sessions(app, ["asl_trainer"], "setup-%016x" % random.getrandbits(64))["asl_trainer"]
-            rows = ["external_id,item,subtopic,level,type,stem,a,b,c,d,answer,points,explanation"]
-            for s in SUBTOPICS:
-                for i in range(10):
-                    rows.append("S-%s-%d,general_knowledge,%s,intermediate,single,%s 单选题 %d,甲,乙,丙,丁,B,1,解析"
-                                % (s, i, s, s, i))
-                    rows.append("T-%s-%d,general_knowledge,%s,intermediate,truefalse,%s 判断题 %d,,,,,true,1,解析"
-                                % (s, i, s, s, i))
-            r = app.request("POST", "/api/v1/banks", raw=("\n".join(rows) + "\n").encode(), token=trainer,
-                            headers={"Content-Type": "text/csv"})
-            assert r.status == 200, r
-            body = {"time_limit_seconds": 86400, "max_attempts": 100, "grading": "highest",
-                    "draws": [{"subtopic": s, "level": "intermediate", "count": 10} for s in SUBTOPICS]}
-            r = app.request("PUT", "/api/v1/blueprints/general_knowledge/intermediate", body, token=trainer)
-            assert r.status == 200, r
+            upload_gk_intermediate(app, trainer)
             log("%s: database %s filled in %.1f s" % (t.commit, t.database, time.time() - t0))
         else:
             log("%s: database %s reused" % (t.commit, t.database))
