@@ -317,28 +317,42 @@ END $$;
 -- examd_attempt_close), so a save either commits before a close or sees it. Every other save, and a
 -- checked save that fails the guard, goes through examd_answer_save_typed, which names the
 -- refusal; the statuses and their precedence are that function's.
+--
+-- p_locks: the distinct attempts of the checked saves in ascending order (examd sorts them: every
+-- transaction that locks several attempts takes them in that order). p_touch[o]: examd asks for the
+-- session's last_seen to be refreshed with this save (it has not done so for this session and
+-- attempt for a while, api/shapes.c); only a session that is still valid is touched, so a touch
+-- never revives an idle or expired one. A stale save (a newer seq is stored, perhaps committed
+-- after this statement began) keeps the stored row: its update writes the stored values back and
+-- returns them, so the reply names the stored seq and saved_at without another read.
 CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
                                         p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
-                                        p_grace int)
+                                        p_grace int, p_locks bigint[], p_touch boolean[])
     RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     e record;
-    r record;
+    n_done int := 0;
     done int[] := '{}';
 BEGIN
     IF true = ANY (p_checked) THEN
         -- The locks in their own statement: the guard below then reads the attempts with a snapshot
         -- taken after every close that held one of them has committed.
-        PERFORM pg_advisory_xact_lock_shared(1703, (l.a % 2147483647)::int)
-        FROM (SELECT DISTINCT u.a FROM unnest(p_attempts, p_checked) AS u(a, c) WHERE u.c ORDER BY u.a) l;
+        PERFORM pg_advisory_xact_lock_shared(1703, (l % 2147483647)::int) FROM unnest(p_locks) AS l;
+        IF true = ANY (p_touch) THEN
+            UPDATE sessions se SET last_seen = now()
+            FROM unnest(p_tokens, p_touch, p_checked) AS u(t, c, k)
+            WHERE u.c AND u.k AND se.token_hash = u.t AND se.expires_at > now()
+              AND se.last_seen > now() - make_interval(secs => p_idle)
+              AND se.last_seen < now() - interval '30 seconds';
+        END IF;
         FOR e IN
             WITH x AS (SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v::jsonb AS v, u.s
                        FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked)
                             WITH ORDINALITY AS u(t, a, q, v, s, c, o)
                        WHERE u.c),
-            ok AS (SELECT x.k, x.t, x.a, x.q, x.v, x.s, us.username AS who, se.last_seen
+            ok AS (SELECT x.k, x.a, x.q, x.v, x.s, us.username AS who
                    FROM x
                    JOIN sessions se ON se.token_hash = x.t
                    JOIN users us ON us.username = se.username
@@ -346,37 +360,29 @@ BEGIN
                    WHERE se.expires_at > now() AND us.active AND us.role = 'employee'
                      AND se.last_seen > now() - make_interval(secs => p_idle)
                      AND a.status = 'open' AND now() <= a.deadline + make_interval(secs => p_grace)),
-            touch AS (UPDATE sessions se SET last_seen = now()
-                      WHERE se.token_hash IN (SELECT ok.t FROM ok WHERE ok.last_seen < now() - interval '30 seconds')),
             ins AS (INSERT INTO answers AS s (attempt_id, question_id, answer, seq, saved_at)
                     SELECT ok.a, ok.q, ok.v, ok.s, clock_timestamp() FROM ok
                     ON CONFLICT (attempt_id, question_id) DO UPDATE
-                        SET answer = EXCLUDED.answer, seq = EXCLUDED.seq, saved_at = EXCLUDED.saved_at
-                        WHERE s.seq <= EXCLUDED.seq
+                        SET answer = CASE WHEN s.seq <= EXCLUDED.seq THEN EXCLUDED.answer ELSE s.answer END,
+                            saved_at = CASE WHEN s.seq <= EXCLUDED.seq THEN EXCLUDED.saved_at ELSE s.saved_at END,
+                            seq = greatest(s.seq, EXCLUDED.seq)
                     RETURNING s.attempt_id, s.question_id, s.seq, s.saved_at)
-            SELECT ok.k, ok.a, ok.q, ok.who, ins.seq, ins.saved_at
-            FROM ok LEFT JOIN ins ON ins.attempt_id = ok.a AND ins.question_id = ok.q
+            SELECT ok.k, ok.s, ok.who, ins.seq, ins.saved_at
+            FROM ok JOIN ins ON ins.attempt_id = ok.a AND ins.question_id = ok.q
         LOOP
             i := e.k;
             status := 'ok';
             username := e.who;
             message := NULL;
-            IF e.seq IS NOT NULL THEN
-                seq := e.seq;
-                stale := false;
-                saved_at := examd_ts(e.saved_at);
-            ELSE
-                -- A newer seq is stored (perhaps committed after this statement began: read it anew).
-                SELECT s.seq, s.saved_at INTO r FROM answers s WHERE s.attempt_id = e.a AND s.question_id = e.q;
-                seq := r.seq;
-                stale := true;
-                saved_at := examd_ts(r.saved_at);
-            END IF;
+            seq := e.seq;
+            stale := e.seq > e.s;
+            saved_at := examd_ts(e.saved_at);
             done := done || e.k;
+            n_done := n_done + 1;
             RETURN NEXT;
         END LOOP;
     END IF;
-    IF cardinality(done) = cardinality(p_tokens) THEN
+    IF n_done = cardinality(p_tokens) THEN
         RETURN;
     END IF;
     FOR e IN SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v, u.s

@@ -10,6 +10,11 @@
  * not check (snapshot not loaded yet, an invalid answer, no seq), or a checked one that fails the
  * guard, is one call of examd_answer_save_typed inside the same statement, which names the refusal.
  * Nothing that can be revoked is cached, so a logout or a close holds on every process at once.
+ * examd sorts the group's attempts for their locks and says which saves refresh their session's
+ * last_seen (at most every SHAPES_TOUCH_SECONDS per session and attempt on each process; the database
+ * moves last_seen when it is over 30 s old, so while an examinee saves it lags at most 45 s behind,
+ * within the shortest idle limit of 60 s). Measured 2026-12-02 (tests/bench/README.md): the touch on
+ * every call and the sort of the locks in SQL were a sixth of the statement.
  *
  * Each worker lets at most `slots` statements of
  * saves run at once (two; the other connections of its pool stay free for other requests); saves
@@ -46,6 +51,7 @@ struct save {
 	long long seq;
 	long long attempt, question;
 	char *norm;         /* the answer checked in memory and normalised (JSON text), or NULL */
+	bool touch;         /* checked: the statement refreshes the session's last_seen (api/shapes.h) */
 	bool shape_unknown; /* the attempt's snapshot was not in memory: load it after a save succeeds */
 };
 
@@ -329,15 +335,34 @@ static void array_add_text(struct evbuffer *b, const char *text)
 	evbuffer_add(b, "\"", 1);
 }
 
-enum { GA_TOKENS, GA_ATTEMPTS, GA_QUESTIONS, GA_ANSWERS, GA_SEQS, GA_CHECKED, GA_N };
+enum { GA_TOKENS, GA_ATTEMPTS, GA_QUESTIONS, GA_ANSWERS, GA_SEQS, GA_CHECKED, GA_TOUCH, GA_LOCKS, GA_N };
 
 /* The saves of a group as examd_answer_save_group's array parameters; false: no memory. */
 static bool group_arrays(const struct save *items, size_t n, struct evbuffer *a[GA_N])
 {
+	/* The attempts of the checked saves, each once, ascending: the order their locks are taken in. */
+	long long locks[SAVES_BATCH_MAX];
+	size_t n_locks = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].norm)
+			continue;
+		long long at = items[i].attempt;
+		size_t j = n_locks;
+		while (j > 0 && locks[j - 1] > at)
+			j--;
+		if (j > 0 && locks[j - 1] == at)
+			continue;
+		memmove(locks + j + 1, locks + j, (n_locks - j) * sizeof *locks);
+		locks[j] = at;
+		n_locks++;
+	}
+	evbuffer_add(a[GA_LOCKS], "{", 1);
+	for (size_t j = 0; j < n_locks; j++)
+		evbuffer_add_printf(a[GA_LOCKS], j ? ",%lld" : "%lld", locks[j]);
 	for (size_t i = 0; i < n; i++) {
 		const struct save *v = &items[i];
 		const char *sep = i ? "," : "{";
-		for (int k = 0; k < GA_N; k++)
+		for (int k = 0; k < GA_LOCKS; k++)
 			evbuffer_add(a[k], sep, 1);
 		array_add_text(a[GA_TOKENS], v->r->token_hash);
 		evbuffer_add_printf(a[GA_ATTEMPTS], "%lld", v->attempt);
@@ -358,6 +383,7 @@ static bool group_arrays(const struct save *items, size_t n, struct evbuffer *a[
 		else
 			evbuffer_add(a[GA_SEQS], "NULL", 4);
 		evbuffer_add(a[GA_CHECKED], v->norm ? "t" : "f", 1);
+		evbuffer_add(a[GA_TOUCH], v->norm && v->touch ? "t" : "f", 1);
 	}
 	for (int k = 0; k < GA_N; k++)
 		if (evbuffer_add(a[k], "}", 2) != 0 || !evbuffer_pullup(a[k], -1))
@@ -418,8 +444,8 @@ static void send_group(struct saves *s, struct save *items, size_t n)
 		sent = db_query(
 			s->w->db,
 			"SELECT i, status, username, message, seq, stale, saved_at FROM examd_answer_save_group("
-			"$1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::int,"
-			" $8::int)",
+			"$1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $9::int,"
+			" $10::int, $8::bigint[], $7::boolean[])",
 			GA_N + 2, params, on_group, g);
 	}
 	for (int k = 0; k < GA_N; k++)
@@ -464,7 +490,8 @@ void saves_submit(struct req *r, struct saves *s)
 	v.question = strtoll(r->params[1], NULL, 10);
 	enum attempt_qtype type;
 	int n_options;
-	switch (v.has_seq ? shapes_lookup(v.attempt, v.question, &type, &n_options) : SHAPES_NO_QUESTION) {
+	switch (v.has_seq ? shapes_lookup(v.attempt, v.question, r->token_hash, &type, &n_options, &v.touch)
+			  : SHAPES_NO_QUESTION) {
 	case SHAPES_FOUND:
 		v.norm = attempt_answer_normal(type, n_options, v.answer);
 		break;

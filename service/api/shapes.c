@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ struct shape {
 	long long attempt;
 	uint64_t stamp; /* which load this is: a finished load fills only its own placeholder */
 	bool loading;
+	uint64_t touch_key;  /* the session (a hash of its token hash) that last asked for a touch */
+	int64_t touched_sec; /* when, on the monotonic clock */
 	int n;
 	struct shape_q q[]; /* sorted by id */
 };
@@ -42,18 +45,36 @@ static int cmp_q(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum shapes_found shapes_lookup(long long attempt, long long question, enum attempt_qtype *type, int *n_options)
+static uint64_t token_key(const char *token_hash)
+{
+	uint64_t h = UINT64_C(1469598103934665603); /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)token_hash; *p; p++)
+		h = (h ^ *p) * UINT64_C(1099511628211);
+	return h | 1; /* never 0, the value of "no session yet" */
+}
+
+enum shapes_found shapes_lookup(long long attempt, long long question, const char *token_hash, enum attempt_qtype *type,
+				int *n_options, bool *touch)
 {
 	enum shapes_found found = SHAPES_UNKNOWN;
+	*touch = false;
+	uint64_t key = token_key(token_hash);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 	pthread_mutex_lock(&lock);
-	const struct shape *s = table[slot_of(attempt)];
+	struct shape *s = table[slot_of(attempt)];
 	if (s && s->attempt == attempt && !s->loading) {
-		struct shape_q key = {.id = question};
-		const struct shape_q *q = bsearch(&key, s->q, (size_t)s->n, sizeof *s->q, cmp_q);
+		struct shape_q qkey = {.id = question};
+		const struct shape_q *q = bsearch(&qkey, s->q, (size_t)s->n, sizeof *s->q, cmp_q);
 		found = q ? SHAPES_FOUND : SHAPES_NO_QUESTION;
 		if (q) {
 			*type = (enum attempt_qtype)q->type;
 			*n_options = q->n_options;
+			if (s->touch_key != key || now.tv_sec - s->touched_sec >= SHAPES_TOUCH_SECONDS) {
+				*touch = true;
+				s->touch_key = key;
+				s->touched_sec = now.tv_sec;
+			}
 		}
 	}
 	pthread_mutex_unlock(&lock);

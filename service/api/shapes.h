@@ -14,8 +14,14 @@ enum shapes_found {
 	SHAPES_FOUND,
 };
 
-/* The question of an attempt, from memory; thread-safe. */
-enum shapes_found shapes_lookup(long long attempt, long long question, enum attempt_qtype *type, int *n_options);
+/* A save refreshes its session's last_seen (which the database compares with now() - 30 s) when
+ * this process has not asked for that for the same session and attempt for this many seconds. */
+#define SHAPES_TOUCH_SECONDS 15
+
+/* The question of an attempt, from memory; thread-safe. *touch: the save with session token_hash
+ * should refresh the session's last_seen (and it is now counted as asked for, SHAPES_TOUCH_SECONDS). */
+enum shapes_found shapes_lookup(long long attempt, long long question, const char *token_hash, enum attempt_qtype *type,
+				int *n_options, bool *touch);
 
 /* Loads an attempt's snapshot in the background on db (the calling worker's pool), unless it is in
  * memory or loading already. The table is direct-mapped (SHAPES_SLOTS attempts): an attempt that

@@ -84,6 +84,39 @@ class CheckedSavesTest(ExamdTestCase):
                             % (attempt, qid))
 
     # ------------------------------------------------------------ what is stored and refused
+    def test_checked_saves_refresh_a_valid_session_and_never_revive_an_idle_one(self):
+        token, aid, qs = self.employee("c15")
+        qid = qs[0]["id"]
+        o = self.other
+        seq = self.warm(o, token, aid, qid)
+        r = answer(o, token, aid, qid, True, seq)
+        self.assertEqual(r.status, 200, r)
+        stored_at = self.app.sql("SELECT examd_ts(saved_at) FROM answers WHERE attempt_id = %s AND question_id = %s"
+                                 % (aid, qid))
+        self.assertEqual(r.json["saved_at"], stored_at)
+        # A stale save names the stored seq and saved_at and leaves the row as it was.
+        r = self.checked(o, lambda: answer(o, token, aid, qid, False, seq - 1))
+        self.assertEqual((r.status, r.json["seq"], r.json.get("stale"), r.json["saved_at"]),
+                         (200, seq, True, stored_at), r)
+        self.assertEqual(self.stored(aid, qid), "true/%d" % seq)
+        # A second session of the same employee, last seen 5 minutes ago (within the idle limit): its
+        # first checked save on this process refreshes it; the first session is left as it was.
+        token2 = self.app.login("c15")
+        self.app.sql("UPDATE sessions SET last_seen = now() - interval '5 minutes' WHERE username = 'c15'")
+        r = self.checked(o, lambda: answer(o, token2, aid, qid, False, seq + 1))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.app.sql("SELECT count(*) FROM sessions WHERE username = 'c15'"
+                                      " AND last_seen > now() - interval '1 minute'"), "1")
+        # Sessions past the idle limit (7200 s) are refused and stay idle, whatever the process asked.
+        self.app.sql("UPDATE sessions SET last_seen = now() - interval '7201 seconds' WHERE username = 'c15'")
+        token3 = self.app.login("c15")
+        self.app.sql("UPDATE sessions SET last_seen = now() - interval '7201 seconds' WHERE username = 'c15'")
+        for t in (token, token2, token3):
+            self.assertError(answer(o, t, aid, qid, True, seq + 2), 401, "unauthenticated")
+        self.assertEqual(self.app.sql("SELECT count(*) FROM sessions WHERE username = 'c9'"
+                                      " AND last_seen > now() - interval '7200 seconds'"), "0")
+        self.assertEqual(self.stored(aid, qid), "false/%d" % (seq + 1))
+
     def test_checked_saves_store_and_refuse_what_the_database_check_does(self):
         token, aid, qs = self.employee("c1", "job_knowledge")
         q = {x["type"]: x["id"] for x in qs}
