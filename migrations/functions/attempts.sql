@@ -341,6 +341,12 @@ BEGIN
         -- taken after every close that held one of them has committed.
         PERFORM pg_advisory_xact_lock_shared(1703, (l % 2147483647)::int) FROM unnest(p_locks) AS l;
         IF true = ANY (p_touch) THEN
+            -- Session rows locked in token order first, so that two groups touching the same
+            -- sessions wait for each other instead of deadlocking.
+            PERFORM 1 FROM sessions se
+            WHERE se.token_hash = ANY (ARRAY(SELECT u.t FROM unnest(p_tokens, p_touch, p_checked) AS u(t, c, k)
+                                             WHERE u.c AND u.k))
+            ORDER BY se.token_hash COLLATE "C" FOR UPDATE OF se;
             UPDATE sessions se SET last_seen = now()
             FROM unnest(p_tokens, p_touch, p_checked) AS u(t, c, k)
             WHERE u.c AND u.k AND se.token_hash = u.t AND se.expires_at > now()

@@ -38,6 +38,8 @@ static const struct key keys[] = {
 	 "1: prepare short statements once per connection; 0: never (old PgBouncer)"},
 	{"EXAMD_SAVE_SLOT_WAIT_MS", "save-slot-wait-ms", KEY_INT, OFF(save_slot_wait_ms), "1000", 10, 600000,
 	 "after this long a save statement gives up its save slot to the saves behind it"},
+	{"EXAMD_SAVE_SECOND_SLOT_MS", "save-second-slot-ms", KEY_INT, OFF(save_second_slot_ms), "20", 0, 600000,
+	 "a worker's second save statement starts only once its first has run this long (0 = at once)"},
 	{"EXAMD_DB_TIMEOUT_MS", "db-timeout-ms", KEY_INT, OFF(db_timeout_ms), "30000", 0, 3600000,
 	 "a statement with no answer after this long fails (503) and its connection is made anew; also the longest wait for a connection (0 = no bound)"},
 	{"EXAMD_DB_QUEUE_MAX", "db-queue-max", KEY_INT, OFF(db_queue_max), "20000", 1, 10000000,

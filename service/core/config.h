@@ -24,6 +24,7 @@ struct config {
 	int close_lease_ms;        /* how long a claim on due attempts holds */
 	int stats_refresh_seconds; /* the SEM refresher's period (api/stats.c); 0 = off */
 	int save_slot_wait_ms;     /* a save statement still running after this gives up its slot (api/saves.c) */
+	int save_second_slot_ms;   /* a second save statement starts once the first has run this long */
 	int session_idle_seconds;
 	int session_ttl_seconds;
 	int max_json_body;   /* bytes */

@@ -233,6 +233,53 @@ class AutosaveGroupsTest(ExamdTestCase):
         finally:
             other.stop()
 
+    def test_the_second_statement_waits_for_the_first_to_be_late(self):
+        """While a worker's one save statement runs, the saves that arrive wait for it and go together; a
+        second statement starts beside it only once it has run EXAMD_SAVE_SECOND_SLOT_MS."""
+        other = Examd(database=self.app.database, workers=1,
+                      env={"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_SLOT_WAIT_MS": "30000",
+                           "EXAMD_SAVE_SECOND_SLOT_MS": "1500"}).start()
+        try:
+            def metric(name):
+                return int(re.search(r"^%s (\d+)$" % name, other.get("/metrics").body.decode(), re.M).group(1))
+
+            holder = self.hold([self.att["g0"][1]])
+            results, threads, done_at = {}, [], {}
+
+            def save(u):
+                token, attempt, qids = self.att[u]
+                results[u] = answer(other, token, attempt, qids[5], True)
+                done_at[u] = time.time()
+
+            started = time.time()
+            threads.append(threading.Thread(target=save, args=("g0",)))
+            threads[-1].start()
+            self.saves_waiting(1)
+            statements, grouped = metric("examd_autosave_statements_total"), metric("examd_autosave_grouped_total")
+            for u in ("g2", "g3", "g4", "g5"):
+                threads.append(threading.Thread(target=save, args=(u,)))
+                threads[-1].start()
+            deadline = time.time() + 20
+            while not all(u in results for u in ("g2", "g3", "g4", "g5")):
+                self.assertLess(time.time(), deadline, "the saves behind a late statement were held up: %s" % results)
+                time.sleep(0.02)
+            self.assertNotIn("g0", results)  # still waiting on its attempt
+            for u in ("g2", "g3", "g4", "g5"):
+                self.assertEqual(results[u].status, 200, results[u])
+                # Not before the held statement had run 1.5 s: only then could a second one start.
+                self.assertGreaterEqual(done_at[u] - started, 1.5, (u, done_at[u] - started))
+            # The four went as one statement.
+            self.assertEqual(metric("examd_autosave_statements_total") - statements, 1)
+            self.assertEqual(metric("examd_autosave_grouped_total") - grouped, 4)
+            self.release(holder)
+            for t in threads:
+                t.join(30)
+            self.assertEqual(results["g0"].status, 200, results["g0"])
+            self.assertEqual(self.stored("g0", 5), "true/0")
+            self.assertEqual(self.stored("g5", 5), "true/0")
+        finally:
+            other.stop()
+
     def test_z_shutdown_while_a_save_waits(self):
         """SIGTERM while a save's statement cannot finish: after the drain deadline the worker frees its
         HTTP side, then the pool fails the statement; its late answer must not touch the freed request
