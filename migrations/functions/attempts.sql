@@ -404,6 +404,19 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The parameter list of 20c5ca2 and before, for processes of those versions during a rolling
+-- restart: the attempts locked in order and every checked save asking for the touch (the database
+-- refreshes last_seen only when it is over 30 s old, as it did then). Drop it in a later release.
+CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
+                                        p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
+                                        p_grace int)
+    RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
+    LANGUAGE sql AS $$
+    SELECT * FROM examd_answer_save_group(
+        p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked, p_idle, p_grace,
+        ARRAY(SELECT DISTINCT u.a FROM unnest(p_attempts, p_checked) AS u(a, c) WHERE u.c ORDER BY u.a), p_checked)
+$$;
+
 -- examd keeps each attempt's question ids, types and options in memory (api/shapes.c) and checks
 -- saves against them without asking: the database refuses to change them once written.
 CREATE OR REPLACE FUNCTION examd_attempt_shape_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

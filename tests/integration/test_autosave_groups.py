@@ -280,6 +280,21 @@ class AutosaveGroupsTest(ExamdTestCase):
         finally:
             other.stop()
 
+    def test_the_parameter_list_of_older_processes_still_saves(self):
+        """Processes of 20c5ca2 and before call the group save with eight parameters; during a rolling restart
+        their saves still go through, guarded as before."""
+        _, attempt, qids = self.att["g6"]
+        token_hash = self.app.sql("SELECT token_hash FROM sessions WHERE username = 'g6' ORDER BY created_at DESC LIMIT 1")
+        call = ("SELECT string_agg(i || '/' || status || '/' || coalesce(seq::text, '-') || '/' || coalesce(stale::text, '-'),"
+                " ' ' ORDER BY i) FROM examd_answer_save_group(ARRAY['%s', 'no-such-token'], ARRAY[%d, %d]::bigint[],"
+                " ARRAY[%d, %d]::bigint[], ARRAY['false', 'true'], ARRAY[%%d, 1]::bigint[], ARRAY[true, true], 7200, 10)"
+                % (token_hash, attempt, attempt, qids[3], qids[4]))
+        self.assertEqual(self.app.sql(call % 4), "0/ok/4/false 1/unauthenticated/-/-")
+        self.assertEqual(self.stored("g6", 3), "false/4")
+        self.assertEqual(self.app.sql(call % 3), "0/ok/4/true 1/unauthenticated/-/-")
+        self.assertEqual(self.stored("g6", 3), "false/4")
+        self.assertEqual(self.stored("g6", 4), "")
+
     def test_z_shutdown_while_a_save_waits(self):
         """SIGTERM while a save's statement cannot finish: after the drain deadline the worker frees its
         HTTP side, then the pool fails the statement; its late answer must not touch the freed request
