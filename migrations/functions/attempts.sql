@@ -339,14 +339,16 @@ BEGIN
     IF true = ANY (p_checked) THEN
         -- The locks in their own statement: the guard below then reads the attempts with a snapshot
         -- taken after every close that held one of them has committed.
-        PERFORM pg_advisory_xact_lock_shared(1703, (l % 2147483647)::int) FROM unnest(p_locks) AS l;
+        PERFORM pg_advisory_xact_lock_shared(1703, (l % 2147483647)::int)
+        FROM unnest(coalesce(p_locks, ARRAY(SELECT DISTINCT u.a FROM unnest(p_attempts, p_checked) AS u(a, c)
+                                            WHERE u.c ORDER BY u.a))) AS l;
         IF true = ANY (p_touch) THEN
             -- Session rows locked in token order first, so that two groups touching the same
             -- sessions wait for each other instead of deadlocking.
             PERFORM 1 FROM sessions se
             WHERE se.token_hash = ANY (ARRAY(SELECT u.t FROM unnest(p_tokens, p_touch, p_checked) AS u(t, c, k)
                                              WHERE u.c AND u.k))
-            ORDER BY se.token_hash COLLATE "C" FOR UPDATE OF se;
+            ORDER BY se.token_hash COLLATE "C" FOR NO KEY UPDATE OF se;
             UPDATE sessions se SET last_seen = now()
             FROM unnest(p_tokens, p_touch, p_checked) AS u(t, c, k)
             WHERE u.c AND u.k AND se.token_hash = u.t AND se.expires_at > now()

@@ -115,6 +115,8 @@ static void on_loaded(const struct db_result *res, void *arg)
 		s->attempt = l->attempt;
 		s->stamp = l->stamp;
 		s->loading = false;
+		s->touch_key = 0;
+		s->touched_sec = 0;
 		s->n = n;
 		qsort(s->q, (size_t)n, sizeof *s->q, cmp_q);
 	}

@@ -294,6 +294,10 @@ class AutosaveGroupsTest(ExamdTestCase):
         self.assertEqual(self.app.sql(call % 3), "0/ok/4/true 1/unauthenticated/-/-")
         self.assertEqual(self.stored("g6", 3), "false/4")
         self.assertEqual(self.stored("g6", 4), "")
+        # The new list without the attempts to lock (NULL): the function finds them itself.
+        new_call = call.replace("7200, 10)", "7200, 10, NULL, ARRAY[false, false])")
+        self.assertEqual(self.app.sql(new_call % 5), "0/ok/5/false 1/unauthenticated/-/-")
+        self.assertEqual(self.stored("g6", 3), "false/5")
 
     def test_z_shutdown_while_a_save_waits(self):
         """SIGTERM while a save's statement cannot finish: after the drain deadline the worker frees its
