@@ -13,7 +13,7 @@ CREATE OR REPLACE FUNCTION examd_attempt_json(p_id bigint, p_grace int) RETURNS 
         'started_at', examd_ts(a.started_at), 'deadline', examd_ts(a.deadline), 'server_time', examd_ts(now()),
         'time_limit_seconds', a.time_limit_seconds, 'grace_seconds', p_grace,
         'remaining_seconds', CASE WHEN a.status = 'open'
-                                  THEN greatest(0, floor(extract(epoch FROM a.deadline - now())))::int ELSE 0 END,
+                                  THEN greatest(0, floor(extract(epoch FROM a.deadline - now())))::bigint ELSE 0 END,
         'mode', a.mode, 'practice', a.mode = 'practice',
         'counts', a.mode <> 'practice' AND a.status <> 'voided',
         'session', CASE WHEN s.id IS NOT NULL THEN json_build_object('id', s.id, 'title', s.title,

@@ -66,7 +66,7 @@ CREATE OR REPLACE FUNCTION examd_session_json(p_id bigint, p_username text, p_no
                 'your_closes_at', examd_ts(coalesce(o.closes_at, s.closes_at)),
                 'your_state', CASE WHEN now() < coalesce(o.opens_at, s.opens_at) THEN 'upcoming'
                                    WHEN now() <= coalesce(o.closes_at, s.closes_at) THEN 'open' ELSE 'closed' END,
-                'seconds_to_open', greatest(0, floor(extract(epoch FROM coalesce(o.opens_at, s.opens_at) - now())))::int,
+                'seconds_to_open', greatest(0, floor(extract(epoch FROM coalesce(o.opens_at, s.opens_at) - now())))::bigint,
                 'extra_seconds', coalesce(o.extra_seconds, 0), 'extra_attempts', coalesce(o.extra_attempts, 0))
             FROM (SELECT 1) one LEFT JOIN exam_session_overrides o ON o.session_id = s.id AND o.username = p_username)
            END
@@ -102,7 +102,7 @@ $$;
 CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint, p_now jsonb)
     RETURNS TABLE (username text, name text, department text, grade int, item text, level text, state text,
                    attempt_id bigint, attempts int, answered int, questions int, last_save timestamptz,
-                   time_left int, standard_score numeric, band int, override text, window_closes timestamptz)
+                   time_left bigint, standard_score numeric, band int, override text, window_closes timestamptz)
     LANGUAGE sql STABLE AS $$
     SELECT v.username, v.name, v.department, v.grade, i.item,
            coalesce(a.level, i.level, examd_now_level(p_now, v.username, i.item)),
@@ -116,7 +116,7 @@ CREATE OR REPLACE FUNCTION examd_session_roster_rows(p_session bigint, p_now jso
            (SELECT count(*)::int FROM answers w WHERE w.attempt_id = a.id AND w.answer <> 'null'::jsonb),
            (SELECT count(*)::int FROM attempt_questions q WHERE q.attempt_id = a.id),
            (SELECT max(w.saved_at) FROM answers w WHERE w.attempt_id = a.id),
-           CASE WHEN a.status = 'open' THEN greatest(0, floor(extract(epoch FROM a.deadline - now())))::int END,
+           CASE WHEN a.status = 'open' THEN greatest(0, floor(extract(epoch FROM a.deadline - now())))::bigint END,
            a.standard_score, a.band,
            CASE WHEN o.username IS NOT NULL THEN o.reason END, coalesce(o.closes_at, s.closes_at)
     FROM exam_sessions s

@@ -213,6 +213,32 @@ class SessionsTest(ExamdTestCase):
         self.assertError(self.app.post("/api/v1/sessions/%s/attempts" % s["id"], {},
                                         token=self.app.login("emp3")), 409, "attempts_exhausted")
 
+    def test_times_a_century_away_are_shown_not_refused(self):
+        """A window typed a century ahead (2126 for 2026) and an attempt whose deadline lies that far are
+        valid data: every view shows the seconds (beyond a 32-bit integer), none answers 503."""
+        century = 100 * 366 * 86400
+        s = self.create(opens_at=ts(century), closes_at=ts(century + 3600), cohort={"usernames": ["svc3"]})
+        emp = self.app.login("svc3")
+        mine = self.app.get("/api/v1/sessions/%s" % s["id"], token=emp)
+        self.assertEqual(mine.status, 200, mine)
+        self.assertGreater(mine.json["seconds_to_open"], 2 ** 31)
+        listing = self.app.get("/api/v1/sessions", token=emp)
+        self.assertEqual(listing.status, 200, listing)
+        # An open attempt whose deadline lies a century ahead (a window moved that far, extra time).
+        s2 = self.create(cohort={"usernames": ["svc3"]}, closes_at=ts(century))
+        doc = self.start(s2["id"], "svc3")
+        self.app.sql("UPDATE attempts SET deadline = now() + interval '100 years' WHERE id = %s" % doc["attempt_id"])
+        got = self.app.get("/api/v1/attempts/%s" % doc["attempt_id"], token=emp)
+        self.assertEqual(got.status, 200, got)
+        self.assertGreater(got.json["remaining_seconds"], 2 ** 31)
+        roster = self.roster(s2["id"])
+        row = [r for r in roster["rows"] if r["username"] == "svc3"][0]
+        self.assertGreater(row["time_left_seconds"], 2 ** 31)
+        csv = self.app.get("/api/v1/sessions/%s/roster?format=csv" % s2["id"], token=self.trainer)
+        self.assertEqual(csv.status, 200, csv)
+        line = [x for x in csv.body.decode("utf-8-sig").splitlines() if "svc3" in x][0]
+        self.assertTrue(any(f.isdigit() and int(f) > 2 ** 31 for f in line.split(",")), line)
+
     # ------------------------------------------------------------ results, void, roster
     def test_review_hidden_until_close(self):
         s = self.create(closes_at=ts(6), results="after_close", cohort={"usernames": ["emp4"]})
