@@ -333,7 +333,6 @@ CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts b
 #variable_conflict use_column
 DECLARE
     e record;
-    n_done int := 0;
     done int[] := '{}';
 BEGIN
     IF true = ANY (p_checked) THEN
@@ -386,11 +385,10 @@ BEGIN
             stale := e.seq > e.s;
             saved_at := examd_ts(e.saved_at);
             done := done || e.k;
-            n_done := n_done + 1;
             RETURN NEXT;
         END LOOP;
     END IF;
-    IF n_done = cardinality(p_tokens) THEN
+    IF cardinality(done) = cardinality(p_tokens) THEN
         RETURN;
     END IF;
     FOR e IN SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v, u.s
@@ -407,16 +405,16 @@ BEGIN
 END $$;
 
 -- The parameter list of 20c5ca2 and before, for processes of those versions during a rolling
--- restart: the attempts locked in order and every checked save asking for the touch (the database
--- refreshes last_seen only when it is over 30 s old, as it did then). Drop it in a later release.
+-- restart: the function finds the attempts to lock itself (p_locks NULL) and every checked save asks
+-- for the touch (the database refreshes last_seen only when it is over 30 s old, as it did then).
+-- Drop it in a later release.
 CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
                                         p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
                                         p_grace int)
     RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
     LANGUAGE sql AS $$
-    SELECT * FROM examd_answer_save_group(
-        p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked, p_idle, p_grace,
-        ARRAY(SELECT DISTINCT u.a FROM unnest(p_attempts, p_checked) AS u(a, c) WHERE u.c ORDER BY u.a), p_checked)
+    SELECT * FROM examd_answer_save_group(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked, p_idle,
+                                          p_grace, NULL, p_checked)
 $$;
 
 -- examd keeps each attempt's question ids, types and options in memory (api/shapes.c) and checks
