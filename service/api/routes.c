@@ -143,15 +143,14 @@ static bool ids_ok(const struct req *r)
 
 void api_dispatch(struct req *r)
 {
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(r->ev);
-	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *raw_path = r->raw_path;
 	size_t len = 0;
 	r->path = raw_path ? evhttp_uridecode(raw_path, 0, &len) : NULL;
 	if (!r->path || strlen(r->path) != len || !len) {
 		req_reply_error(r, 400, "bad_request", "the request path is malformed");
 		return;
 	}
-	const char *qs = evhttp_uri_get_query(uri);
+	const char *qs = r->raw_query;
 	if (qs) {
 		r->query = calloc(1, sizeof *r->query);
 		if (!r->query || evhttp_parse_query_str(qs, r->query) != 0) {

@@ -10,23 +10,178 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "http/conn.h"
 #include "http/metrics.h"
 #include "http/worker.h"
 
-struct req *req_new(struct evhttp_request *ev, struct worker *w)
+/* Indexes the header block in place: the request line's parts and each header's name and value
+ * become NUL-terminated strings in buf. The block was checked (http/headcheck.c). */
+static bool parse_head(struct req *r, char *block, size_t len)
+{
+	int lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += block[i] == '\n';
+	r->hdr = malloc(sizeof *r->hdr * 2 * (size_t)(lines > 0 ? lines : 1));
+	if (!r->hdr)
+		return false;
+	size_t pos = 0;
+	bool first = true;
+	while (pos < len) {
+		char *line = block + pos;
+		char *nl = memchr(line, '\n', len - pos);
+		if (!nl)
+			break;
+		pos = (size_t)(nl - block) + 1;
+		char *end = nl;
+		if (end > line && end[-1] == '\r')
+			end--;
+		*end = '\0';
+		if (first) {
+			/* METHOD SP target SP HTTP/1.x (trailing spaces allowed) */
+			first = false;
+			while (end > line && end[-1] == ' ')
+				*--end = '\0';
+			char *sp1 = strchr(line, ' ');
+			char *sp2 = strrchr(line, ' ');
+			if (!sp1 || !sp2 || sp2 == sp1)
+				return false;
+			*sp1 = '\0';
+			*sp2 = '\0';
+			snprintf(r->method, sizeof r->method, "%s", line);
+			r->target = sp1 + 1;
+			r->minor = sp2[8] == '0' ? 0 : 1;
+			continue;
+		}
+		if (end == line)
+			break;
+		if (*line == ' ' || *line == '\t')
+			continue; /* an obsolete continuation line: its header keeps its first line */
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		r->hdr[2 * r->nhdr] = line;
+		r->hdr[2 * r->nhdr + 1] = v;
+		r->nhdr++;
+	}
+	return r->target != NULL;
+}
+
+/* Whether the comma-separated list value holds token (case-insensitively). */
+static bool list_has(const char *value, const char *token)
+{
+	size_t n = strlen(token);
+	for (const char *p = value; p && *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		size_t len = strcspn(p, ",");
+		size_t t = len;
+		while (t && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+			t--;
+		if (t == n && !strncasecmp(p, token, n))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+void req_split_target(char *target, const char **path, const char **query)
+{
+	char *p = target;
+	if (!strncasecmp(p, "http://", 7) || !strncasecmp(p, "https://", 8)) {
+		p = strstr(p, "://") + 3;
+		p += strcspn(p, "/?#");
+		if (*p != '/') {
+			/* No path: "/" (the query, if any, is kept). */
+			static char root[] = "/";
+			char *q = *p == '?' ? p + 1 : NULL;
+			if (q)
+				q[strcspn(q, "#")] = '\0';
+			*path = root;
+			*query = q;
+			return;
+		}
+	}
+	p[strcspn(p, "#")] = '\0';
+	char *q = strchr(p, '?');
+	if (q)
+		*q++ = '\0';
+	*path = p;
+	*query = q;
+}
+
+static struct req *req_alloc(struct conn *c, struct worker *w, const char *peer)
 {
 	struct req *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
-	r->ev = ev;
+	r->conn = c;
 	r->worker = w;
 	r->route_index = -1;
 	r->start_us = util_monotonic_us();
+	snprintf(r->peer, sizeof r->peer, "%s", peer ? peer : "");
+	return r;
+}
+
+struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len,
+		    const char *peer)
+{
+	struct req *r = req_alloc(c, w, peer);
+	if (!r)
+		return NULL;
+	r->in_body_off = head_len;
+	r->in_body_len = body_len;
+	buf[head_len + body_len] = '\0';
+	if (!parse_head(r, buf, head_len)) {
+		free(r->hdr);
+		free(r);
+		return NULL;
+	}
+	r->buf = buf;
+	req_split_target((char *)r->target, &r->raw_path, &r->raw_query);
+	const char *connection = req_header(r, "Connection");
+	if (r->minor == 0)
+		r->keep_alive = connection && list_has(connection, "keep-alive");
+	else
+		r->keep_alive = !(connection && list_has(connection, "close"));
 	worker_request_started(w);
 	return r;
+}
+
+struct req *req_refused(struct conn *c, struct worker *w, const char *method, const char *target,
+			const char *peer, bool close)
+{
+	struct req *r = req_alloc(c, w, peer);
+	if (!r)
+		return NULL;
+	size_t tlen = strlen(target);
+	r->buf = malloc(tlen + 1);
+	if (!r->buf) {
+		free(r);
+		return NULL;
+	}
+	memcpy(r->buf, target, tlen + 1);
+	snprintf(r->method, sizeof r->method, "%s", method);
+	r->target = r->buf;
+	r->raw_path = r->target;
+	r->minor = 1;
+	r->keep_alive = !close;
+	worker_request_started(w);
+	return r;
+}
+
+void req_detach(struct req *r)
+{
+	r->conn = NULL;
 }
 
 static void req_free(struct req *r)
@@ -40,49 +195,32 @@ static void req_free(struct req *r)
 	if (r->data_free)
 		r->data_free(r->data);
 	free(r->path);
-	free(r->body);
+	free(r->hdr);
+	free(r->out_headers);
+	free(r->buf);
 	/* In flight from req_new to here: a request whose client left is freed all the same. */
 	worker_request_finished(r->worker);
 	free(r);
 }
 
-/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
- * callback may still answer: its request and connection are gone, so only r is freed. */
+/* After the worker's loop stopped (shutdown past the drain deadline), a statement's late callback
+ * may still answer: its request's connection is gone, so only r is freed. */
 bool req_orphaned(const struct req *r)
 {
-	return r->worker->http == NULL;
+	return r->worker->stopped;
 }
 
 const char *req_method_name(const struct req *r)
 {
-	if (req_orphaned(r))
-		return "-";
-	switch (evhttp_request_get_command(r->ev)) {
-	case EVHTTP_REQ_GET:
-		return "GET";
-	case EVHTTP_REQ_POST:
-		return "POST";
-	case EVHTTP_REQ_HEAD:
-		return "HEAD";
-	case EVHTTP_REQ_PUT:
-		return "PUT";
-	case EVHTTP_REQ_DELETE:
-		return "DELETE";
-	case EVHTTP_REQ_OPTIONS:
-		return "OPTIONS";
-	case EVHTTP_REQ_TRACE:
-		return "TRACE";
-	case EVHTTP_REQ_CONNECT:
-		return "CONNECT";
-	case EVHTTP_REQ_PATCH:
-		return "PATCH";
-	}
-	return "UNKNOWN";
+	return r->method;
 }
 
 const char *req_header(const struct req *r, const char *name)
 {
-	return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
+	for (int i = 0; i < r->nhdr; i++)
+		if (!strcasecmp(r->hdr[2 * i], name))
+			return r->hdr[2 * i + 1];
+	return NULL;
 }
 
 const char *req_query(const struct req *r, const char *name)
@@ -114,12 +252,8 @@ const char *req_client_address(struct req *r)
 {
 	if (r->client[0])
 		return r->client;
-	struct evhttp_connection *conn = evhttp_request_get_connection(r->ev);
-	char *peer = NULL;
-	uint16_t port;
-	if (conn)
-		evhttp_connection_get_peer(conn, &peer, &port);
-	snprintf(r->client, sizeof r->client, "%s", peer ? peer : "");
+	const char *peer = r->peer[0] ? r->peer : NULL;
+	snprintf(r->client, sizeof r->client, "%s", r->peer);
 	const char *xff = req_header(r, "X-Forwarded-For");
 	if (xff && peer && address_listed(r->worker->server->cfg->trusted_proxies, peer)) {
 		/* The proxy appends the address it saw: the last entry is the one to believe. */
@@ -136,25 +270,58 @@ const char *req_client_address(struct req *r)
 
 bool req_read_body(struct req *r, size_t limit)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
-	size_t len = evbuffer_get_length(in);
-	if (len > limit)
+	if (r->in_body_len > limit || !r->buf)
 		return false;
-	free(r->body);
-	r->body = malloc(len + 1);
-	if (!r->body)
-		return false;
-	evbuffer_copyout(in, r->body, len);
-	r->body[len] = '\0';
-	r->body_len = len;
+	r->body = r->buf + r->in_body_off;
+	r->body_len = r->in_body_len;
 	return true;
+}
+
+/* Whether the reply already has header name. */
+static bool out_has(const struct req *r, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t pos = 0; pos < r->out_len;) {
+		const char *line = r->out_headers + pos;
+		if (!strncasecmp(line, name, n) && line[n] == ':')
+			return true;
+		const char *nl = memchr(line, '\n', r->out_len - pos);
+		if (!nl)
+			break;
+		pos = (size_t)(nl - r->out_headers) + 1;
+	}
+	return false;
 }
 
 void req_add_header(struct req *r, const char *name, const char *value)
 {
 	if (req_orphaned(r))
 		return;
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
+	size_t nl = strlen(name), vl = strlen(value);
+	/* A line break in a header would split the reply (response splitting): never sent. */
+	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+		log_warning("a reply header \"%s\" with a line break was not sent", name);
+		return;
+	}
+	size_t need = r->out_len + nl + vl + 4 + 1;
+	if (need > r->out_cap) {
+		size_t cap = r->out_cap ? r->out_cap : 256;
+		while (cap < need)
+			cap *= 2;
+		char *p = realloc(r->out_headers, cap);
+		if (!p)
+			return;
+		r->out_headers = p;
+		r->out_cap = cap;
+	}
+	char *p = r->out_headers + r->out_len;
+	memcpy(p, name, nl);
+	p[nl] = ':';
+	p[nl + 1] = ' ';
+	memcpy(p + nl + 2, value, vl);
+	p[nl + 2 + vl] = '\r';
+	p[nl + 3 + vl] = '\n';
+	r->out_len += nl + vl + 4;
 }
 
 /* The access log line, formatted by hand: it is written for every request, and building it
@@ -164,10 +331,9 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	if (log_get_level() > LOG_INFO)
 		return;
 	char line[1024], ts[40];
-	const char *uri = evhttp_request_get_uri(r->ev);
 	char path[512];
 	/* The path without the query string: it may carry search terms, never secrets. */
-	snprintf(path, sizeof path, "%s", uri ? uri : "");
+	snprintf(path, sizeof path, "%s", r->raw_path ? r->raw_path : r->target ? r->target : "");
 	path[strcspn(path, "?")] = '\0';
 	util_format_time_us(util_now_us(), ts, sizeof ts);
 	size_t n = (size_t)snprintf(line, sizeof line,
@@ -186,39 +352,121 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 	log_line(line, n < sizeof line ? n : sizeof line - 1);
 }
 
-/* Sends the reply; body (may be NULL) is handed to evhttp and freed here. */
+static const char *reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 422: return "Unprocessable Content";
+	case 423: return "Locked";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	}
+	return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+}
+
+/* The Date header's value, formatted once a second per thread. */
+static const char *http_date(void)
+{
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char text[40];
+	time_t now = time(NULL);
+	if (now != cached_sec) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		cached_sec = now;
+	}
+	return text;
+}
+
+/* Sends the reply; body (may be NULL) is moved to the connection and freed here. */
 static void reply_send(struct req *r, int status, const char *content_type, struct evbuffer *body)
 {
-	if (req_orphaned(r)) {
+	if (req_orphaned(r) || !r->conn) {
 		if (body)
 			evbuffer_free(body);
 		req_free(r);
 		return;
 	}
 	size_t len = body ? evbuffer_get_length(body) : 0;
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
 	if (content_type)
-		evhttp_add_header(h, "Content-Type", content_type);
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	if (!evhttp_find_header(h, "Cache-Control"))
-		evhttp_add_header(h, "Cache-Control", "no-store");
-	if (!evhttp_find_header(h, "Content-Security-Policy"))
-		evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+		req_add_header(r, "Content-Type", content_type);
+	req_add_header(r, "X-Content-Type-Options", "nosniff");
+	req_add_header(r, "Referrer-Policy", "no-referrer");
+	if (!out_has(r, "Cache-Control"))
+		req_add_header(r, "Cache-Control", "no-store");
+	if (!out_has(r, "Content-Security-Policy"))
+		req_add_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
 	if (r->worker->server->ssl_ctx)
-		evhttp_add_header(h, "Strict-Transport-Security", "max-age=31536000");
-	if (body && evhttp_request_get_command(r->ev) == EVHTTP_REQ_HEAD)
+		req_add_header(r, "Strict-Transport-Security", "max-age=31536000");
+	bool head = !strcmp(r->method, "HEAD");
+	bool no_body = status == 204 || status == 304 || status < 200;
+	if (body && (head || no_body))
 		evbuffer_drain(body, len);
+	/* A draining worker closes each connection after its reply: the client goes to another process. */
+	bool close = !r->keep_alive || r->worker->draining;
 	int64_t micros = util_monotonic_us() - r->start_us;
 	access_log(r, status, len, micros);
 	metrics_observe(r->route_index, status, micros);
-	/* The reply counts until it is written (or its connection closes), so that a draining
-	 * worker does not close a connection with an unsent reply. */
-	conn_reply_started(r->worker, r->ev);
-	evhttp_send_reply(r->ev, status, NULL, body);
+	char stack[2048];
+	size_t cap = r->out_len + 256;
+	char *h = cap <= sizeof stack ? stack : malloc(cap);
+	if (!h) {
+		if (body)
+			evbuffer_free(body);
+		struct conn *c = r->conn;
+		req_free(r);
+		static const char oom[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+		conn_send(c, oom, sizeof oom - 1, NULL, true);
+		return;
+	}
+	int n = snprintf(h, cap, "HTTP/1.%d %d %s\r\nDate: %s\r\n", r->minor, status, reason_phrase(status), http_date());
+	if (!no_body)
+		n += snprintf(h + n, cap - (size_t)n, "Content-Length: %zu\r\n", len);
+	memcpy(h + n, r->out_headers, r->out_len);
+	n += (int)r->out_len;
+	if (close)
+		n += snprintf(h + n, cap - (size_t)n, "Connection: close\r\n\r\n");
+	else if (r->minor == 0)
+		n += snprintf(h + n, cap - (size_t)n, "Connection: keep-alive\r\n\r\n");
+	else
+		n += snprintf(h + n, cap - (size_t)n, "\r\n");
+	struct conn *c = r->conn;
+	/* The request is done before its connection goes on (which may read the next one). */
+	req_free(r);
+	conn_send(c, h, (size_t)n, body, close);
+	if (h != stack)
+		free(h);
 	if (body)
 		evbuffer_free(body);
-	req_free(r);
 }
 
 /* A reply that cannot be built (out of memory): the fixed 503 envelope, with no allocation. */
@@ -230,8 +478,8 @@ static void reply_out_of_memory(struct req *r)
 		evbuffer_free(buf);
 		buf = NULL;
 	}
-	if (!req_orphaned(r) && !evhttp_find_header(evhttp_request_get_output_headers(r->ev), "Retry-After"))
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", "2");
+	if (!out_has(r, "Retry-After"))
+		req_add_header(r, "Retry-After", "2");
 	reply_send(r, 503, "application/json; charset=utf-8", buf);
 }
 
@@ -289,10 +537,7 @@ void req_reply_error(struct req *r, int status, const char *code, const char *fm
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
 	util_utf8_clip(message);
-	if ((status == 503 || status == 429) && !req_orphaned(r)) {
-		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
-		if (!evhttp_find_header(h, "Retry-After"))
-			evhttp_add_header(h, "Retry-After", status == 503 ? "2" : "60");
-	}
+	if ((status == 503 || status == 429) && !out_has(r, "Retry-After"))
+		req_add_header(r, "Retry-After", status == 503 ? "2" : "60");
 	req_reply_json(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
 }

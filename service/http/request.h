@@ -9,7 +9,7 @@
 
 #define REQ_MAX_PARAMS 4 /* = ROUTER_MAX_PARAMS (router.c captures them) */
 
-struct evhttp_request;
+struct conn;
 struct worker;
 struct route;
 
@@ -24,7 +24,7 @@ struct req_user {
 };
 
 struct req {
-	struct evhttp_request *ev;
+	struct conn *conn; /* NULL once the client's connection is gone: the reply is then dropped */
 	struct worker *worker;
 	const struct route *route;
 	int route_index; /* for metrics; -1 when unmatched */
@@ -37,13 +37,39 @@ struct req {
 	char token_hash[65]; /* hex SHA-256 of the bearer token */
 	char client[64];     /* the resolved client address, filled on first use */
 	int64_t start_us;
-	char *body; /* NUL-terminated copy of the body, or NULL */
+	char *body; /* the body, NUL-terminated (in buf), once req_read_body accepted it; or NULL */
 	size_t body_len;
 	void *data; /* handler state, freed with data_free */
 	void (*data_free)(void *);
+	/* The request as received (request.c's own): */
+	char *buf; /* the header block then the body, each NUL-terminated */
+	size_t in_body_off, in_body_len;
+	char method[16];
+	const char *target; /* the request target, NUL-terminated */
+	const char *raw_path, *raw_query; /* the target's path and query (NULL: none), not decoded */
+	int minor;                        /* HTTP/1.minor */
+	bool keep_alive;                  /* the client keeps the connection after the reply */
+	int nhdr;
+	const char **hdr;  /* name, value, name, value ... (in buf) */
+	char *out_headers; /* the reply's own headers, "Name: value\r\n" each */
+	size_t out_len, out_cap;
+	char peer[64];
 };
 
-struct req *req_new(struct evhttp_request *ev, struct worker *w);
+/* A request from its connection: buf (taken over; room for one byte past the body) holds the
+ * checked header block (head_len bytes) and the body. NULL when out of memory (buf not taken). */
+struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len,
+		    const char *peer);
+/* A request refused from its header block, answered with an error at once; close: the connection
+ * closes after the answer. */
+struct req *req_refused(struct conn *c, struct worker *w, const char *method, const char *target,
+			const char *peer, bool close);
+/* Its connection closed: the reply, when it comes, is dropped. */
+void req_detach(struct req *r);
+/* Splits an origin-form or absolute-form request target into its path and query (pure). The path
+ * of an absolute form is what follows its authority ("/" when nothing does); a fragment is dropped.
+ * *query is NULL when there is no '?'. Modifies target in place (NULs). */
+void req_split_target(char *target, const char **path, const char **query);
 
 const char *req_method_name(const struct req *r);
 const char *req_header(const struct req *r, const char *name);
@@ -53,8 +79,8 @@ const char *req_client_address(struct req *r);
 /* Copies the body (NUL-terminated); false when it exceeds limit. */
 bool req_read_body(struct req *r, size_t limit);
 
-/* After the worker's evhttp is freed (shutdown past the drain deadline), a statement's late
- * callback may still answer: its request and connection are gone, and the reply functions only
+/* After the worker's loop stopped and its connections closed (shutdown past the drain deadline), a
+ * statement's late callback may still answer: its connection is gone, and the reply functions only
  * free r. Handlers that do more than reply check this first. */
 bool req_orphaned(const struct req *r);
 

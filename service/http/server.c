@@ -1,14 +1,11 @@
-/* The HTTP server: one event base + evhttp per worker thread, all on one SO_REUSEPORT port.
+/* The HTTP server: one event base per worker thread with its listener and connections
+ * (http/conn.c), all on one SO_REUSEPORT port.
  * Shutdown drains: listeners close, in-flight requests finish (bounded), then pools close. */
 #include "http/server.h"
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
@@ -22,58 +19,6 @@
 #include "http/request.h"
 
 #define DRAIN_SECONDS 10
-
-static void reply_raw_error(struct evhttp_request *ev, int status, const char *reason, const char *code,
-			    const char *message, bool close)
-{
-	struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
-	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	if (status == 503)
-		evhttp_add_header(h, "Retry-After", "5");
-	if (close)
-		evhttp_add_header(h, "Connection", "close");
-	struct evbuffer *buf = evbuffer_new();
-	if (buf)
-		evbuffer_add_printf(buf, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
-	evhttp_send_reply(ev, status, reason, buf);
-	if (buf)
-		evbuffer_free(buf);
-}
-
-static void on_request(struct evhttp_request *ev, void *arg)
-{
-	struct worker *w = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
-	if (w->server->ssl_ctx && evcon && !bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon))) {
-		/* Only if making the TLS connection failed outright: never serve cleartext here. */
-		reply_raw_error(ev, 400, "Bad Request", "bad_request", "this port speaks HTTPS", true);
-		return;
-	}
-	struct req *r = req_new(ev, w);
-	if (!r) {
-		reply_raw_error(ev, 503, "Service Unavailable", "unavailable", "out of memory", true);
-		return;
-	}
-	const char *refused = evhttp_find_header(evhttp_request_get_input_headers(ev), CONN_REFUSED_HEADER);
-	if (refused) {
-		/* "<status> <code> <message>", written by http/conn.c before the body was read. */
-		int status = atoi(refused);
-		const char *code = strchr(refused, ' ');
-		code = code ? code + 1 : "bad_request";
-		const char *message = strchr(code, ' ');
-		char codebuf[32];
-		snprintf(codebuf, sizeof codebuf, "%.*s", message ? (int)(message - code) : (int)strlen(code), code);
-		if (status < 400 || status > 599)
-			status = 400;
-		if (status == 503)
-			req_add_header(r, "Retry-After", "5");
-		req_reply_error(r, status, codebuf, "%s", message ? message + 1 : "the request was refused");
-		return;
-	}
-	w->server->dispatch(r);
-}
 
 static bool worker_listen(struct worker *w, int port)
 {
@@ -95,17 +40,13 @@ static bool worker_listen(struct worker *w, int port)
 		log_error("EXAMD_HTTP_HOST must be a numeric IPv4 or IPv6 address, got \"%s\"", cfg->http_host);
 		return false;
 	}
-	w->listener = evconnlistener_new_bind(w->base, NULL, NULL,
+	w->listener = evconnlistener_new_bind(w->base, conn_accept, w,
 					      LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_FREE |
 						      LEV_OPT_CLOSE_ON_EXEC,
 					      1024, (struct sockaddr *)&ss, (int)sslen);
 	if (!w->listener) {
 		log_error("cannot listen on %s:%d: %s", cfg->http_host, port,
 			  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		return false;
-	}
-	if (!evhttp_bind_listener(w->http, w->listener)) {
-		log_error("cannot attach the HTTP server to its listener");
 		return false;
 	}
 	return true;
@@ -125,32 +66,22 @@ static int listener_port(struct evconnlistener *l)
 static bool worker_init(struct worker *w, int port)
 {
 	const struct config *cfg = w->server->cfg;
-	/* The epoll change list: a connection's read and write interest is switched several times per
-	 * request (evhttp disables reading while a request is answered, enables writing for the reply
-	 * and disables it once written); with the change list only the net change of a loop turn
-	 * reaches the kernel. Measured in tests/bench/README.md (epoll_ctl per save). No descriptor
-	 * examd watches is a dup() of another, the change list's one caveat. */
+	/* The epoll change list: only the net change of a loop turn to a descriptor's interest reaches
+	 * the kernel (a connection's write interest is added only for a reply the socket could not take
+	 * at once). No descriptor examd watches is a dup() of another, the change list's one caveat. */
 	struct event_config *ecfg = event_config_new();
 	if (ecfg)
 		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	w->base = ecfg ? event_base_new_with_config(ecfg) : NULL;
 	if (ecfg)
 		event_config_free(ecfg);
-	w->http = w->base ? evhttp_new(w->base) : NULL;
-	if (!w->http)
+	if (!w->base)
 		return false;
-	evhttp_set_gencb(w->http, on_request, w);
 	TAILQ_INIT(&w->conn_list);
-	evhttp_set_allowed_methods(w->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-						    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-						    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	/* Each request's own limit is applied from its headers (http/conn.c); this is evhttp's backstop. */
-	long max_body = cfg->max_bank_body > cfg->max_json_body ? cfg->max_bank_body : cfg->max_json_body;
-	evhttp_set_max_body_size(w->http, (ev_ssize_t)max_body);
-	evhttp_set_max_headers_size(w->http, 64 * 1024);
-	evhttp_set_timeout(w->http, cfg->request_timeout);
-	evhttp_set_flags(w->http, EVHTTP_SERVER_LINGERING_CLOSE);
-	evhttp_set_bevcb(w->http, conn_accept, w);
+	struct timeval tv = {cfg->request_timeout, 0};
+	w->conn_timeout = event_base_init_common_timeout(w->base, &tv);
+	if (!w->conn_timeout)
+		return false;
 	if (!worker_listen(w, port))
 		return false;
 	return !w->server->worker_init || w->server->worker_init(w->server, w);
@@ -258,13 +189,16 @@ static void *worker_main(void *arg)
 		w->server->worker_start(w->server, w);
 	lag_start(w);
 	event_base_dispatch(w->base);
-	/* evhttp_free closes client connections; pending requests were answered or are abandoned. */
+	/* Client connections close; requests still with the application are abandoned (their late
+	 * replies only free them). */
 	if (w->drain_timer)
 		event_free(w->drain_timer);
 	if (w->lag_timer)
 		event_free(w->lag_timer);
-	evhttp_free(w->http);
-	w->http = NULL;
+	if (w->listener)
+		evconnlistener_free(w->listener);
+	w->listener = NULL;
+	w->stopped = true;
 	conn_worker_exit(w);
 	/* The pool stays until every worker has stopped (server_stop): another worker's /metrics
 	 * may still read its counters. */
@@ -351,10 +285,9 @@ void server_stop(struct server *s)
 	for (int i = 0; i < s->nworkers; i++) {
 		struct worker *w = &s->workers[i];
 		/* The application frees its state (its pool fails what is still queued or running; the
-		 * callbacks find their requests orphaned, the worker's evhttp being gone, and only free them). */
+		 * callbacks find their requests orphaned, the worker's loop having stopped, and only free them). */
 		if (s->worker_exit)
 			s->worker_exit(s, w);
-		/* evhttp_free already closed the listener it was bound to. */
 		event_base_free(w->base);
 	}
 	free(s->workers);

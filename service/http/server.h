@@ -1,4 +1,4 @@
-/* The HTTP server: one event base + evhttp per worker thread, all on one SO_REUSEPORT port. */
+/* The HTTP server: one event loop per worker thread, all on one SO_REUSEPORT port. */
 #ifndef EXAMD_HTTP_SERVER_H
 #define EXAMD_HTTP_SERVER_H
 

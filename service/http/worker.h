@@ -1,5 +1,5 @@
 /* The state the HTTP layer's modules share: the server, and each worker (one event loop thread
- * with its evhttp, listener and client connections). server.c starts and stops them; request.c and
+ * with its listener and client connections). server.c starts and stops them; request.c and
  * conn.c read them. */
 #ifndef EXAMD_HTTP_WORKER_H
 #define EXAMD_HTTP_WORKER_H
@@ -15,7 +15,6 @@
 #include "core/util.h"
 
 struct event_base;
-struct evhttp;
 struct evconnlistener;
 struct db_pool;
 struct offload;
@@ -23,7 +22,8 @@ struct req;
 struct server;
 struct worker;
 struct event;
-struct conn_ctx;
+struct conn;
+struct timeval;
 
 typedef void (*server_dispatch_fn)(struct req *r);
 typedef void (*server_worker_hook)(struct server *s, struct worker *w);
@@ -36,7 +36,6 @@ struct worker {
 	int index;
 	struct server *server;
 	struct event_base *base;
-	struct evhttp *http;
 	struct evconnlistener *listener;
 	struct db_pool *db; /* the application's (api) database pool; the HTTP layer never uses it */
 	pthread_t thread;
@@ -46,11 +45,11 @@ struct worker {
 	struct event *drain_timer;
 	void *app; /* per-worker state of the application (timers etc.) */
 	/* Client connections (http/conn.c): counted from accept to close, by socket. */
-	TAILQ_HEAD(, conn_ctx) conn_list;
-	void **conn_by_fd;
-	size_t conn_by_fd_cap;
-	_Atomic long conns_live; /* read by /metrics on other workers */
-	int writing;             /* replies handed to evhttp and not yet written */
+	TAILQ_HEAD(, conn) conn_list;
+	_Atomic long conns_live;            /* read by /metrics on other workers */
+	int writing;                        /* connections with reply bytes the socket has not taken yet */
+	const struct timeval *conn_timeout; /* EXAMD_REQUEST_TIMEOUT, as a common timeout of the base */
+	bool stopped;                       /* the loop ended and the connections were closed */
 	/* Loop lag (server.c): how late a 10 ms timer fires, i.e. how long the loop was held by other work. */
 	struct event *lag_timer;
 	int64_t lag_due_us;
