@@ -190,3 +190,28 @@ enum head_verdict head_check(const char *block, size_t len, const char *reserved
 		return bad(h, 411, "length_required", "send the body with a Content-Length header");
 	return HEAD_OK;
 }
+
+void head_split_target(char *target, const char **path, const char **query)
+{
+	char *p = target;
+	if (!strncasecmp(p, "http://", 7) || !strncasecmp(p, "https://", 8)) {
+		p = strstr(p, "://") + 3;
+		p += strcspn(p, "/?#");
+		if (*p != '/') {
+			/* No path: "/" (the query, if any, is kept). */
+			static const char root[] = "/";
+			char *q = *p == '?' ? p + 1 : NULL;
+			if (q)
+				q[strcspn(q, "#")] = '\0';
+			*path = root;
+			*query = q;
+			return;
+		}
+	}
+	p[strcspn(p, "#")] = '\0';
+	char *q = strchr(p, '?');
+	if (q)
+		*q++ = '\0';
+	*path = p;
+	*query = q;
+}

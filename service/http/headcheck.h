@@ -33,4 +33,9 @@ enum head_verdict head_check(const char *block, size_t len, const char *reserved
  * holds no complete block yet. */
 size_t head_block_length(const char *data, size_t len);
 
+/* Splits a checked request target (origin or absolute form; NUL-terminated) into its path and query,
+ * in place (NULs): the path of an absolute form is what follows its authority ("/" when nothing
+ * does), and a fragment is dropped. *query is NULL when there is no '?'. Neither is decoded. */
+void head_split_target(char *target, const char **path, const char **query);
+
 #endif

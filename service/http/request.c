@@ -15,6 +15,7 @@
 
 #include "core/log.h"
 #include "http/conn.h"
+#include "http/headcheck.h"
 #include "http/metrics.h"
 #include "http/worker.h"
 
@@ -94,31 +95,6 @@ static bool list_has(const char *value, const char *token)
 	return false;
 }
 
-void req_split_target(char *target, const char **path, const char **query)
-{
-	char *p = target;
-	if (!strncasecmp(p, "http://", 7) || !strncasecmp(p, "https://", 8)) {
-		p = strstr(p, "://") + 3;
-		p += strcspn(p, "/?#");
-		if (*p != '/') {
-			/* No path: "/" (the query, if any, is kept). */
-			static char root[] = "/";
-			char *q = *p == '?' ? p + 1 : NULL;
-			if (q)
-				q[strcspn(q, "#")] = '\0';
-			*path = root;
-			*query = q;
-			return;
-		}
-	}
-	p[strcspn(p, "#")] = '\0';
-	char *q = strchr(p, '?');
-	if (q)
-		*q++ = '\0';
-	*path = p;
-	*query = q;
-}
-
 static struct req *req_alloc(struct conn *c, struct worker *w, const char *peer)
 {
 	struct req *r = calloc(1, sizeof *r);
@@ -147,7 +123,7 @@ struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len
 		return NULL;
 	}
 	r->buf = buf;
-	req_split_target((char *)r->target, &r->raw_path, &r->raw_query);
+	head_split_target((char *)r->target, &r->raw_path, &r->raw_query);
 	const char *connection = req_header(r, "Connection");
 	if (r->minor == 0)
 		r->keep_alive = connection && list_has(connection, "keep-alive");

@@ -66,10 +66,6 @@ struct req *req_refused(struct conn *c, struct worker *w, const char *method, co
 			const char *peer, bool close);
 /* Its connection closed: the reply, when it comes, is dropped. */
 void req_detach(struct req *r);
-/* Splits an origin-form or absolute-form request target into its path and query (pure). The path
- * of an absolute form is what follows its authority ("/" when nothing does); a fragment is dropped.
- * *query is NULL when there is no '?'. Modifies target in place (NULs). */
-void req_split_target(char *target, const char **path, const char **query);
 
 const char *req_method_name(const struct req *r);
 const char *req_header(const struct req *r, const char *name);

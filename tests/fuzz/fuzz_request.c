@@ -7,9 +7,8 @@
  *   '0' request target: byte 1 picks the method, (byte - '0') mod 9 over
  *       GET HEAD POST PUT DELETE OPTIONS TRACE CONNECT PATCH ('0'..'8');
  *       bytes 2.. are the request target "path[?query][#fragment]" (cut at
- *       a NUL). It goes through evhttp_uri_parse_with_flags as evhttp does;
- *       if libevent refuses it, it is split at the first '?' instead so that
- *       every input still reaches the decoding. Then, as api_dispatch does:
+ *       a NUL). It is split by head_split_target as http/request.c does.
+ *       Then, as api_dispatch does:
  *       evhttp_uridecode(path) (refused if empty or holding a %00),
  *       evhttp_parse_query_str(query), router_match over a copy of api_routes,
  *       and the parameter/query checks the matched handler starts with.
@@ -275,16 +274,10 @@ static void drive_target(const uint8_t *data, size_t size)
 	memcpy(target, data + 1, len);
 	target[len] = '\0';
 
-	struct evhttp_uri *uri = evhttp_uri_parse_with_flags(target, EVHTTP_URI_NONCONFORMANT);
-	if (uri) {
-		dispatch(method, evhttp_uri_get_path(uri), evhttp_uri_get_query(uri));
-		evhttp_uri_free(uri);
-	} else {
-		char *q = strchr(target, '?');
-		if (q)
-			*q++ = '\0';
-		dispatch(method, target, q);
-	}
+	const char *path, *query;
+	head_split_target(target, &path, &query);
+	CHECK(path != NULL);
+	dispatch(method, path, query);
 	free(target);
 }
 
