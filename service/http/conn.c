@@ -19,7 +19,6 @@
 
 #include "core/log.h"
 #include "http/headcheck.h"
-#include "http/request.h"
 #include "http/worker.h"
 
 /* A closing connection keeps reading (and dropping) what the client still sends for this long
@@ -75,7 +74,7 @@ static void conn_close(struct conn *c)
 {
 	struct worker *w = c->w;
 	if (c->req)
-		req_detach(c->req);
+		w->server->req_detach(c->req);
 	if (c->writing)
 		w->writing--;
 	if (c->rev)
@@ -289,15 +288,8 @@ static void refuse(struct conn *c, const struct head *h, int status, const char 
 		c->in_len -= drop;
 		c->skip_left = body;
 	}
-	struct req *r = req_refused(c, c->w, method, target, c->peer, close);
-	if (!r) {
+	if (!c->w->server->req_refuse(c, c->w, method, target, c->peer, close, status, code, message))
 		c->failed = true;
-		return;
-	}
-	c->req = r;
-	if (status == 503)
-		req_add_header(r, "Retry-After", "5");
-	req_reply_error(r, status, code, "%s", message);
 }
 
 /* ---- reading ---- */
@@ -392,7 +384,7 @@ static void dispatch(struct conn *c)
 	struct req *r;
 	if (c->in_len == total) {
 		/* The usual case: the buffer holds this request only, and the request takes it over. */
-		r = req_new(c, c->w, c->in, c->head_len, c->body_len, c->peer);
+		r = c->w->server->req_new(c, c->w, c->in, c->head_len, c->body_len, c->peer);
 		if (r) {
 			c->in = NULL;
 			c->in_cap = 0;
@@ -402,7 +394,7 @@ static void dispatch(struct conn *c)
 		char *copy = malloc(total + 1);
 		if (copy)
 			memcpy(copy, c->in, total);
-		r = copy ? req_new(c, c->w, copy, c->head_len, c->body_len, c->peer) : NULL;
+		r = copy ? c->w->server->req_new(c, c->w, copy, c->head_len, c->body_len, c->peer) : NULL;
 		if (!r)
 			free(copy);
 		else {
@@ -413,9 +405,10 @@ static void dispatch(struct conn *c)
 	c->head_len = 0;
 	c->body_len = 0;
 	if (!r) {
-		static const char oom[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; "
-					  "charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: "
-					  "61\r\n\r\n{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
+		static const char oom[] =
+			"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; "
+			"charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: "
+			"61\r\n\r\n{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
 		c->in_len = 0;
 		conn_send(c, oom, sizeof oom - 1, NULL, true);
 		return;
@@ -546,6 +539,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 	if (c->lingering)
 		return;
+	if (c->writing && c->ssl)
+		conn_write(c); /* a TLS write that waited for the peer's bytes may go on now */
 	conn_process(c);
 }
 

@@ -108,8 +108,7 @@ static struct req *req_alloc(struct conn *c, struct worker *w, const char *peer)
 	return r;
 }
 
-struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len,
-		    const char *peer)
+struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len, const char *peer)
 {
 	struct req *r = req_alloc(c, w, peer);
 	if (!r)
@@ -133,17 +132,17 @@ struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len
 	return r;
 }
 
-struct req *req_refused(struct conn *c, struct worker *w, const char *method, const char *target,
-			const char *peer, bool close)
+bool req_refuse(struct conn *c, struct worker *w, const char *method, const char *target, const char *peer, bool close,
+		int status, const char *code, const char *message)
 {
 	struct req *r = req_alloc(c, w, peer);
 	if (!r)
-		return NULL;
+		return false;
 	size_t tlen = strlen(target);
 	r->buf = malloc(tlen + 1);
 	if (!r->buf) {
 		free(r);
-		return NULL;
+		return false;
 	}
 	memcpy(r->buf, target, tlen + 1);
 	snprintf(r->method, sizeof r->method, "%s", method);
@@ -152,7 +151,10 @@ struct req *req_refused(struct conn *c, struct worker *w, const char *method, co
 	r->minor = 1;
 	r->keep_alive = !close;
 	worker_request_started(w);
-	return r;
+	if (status == 503)
+		req_add_header(r, "Retry-After", "5");
+	req_reply_error(r, status, code, "%s", message);
+	return true;
 }
 
 void req_detach(struct req *r)
@@ -331,39 +333,72 @@ static void access_log(struct req *r, int status, size_t len, int64_t micros)
 static const char *reason_phrase(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 303: return "See Other";
-	case 304: return "Not Modified";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 411: return "Length Required";
-	case 412: return "Precondition Failed";
-	case 413: return "Payload Too Large";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Range Not Satisfiable";
-	case 422: return "Unprocessable Content";
-	case 423: return "Locked";
-	case 428: return "Precondition Required";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 303:
+		return "See Other";
+	case 304:
+		return "Not Modified";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 411:
+		return "Length Required";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Payload Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 416:
+		return "Range Not Satisfiable";
+	case 422:
+		return "Unprocessable Content";
+	case 423:
+		return "Locked";
+	case 428:
+		return "Precondition Required";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
 	}
 	return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
 }
@@ -420,11 +455,13 @@ static void reply_send(struct req *r, int status, const char *content_type, stru
 			evbuffer_free(body);
 		struct conn *c = r->conn;
 		req_free(r);
-		static const char oom[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+		static const char oom[] =
+			"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 		conn_send(c, oom, sizeof oom - 1, NULL, true);
 		return;
 	}
-	int n = snprintf(h, cap, "HTTP/1.%d %d %s\r\nDate: %s\r\n", r->minor, status, reason_phrase(status), http_date());
+	int n = snprintf(h, cap, "HTTP/1.%d %d %s\r\nDate: %s\r\n", r->minor, status, reason_phrase(status),
+			 http_date());
 	if (!no_body)
 		n += snprintf(h + n, cap - (size_t)n, "Content-Length: %zu\r\n", len);
 	memcpy(h + n, r->out_headers, r->out_len);

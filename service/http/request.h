@@ -45,7 +45,7 @@ struct req {
 	char *buf; /* the header block then the body, each NUL-terminated */
 	size_t in_body_off, in_body_len;
 	char method[16];
-	const char *target; /* the request target, NUL-terminated */
+	const char *target;               /* the request target, NUL-terminated */
 	const char *raw_path, *raw_query; /* the target's path and query (NULL: none), not decoded */
 	int minor;                        /* HTTP/1.minor */
 	bool keep_alive;                  /* the client keeps the connection after the reply */
@@ -58,12 +58,11 @@ struct req {
 
 /* A request from its connection: buf (taken over; room for one byte past the body) holds the
  * checked header block (head_len bytes) and the body. NULL when out of memory (buf not taken). */
-struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len,
-		    const char *peer);
-/* A request refused from its header block, answered with an error at once; close: the connection
- * closes after the answer. */
-struct req *req_refused(struct conn *c, struct worker *w, const char *method, const char *target,
-			const char *peer, bool close);
+struct req *req_new(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len, const char *peer);
+/* Answers a request refused from its header block at once, in the JSON error envelope (a 503 with
+ * Retry-After: 5); close: the connection closes after the answer. False when out of memory. */
+bool req_refuse(struct conn *c, struct worker *w, const char *method, const char *target, const char *peer, bool close,
+		int status, const char *code, const char *message);
 /* Its connection closed: the reply, when it comes, is dropped. */
 void req_detach(struct req *r);
 

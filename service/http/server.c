@@ -241,6 +241,9 @@ static bool tls_setup(struct server *s)
 
 bool server_start(struct server *s)
 {
+	s->req_new = req_new;
+	s->req_refuse = req_refuse;
+	s->req_detach = req_detach;
 	if (!tls_setup(s))
 		return false;
 	s->workers = calloc((size_t)s->nworkers, sizeof *s->workers);

@@ -77,6 +77,13 @@ struct server {
 	 * so an anonymous request over the limit is answered 401. NULL: EXAMD_MAX_JSON_BODY for all. */
 	size_t (*body_limit)(const struct config *cfg, const char *method, const char *path, bool has_bearer,
 			     bool *auth_first);
+	/* How http/conn.c makes requests: http/request.c's functions, wired by server_start (the
+	 * connection module does not include the request module, which writes through it). */
+	struct req *(*req_new)(struct conn *c, struct worker *w, char *buf, size_t head_len, size_t body_len,
+			       const char *peer);
+	bool (*req_refuse)(struct conn *c, struct worker *w, const char *method, const char *target, const char *peer,
+			   bool close, int status, const char *code, const char *message);
+	void (*req_detach)(struct req *r);
 };
 
 /* Requests in flight on a worker, from their context's creation to its release (request.c). */
