@@ -171,6 +171,8 @@ static bool flush_out(struct conn *c)
 	return true;
 }
 
+static void conn_process(struct conn *c);
+
 static void start_linger(struct conn *c)
 {
 	c->lingering = true;
@@ -240,6 +242,10 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		event_active(c->rev, EV_READ, 1);
 	}
 	conn_write(c);
+	if (!c->failed && !c->writing && !c->req && !c->closing && !c->lingering && c->in_len > 0) {
+		conn_process(c); /* requests that waited for this reply to be written */
+		return;
+	}
 	conn_settle(c);
 }
 
@@ -421,7 +427,9 @@ static void dispatch(struct conn *c)
 static void conn_process(struct conn *c)
 {
 	c->in_process = true;
-	while (!c->req && !c->closing && !c->failed && c->in_len > 0) {
+	/* The next request is read only once the last reply is written: a client that pipelines and does
+	 * not read makes the connection wait (bounded input, one reply), not grow. */
+	while (!c->req && !c->closing && !c->failed && !c->writing && c->in_len > 0) {
 		if (c->skip_left > 0) {
 			size_t k = (unsigned long long)c->skip_left < c->in_len ? (size_t)c->skip_left : c->in_len;
 			memmove(c->in, c->in + k, c->in_len - k);
