@@ -78,13 +78,14 @@ static void lean_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (c->len < head + body || olen + 512 > sizeof out)
 			break;
-		olen += (size_t)snprintf(out + olen, sizeof out - olen,
-					 "HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Length: 15\r\n"
-					 "Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
-					 "Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
-					 "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n\r\n"
-					 "{\"status\":\"ok\"}",
-					 date);
+		olen += (size_t)snprintf(
+			out + olen, sizeof out - olen,
+			"HTTP/1.1 200 OK\r\nDate: %s\r\nContent-Length: 15\r\n"
+			"Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n"
+			"Referrer-Policy: no-referrer\r\nCache-Control: no-store\r\n"
+			"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n\r\n"
+			"{\"status\":\"ok\"}",
+			date);
 		memmove(c->buf, c->buf + head + body, c->len - head - body);
 		c->len -= head + body;
 	}
