@@ -261,13 +261,16 @@ bool server_start(struct server *s)
 			s->port = port;
 		}
 	}
+	/* Logged before the loops start: every socket listens already, and no request can be answered
+	 * before this line is written (a log watcher, or a rotation right after the first answer,
+	 * finds it in the file of the start). */
+	log_json(LOG_INFO, json_pack("{s:s,s:s,s:i,s:i,s:b}", "msg", "listening", "host", s->cfg->http_host, "port",
+				     port, "workers", s->nworkers, "tls", s->ssl_ctx != NULL));
 	for (int i = 0; i < s->nworkers; i++)
 		if (pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]) != 0) {
 			log_error("cannot start worker thread %d", i);
 			return false;
 		}
-	log_json(LOG_INFO, json_pack("{s:s,s:s,s:i,s:i,s:b}", "msg", "listening", "host", s->cfg->http_host, "port",
-				     port, "workers", s->nworkers, "tls", s->ssl_ctx != NULL));
 	return true;
 }
 

@@ -197,6 +197,34 @@ class WireTest(ExamdTestCase):
         self.assertEqual([r[0] for r in replies], [200, 200], replies)
 
 
+    def test_a_slow_reader_gets_every_pipelined_reply_whole(self):
+        # Replies larger than what the socket takes at once: written as the client reads, and the
+        # request that waited behind them is answered once they are out.
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "service", "web", "css", "app.css"), "rb") as f:
+            css = f.read()
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(10)
+        s.connect(("127.0.0.1", self.app.port))
+        n = 200  # about 5 MB of replies: more than the sockets take before the client reads
+        s.sendall(b"GET /css/app.css HTTP/1.1\r\nHost: x\r\n\r\n" * n + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(1)  # the server fills the sockets and waits for the client
+        buf = bytearray()
+        deadline = time.time() + 30
+        while not buf.endswith(b'{"status":"ok"}'):  # the last reply's end
+            self.assertLess(time.time(), deadline, bytes(buf[-200:]))
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        s.close()
+        parts = bytes(buf).split(b"HTTP/1.1 200 OK\r\n")[1:]
+        self.assertEqual(len(parts), n + 1)
+        for part in parts[:n]:
+            self.assertEqual(part.partition(b"\r\n\r\n")[2], css)
+        self.assertEqual(parts[n].partition(b"\r\n\r\n")[2], b'{"status":"ok"}')
+
+
 class TimeoutTest(ExamdTestCase):
     workers = 1
     env = {"EXAMD_REQUEST_TIMEOUT": "2"}
