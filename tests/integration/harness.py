@@ -257,3 +257,18 @@ class PrivateCluster:
             self.stop()
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def rss_kib(pid):
+    """The process's resident set, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def sanitized(pid):
+    """Whether the process runs under AddressSanitizer (its quarantine keeps freed memory resident)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "asan" in f.read()

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import PASSWORD, Examd, ExamdTestCase, psql
+from harness import PASSWORD, Examd, ExamdTestCase, psql, rss_kib, sanitized
 
 
 def raw_exchange(port, data, read_timeout=5.0, send_after=None):
@@ -47,20 +47,6 @@ def parse_reply(raw):
     head, _, body = raw.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.") else 0
     return status, head.decode("latin-1"), body
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def sanitized(pid):
-    """Whether the process runs under AddressSanitizer (its quarantine keeps freed memory resident)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "asan" in f.read()
 
 
 def metric(app, name):

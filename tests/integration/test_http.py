@@ -8,7 +8,7 @@ import socket
 import time
 import unittest
 
-from harness import PASSWORD, ExamdTestCase
+from harness import PASSWORD, ExamdTestCase, rss_kib, sanitized
 
 
 def connect(app, timeout=10):
@@ -58,20 +58,6 @@ def closed_by_server(s, timeout=5):
         return False
     except ConnectionResetError:
         return True
-
-
-def rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def sanitized(pid):
-    """Whether the process runs under AddressSanitizer (its quarantine keeps freed memory resident)."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "asan" in f.read()
 
 
 def login_request(username, keep=""):
