@@ -69,7 +69,7 @@ static const struct key keys[] = {
 	{"EXAMD_MAX_CONNECTIONS", "max-connections", KEY_INT, OFF(max_connections), "30000", 16, 10000000,
 	 "open connections per worker"},
 	{"EXAMD_REQUEST_TIMEOUT", "request-timeout", KEY_INT, OFF(request_timeout), "30", 1, 3600,
-	 "seconds to read a request"},
+	 "seconds a connection may idle, or a reply wait for its reader"},
 	{"EXAMD_WEB_DIR", "web-dir", KEY_STRING, OFF(web_dir), EXAMD_DEFAULT_WEB_DIR, 0, 0, "folder of the web UI"},
 	{"EXAMD_MIGRATIONS_DIR", "migrations-dir", KEY_STRING, OFF(migrations_dir), EXAMD_DEFAULT_MIGRATIONS_DIR, 0, 0,
 	 "folder of migrations/*.sql"},
