@@ -464,8 +464,10 @@ static void reply_send(struct req *r, int status, const char *content_type, stru
 			 http_date());
 	if (!no_body)
 		n += snprintf(h + n, cap - (size_t)n, "Content-Length: %zu\r\n", len);
-	memcpy(h + n, r->out_headers, r->out_len);
-	n += (int)r->out_len;
+	if (r->out_len) {
+		memcpy(h + n, r->out_headers, r->out_len);
+		n += (int)r->out_len;
+	}
 	if (close)
 		n += snprintf(h + n, cap - (size_t)n, "Connection: close\r\n\r\n");
 	else if (r->minor == 0)
