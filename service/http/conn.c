@@ -63,11 +63,6 @@ struct conn {
 	char peer[64];
 };
 
-const char *conn_peer(const struct conn *c)
-{
-	return c->peer;
-}
-
 /* ---- lifetime ---- */
 
 static void conn_close(struct conn *c)

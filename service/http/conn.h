@@ -39,13 +39,6 @@ void conn_accept(struct evconnlistener *l, int fd, struct sockaddr *sa, int sale
  * the application is done: the next one the client sent is read. */
 void conn_send(struct conn *c, const char *head, size_t head_len, struct evbuffer *body, bool close);
 
-/* The request with the application will not be answered on this connection any more (its reply
- * is dropped): only the release of the request from the connection. */
-void conn_release(struct conn *c);
-
-/* The peer's address as text ("" when unknown). */
-const char *conn_peer(const struct conn *c);
-
 /* Closes every connection of the worker (its loop has stopped); requests still with the
  * application lose their connection and only free themselves when answered. */
 void conn_worker_exit(struct worker *w);
