@@ -34,8 +34,6 @@
 /* The input buffer starts at this size and shrinks back to it after a large request. */
 #define IN_START 4096
 
-enum refusal { REFUSE_NONE, REFUSE_CAP };
-
 struct conn {
 	TAILQ_ENTRY(conn) link;
 	struct worker *w;
@@ -50,13 +48,12 @@ struct conn {
 	long long skip_left;  /* body bytes of a refused request still to drop */
 	struct evbuffer *out; /* written and not yet taken by the socket */
 	struct req *req;      /* the request with the application (at most one) */
-	enum refusal refuse;  /* decided at accept: answered at the first request */
+	bool over_cap;        /* accepted past EXAMD_MAX_CONNECTIONS: its first request is refused */
 	bool closing;         /* close once out is written */
 	bool lingering;       /* out written, our side shut: dropping what comes until EOF */
 	bool peer_eof;        /* the client shut its side */
 	bool reading;         /* the read interest is registered */
 	bool writing;         /* out holds bytes: counted in w->writing */
-	bool continued;       /* "100 Continue" was sent for the pending request */
 	bool in_process;      /* conn_process is on the stack: c is closed only when it returns */
 	bool failed;          /* the socket failed: close as soon as nothing of c is on the stack */
 	bool tls_read_wants_write;
@@ -311,27 +308,6 @@ static bool in_reserve(struct conn *c, size_t need)
 	return true;
 }
 
-/* Finds the end of the header block at the front of the buffer, scanning only what was not scanned
- * before (a slow sender costs linear time). Returns its length, or 0 when it is not complete. */
-static size_t block_end(struct conn *c)
-{
-	size_t line = c->scan;
-	for (size_t i = c->scan; i < c->in_len; i++) {
-		if (c->in[i] != '\n')
-			continue;
-		size_t n = i - line;
-		if (n > 0 && c->in[i - 1] == '\r')
-			n--;
-		if (n == 0) {
-			c->scan = 0;
-			return i + 1;
-		}
-		line = i + 1;
-	}
-	c->scan = line; /* the start of the line that is not complete yet */
-	return 0;
-}
-
 /* Checks the header block of length blen at the front of the buffer: refused, or pending. */
 static void check_head(struct conn *c, size_t blen)
 {
@@ -343,7 +319,7 @@ static void check_head(struct conn *c, size_t blen)
 		refuse(c, NULL, h.status, h.code, h.message, -1);
 		return;
 	}
-	if (c->refuse == REFUSE_CAP) {
+	if (c->over_cap) {
 		refuse(c, &h, 503, "unavailable", "too many connections; try again shortly", -1);
 		return;
 	}
@@ -433,7 +409,7 @@ static void conn_process(struct conn *c)
 			continue;
 		}
 		if (!c->head_len) {
-			size_t blen = block_end(c);
+			size_t blen = head_block_length(c->in, c->in_len, &c->scan);
 			if (!blen) {
 				if (c->in_len > CONN_MAX_HEADER_BYTES)
 					refuse(c, NULL, 431, "too_large", "the request headers are too large", -1);
@@ -447,18 +423,14 @@ static void conn_process(struct conn *c)
 			if (!c->head_len)
 				continue; /* refused */
 		}
-		if (c->in_len < c->head_len + c->body_len) {
-			if (!in_reserve(c, c->head_len + c->body_len + 1)) {
-				c->head_len = 0;
-				refuse(c, NULL, 503, "unavailable", "out of memory", -1);
-			}
-			break;
-		}
-		if (!in_reserve(c, c->head_len + c->body_len + 1)) { /* room for the body's NUL */
+		/* Room for the whole request and the body's NUL, then wait for it or hand it over. */
+		if (!in_reserve(c, c->head_len + c->body_len + 1)) {
 			c->head_len = 0;
 			refuse(c, NULL, 503, "unavailable", "out of memory", -1);
 			break;
 		}
+		if (c->in_len < c->head_len + c->body_len)
+			break;
 		dispatch(c);
 	}
 	c->in_process = false;
@@ -568,7 +540,7 @@ void conn_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof c->peer);
 	if ((long)atomic_load(&w->conns_live) > (long)w->server->cfg->max_connections)
-		c->refuse = REFUSE_CAP;
+		c->over_cap = true;
 	int one = 1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	c->out = evbuffer_new();

@@ -12,20 +12,25 @@ static enum head_verdict bad(struct head *h, int status, const char *code, const
 	return HEAD_BAD;
 }
 
-size_t head_block_length(const char *data, size_t len)
+size_t head_block_length(const char *data, size_t len, size_t *scan)
 {
 	/* A line ends with LF (CR before it optional); the block ends with the first empty line. */
-	size_t line = 0;
-	for (size_t i = 0; i < len; i++) {
+	size_t line = scan ? *scan : 0;
+	for (size_t i = line; i < len; i++) {
 		if (data[i] != '\n')
 			continue;
 		size_t n = i - line;
 		if (n > 0 && data[i - 1] == '\r')
 			n--;
-		if (n == 0)
+		if (n == 0) {
+			if (scan)
+				*scan = 0;
 			return i + 1;
+		}
 		line = i + 1;
 	}
+	if (scan)
+		*scan = line; /* the start of the line that is not complete yet */
 	return 0;
 }
 

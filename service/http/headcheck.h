@@ -30,8 +30,10 @@ enum head_verdict { HEAD_OK, HEAD_BAD };
 enum head_verdict head_check(const char *block, size_t len, const char *reserved, struct head *h);
 
 /* The length of the header block at the start of data (through its empty line), or 0 when data
- * holds no complete block yet. */
-size_t head_block_length(const char *data, size_t len);
+ * holds no complete block yet. scan (may be NULL): where the search resumes, 0 at first; it is
+ * left at the start of the incomplete line, so a sender that trickles its block costs linear time,
+ * and reset to 0 once the block is found. */
+size_t head_block_length(const char *data, size_t len, size_t *scan);
 
 /* Splits a checked request target (origin or absolute form; NUL-terminated) into its path and query,
  * in place (NULs): the path of an absolute form is what follows its authority ("/" when nothing

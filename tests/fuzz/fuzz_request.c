@@ -469,7 +469,7 @@ static void drive_head(const uint8_t *data, size_t size)
 	if (!buf)
 		return;
 	memcpy(buf, data, size);
-	size_t blen = head_block_length(buf, size);
+	size_t blen = head_block_length(buf, size, NULL);
 	CHECK(blen <= size);
 	if (blen) {
 		CHECK(buf[blen - 1] == '\n');

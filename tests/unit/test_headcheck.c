@@ -20,14 +20,20 @@ static void test_block_length_finds_the_first_empty_line(void **state)
 {
 	(void)state;
 	const char crlf[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY";
-	assert_int_equal(head_block_length(crlf, sizeof crlf - 1), sizeof crlf - 1 - 4);
+	assert_int_equal(head_block_length(crlf, sizeof crlf - 1, NULL), sizeof crlf - 1 - 4);
 	const char lf[] = "GET / HTTP/1.1\nHost: x\n\nrest";
-	assert_int_equal(head_block_length(lf, sizeof lf - 1), sizeof lf - 1 - 4);
+	assert_int_equal(head_block_length(lf, sizeof lf - 1, NULL), sizeof lf - 1 - 4);
 	const char partial[] = "GET / HTTP/1.1\r\nHost: x\r\n";
-	assert_int_equal(head_block_length(partial, sizeof partial - 1), 0);
+	assert_int_equal(head_block_length(partial, sizeof partial - 1, NULL), 0);
 	/* A CR alone does not end a line. */
 	const char cr[] = "GET / HTTP/1.1\r\r\r";
-	assert_int_equal(head_block_length(cr, sizeof cr - 1), 0);
+	assert_int_equal(head_block_length(cr, sizeof cr - 1, NULL), 0);
+	/* Resumed: the search starts at the incomplete line it stopped at. */
+	size_t scan = 0;
+	assert_int_equal(head_block_length(crlf, 20, &scan), 0);
+	assert_int_equal(scan, strlen("GET / HTTP/1.1\r\n"));
+	assert_int_equal(head_block_length(crlf, sizeof crlf - 1, &scan), sizeof crlf - 1 - 4);
+	assert_int_equal(scan, 0);
 }
 
 static enum head_verdict check(const char *block, struct head *h)
