@@ -325,10 +325,19 @@ END $$;
 -- never revives an idle or expired one. A stale save (a newer seq is stored, perhaps committed
 -- after this statement began) keeps the stored row: its update writes the stored values back and
 -- returns them, so the reply names the stored seq and saved_at without another read.
+-- p_epochs and p_until (issue #20, api/trust.c): a checked save that examd trusts from memory carries
+-- the revocation counter its process had applied (auth_epoch, migration 0030) and the time its session
+-- stops being valid (expiry or idle limit, as this function last reported it). While the counter is
+-- unchanged no session has ended since that check, so such a save skips the session and user rows and
+-- is guarded by its attempt alone (open, within deadline + grace, under the save lock as before). Every
+-- other checked save is checked in full and reports, for examd to remember, the counter and that time
+-- as read by the same statement. The touch of last_seen goes with the full check.
 CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
                                         p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
-                                        p_grace int, p_locks bigint[], p_touch boolean[])
-    RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
+                                        p_grace int, p_locks bigint[], p_touch boolean[], p_epochs bigint[],
+                                        p_until double precision[])
+    RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text,
+                   epoch bigint, valid_until double precision)
     LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -355,16 +364,24 @@ BEGIN
               AND se.last_seen < now() - interval '30 seconds';
         END IF;
         FOR e IN
-            WITH x AS (SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v::jsonb AS v, u.s
-                       FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked)
-                            WITH ORDINALITY AS u(t, a, q, v, s, c, o)
-                       WHERE u.c),
-            ok AS (SELECT x.k, x.a, x.q, x.v, x.s, us.username AS who
+            WITH ep AS (SELECT n FROM auth_epoch WHERE one),
+            x AS (SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v::jsonb AS v, u.s,
+                         coalesce(u.e = (SELECT n FROM ep) AND NOT u.h AND now() < to_timestamp(u.w), false) AS fast
+                  FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked,
+                              coalesce(p_touch, p_checked), coalesce(p_epochs, '{}'), coalesce(p_until, '{}'))
+                       WITH ORDINALITY AS u(t, a, q, v, s, c, h, e, w, o)
+                  WHERE u.c),
+            ok AS (SELECT x.k, x.a, x.q, x.v, x.s, a.username AS who, NULL::double precision AS until
+                   FROM x JOIN attempts a ON a.id = x.a
+                   WHERE x.fast AND a.status = 'open' AND now() <= a.deadline + make_interval(secs => p_grace)
+                   UNION ALL
+                   SELECT x.k, x.a, x.q, x.v, x.s, us.username,
+                          extract(epoch FROM least(se.expires_at, se.last_seen + make_interval(secs => p_idle)))::double precision
                    FROM x
                    JOIN sessions se ON se.token_hash = x.t
                    JOIN users us ON us.username = se.username
                    JOIN attempts a ON a.id = x.a AND a.username = us.username
-                   WHERE se.expires_at > now() AND us.active AND us.role = 'employee'
+                   WHERE NOT x.fast AND se.expires_at > now() AND us.active AND us.role = 'employee'
                      AND se.last_seen > now() - make_interval(secs => p_idle)
                      AND a.status = 'open' AND now() <= a.deadline + make_interval(secs => p_grace)),
             ins AS (INSERT INTO answers AS s (attempt_id, question_id, answer, seq, saved_at)
@@ -374,7 +391,7 @@ BEGIN
                             saved_at = CASE WHEN s.seq <= EXCLUDED.seq THEN EXCLUDED.saved_at ELSE s.saved_at END,
                             seq = greatest(s.seq, EXCLUDED.seq)
                     RETURNING s.attempt_id, s.question_id, s.seq, s.saved_at)
-            SELECT ok.k, ok.s, ok.who, ins.seq, ins.saved_at
+            SELECT ok.k, ok.s, ok.who, ok.until, ins.seq, ins.saved_at, (SELECT n FROM ep) AS n
             FROM ok JOIN ins ON ins.attempt_id = ok.a AND ins.question_id = ok.q
         LOOP
             i := e.k;
@@ -384,6 +401,8 @@ BEGIN
             seq := e.seq;
             stale := e.seq > e.s;
             saved_at := examd_ts(e.saved_at);
+            epoch := e.n;
+            valid_until := e.until;
             done := done || e.k;
             RETURN NEXT;
         END LOOP;
@@ -391,6 +410,8 @@ BEGIN
     IF cardinality(done) = cardinality(p_tokens) THEN
         RETURN;
     END IF;
+    epoch := NULL;
+    valid_until := NULL;
     FOR e IN SELECT (u.o - 1)::int AS k, u.t, u.a, u.q, u.v, u.s
              FROM unnest(p_tokens, p_attempts, p_questions, p_answers, p_seqs) WITH ORDINALITY AS u(t, a, q, v, s, o)
              WHERE NOT ((u.o - 1)::int = ANY (done))
@@ -403,6 +424,18 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 END $$;
+
+-- The parameter list of 59ef049 and before (no trust from memory), for processes of those versions
+-- during a rolling restart. Drop it in a later release.
+CREATE OR REPLACE FUNCTION examd_answer_save_group(p_tokens text[], p_attempts bigint[], p_questions bigint[],
+                                        p_answers text[], p_seqs bigint[], p_checked boolean[], p_idle int,
+                                        p_grace int, p_locks bigint[], p_touch boolean[])
+    RETURNS TABLE (i int, status text, username text, message text, seq bigint, stale boolean, saved_at text)
+    LANGUAGE sql AS $$
+    SELECT g.i, g.status, g.username, g.message, g.seq, g.stale, g.saved_at
+    FROM examd_answer_save_group(p_tokens, p_attempts, p_questions, p_answers, p_seqs, p_checked, p_idle, p_grace,
+                                 p_locks, p_touch, NULL, NULL) g
+$$;
 
 -- The parameter list of 20c5ca2 and before, for processes of those versions during a rolling
 -- restart: the function finds the attempts to lock itself (p_locks NULL) and every checked save asks

@@ -73,3 +73,65 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- The revocation counter (migration 0030; examd's reader is api/trust.c). Each transaction that can
+-- end a session's right to save adds one to auth_epoch.n as it commits and sends the new value with
+-- what changed on the channel examd_auth: "<n> s <token hash>" for a session, "<n> u <username>" for
+-- a user, "<n> *" for anything (more than 16 changes in one transaction). Every change of a
+-- transaction carries the same number. The triggers are deferred to the commit, so the row lock of
+-- the counter is the last lock any transaction takes (no deadlock with the rows it changed), the
+-- increments follow the commit order, and the increment becomes visible exactly when the change does.
+CREATE OR REPLACE FUNCTION examd_auth_epoch_bump(p_what text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v text := current_setting('examd.auth_epoch', true);
+    v_sent int := coalesce(nullif(current_setting('examd.auth_sent', true), '')::int, 0);
+BEGIN
+    IF coalesce(v, '') = '' THEN
+        UPDATE auth_epoch SET n = n + 1 WHERE one RETURNING n::text INTO v;
+        PERFORM set_config('examd.auth_epoch', v, true);
+    END IF;
+    IF v_sent < 16 THEN
+        PERFORM pg_notify('examd_auth', v || ' ' || p_what);
+    ELSIF v_sent = 16 THEN
+        PERFORM pg_notify('examd_auth', v || ' *');
+    END IF;
+    PERFORM set_config('examd.auth_sent', (v_sent + 1)::text, true);
+END $$;
+
+CREATE OR REPLACE FUNCTION examd_auth_session_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM examd_auth_epoch_bump('s ' || OLD.token_hash);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION examd_auth_user_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM examd_auth_epoch_bump('u ' || OLD.username);
+    RETURN NULL;
+END $$;
+
+-- Constraint triggers have no OR REPLACE: each is made again whenever this file is applied.
+DROP TRIGGER IF EXISTS sessions_auth_epoch_delete ON sessions;
+CREATE CONSTRAINT TRIGGER sessions_auth_epoch_delete AFTER DELETE ON sessions
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION examd_auth_session_ended();
+
+-- A session whose expiry or last use moves earlier, or that changes hands, counts as ended. last_seen
+-- only moves forward as the session is used (the WHEN is evaluated at the update, so a touch queues
+-- nothing).
+DROP TRIGGER IF EXISTS sessions_auth_epoch_update ON sessions;
+CREATE CONSTRAINT TRIGGER sessions_auth_epoch_update AFTER UPDATE OF expires_at, last_seen, username, token_hash
+    ON sessions DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (NEW.expires_at < OLD.expires_at OR NEW.last_seen < OLD.last_seen
+          OR NEW.username IS DISTINCT FROM OLD.username OR NEW.token_hash IS DISTINCT FROM OLD.token_hash)
+    EXECUTE FUNCTION examd_auth_session_ended();
+
+DROP TRIGGER IF EXISTS users_auth_epoch_update ON users;
+CREATE CONSTRAINT TRIGGER users_auth_epoch_update AFTER UPDATE OF active, role, username ON users
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (NEW.active IS DISTINCT FROM OLD.active OR NEW.role IS DISTINCT FROM OLD.role
+          OR NEW.username IS DISTINCT FROM OLD.username)
+    EXECUTE FUNCTION examd_auth_user_changed();
+
+DROP TRIGGER IF EXISTS users_auth_epoch_delete ON users;
+CREATE CONSTRAINT TRIGGER users_auth_epoch_delete AFTER DELETE ON users
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION examd_auth_user_changed();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/trust.h"
 #include "http/server.h"
 #include "http/metrics.h"
 #include "core/log.h"
@@ -106,6 +107,7 @@ static void metrics_send(struct req *r, const struct expiry_gauges *g)
 	render_pool(out, r->worker->server);
 	server_render_loop_lag(out, r->worker->server);
 	saves_metrics(out);
+	trust_metrics(out);
 	expiry_metrics(out, g ? g->open : -1, g ? g->due : 0, g ? g->oldest : 0, g ? g->parked : 0);
 	size_t len = evbuffer_get_length(out);
 	char *text = malloc(len + 1);

@@ -43,7 +43,7 @@
 #define SAVES_BATCH_MAX 64 /* at most 64: on_group marks the answered saves in a 64-bit mask */
 #define SAVES_PENDING_MAX 4096
 
-static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow, stat_checked;
+static atomic_ulong stat_statements, stat_grouped, stat_retried, stat_slow, stat_checked, stat_trusted;
 static atomic_long stat_queued; /* saves waiting for a slot, all workers */
 
 /* One save: the request and its validated parameters. */
@@ -54,9 +54,10 @@ struct save {
 	bool has_seq;
 	long long seq;
 	long long attempt, question;
-	char *norm;         /* the answer checked in memory and normalised (JSON text), or NULL */
-	bool touch;         /* checked: the statement refreshes the session's last_seen (api/shapes.h) */
-	bool shape_unknown; /* the attempt's snapshot was not in memory: load it after a save succeeds */
+	char *norm;                /* the answer checked in memory and normalised (JSON text), or NULL */
+	bool touch;                /* checked: the statement refreshes the session's last_seen (api/shapes.h) */
+	bool shape_unknown;        /* the attempt's snapshot was not in memory: load it after a save succeeds */
+	struct shapes_trust trust; /* checked: the session is trusted from memory (api/shapes.h) */
 };
 
 static void save_release(struct save *v)
@@ -98,9 +99,11 @@ void saves_metrics(struct evbuffer *out)
 		"# HELP examd_autosave_slow_total Save statements that gave up their slot (still running after EXAMD_SAVE_SLOT_WAIT_MS).\n"
 		"# TYPE examd_autosave_slow_total counter\nexamd_autosave_slow_total %lu\n"
 		"# HELP examd_autosave_checked_total Answers checked in memory and sent to the set-wise upsert.\n"
-		"# TYPE examd_autosave_checked_total counter\nexamd_autosave_checked_total %lu\n",
+		"# TYPE examd_autosave_checked_total counter\nexamd_autosave_checked_total %lu\n"
+		"# HELP examd_autosave_trusted_total Answers saved without reading their session: trusted from memory, no revocation since.\n"
+		"# TYPE examd_autosave_trusted_total counter\nexamd_autosave_trusted_total %lu\n",
 		atomic_load(&stat_statements), atomic_load(&stat_grouped), atomic_load(&stat_retried),
-		atomic_load(&stat_slow), atomic_load(&stat_checked));
+		atomic_load(&stat_slow), atomic_load(&stat_checked), atomic_load(&stat_trusted));
 	unsigned long cached, loads;
 	shapes_counts(&cached, &loads);
 	evbuffer_add_printf(
@@ -144,8 +147,19 @@ void saves_free(struct saves *s)
 /* ------------------------------------------------------------------ the reply of one save */
 
 /* The columns of a save's outcome, in both statements: i, status, username, message, seq, stale,
- * saved_at (examd_answer_save_typed, migration 0025). */
-enum { SAVE_C_I, SAVE_C_STATUS, SAVE_C_USERNAME, SAVE_C_MESSAGE, SAVE_C_SEQ, SAVE_C_STALE, SAVE_C_SAVED_AT };
+ * saved_at (examd_answer_save_typed, migration 0025); the group's rows add the revocation counter
+ * and the session's end when the save was checked in full (examd_answer_save_group). */
+enum {
+	SAVE_C_I,
+	SAVE_C_STATUS,
+	SAVE_C_USERNAME,
+	SAVE_C_MESSAGE,
+	SAVE_C_SEQ,
+	SAVE_C_STALE,
+	SAVE_C_SAVED_AT,
+	SAVE_C_EPOCH,
+	SAVE_C_UNTIL
+};
 
 /* Answers the save from row `row`; true when it was saved ('ok'). */
 static bool reply_saved(struct req *r, bool bad_json, const struct db_result *res, int row)
@@ -298,6 +312,20 @@ static void on_slow(evutil_socket_t fd, short what, void *arg)
 	drain(g->s);
 }
 
+/* A checked save that was saved: one checked in full leaves its session's trust for the next
+ * saves (api/shapes.h); one that went without reading its session is counted. */
+static void note_trust(const struct save *v, const struct db_result *res, int row)
+{
+	if (!v->norm || db_result_isnull(res, row, SAVE_C_EPOCH))
+		return; /* saved by the per-save function */
+	if (db_result_isnull(res, row, SAVE_C_UNTIL))
+		atomic_fetch_add(&stat_trusted, 1);
+	else
+		shapes_trust_record(v->attempt, v->r->token_hash, db_result_value(res, row, SAVE_C_USERNAME),
+				    strtoll(db_result_value(res, row, SAVE_C_EPOCH), NULL, 10),
+				    strtod(db_result_value(res, row, SAVE_C_UNTIL), NULL));
+}
+
 static void on_group(const struct db_result *res, void *arg)
 {
 	struct group *g = arg;
@@ -315,8 +343,12 @@ static void on_group(const struct db_result *res, void *arg)
 				continue;
 			answered |= UINT64_C(1) << i;
 			struct save *v = &g->items[i];
-			if (reply_saved(v->r, v->bad_json, res, k) && v->shape_unknown)
-				shapes_load(s->w->db, v->attempt);
+			if (reply_saved(v->r, v->bad_json, res, k)) {
+				if (v->shape_unknown)
+					shapes_load(s->w->db, v->attempt);
+				else if (db_result_cols(res) > SAVE_C_UNTIL)
+					note_trust(v, res, k);
+			}
 			save_release(v);
 		}
 		for (size_t i = 0; i < g->n; i++)
@@ -367,7 +399,19 @@ static void array_add_text(struct evbuffer *b, const char *text)
 	evbuffer_add(b, "\"", 1);
 }
 
-enum { GA_TOKENS, GA_ATTEMPTS, GA_QUESTIONS, GA_ANSWERS, GA_SEQS, GA_CHECKED, GA_TOUCH, GA_LOCKS, GA_N };
+enum {
+	GA_TOKENS,
+	GA_ATTEMPTS,
+	GA_QUESTIONS,
+	GA_ANSWERS,
+	GA_SEQS,
+	GA_CHECKED,
+	GA_TOUCH,
+	GA_EPOCHS,
+	GA_UNTIL,
+	GA_LOCKS,
+	GA_N
+};
 
 /* The saves of a group as examd_answer_save_group's array parameters; false: no memory. */
 static bool group_arrays(const struct save *items, size_t n, struct evbuffer *a[GA_N])
@@ -416,6 +460,13 @@ static bool group_arrays(const struct save *items, size_t n, struct evbuffer *a[
 			evbuffer_add(a[GA_SEQS], "NULL", 4);
 		evbuffer_add(a[GA_CHECKED], v->norm ? "t" : "f", 1);
 		evbuffer_add(a[GA_TOUCH], v->norm && v->touch ? "t" : "f", 1);
+		if (v->norm && v->trust.epoch >= 0) {
+			evbuffer_add_printf(a[GA_EPOCHS], "%lld", v->trust.epoch);
+			evbuffer_add_printf(a[GA_UNTIL], "%.6f", v->trust.until);
+		} else {
+			evbuffer_add(a[GA_EPOCHS], "NULL", 4);
+			evbuffer_add(a[GA_UNTIL], "NULL", 4);
+		}
 	}
 	for (int k = 0; k < GA_N; k++)
 		if (evbuffer_add(a[k], "}", 2) != 0 || !evbuffer_pullup(a[k], -1))
@@ -475,9 +526,10 @@ static void send_group(struct saves *s, struct save *items, size_t n)
 		params[GA_N + 1] = grace;
 		sent = db_query(
 			s->w->db,
-			"SELECT i, status, username, message, seq, stale, saved_at FROM examd_answer_save_group("
-			"$1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $9::int,"
-			" $10::int, $8::bigint[], $7::boolean[])",
+			"SELECT i, status, username, message, seq, stale, saved_at, epoch, valid_until FROM"
+			" examd_answer_save_group($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[],"
+			" $6::boolean[], $11::int, $12::int, $10::bigint[], $7::boolean[], $8::bigint[],"
+			" $9::double precision[])",
 			GA_N + 2, params, on_group, g);
 	}
 	for (int k = 0; k < GA_N; k++)
@@ -522,7 +574,8 @@ void saves_submit(struct req *r, struct saves *s)
 	v.question = strtoll(r->params[1], NULL, 10);
 	enum attempt_qtype type;
 	int n_options;
-	switch (v.has_seq ? shapes_lookup(v.attempt, v.question, r->token_hash, &type, &n_options, &v.touch)
+	v.trust.epoch = -1;
+	switch (v.has_seq ? shapes_lookup(v.attempt, v.question, r->token_hash, &type, &n_options, &v.touch, &v.trust)
 			  : SHAPES_NO_QUESTION) {
 	case SHAPES_FOUND:
 		v.norm = attempt_answer_normal(type, n_options, v.answer);

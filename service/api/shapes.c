@@ -1,5 +1,7 @@
-/* Attempts' question snapshots in memory (see shapes.h): one process-wide direct-mapped table
- * under a mutex, shared by the workers; lookups copy two numbers out under the lock. */
+/* Attempts' question snapshots and save trusts in memory (see shapes.h): one process-wide
+ * direct-mapped table under a mutex, shared by the workers; lookups copy a few numbers out under the
+ * lock. The applied revocation counter lives under the same lock, so a trust is recorded or given
+ * out in one order with every revocation the LISTEN thread applies. */
 #include "api/shapes.h"
 
 #include <pthread.h>
@@ -24,6 +26,10 @@ struct shape {
 	bool loading;
 	uint64_t touch_key;  /* the session (a hash of its token hash) that last asked for a touch */
 	int64_t touched_sec; /* when, on the monotonic clock */
+	bool trusted;        /* trust_token of trust_user may save until trust_until (see shapes.h) */
+	double trust_until;
+	char trust_token[65];
+	char trust_user[72];
 	int n;
 	struct shape_q q[]; /* sorted by id */
 };
@@ -32,6 +38,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shape *table[SHAPES_SLOTS];
 static uint64_t next_stamp;
 static unsigned long n_cached, n_loads;
+static long long applied = -1; /* the revocation counter applied; -1: not listening */
+static unsigned long n_trusted;
 
 static size_t slot_of(long long attempt)
 {
@@ -54,10 +62,12 @@ static uint64_t token_key(const char *token_hash)
 }
 
 enum shapes_found shapes_lookup(long long attempt, long long question, const char *token_hash, enum attempt_qtype *type,
-				int *n_options, bool *touch)
+				int *n_options, bool *touch, struct shapes_trust *trust)
 {
 	enum shapes_found found = SHAPES_UNKNOWN;
 	*touch = false;
+	trust->epoch = -1;
+	trust->until = 0;
 	uint64_t key = token_key(token_hash);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
@@ -74,11 +84,83 @@ enum shapes_found shapes_lookup(long long attempt, long long question, const cha
 				*touch = true;
 				s->touch_key = key;
 				s->touched_sec = now.tv_sec;
+			} else if (s->trusted && applied >= 0 && !strcmp(s->trust_token, token_hash)) {
+				trust->epoch = applied;
+				trust->until = s->trust_until;
 			}
 		}
 	}
 	pthread_mutex_unlock(&lock);
 	return found;
+}
+
+/* Under the lock: drops the trust of s. */
+static void untrust(struct shape *s)
+{
+	if (s && s->trusted) {
+		s->trusted = false;
+		n_trusted--;
+	}
+}
+
+void shapes_trust_record(long long attempt, const char *token_hash, const char *username, long long epoch, double until)
+{
+	if (strlen(token_hash) >= sizeof table[0]->trust_token || strlen(username) >= sizeof table[0]->trust_user)
+		return;
+	pthread_mutex_lock(&lock);
+	struct shape *s = table[slot_of(attempt)];
+	/* A check at a counter older than the applied one may predate a revocation applied since. */
+	if (s && s->attempt == attempt && !s->loading && applied >= 0 && epoch >= applied) {
+		if (!s->trusted)
+			n_trusted++;
+		s->trusted = true;
+		s->trust_until = until;
+		strcpy(s->trust_token, token_hash);
+		strcpy(s->trust_user, username);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* Under the lock: drops every trust. */
+static void untrust_all(void)
+{
+	for (size_t i = 0; n_trusted > 0 && i < SHAPES_SLOTS; i++)
+		untrust(table[i]);
+}
+
+void shapes_trust_reset(long long epoch)
+{
+	pthread_mutex_lock(&lock);
+	untrust_all();
+	applied = epoch < 0 ? -1 : epoch;
+	pthread_mutex_unlock(&lock);
+}
+
+void shapes_trust_revoke(long long epoch, char kind, const char *key)
+{
+	pthread_mutex_lock(&lock);
+	if (applied >= 0) {
+		if (kind == '*' || epoch > applied + 1) {
+			untrust_all(); /* anything, or a gap: notifications were missed */
+		} else {
+			for (size_t i = 0; n_trusted > 0 && i < SHAPES_SLOTS; i++) {
+				struct shape *s = table[i];
+				if (s && s->trusted && !strcmp(kind == 's' ? s->trust_token : s->trust_user, key))
+					untrust(s);
+			}
+		}
+		if (epoch > applied)
+			applied = epoch;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void shapes_trust_counts(long long *epoch, unsigned long *trusted)
+{
+	pthread_mutex_lock(&lock);
+	*epoch = applied;
+	*trusted = n_trusted;
+	pthread_mutex_unlock(&lock);
 }
 
 struct load {
@@ -117,12 +199,14 @@ static void on_loaded(const struct db_result *res, void *arg)
 		s->loading = false;
 		s->touch_key = 0;
 		s->touched_sec = 0;
+		s->trusted = false;
 		s->n = n;
 		qsort(s->q, (size_t)n, sizeof *s->q, cmp_q);
 	}
 	pthread_mutex_lock(&lock);
 	struct shape **slot = own_slot(l);
 	if (slot) {
+		untrust(*slot);
 		free(*slot);
 		*slot = s; /* NULL when the load failed: the next save asks again */
 		if (s)
@@ -153,6 +237,7 @@ void shapes_load(struct db_pool *db, long long attempt)
 	}
 	if (*slot && !(*slot)->loading)
 		n_cached--;
+	untrust(*slot);
 	free(*slot);
 	*p = (struct shape){.attempt = attempt, .stamp = ++next_stamp, .loading = true};
 	*slot = p;
@@ -167,12 +252,36 @@ void shapes_load(struct db_pool *db, long long attempt)
 		pthread_mutex_lock(&lock);
 		struct shape **mine = own_slot(l);
 		if (mine) {
+			untrust(*mine);
 			free(*mine);
 			*mine = NULL;
 		}
 		pthread_mutex_unlock(&lock);
 		free(l);
 	}
+}
+
+bool shapes_put(long long attempt, int n, const long long *ids, const enum attempt_qtype *types, const int *n_options)
+{
+	struct shape *s = malloc(sizeof *s + (size_t)n * sizeof s->q[0]);
+	if (!s)
+		return false;
+	*s = (struct shape){.attempt = attempt, .n = n};
+	for (int k = 0; k < n; k++)
+		s->q[k] = (struct shape_q){
+			.id = ids[k], .type = (unsigned char)types[k], .n_options = (unsigned char)n_options[k]};
+	qsort(s->q, (size_t)n, sizeof *s->q, cmp_q);
+	pthread_mutex_lock(&lock);
+	struct shape **slot = &table[slot_of(attempt)];
+	if (*slot && !(*slot)->loading)
+		n_cached--;
+	untrust(*slot);
+	free(*slot);
+	s->stamp = ++next_stamp;
+	*slot = s;
+	n_cached++;
+	pthread_mutex_unlock(&lock);
+	return true;
 }
 
 void shapes_counts(unsigned long *cached, unsigned long *loads)

@@ -1,12 +1,14 @@
 /* The application's part of each worker: its database pool, its grouped saves (api/saves.c), the
  * parsed model versions (api/nowrules.c) and,
  * on worker 0 of every process, the background work: housekeeping every minute (expired sessions,
- * old login failures), the exam auto-submitter (api/expiry.c) and the SEM refresher (api/stats.c). */
+ * old login failures), the exam auto-submitter (api/expiry.c), the SEM refresher (api/stats.c) and
+ * the process's revocation listener (api/trust.c). */
 #include <event2/event.h>
 #include <stdlib.h>
 
 #include "api/api.h"
 #include "api/nowrules.h"
+#include "api/trust.h"
 #include "core/log.h"
 
 /* Per-worker state: the saves of every worker; housekeeping and the auto-submitter on worker 0. */
@@ -50,6 +52,7 @@ void api_worker_start(struct server *s, struct worker *w)
 		event_add(b->housekeeping, &tv);
 		b->autosubmit = autosubmit_start(w);
 		b->stats = stats_refresher_start(w);
+		trust_start(s->cfg);
 	}
 	w->app = b;
 }
@@ -77,6 +80,8 @@ void api_worker_stop(struct server *s, struct worker *w)
 	autosubmit_stop(b->autosubmit);
 	stats_refresher_stop(b->stats);
 	b->stats = NULL;
+	if (w->index == 0)
+		trust_stop();
 }
 
 bool api_worker_init(struct server *s, struct worker *w)

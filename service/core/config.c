@@ -29,6 +29,8 @@ struct key {
 
 static const struct key keys[] = {
 	{"EXAMD_DATABASE_URL", "database-url", KEY_STRING, OFF(database_url), "", 0, 0, "libpq connection string"},
+	{"EXAMD_LISTEN_DATABASE_URL", "listen-database-url", KEY_STRING, OFF(listen_database_url), "", 0, 0,
+	 "the revocation listener's connection, direct or session-pooled (empty: EXAMD_DATABASE_URL; off: none)"},
 	{"EXAMD_HTTP_HOST", "host", KEY_STRING, OFF(http_host), "127.0.0.1", 0, 0, "address to listen on"},
 	{"EXAMD_HTTP_PORT", "port", KEY_INT, OFF(http_port), "8080", 0, 65535, "TCP port (0 = any free port)"},
 	{"EXAMD_WORKERS", "workers", KEY_INT, OFF(workers), "0", 0, 256, "event-loop threads (0 = cores)"},

@@ -9,6 +9,7 @@
 
 struct config {
 	char *database_url;
+	char *listen_database_url; /* the revocation listener's; empty: database_url; "off": none */
 	char *http_host;
 	int http_port;
 	int workers;               /* event-loop threads; 0 = number of cores */

@@ -5,6 +5,7 @@ attempt still open. These tests drive that path (examd_autosave_checked_total pr
 processes: it stores what the per-save check stores, refuses what it refuses, and a logout, a
 deactivation, a password change, a moved deadline, a proctor's close or a submit hold on the other
 process at once; saves racing a close are saved and scored, or refused with 409, never saved after."""
+import hashlib
 import re
 import threading
 import time
@@ -18,7 +19,15 @@ ENV = {"EXAMD_DB_POOL_SIZE": "4", "EXAMD_SAVE_SLOT_WAIT_MS": "30000"}
 
 def metric(app, name):
     text = app.get("/metrics").body.decode()
-    return int(re.search(r"^%s (\d+)$" % name, text, re.M).group(1))
+    return int(re.search(r"^%s (-?\d+)$" % name, text, re.M).group(1))
+
+
+def wait_for(what, fn, timeout=15):
+    deadline = time.time() + timeout
+    while not fn():
+        if time.time() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.02)
 
 
 class CheckedSavesTest(ExamdTestCase):
@@ -59,17 +68,23 @@ class CheckedSavesTest(ExamdTestCase):
 
     def warm(self, app, token, attempt, qid, value=True):
         """Saves until app checks this attempt's saves in memory (its snapshot is loaded after the first
-        save); returns the next free seq for qid."""
+        save) and trusts the session from memory (the first checked save checks it in full and leaves
+        the trust); returns the next free seq for qid. Every test below that revokes something does
+        so to a session that app trusts."""
         seq = 1
         deadline = time.time() + 10
         while True:
-            before = metric(app, "examd_autosave_checked_total")
+            before = metric(app, "examd_autosave_trusted_total")
             r = answer(app, token, attempt, qid, value, seq)
             self.assertEqual(r.status, 200, r)
             seq += 1
-            if metric(app, "examd_autosave_checked_total") > before:
+            if metric(app, "examd_autosave_trusted_total") > before:
                 return seq
-            self.assertLess(time.time(), deadline, "the attempt's snapshot was never loaded")
+            if time.time() > deadline:
+                self.fail("the session was never trusted from memory: %s" % [
+                    (m, metric(app, m)) for m in ("examd_auth_listener_up", "examd_auth_epoch", "examd_autosave_trusts",
+                                                  "examd_autosave_checked_total", "examd_auth_notifications_total")]
+                          + [self.app.sql("SELECT n FROM auth_epoch")])
             time.sleep(0.05)
 
     def checked(self, app, fn):
@@ -294,6 +309,93 @@ class CheckedSavesTest(ExamdTestCase):
             self.assertEqual(keys[qid]["correct"], value == keys[qid]["key"], (qid, value, keys[qid]))
         self.assertEqual(self.app.sql("SELECT count(*) FROM answers s JOIN attempts a ON a.id = s.attempt_id "
                                       "WHERE a.id = %s AND s.saved_at > a.submitted_at" % aid), "0")
+
+    # ------------------------------------------------------------ sessions trusted from memory
+    def token_hash(self, token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def test_a_revocation_is_honoured_before_its_notification_arrives(self):
+        """A trusted save goes without reading its session only while the database's revocation counter
+        equals the one its process applied: a revocation nobody announced still holds at once."""
+        token, aid, qs = self.employee("c20")
+        o = self.other
+        seq = self.warm(o, token, aid, qs[0]["id"])
+        heard = metric(o, "examd_auth_epoch")
+        # The session ends and the counter moves, with the triggers (and so the notification) left out.
+        self.app.sql("SET session_replication_role = replica; DELETE FROM sessions WHERE token_hash = '%s';"
+                     " UPDATE auth_epoch SET n = n + 1" % self.token_hash(token))
+        self.assertError(answer(o, token, aid, qs[0]["id"], False, seq), 401)
+        self.assertEqual(metric(o, "examd_auth_epoch"), heard, "the listener heard of it after all")
+        self.assertEqual(self.stored(aid, qs[0]["id"]), "true/%d" % (seq - 1))
+        # The listener's recheck finds the counter ahead of what it heard, drops every trust and starts
+        # again at the database's counter; sessions are trusted again after one full check.
+        db = int(self.app.sql("SELECT n FROM auth_epoch"))
+        wait_for("the listener to catch up", lambda: metric(o, "examd_auth_epoch") == db)
+        self.assertTrue(any("were not heard of" in line for line in o.log), "the catch-up was not logged")
+        token = self.app.login("c20")
+        self.warm(o, token, aid, qs[1]["id"])
+
+    def test_trusted_saves_follow_the_role_the_expiry_and_the_attempt(self):
+        token, aid, qs = self.employee("c21")
+        o = self.other
+        seq = self.warm(o, token, aid, qs[0]["id"])
+        self.app.sql("UPDATE users SET role = 'trainer' WHERE username = 'c21'")
+        self.assertError(answer(o, token, aid, qs[0]["id"], False, seq), 403)
+        self.app.sql("UPDATE users SET role = 'employee' WHERE username = 'c21'")
+        seq = self.warm(o, token, aid, qs[0]["id"])
+        self.app.sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE username = 'c21'")
+        self.assertError(answer(o, token, aid, qs[0]["id"], False, seq), 401)
+        # A session that simply runs out (nothing revoked) is not trusted past its end: the trust
+        # carries the end the full check read.
+        token = self.app.login("c21")
+        self.app.sql("SET session_replication_role = replica; UPDATE sessions SET expires_at = now() + interval '3 s'"
+                     " WHERE token_hash = '%s'" % self.token_hash(token))
+        seq = self.warm(o, token, aid, qs[0]["id"])
+        time.sleep(max(0.0, float(self.app.sql("SELECT extract(epoch FROM expires_at - now()) FROM sessions"
+                                               " WHERE token_hash = '%s'" % self.token_hash(token))) + 0.2))
+        self.assertError(answer(o, token, aid, qs[0]["id"], False, seq), 401)
+        # The attempt is read by every save, trusted or not: a deadline moved into the past needs no
+        # revocation.
+        token = self.app.login("c21")
+        seq = self.warm(o, token, aid, qs[1]["id"])
+        epoch = self.app.sql("SELECT n FROM auth_epoch")
+        self.app.sql("UPDATE attempts SET deadline = now() - interval '1 hour' WHERE id = %s" % aid)
+        self.assertError(answer(o, token, aid, qs[1]["id"], False, seq), 409, "attempt_closed")
+        self.assertEqual(self.app.sql("SELECT n FROM auth_epoch"), epoch)
+        self.assertEqual(self.stored(aid, qs[1]["id"]), "true/%d" % (seq - 1))
+
+    def test_a_listener_that_loses_its_connection_falls_back_to_the_database_check(self):
+        o = self.other
+        token, aid, qs = self.employee("c22")
+        seq = self.warm(o, token, aid, qs[0]["id"])
+        connects = metric(o, "examd_auth_listener_connects_total")
+        self.assertEqual(metric(o, "examd_auth_listener_up"), 1)
+        name = "examd-listen/%d" % o.proc.pid
+        killed = self.app.sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                              " WHERE application_name = '%s'" % name)
+        self.assertEqual(killed, "1")
+        wait_for("the listener to notice", lambda: metric(o, "examd_auth_listener_up") == 0)
+        # While it is down, nothing is trusted: a logout on the other process, which this one did not
+        # hear of, holds at once, and saves are checked in full.
+        self.assertEqual(metric(o, "examd_autosave_trusts"), 0)
+        self.assertEqual(metric(o, "examd_auth_epoch"), -1)
+        self.assertEqual(self.app.post("/api/v1/logout", token=token).status, 204)
+        trusted = metric(o, "examd_autosave_trusted_total")
+        self.assertError(answer(o, token, aid, qs[0]["id"], False, seq), 401)
+        token2 = self.app.login("c22")
+        checked = metric(o, "examd_autosave_checked_total")
+        for k in range(3):
+            self.assertEqual(answer(o, token2, aid, qs[0]["id"], k % 2 == 0, seq + k).status, 200)
+        self.assertEqual(metric(o, "examd_autosave_checked_total"), checked + 3)
+        self.assertEqual(metric(o, "examd_autosave_trusted_total"), trusted)
+        # It comes back by itself, at the database's counter, and trusts again.
+        wait_for("the listener to reconnect", lambda: metric(o, "examd_auth_listener_connects_total") > connects)
+        self.assertEqual(metric(o, "examd_auth_listener_up"), 1)
+        self.assertEqual(str(metric(o, "examd_auth_epoch")), self.app.sql("SELECT n FROM auth_epoch"))
+        seq = self.warm(o, token2, aid, qs[1]["id"])
+        self.assertEqual(self.app.post("/api/v1/logout", token=token2).status, 204)
+        self.assertError(answer(o, token2, aid, qs[1]["id"], False, seq), 401)
+        self.assertTrue(any("lost its connection" in line for line in o.log), "the loss was not logged")
 
 
 if __name__ == "__main__":

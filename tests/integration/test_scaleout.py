@@ -303,7 +303,9 @@ class PgBouncerTransactionPoolingTest(ScaleOutBase):
     def test_serve_through_transaction_pooling(self):
         db, port, bouncer_url = self.prepare(reset=True)
         # serve through PgBouncer: its start-up migration finds nothing to apply.
-        app = self.examd(db, workers=2, env={"EXAMD_DATABASE_URL": bouncer_url, "EXAMD_DB_POOL_SIZE": "4"})
+        # The revocation listener needs a session of its own: a direct connection (deploy/README.md).
+        app = self.examd(db, workers=2, env={"EXAMD_DATABASE_URL": bouncer_url, "EXAMD_DB_POOL_SIZE": "4",
+                                             "EXAMD_LISTEN_DATABASE_URL": db_url(db)})
         app.start(timeout=20)
         self.assertEqual(app.get("/readyz").status, 200)
         token = app.login("emp3")
@@ -332,6 +334,7 @@ class PgBouncerTransactionPoolingTest(ScaleOutBase):
         resets = sum(float(line.split()[-1]) for line in metrics.splitlines()
                      if line.startswith("examd_db_prepare_resets_total{"))
         self.assertGreater(resets, 0)
+        self.assertIn("\nexamd_auth_listener_up 1\n", metrics)
         r = app.get("/api/v1/attempts/%s" % attempt, token=token)
         self.assertEqual(r.json["answers"], {str(qs[0]): True, str(qs[1]): False}, r.json["answers"])
         r = app.post("/api/v1/attempts/%s/submit" % attempt, token=token)
