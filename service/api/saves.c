@@ -9,7 +9,11 @@
  * deadline + grace under the attempt's save lock (closes, voids, a moved deadline). A save examd could
  * not check (snapshot not loaded yet, an invalid answer, no seq), or a checked one that fails the
  * guard, is one call of examd_answer_save_typed inside the same statement, which names the refusal.
- * Nothing that can be revoked is cached, so a logout or a close holds on every process at once.
+ * A checked save whose session the database checked in full for this attempt before is trusted
+ * (api/shapes.h, api/trust.h): it carries the revocation counter its process had applied and the
+ * session's end, and the statement skips the session and user rows only while the database's
+ * counter is still that one, so a logout holds on every process at once even before its
+ * notification arrives; the attempt is read by every save, so a close does too.
  * examd sorts the group's attempts for their locks and says which saves refresh their session's
  * last_seen (at most every SHAPES_TOUCH_SECONDS per session and attempt on each process; the database
  * moves last_seen when it is over 30 s old, so while an examinee saves it lags at most 45 s behind,

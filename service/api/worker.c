@@ -80,8 +80,6 @@ void api_worker_stop(struct server *s, struct worker *w)
 	autosubmit_stop(b->autosubmit);
 	stats_refresher_stop(b->stats);
 	b->stats = NULL;
-	if (w->index == 0)
-		trust_stop();
 }
 
 bool api_worker_init(struct server *s, struct worker *w)
@@ -96,6 +94,8 @@ bool api_worker_init(struct server *s, struct worker *w)
 
 void api_worker_exit(struct server *s, struct worker *w)
 {
+	if (w->index == 0)
+		trust_stop(); /* joins the listener thread: after the loops, never on one */
 	/* Fails what is still queued or running; the callbacks find their requests orphaned. */
 	db_pool_free(w->db);
 	w->db = NULL;

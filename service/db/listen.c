@@ -40,15 +40,9 @@ static void pause_ms(struct db_listener *l, int ms)
 /* Connects, listens and probes; on success returns the connection and has called on_up. */
 static PGconn *listen_connect(struct db_listener *l, char *why, size_t whylen)
 {
-	static const char *const keys[] = {"fallback_application_name",
-					   "keepalives",
-					   "keepalives_idle",
-					   "keepalives_interval",
-					   "keepalives_count",
-					   "tcp_user_timeout",
-					   "connect_timeout",
-					   "dbname",
-					   NULL};
+	static const char *const keys[] = {"fallback_application_name", "keepalives",       "keepalives_idle",
+					   "keepalives_interval",       "keepalives_count", "tcp_user_timeout",
+					   "connect_timeout",           "dbname",           NULL};
 	const char *vals[] = {l->application_name, "1", "10", "5", "3", "30000", "3", l->conninfo, NULL};
 	PGconn *pg = PQconnectdbParams(keys, vals, 1);
 	if (!pg || PQstatus(pg) != CONNECTION_OK) {

@@ -61,7 +61,8 @@ static void test_parse_reads_the_three_kinds(void **state)
 	assert_string_equal(key, "张三");
 	assert_true(trust_parse("0 *", &e, &kind, &key));
 	assert_int_equal(kind, '*');
-	const char *bad[] = {"", "x s a", "-1 s a", "5", "5 ", "5 s", "5 s ", "5 q a", "5 * x", "5s a", "99999999999999999999 *"};
+	const char *bad[] = {
+		"", "x s a", "-1 s a", "5", "5 ", "5 s", "5 s ", "5 q a", "5 * x", "5s a", "99999999999999999999 *"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		assert_false(trust_parse(bad[i], &e, &kind, &key));
 }
