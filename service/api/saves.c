@@ -347,12 +347,12 @@ static void on_group(const struct db_result *res, void *arg)
 				continue;
 			answered |= UINT64_C(1) << i;
 			struct save *v = &g->items[i];
-			if (reply_saved(v->r, v->bad_json, res, k)) {
-				if (v->shape_unknown)
-					shapes_load(s->w->db, v->attempt);
-				else if (db_result_cols(res) > SAVE_C_UNTIL)
-					note_trust(v, res, k);
-			}
+			/* Before the reply, which frees the request (and its token hash). */
+			if (!v->shape_unknown && db_result_cols(res) > SAVE_C_UNTIL &&
+			    !strcmp(db_result_value(res, k, SAVE_C_STATUS), "ok"))
+				note_trust(v, res, k);
+			if (reply_saved(v->r, v->bad_json, res, k) && v->shape_unknown)
+				shapes_load(s->w->db, v->attempt);
 			save_release(v);
 		}
 		for (size_t i = 0; i < g->n; i++)
