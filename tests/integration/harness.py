@@ -249,6 +249,11 @@ class PrivateCluster:
     def stop(self):
         self._sh("pg_stop '%s'" % self.dir)
 
+    def crash(self):
+        """Stops the server the way a crash does (pg_ctl -m immediate): what is only in its shared
+        memory (WAL not yet written) is gone; the next start recovers from the WAL."""
+        self._sh("pg_as_owner \"$(pg_bindir)/pg_ctl\" -D '%s' -m immediate -w stop >/dev/null" % self.dir)
+
     def url(self, dbname="postgres"):
         return "postgresql://postgres@127.0.0.1:%d/%s" % (self.port, dbname)
 
