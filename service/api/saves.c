@@ -316,12 +316,12 @@ static void on_slow(evutil_socket_t fd, short what, void *arg)
 	drain(g->s);
 }
 
-/* A checked save that was saved: one checked in full leaves its session's trust for the next
+/* A checked save's row: one checked in full and saved leaves its session's trust for the next
  * saves (api/shapes.h); one that went without reading its session is counted. */
 static void note_trust(const struct save *v, const struct db_result *res, int row)
 {
 	if (!v->norm || db_result_isnull(res, row, SAVE_C_EPOCH))
-		return; /* saved by the per-save function */
+		return; /* answered by the per-save function (saved or refused) */
 	if (db_result_isnull(res, row, SAVE_C_UNTIL))
 		atomic_fetch_add(&stat_trusted, 1);
 	else
@@ -347,9 +347,9 @@ static void on_group(const struct db_result *res, void *arg)
 				continue;
 			answered |= UINT64_C(1) << i;
 			struct save *v = &g->items[i];
-			/* Before the reply, which frees the request (and its token hash). */
-			if (!v->shape_unknown && db_result_cols(res) > SAVE_C_UNTIL &&
-			    !strcmp(db_result_value(res, k, SAVE_C_STATUS), "ok"))
+			/* Before the reply, which frees the request (and its token hash). A refusal comes from
+			 * the per-save function, without a counter, so note_trust passes it by. */
+			if (!v->shape_unknown && db_result_cols(res) > SAVE_C_UNTIL)
 				note_trust(v, res, k);
 			if (reply_saved(v->r, v->bad_json, res, k) && v->shape_unknown)
 				shapes_load(s->w->db, v->attempt);

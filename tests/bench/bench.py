@@ -486,8 +486,8 @@ def scenario_autosave(ctx):
             ex.append(ctx.loadgen(app.port, "autosave", requests=ctx.autosave_file,
                                   connections=a.autosave_connections, duration=per, warmup=1))
             cpu.append((meter.stop(), meter.seconds))
-            # Saves that went without reading their session (trusted from memory, issue #20), of all
-            # the saves this process stored (warm-up included).
+            # Of the saves checked in memory, those that went without reading their session (trusted
+            # from memory, issue #20); warm-up included.
             trusted, checked = metric_values(app, "examd_autosave_trusted_total", "examd_autosave_checked_total")
             ex[-1]["trusted_share"] = trusted / checked if checked else 0
         finally:
